@@ -1,0 +1,239 @@
+//! Spans and diagnostics: how every layer points at the text a user wrote.
+//!
+//! A [`Diagnostic`] is what the parser and the checks produce: a byte span into the text
+//! being run.  A [`Report`] is what leaves the library: the diagnostic resolved to a file,
+//! line and column, carrying the offending line itself, so it can be printed long after
+//! the text is gone (a 100 MB import file is never kept just to print one error).
+
+use std::fmt;
+
+/// A byte range `[start, end)` in the text a statement came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end: end.max(start) }
+    }
+
+    /// An empty span at one position (for "expected ... here").
+    pub fn at(pos: usize) -> Span {
+        Span { start: pos, end: pos }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Shift by `offset` bytes (a statement parsed on its own, placed back in its script).
+    pub fn shift(self, offset: usize) -> Span {
+        Span { start: self.start + offset, end: self.end + offset }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// A problem found in a text, located by byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// What is wrong, in words a user understands: `expected '.' to end the statement`.
+    pub message: String,
+    pub span: Span,
+    /// A short note printed under the caret (optional).
+    pub label: Option<String>,
+    /// How to fix it, when known: `write the month with two digits: 2020-09-28`.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic { severity: Severity::Error, message: message.into(), span, label: None, hint: None }
+    }
+
+    pub fn warning(message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, message: message.into(), span, label: None, hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Resolve against the text the span points into.
+    pub fn report(&self, file: Option<&str>, text: &str) -> Report {
+        Report::new(self, file, text)
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos` in `text`.
+pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let pos = floor_char_boundary(text, pos.min(text.len()));
+    let before = &text[..pos];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..pos].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
+    while pos > 0 && !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// A diagnostic resolved to a place: file, line, column, and the line's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub severity: Severity,
+    pub message: String,
+    pub file: Option<String>,
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The offending line, without its line break.
+    pub line_text: String,
+    /// How many characters to underline (at least 1).
+    pub width: usize,
+    pub label: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl Report {
+    pub fn new(d: &Diagnostic, file: Option<&str>, text: &str) -> Report {
+        let (line, column) = line_col(text, d.span.start);
+        let start = floor_char_boundary(text, d.span.start.min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        let line_text = text[line_start..line_end].trim_end_matches('\r').to_string();
+        let end = floor_char_boundary(text, d.span.end.clamp(start, line_end));
+        let width = text[start..end].chars().count().max(1);
+        Report {
+            severity: d.severity,
+            message: d.message.clone(),
+            file: file.map(str::to_string),
+            line,
+            column,
+            line_text,
+            width,
+            label: d.label.clone(),
+            hint: d.hint.clone(),
+        }
+    }
+
+    /// A report about a whole line of a data file (imports), with no statement text.
+    pub fn at_line(file: Option<&str>, line: usize, column: usize, line_text: &str, message: impl Into<String>) -> Report {
+        Report {
+            severity: Severity::Error,
+            message: message.into(),
+            file: file.map(str::to_string),
+            line,
+            column: column.max(1),
+            line_text: line_text.trim_end_matches(['\r', '\n']).to_string(),
+            width: 1,
+            label: None,
+            hint: None,
+        }
+    }
+
+    /// `FILE:LINE:COL` (or `LINE:COL` for text with no file), as editors want it.
+    pub fn location(&self) -> String {
+        match &self.file {
+            Some(f) => format!("{f}:{}:{}", self.line, self.column),
+            None => format!("{}:{}", self.line, self.column),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    /// rustc-style: the message, the place, the line with a caret under the fault, a hint.
+    ///
+    /// ```text
+    /// error: expected '.' to end the statement
+    ///  --> q.dq:1:26
+    ///   |
+    /// 1 | find ?x where ?x a Person
+    ///   |                          ^ expected '.'
+    ///   = hint: ...
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let num = self.line.to_string();
+        let pad = " ".repeat(num.len());
+        writeln!(f, "{}: {}", self.severity, self.message)?;
+        writeln!(f, "{pad}--> {}", self.location())?;
+        writeln!(f, "{pad} |")?;
+        // Tabs would shift the caret: print them as single spaces on both lines.
+        let shown: String = self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        writeln!(f, "{num} | {shown}")?;
+        let caret_pad = " ".repeat(self.column - 1);
+        write!(f, "{pad} | {caret_pad}{}", "^".repeat(self.width))?;
+        if let Some(label) = &self.label {
+            write!(f, " {label}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n{pad} = hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column() {
+        let t = "ab\ncdé f\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 3), (2, 1));
+        assert_eq!(line_col(t, 8), (2, 5)); // after the two-byte é
+        assert_eq!(line_col(t, 100), (3, 1));
+    }
+
+    #[test]
+    fn renders_caret_under_fault() {
+        let text = "haftar a Person.\nfind ?x where ?x a Person\n";
+        let d = Diagnostic::error("expected '.' to end the statement", Span::at(42))
+            .with_label("expected '.'")
+            .with_hint("every statement ends with '.'");
+        let r = d.report(Some("q.dq"), text);
+        assert_eq!((r.line, r.column), (2, 26));
+        let shown = r.to_string();
+        assert_eq!(
+            shown,
+            "error: expected '.' to end the statement\n --> q.dq:2:26\n  |\n2 | find ?x where ?x a Person\n  |                          ^ expected '.'\n  = hint: every statement ends with '.'"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! `dossier::Error`: the one error type of the library.
+
+use crate::diag::Report;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, grouped by what the caller can do about it.
+///
+/// Errors about a text (syntax, a failed check, a fact of the wrong kind) carry a
+/// [`Report`] naming the line and column; their `Display` is the same caret diagnostic the
+/// command line prints.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not a valid statement of the language.
+    Syntax(Box<Report>),
+    /// The statement is well formed but was refused (an unbound variable, a value of the
+    /// wrong kind for a declared predicate, rules that cannot be stratified...).  Nothing
+    /// was changed.
+    Rejected(Box<Report>),
+    /// A statement was refused for a reason that has no place in a text (a library call).
+    Invalid(String),
+    /// A data file being imported is malformed at the reported place.
+    Import(Box<Report>),
+    /// A `$name` parameter has no value, or a value that cannot stand there.
+    Parameter { name: String, message: String },
+    /// The database could not be opened.
+    Open { path: PathBuf, reason: String },
+    /// A file could not be read or written.
+    Io { path: PathBuf, source: std::io::Error },
+    /// The storage engine failed or found data it cannot read.
+    Storage(String),
+    /// The query was cancelled (Ctrl-C in the REPL, or [`crate::CancelHandle::cancel`]).
+    Cancelled,
+    /// The query ran longer than its time limit.
+    TimedOut(Duration),
+    /// The query produced more rows than its row limit.
+    TooManyRows(u64),
+    /// A `load` would include a file that is already being loaded.
+    IncludeCycle(Vec<PathBuf>),
+}
+
+impl Error {
+    /// The located report, for errors about a text.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            Error::Syntax(r) | Error::Rejected(r) | Error::Import(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn storage(e: impl fmt::Display) -> Error {
+        Error::Storage(e.to_string())
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// Attach a file name to a located error that has none yet (a statement of a script
+    /// run from a file).
+    pub fn in_file(mut self, file: &str) -> Error {
+        if let Error::Syntax(r) | Error::Rejected(r) | Error::Import(r) = &mut self {
+            if r.file.is_none() {
+                r.file = Some(file.to_string());
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Syntax(r) | Error::Rejected(r) | Error::Import(r) => r.fmt(f),
+            Error::Invalid(m) => write!(f, "error: {m}"),
+            Error::Parameter { name, message } => write!(f, "error: parameter ${name}: {message}"),
+            Error::Open { path, reason } => {
+                write!(f, "error: cannot open database {}: {reason}", path.display())
+            }
+            Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
+            Error::Storage(m) => write!(f, "error: storage: {m}"),
+            Error::Cancelled => f.write_str("error: query cancelled"),
+            Error::TimedOut(d) => write!(f, "error: query stopped after its time limit of {d:?}"),
+            Error::TooManyRows(n) => write!(f, "error: query stopped after its row limit of {n} rows"),
+            Error::IncludeCycle(paths) => {
+                f.write_str("error: load cycle: ")?;
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                f.write_str(&names.join(" -> "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Error {
+        Error::Storage(e.to_string())
+    }
+}

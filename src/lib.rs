@@ -1,0 +1,14 @@
+//! dossier: an embedded knowledge base of who met whom, where, when, and what they agreed.
+//!
+//! Layers, lowest first (a layer never imports a higher one):
+//! `model` → `store` → `lang` → `engine` → `db`; `diag` and `error` are shared by all.
+//! See ARCHITECTURE.md for the map.
+
+pub mod diag;
+pub mod error;
+pub mod lang;
+pub mod model;
+
+pub use diag::{Diagnostic, Report, Severity, Span};
+pub use error::{Error, Result};
+pub use model::{Date, Kind, Precision, Quad, Value};
