@@ -16,17 +16,26 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
 
     /// An empty span at one position (for "expected ... here").
     pub fn at(pos: usize) -> Span {
-        Span { start: pos, end: pos }
+        Span {
+            start: pos,
+            end: pos,
+        }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -39,7 +48,10 @@ impl Span {
 
     /// Shift by `offset` bytes (a statement parsed on its own, placed back in its script).
     pub fn shift(self, offset: usize) -> Span {
-        Span { start: self.start + offset, end: self.end + offset }
+        Span {
+            start: self.start + offset,
+            end: self.end + offset,
+        }
     }
 }
 
@@ -73,11 +85,23 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>, span: Span) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, message: message.into(), span, label: None, hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: None,
+            hint: None,
+        }
     }
 
     pub fn warning(message: impl Into<String>, span: Span) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, message: message.into(), span, label: None, hint: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            message: message.into(),
+            span,
+            label: None,
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
@@ -136,8 +160,12 @@ impl Report {
         let (line, column) = line_col(text, d.span.start);
         let start = floor_char_boundary(text, d.span.start.min(text.len()));
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
-        let line_text = text[line_start..line_end].trim_end_matches('\r').to_string();
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line_text = text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let end = floor_char_boundary(text, d.span.end.clamp(start, line_end));
         let width = text[start..end].chars().count().max(1);
         Report {
@@ -154,7 +182,13 @@ impl Report {
     }
 
     /// A report about a whole line of a data file (imports), with no statement text.
-    pub fn at_line(file: Option<&str>, line: usize, column: usize, line_text: &str, message: impl Into<String>) -> Report {
+    pub fn at_line(
+        file: Option<&str>,
+        line: usize,
+        column: usize,
+        line_text: &str,
+        message: impl Into<String>,
+    ) -> Report {
         Report {
             severity: Severity::Error,
             message: message.into(),
@@ -195,7 +229,11 @@ impl fmt::Display for Report {
         writeln!(f, "{pad}--> {}", self.location())?;
         writeln!(f, "{pad} |")?;
         // Tabs would shift the caret: print them as single spaces on both lines.
-        let shown: String = self.line_text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        let shown: String = self
+            .line_text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
         writeln!(f, "{num} | {shown}")?;
         let caret_pad = " ".repeat(self.column - 1);
         write!(f, "{pad} | {caret_pad}{}", "^".repeat(self.width))?;

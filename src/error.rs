@@ -30,7 +30,10 @@ pub enum Error {
     /// The database could not be opened.
     Open { path: PathBuf, reason: String },
     /// A file could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The storage engine failed or found data it cannot read.
     Storage(String),
     /// The query was cancelled (Ctrl-C in the REPL, or [`crate::CancelHandle::cancel`]).
@@ -57,7 +60,10 @@ impl Error {
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Attach a file name to a located error that has none yet (a statement of a script
@@ -79,13 +85,19 @@ impl fmt::Display for Error {
             Error::Invalid(m) => write!(f, "error: {m}"),
             Error::Parameter { name, message } => write!(f, "error: parameter ${name}: {message}"),
             Error::Open { path, reason } => {
-                write!(f, "error: cannot open database {}: {reason}", path.display())
+                write!(
+                    f,
+                    "error: cannot open database {}: {reason}",
+                    path.display()
+                )
             }
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
             Error::Storage(m) => write!(f, "error: storage: {m}"),
             Error::Cancelled => f.write_str("error: query cancelled"),
             Error::TimedOut(d) => write!(f, "error: query stopped after its time limit of {d:?}"),
-            Error::TooManyRows(n) => write!(f, "error: query stopped after its row limit of {n} rows"),
+            Error::TooManyRows(n) => {
+                write!(f, "error: query stopped after its row limit of {n} rows")
+            }
             Error::IncludeCycle(paths) => {
                 f.write_str("error: load cycle: ")?;
                 let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

@@ -8,6 +8,7 @@ pub mod diag;
 pub mod error;
 pub mod lang;
 pub mod model;
+pub mod store;
 
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};

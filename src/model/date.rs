@@ -186,7 +186,9 @@ impl Date {
         let parts: Vec<&str> = t.split('-').collect();
         let num = |s: &str, width: usize| -> Result<u32, String> {
             if s.len() != width || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("'{text}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
+                return Err(format!(
+                    "'{text}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+                ));
             }
             s.parse::<u32>().map_err(|e| e.to_string())
         };
@@ -194,7 +196,11 @@ impl Date {
             [y] => Date::year(num(y, 4)? as i32),
             [y, m] => Date::month(num(y, 4)? as i32, num(m, 2)?),
             [y, m, d] => Date::day(num(y, 4)? as i32, num(m, 2)?, num(d, 2)?),
-            _ => return Err(format!("'{text}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")),
+            _ => {
+                return Err(format!(
+                    "'{text}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+                ))
+            }
         };
         r.map_err(|e| e.to_string())
     }

@@ -5,7 +5,9 @@
 mod date;
 mod value;
 
-pub use date::{civil_from_days, days_from_civil, days_in_month, Date, DateError, DateRange, Precision};
+pub use date::{
+    civil_from_days, days_from_civil, days_in_month, Date, DateError, DateRange, Precision,
+};
 pub use value::{
     is_bare_name, is_keyword, write_entity, write_float, write_string_literal, Kind, Value,
     KEYWORDS,
@@ -29,8 +31,17 @@ pub struct Quad {
 }
 
 impl Quad {
-    pub fn new(subject: impl Into<String>, predicate: impl Into<String>, object: impl Into<Value>) -> Quad {
-        Quad { subject: subject.into(), predicate: predicate.into(), object: object.into(), source: None }
+    pub fn new(
+        subject: impl Into<String>,
+        predicate: impl Into<String>,
+        object: impl Into<Value>,
+    ) -> Quad {
+        Quad {
+            subject: subject.into(),
+            predicate: predicate.into(),
+            object: object.into(),
+            source: None,
+        }
     }
 
     pub fn from_source(mut self, source: impl Into<String>) -> Quad {

@@ -249,6 +249,19 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+impl Ord for Value {
+    /// The `order by` order ([`Value::total_cmp`]), which is consistent with `Eq`.
+    fn cmp(&self, other: &Value) -> Ordering {
+        self.total_cmp(other)
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Value) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);
@@ -394,7 +407,17 @@ mod tests {
         for ok in ["haftar", "acled:ev-1123", "_x", "a1", "x--y", "q::r"] {
             assert!(is_bare_name(ok), "{ok}");
         }
-        for bad in ["a", "limit", "_", "1x", "x-", "backed_by:", "x->y", "5+5", ""] {
+        for bad in [
+            "a",
+            "limit",
+            "_",
+            "1x",
+            "x-",
+            "backed_by:",
+            "x->y",
+            "5+5",
+            "",
+        ] {
             assert!(!is_bare_name(bad), "{bad}");
         }
     }
@@ -404,7 +427,10 @@ mod tests {
         assert_eq!(Value::entity("haftar").to_string(), "haftar");
         assert_eq!(Value::entity("a").to_string(), "<a>");
         assert_eq!(Value::entity("5+5 <x>").to_string(), "<5+5 <x\\>>");
-        assert_eq!(Value::string("say \"hi\"\n").to_string(), "\"say \\\"hi\\\"\\n\"");
+        assert_eq!(
+            Value::string("say \"hi\"\n").to_string(),
+            "\"say \\\"hi\\\"\\n\""
+        );
         assert_eq!(Value::Float(1.0).to_string(), "1.0");
         assert_eq!(Value::Float(1e20).to_string(), "1.0e20");
         assert_eq!(Value::Float(-0.75).to_string(), "-0.75");

@@ -1,0 +1,349 @@
+//! The term dictionary: strings and entity names ↔ dense sequential ids.
+//!
+//! Two block sets hold it: `id → term` (entries `kind ++ id ++ text`, so consecutive ids
+//! share a block and decoding a result column reads each block once) and `term → id`
+//! (entries `kind ++ escaped text ++ 00 01 ++ id`, sorted by text, which also serves name
+//! completion by prefix).  Terms are never removed: an id, once handed out, means the same
+//! term forever, so rows can be decoded after the read lock is released.
+
+use super::blocks::{BlockSet, Op};
+use super::codec::{get_varint, put_varint, BytesCodec, TermCodec};
+use super::id::{kind, Id};
+use super::kv::{Kv, KvBatch};
+use crate::error::{Error, Result};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
+
+pub const TAG_ID2TERM: u8 = 0x01;
+pub const TAG_TERM2ID: u8 = 0x02;
+
+/// Decoded terms kept in memory; cleared when full (a crude but bounded cache).
+const CACHE_LIMIT: usize = 1 << 18;
+
+pub struct Dict {
+    id2term: BlockSet<TermCodec>,
+    term2id: BlockSet<BytesCodec>,
+    cache: Mutex<FxHashMap<Id, Arc<str>>>,
+}
+
+fn id2term_entry(id: Id, text: &str) -> Vec<u8> {
+    let mut e = Vec::with_capacity(9 + text.len());
+    id.write_key(&mut e);
+    e.extend_from_slice(text.as_bytes());
+    e
+}
+
+/// `kind ++ text with 00 escaped as 00 FF ++ 00 01`: a prefix no other term's entry has,
+/// that sorts like the text.
+fn term_prefix(k: u8, text: &str) -> Vec<u8> {
+    let mut e = Vec::with_capacity(text.len() + 12);
+    e.push(k);
+    for &b in text.as_bytes() {
+        e.push(b);
+        if b == 0 {
+            e.push(0xFF);
+        }
+    }
+    e.extend_from_slice(&[0, 1]);
+    e
+}
+
+/// The id follows the terminator as a varint: the text alone orders the entries.
+fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
+    let mut e = term_prefix(k, text);
+    put_varint(&mut e, id.raw());
+    e
+}
+
+fn unescape_term(bytes: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0 {
+            match bytes.get(i + 1) {
+                Some(0xFF) => {
+                    out.push(0);
+                    i += 2;
+                    continue;
+                }
+                Some(1) => break,
+                _ => return None,
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+impl Dict {
+    pub fn new() -> Dict {
+        Dict {
+            id2term: BlockSet::new(TAG_ID2TERM, TermCodec),
+            term2id: BlockSet::new(TAG_TERM2ID, BytesCodec),
+            cache: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    /// The id of a stored string (`kind::STR`) or entity (`kind::ENTITY`), if it has one.
+    pub fn lookup(&self, kv: &Kv, k: u8, text: &str) -> Result<Option<Id>> {
+        let prefix = term_prefix(k, text);
+        let mut cursor = self.term2id.cursor(kv);
+        Ok(cursor
+            .seek(&prefix)?
+            .and_then(|e| parse_term2id(&prefix, &e, k)))
+    }
+
+    /// Look up many terms at once (sorted internally, one pass over the blocks).
+    pub fn lookup_many(&self, kv: &Kv, terms: &[(u8, &str)]) -> Result<Vec<Option<Id>>> {
+        let mut order: Vec<(Vec<u8>, usize)> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, (k, t))| (term_prefix(*k, t), i))
+            .collect();
+        order.sort();
+        let mut out = vec![None; terms.len()];
+        let mut cursor = self.term2id.cursor(kv);
+        for (prefix, i) in &order {
+            let k = prefix[0];
+            out[*i] = cursor
+                .seek(prefix)?
+                .and_then(|e| parse_term2id(prefix, &e, k));
+        }
+        Ok(out)
+    }
+
+    /// The text of a dictionary id.
+    pub fn text(&self, kv: &Kv, id: Id) -> Result<Arc<str>> {
+        if let Some(t) = self.cache_get(id) {
+            return Ok(t);
+        }
+        let mut key = Vec::with_capacity(9);
+        id.write_key(&mut key);
+        let mut cursor = self.id2term.cursor(kv);
+        let text = match cursor.seek(&key)? {
+            Some(e) if e.starts_with(&key) => Arc::<str>::from(decode_text(&e[9..])?),
+            _ => {
+                return Err(Error::Storage(format!(
+                    "term id {id:?} is missing from the dictionary"
+                )))
+            }
+        };
+        self.cache_put(id, text.clone());
+        Ok(text)
+    }
+
+    /// Decode many ids at once: sorted, so each dictionary block is read once.
+    pub fn texts(&self, kv: &Kv, ids: &[Id]) -> Result<FxHashMap<Id, Arc<str>>> {
+        let mut out = FxHashMap::default();
+        let mut missing: Vec<Id> = Vec::new();
+        {
+            let cache = self
+                .cache
+                .lock()
+                .map_err(|_| Error::Storage("dictionary cache poisoned".into()))?;
+            for &id in ids {
+                match cache.get(&id) {
+                    Some(t) => {
+                        out.insert(id, t.clone());
+                    }
+                    None => missing.push(id),
+                }
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let mut cursor = self.id2term.cursor(kv);
+        let mut key = Vec::with_capacity(9);
+        for id in missing {
+            key.clear();
+            id.write_key(&mut key);
+            match cursor.seek(&key)? {
+                Some(e) if e.starts_with(&key) => {
+                    let t = Arc::<str>::from(decode_text(&e[9..])?);
+                    self.cache_put(id, t.clone());
+                    out.insert(id, t);
+                }
+                _ => {
+                    return Err(Error::Storage(format!(
+                        "term id {id:?} is missing from the dictionary"
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn cache_get(&self, id: Id) -> Option<Arc<str>> {
+        self.cache.lock().ok()?.get(&id).cloned()
+    }
+
+    fn cache_put(&self, id: Id, text: Arc<str>) {
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(id, text);
+        }
+    }
+
+    /// Write new terms (ids allocated by the caller) into `batch`.
+    pub fn write_new(&self, kv: &Kv, terms: &[(Id, &str)], batch: &mut KvBatch) -> Result<()> {
+        if terms.is_empty() {
+            return Ok(());
+        }
+        let mut by_id: Vec<(Vec<u8>, Op)> = terms
+            .iter()
+            .map(|(id, t)| (id2term_entry(*id, t), Op::Insert))
+            .collect();
+        by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        by_id.dedup_by(|a, b| a.0 == b.0);
+        self.id2term.merge(kv, &by_id, batch)?;
+        let mut by_text: Vec<(Vec<u8>, Op)> = terms
+            .iter()
+            .map(|(id, t)| (term2id_entry(id.kind(), t, *id), Op::Insert))
+            .collect();
+        by_text.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        by_text.dedup_by(|a, b| a.0 == b.0);
+        self.term2id.merge(kv, &by_text, batch)
+    }
+
+    /// Entities (or strings) whose text starts with `prefix`, in text order, at most
+    /// `limit` of them: completion in the REPL.
+    pub fn with_prefix(
+        &self,
+        kv: &Kv,
+        k: u8,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(Id, String)>> {
+        let mut lo = term_prefix(k, prefix);
+        lo.truncate(lo.len() - 2); // drop the terminator: every longer text follows
+        let mut hi = lo.clone();
+        // The smallest byte string greater than every string starting with `lo`.
+        while let Some(last) = hi.pop() {
+            if last < 0xFF {
+                hi.push(last + 1);
+                break;
+            }
+        }
+        if hi.is_empty() {
+            hi = vec![k + 1];
+        }
+        let mut out = Vec::new();
+        for e in self.term2id.scan(kv, &lo, &hi)? {
+            let e = e?;
+            if out.len() >= limit {
+                break;
+            }
+            if let Some((text, id)) = split_term2id(&e) {
+                out.push((id, text));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every term of a kind, in id order: full-text search and consistency checks.
+    pub fn all_of_kind(
+        &self,
+        kv: &Kv,
+        k: u8,
+    ) -> Result<impl Iterator<Item = Result<(Id, String)>>> {
+        let lo = vec![k];
+        let hi = vec![k + 1];
+        Ok(self.id2term.scan(kv, &lo, &hi)?.map(|e| {
+            let e = e?;
+            let id =
+                Id::read_key(&e).ok_or_else(|| Error::Storage("short dictionary entry".into()))?;
+            Ok((id, decode_text(&e[9..])?))
+        }))
+    }
+
+    pub fn block_counts(&self, kv: &Kv) -> Result<(u64, u64)> {
+        Ok((self.id2term.block_count(kv)?, self.term2id.block_count(kv)?))
+    }
+}
+
+impl Default for Dict {
+    fn default() -> Self {
+        Dict::new()
+    }
+}
+
+fn decode_text(bytes: &[u8]) -> Result<String> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| Error::Storage("dictionary text is not UTF-8".into()))
+}
+
+fn parse_term2id(prefix: &[u8], entry: &[u8], k: u8) -> Option<Id> {
+    let rest = entry.strip_prefix(prefix)?;
+    let mut pos = 0;
+    let raw = get_varint(rest, &mut pos).ok()?;
+    (pos == rest.len()).then_some(Id::new(k, raw))
+}
+
+fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
+    let k = *entry.first()?;
+    // The escaped text never holds `00 01`: the first one is the terminator.
+    let end = entry.windows(2).position(|w| w == [0, 1])?;
+    let text = unescape_term(entry.get(1..end + 2)?)?;
+    let mut pos = 0;
+    let rest = entry.get(end + 2..)?;
+    let raw = get_varint(rest, &mut pos).ok()?;
+    (pos == rest.len()).then_some((text, Id::new(k, raw)))
+}
+
+/// Allocation of new dictionary ids: the next free number per dictionary kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NextIds {
+    pub string: u64,
+    pub entity: u64,
+}
+
+impl NextIds {
+    pub fn take(&mut self, k: u8) -> Id {
+        let slot = if k == kind::STR {
+            &mut self.string
+        } else {
+            &mut self.entity
+        };
+        *slot += 1;
+        Id::new(k, *slot)
+    }
+
+    pub fn to_bytes(self) -> Vec<u8> {
+        let mut v = self.string.to_be_bytes().to_vec();
+        v.extend_from_slice(&self.entity.to_be_bytes());
+        v
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Option<NextIds> {
+        Some(NextIds {
+            string: u64::from_be_bytes(b.get(0..8)?.try_into().ok()?),
+            entity: u64::from_be_bytes(b.get(8..16)?.try_into().ok()?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_text_order_and_round_trips() {
+        let texts = ["", "a", "a\0", "a\0b", "ab", "b", "é"];
+        let mut entries: Vec<Vec<u8>> = texts
+            .iter()
+            .map(|t| term2id_entry(kind::STR, t, Id::new(kind::STR, 7)))
+            .collect();
+        let sorted = entries.clone();
+        entries.sort();
+        assert_eq!(entries, sorted);
+        for (t, e) in texts.iter().zip(&entries) {
+            assert_eq!(
+                split_term2id(e),
+                Some((t.to_string(), Id::new(kind::STR, 7)))
+            );
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Exact counts the planner estimates from, kept up to date by every commit.
+//!
+//! Per predicate: how many triples, distinct subjects and distinct objects (so the average
+//! fan-out of a bound subject or object is one division).  Per class: how many entities
+//! are stated to have that `type`.  Per source: how many facts it asserts.  Each is one
+//! small sled entry (`tag ++ id`), rewritten when a commit changes it.
+
+use super::id::{Id, ID_BYTES};
+use rustc_hash::FxHashMap;
+
+pub const TAG_PRED: u8 = 0x20;
+pub const TAG_CLASS: u8 = 0x21;
+pub const TAG_SOURCE: u8 = 0x22;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PredStats {
+    /// Distinct triples with this predicate.
+    pub triples: u64,
+    /// Distinct subjects among them.
+    pub subjects: u64,
+    /// Distinct objects among them.
+    pub objects: u64,
+}
+
+impl PredStats {
+    pub fn to_bytes(self) -> Vec<u8> {
+        [self.triples, self.subjects, self.objects]
+            .iter()
+            .flat_map(|n| n.to_be_bytes())
+            .collect()
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Option<PredStats> {
+        let n = |i: usize| {
+            Some(u64::from_be_bytes(
+                b.get(i * 8..i * 8 + 8)?.try_into().ok()?,
+            ))
+        };
+        Some(PredStats {
+            triples: n(0)?,
+            subjects: n(1)?,
+            objects: n(2)?,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.triples == 0
+    }
+}
+
+/// The in-memory mirror of every count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub preds: FxHashMap<Id, PredStats>,
+    pub classes: FxHashMap<Id, u64>,
+    pub sources: FxHashMap<Id, u64>,
+    /// Distinct triples.
+    pub triples: u64,
+    /// Assertions (a triple asserted by two sources counts twice).
+    pub quads: u64,
+}
+
+impl Stats {
+    pub fn pred(&self, p: Id) -> PredStats {
+        self.preds.get(&p).copied().unwrap_or_default()
+    }
+
+    pub fn class(&self, c: Id) -> u64 {
+        self.classes.get(&c).copied().unwrap_or(0)
+    }
+}
+
+pub fn stat_key(tag: u8, id: Id) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + ID_BYTES);
+    k.push(tag);
+    id.write_key(&mut k);
+    k
+}
+
+/// Signed changes to counts, accumulated during a commit and applied at its end.
+#[derive(Debug, Default)]
+pub struct StatsDelta {
+    pub preds: FxHashMap<Id, (i64, i64, i64)>,
+    pub classes: FxHashMap<Id, i64>,
+    pub sources: FxHashMap<Id, i64>,
+    pub triples: i64,
+    pub quads: i64,
+}
+
+fn add(n: u64, d: i64) -> u64 {
+    (n as i64).saturating_add(d).max(0) as u64
+}
+
+impl StatsDelta {
+    /// Apply to `stats`; returns the sled writes (key, value or `None` to delete).
+    pub fn apply(&self, stats: &mut Stats) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut writes = Vec::new();
+        for (&p, &(t, s, o)) in &self.preds {
+            let cur = stats.pred(p);
+            let new = PredStats {
+                triples: add(cur.triples, t),
+                subjects: add(cur.subjects, s),
+                objects: add(cur.objects, o),
+            };
+            if new.is_empty() {
+                stats.preds.remove(&p);
+                writes.push((stat_key(TAG_PRED, p), None));
+            } else {
+                stats.preds.insert(p, new);
+                writes.push((stat_key(TAG_PRED, p), Some(new.to_bytes())));
+            }
+        }
+        for (tag, map, deltas) in [
+            (TAG_CLASS, &mut stats.classes, &self.classes),
+            (TAG_SOURCE, &mut stats.sources, &self.sources),
+        ] {
+            for (&id, &d) in deltas {
+                let new = add(map.get(&id).copied().unwrap_or(0), d);
+                if new == 0 {
+                    map.remove(&id);
+                    writes.push((stat_key(tag, id), None));
+                } else {
+                    map.insert(id, new);
+                    writes.push((stat_key(tag, id), Some(new.to_be_bytes().to_vec())));
+                }
+            }
+        }
+        stats.triples = add(stats.triples, self.triples);
+        stats.quads = add(stats.quads, self.quads);
+        writes
+    }
+}

@@ -1,0 +1,211 @@
+//! The store against a simple in-memory model: after any sequence of adds and retracts,
+//! every index holds exactly the model's facts, every pattern returns exactly the model's
+//! matches, and every count is exact (`Store::verify`).
+
+use dossier::model::{Date, Value};
+use dossier::store::{Delta, GraphSel, Id, IdPattern, Store};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+
+type Fact = (String, String, Value, Option<String>);
+
+#[derive(Debug, Clone)]
+enum Op {
+    Add(Vec<Fact>),
+    Remove(Vec<Fact>),
+}
+
+fn arb_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (0..6u8).prop_map(|i| Value::entity(format!("e{i}"))),
+        (0..3u8).prop_map(|i| Value::string(format!("s{i}"))),
+        (-3i64..3).prop_map(Value::Int),
+        (-2i64..2).prop_map(|i| Value::Float(i as f64 / 2.0)),
+        (2019..2021i32, 0..3u32).prop_map(|(y, m)| Value::Date(if m == 0 {
+            Date::year(y).unwrap()
+        } else {
+            Date::month(y, m).unwrap()
+        })),
+        any::<bool>().prop_map(Value::Bool),
+    ]
+}
+
+fn arb_fact() -> impl Strategy<Value = Fact> {
+    (0..6u8, 0..3u8, arb_value(), prop::option::of(0..2u8)).prop_map(|(s, p, o, g)| {
+        (
+            format!("e{s}"),
+            ["type", "p1", "p2"][p as usize].to_string(),
+            o,
+            g.map(|g| format!("src{g}")),
+        )
+    })
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => prop::collection::vec(arb_fact(), 1..8).prop_map(Op::Add),
+        2 => prop::collection::vec(arb_fact(), 1..5).prop_map(Op::Remove),
+    ]
+}
+
+fn apply(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) {
+    let _w = store.writer().unwrap();
+    let mut delta = Delta::new();
+    let (facts, add) = match op {
+        Op::Add(f) => (f, true),
+        Op::Remove(f) => (f, false),
+    };
+    for (s, p, o, g) in facts {
+        let q = [
+            store.intern_entity(&mut delta, s).unwrap(),
+            store.intern_entity(&mut delta, p).unwrap(),
+            store.intern(&mut delta, o).unwrap(),
+            match g {
+                Some(g) => store.intern_entity(&mut delta, g).unwrap(),
+                None => Id::NONE,
+            },
+        ];
+        if add {
+            delta.add(q);
+            model.insert((s.clone(), p.clone(), o.clone(), g.clone()));
+        } else {
+            delta.remove(q);
+            model.remove(&(s.clone(), p.clone(), o.clone(), g.clone()));
+        }
+    }
+    store.commit(delta).unwrap();
+}
+
+fn decode(store: &Store, q: [Id; 4]) -> Fact {
+    let name = |id: Id| {
+        store
+            .value(id, None)
+            .unwrap()
+            .as_entity()
+            .unwrap()
+            .to_string()
+    };
+    let g = if q[3].is_none() {
+        None
+    } else {
+        Some(name(q[3]))
+    };
+    (name(q[0]), name(q[1]), store.value(q[2], None).unwrap(), g)
+}
+
+fn check(store: &Store, model: &BTreeSet<Fact>) {
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    // Every assertion.
+    let all: BTreeSet<Fact> = store
+        .quads(&IdPattern {
+            g: GraphSel::Each,
+            ..IdPattern::new(None, None, None)
+        })
+        .unwrap()
+        .map(|q| decode(store, q.unwrap()))
+        .collect();
+    assert_eq!(&all, model);
+    // Distinct triples through each shape of bound positions.
+    let triples: BTreeSet<(String, String, Value)> = model
+        .iter()
+        .map(|(s, p, o, _)| (s.clone(), p.clone(), o.clone()))
+        .collect();
+    for (s, p, o) in triples.iter().take(5) {
+        let ids = [
+            store.lookup_entity(s, None).unwrap(),
+            store.lookup_entity(p, None).unwrap(),
+            store.lookup(o, None).unwrap(),
+        ];
+        for mask in 0..8u8 {
+            let pick = |i: usize| if mask & (1 << i) != 0 { ids[i] } else { None };
+            let pat = IdPattern::new(pick(0), pick(1), pick(2));
+            let got: Vec<(String, String, Value)> = store
+                .quads(&pat)
+                .unwrap()
+                .map(|q| {
+                    let f = decode(store, q.unwrap());
+                    (f.0, f.1, f.2)
+                })
+                .collect();
+            let want: Vec<&(String, String, Value)> = triples
+                .iter()
+                .filter(|t| {
+                    (mask & 1 == 0 || t.0 == *s)
+                        && (mask & 2 == 0 || t.1 == *p)
+                        && (mask & 4 == 0 || t.2 == *o)
+                })
+                .collect();
+            let got_set: BTreeSet<_> = got.iter().collect();
+            assert_eq!(got.len(), got_set.len(), "duplicates for mask {mask}");
+            assert_eq!(got_set, want.into_iter().collect(), "mask {mask}");
+        }
+    }
+    // Per-source assertions.
+    for src in ["src0", "src1"] {
+        let Some(g) = store.lookup_entity(src, None).unwrap() else {
+            continue;
+        };
+        let got: BTreeSet<Fact> = store
+            .quads(&IdPattern {
+                g: GraphSel::Is(g),
+                ..IdPattern::new(None, None, None)
+            })
+            .unwrap()
+            .map(|q| decode(store, q.unwrap()))
+            .collect();
+        let want: BTreeSet<Fact> = model
+            .iter()
+            .filter(|f| f.3.as_deref() == Some(src))
+            .cloned()
+            .collect();
+        assert_eq!(got, want);
+    }
+    let stats = store.stats().unwrap();
+    assert_eq!(stats.quads as usize, model.len());
+    assert_eq!(stats.triples as usize, triples.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn indexes_agree_with_the_model(ops in prop::collection::vec(arb_op(), 1..12)) {
+        let store = Store::temporary().unwrap();
+        let mut model = BTreeSet::new();
+        for op in &ops {
+            apply(&store, op, &mut model);
+            check(&store, &model);
+        }
+    }
+}
+
+#[test]
+fn many_facts_split_blocks_and_stay_consistent() {
+    let store = Store::temporary().unwrap();
+    let mut model = BTreeSet::new();
+    // Enough facts to need many blocks per index, added in several statements and then
+    // partly removed, so blocks split and shrink.
+    for round in 0..4 {
+        let facts: Vec<Fact> = (0..700)
+            .map(|i| {
+                (
+                    format!("s{}", (i * 7 + round) % 300),
+                    format!("p{}", i % 4),
+                    Value::Int(i as i64 % 97),
+                    if i % 3 == 0 {
+                        Some(format!("g{}", i % 5))
+                    } else {
+                        None
+                    },
+                )
+            })
+            .collect();
+        apply(&store, &Op::Add(facts), &mut model);
+    }
+    check(&store, &model);
+    let removes: Vec<Fact> = model.iter().step_by(3).cloned().collect();
+    apply(&store, &Op::Remove(removes), &mut model);
+    check(&store, &model);
+    let (_, index_blocks) = store.block_counts().unwrap();
+    assert!(index_blocks > 20, "{index_blocks} blocks");
+}
