@@ -44,6 +44,10 @@ pub enum Error {
     TooManyRows(u64),
     /// A `load` would include a file that is already being loaded.
     IncludeCycle(Vec<PathBuf>),
+    /// A statement was refused at a place in its text; `Db` resolves it to
+    /// [`Error::Rejected`] with line and column before it reaches the caller.
+    #[doc(hidden)]
+    At(Box<crate::diag::Diagnostic>),
 }
 
 impl Error {
@@ -63,6 +67,19 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A refusal located in the statement being run.
+    pub fn at(d: crate::diag::Diagnostic) -> Error {
+        Error::At(Box::new(d))
+    }
+
+    /// Resolve an [`Error::At`] against the text it points into.
+    pub fn resolve(self, file: Option<&str>, text: &str) -> Error {
+        match self {
+            Error::At(d) => Error::Rejected(Box::new(d.report(file, text))),
+            other => other,
         }
     }
 
@@ -98,6 +115,7 @@ impl fmt::Display for Error {
             Error::TooManyRows(n) => {
                 write!(f, "error: query stopped after its row limit of {n} rows")
             }
+            Error::At(d) => write!(f, "error: {} (at byte {})", d.message, d.span.start),
             Error::IncludeCycle(paths) => {
                 f.write_str("error: load cycle: ")?;
                 let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

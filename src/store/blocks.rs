@@ -197,6 +197,34 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         }
     }
 
+    /// How many entries lie in `[lo, hi)`: exact within the first block, then read from
+    /// block headers (so at most one block too many), reading at most `max_blocks` blocks
+    /// (a larger range is reported as what was counted, scaled by nothing: callers only
+    /// need to know it is big).
+    pub fn approx_count(&self, kv: &Kv, lo: &C::Entry, hi: &C::Entry, max_blocks: usize) -> Result<u64> {
+        let hi_key = self.key(hi);
+        let start = match self.floor_block(kv, lo)? {
+            Some((k, _)) => k.to_vec(),
+            None => self.key(lo),
+        };
+        let mut n = 0u64;
+        for (i, r) in kv.range(&start, &hi_key).enumerate() {
+            let (k, v) = r?;
+            if i == 0 {
+                let mut buf = Vec::new();
+                self.decode(&k, &v, &mut buf)?;
+                n += buf.iter().filter(|e| *e >= lo && *e < hi).count() as u64;
+                continue;
+            }
+            if i >= max_blocks {
+                break;
+            }
+            let mut pos = 1;
+            n += super::codec::get_varint(&v, &mut pos)? + 1;
+        }
+        Ok(n)
+    }
+
     /// Number of blocks (for statistics).
     pub fn block_count(&self, kv: &Kv) -> Result<u64> {
         let mut n = 0;

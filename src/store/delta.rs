@@ -126,6 +126,11 @@ impl Delta {
         self.normal.get_or_insert_with(Normalized::default)
     }
 
+    /// The normalized changes if [`Delta::normalized`] was called since the last change.
+    pub fn normal(&self) -> Option<&Normalized> {
+        self.normal.as_ref()
+    }
+
     /// Take the normalized changes out (commit consumes them).
     pub(crate) fn take_normalized(&mut self) -> Normalized {
         self.normalized();

@@ -12,7 +12,7 @@
 use super::blocks::Scan;
 use super::codec::{Tuple, TupleCodec};
 use super::id::Id;
-use super::Store;
+use super::{Normalized, Store};
 use crate::error::Result;
 
 /// Which assertions a pattern wants.
@@ -198,6 +198,97 @@ impl Store {
             expand,
             pending: Vec::new(),
         })
+    }
+
+    /// About how many index entries match `pat` (stored facts; each source's assertion of
+    /// a triple counts when the pattern asks for sources).  Cheap: block headers, at most
+    /// a few thousand blocks.  For the planner.
+    pub fn estimate(&self, pat: &IdPattern) -> Result<u64> {
+        let order = match pat.g {
+            GraphSel::Is(g) if g.is_some() => Order::Gspo,
+            _ if pat.s.is_some() => {
+                if pat.o.is_some() && pat.p.is_none() {
+                    Order::Osp
+                } else {
+                    Order::Spog
+                }
+            }
+            _ => triple_order(pat),
+        };
+        let set = match order {
+            Order::Spog => &self.spog,
+            Order::Pos => &self.pos,
+            Order::Osp => &self.osp,
+            Order::Gspo => &self.gspo,
+        };
+        let (lo, hi) = bounds(order, pat);
+        set.approx_count(&self.kv, &lo, &hi, 4096)
+    }
+
+    /// Like [`Store::quads`], as the pending changes of a transaction would leave them.
+    pub fn quads_with<'s>(&'s self, pat: &IdPattern, overlay: Option<&'s Normalized>) -> Result<Box<dyn Iterator<Item = Result<Tuple>> + 's>> {
+        let Some(n) = overlay.filter(|n| !n.adds.is_empty() || !n.removes.is_empty()) else {
+            return Ok(Box::new(self.quads(pat)?));
+        };
+        let pat = *pat;
+        let removed = |q: &Tuple| n.removes.binary_search(q).is_ok();
+        let triple_removes = |t: &Tuple| {
+            let lo = n.removes.partition_point(|r| r[..3] < t[..3]);
+            n.removes.get(lo).is_some_and(|r| r[..3] == t[..3])
+        };
+        let mut out: Vec<Result<Tuple>> = Vec::new();
+        let mut seen_triples: Vec<[Id; 3]> = Vec::new();
+        for q in self.quads(&pat)? {
+            let q = q?;
+            match pat.g {
+                GraphSel::Any => {
+                    if triple_removes(&q) {
+                        // Still there if some assertion survives or is added.
+                        let all = IdPattern { s: Some(q[0]), p: Some(q[1]), o: Some(q[2]), g: GraphSel::Each, o_range: None };
+                        let mut alive = false;
+                        for x in self.quads(&all)? {
+                            if !removed(&x?) {
+                                alive = true;
+                                break;
+                            }
+                        }
+                        let lo = n.adds.partition_point(|a| a[..3] < q[..3]);
+                        alive |= n.adds.get(lo).is_some_and(|a| a[..3] == q[..3]);
+                        if !alive {
+                            continue;
+                        }
+                    }
+                    seen_triples.push([q[0], q[1], q[2]]);
+                    out.push(Ok(q));
+                }
+                _ => {
+                    if !removed(&q) {
+                        out.push(Ok(q));
+                    }
+                }
+            }
+        }
+        seen_triples.sort_unstable();
+        for a in &n.adds {
+            if !pat.matches(a) {
+                continue;
+            }
+            match pat.g {
+                GraphSel::Any => {
+                    let t = [a[0], a[1], a[2]];
+                    if seen_triples.binary_search(&t).is_ok() {
+                        continue;
+                    }
+                    seen_triples.insert(seen_triples.partition_point(|x| *x < t), t);
+                    if self.any(&IdPattern::new(Some(a[0]), Some(a[1]), Some(a[2])))? && !triple_removes(a) {
+                        continue; // already yielded from the store
+                    }
+                    out.push(Ok([a[0], a[1], a[2], Id::NONE]));
+                }
+                _ => out.push(Ok(*a)),
+            }
+        }
+        Ok(Box::new(out.into_iter()))
     }
 
     /// Whether at least one triple matches.

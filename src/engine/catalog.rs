@@ -1,0 +1,163 @@
+//! The catalog: the schema (types, subtypes, predicate declarations) and the stored rules.
+//!
+//! It is small, so it is kept as one serialized record in the store (a meta record written
+//! in the same atomic commit as the statement that changed it) and read whole.
+
+use crate::error::{Error, Result};
+use crate::model::Kind;
+use crate::store::{Delta, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+const RECORD: &str = "catalog";
+/// First byte of the record: bump when the layout changes.
+const RECORD_VERSION: u8 = 1;
+
+/// The range of a declared predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Range {
+    /// Objects are entities of this class (checked by `check.`, not on insert).
+    Class(String),
+    /// Objects are literals of this kind (enforced on insert).
+    Kind(Kind),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PredDecl {
+    /// Subjects are entities of this class (`None`: anything).
+    pub domain: Option<String>,
+    pub range: Option<Range>,
+}
+
+/// A stored rule: its canonical text and the predicate it derives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDecl {
+    pub head: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Each declared type with its direct supertypes.
+    pub types: BTreeMap<String, Vec<String>>,
+    pub preds: BTreeMap<String, PredDecl>,
+    pub rules: Vec<RuleDecl>,
+}
+
+impl Catalog {
+    /// The catalog as `delta` would leave it.
+    pub fn load(store: &Store, delta: Option<&Delta>) -> Result<Catalog> {
+        match store.meta(RECORD, delta)? {
+            None => Ok(Catalog::default()),
+            Some(bytes) => {
+                let (&version, body) = bytes.split_first().ok_or_else(|| Error::Storage("empty catalog record".into()))?;
+                if version != RECORD_VERSION {
+                    return Err(Error::Storage(format!("catalog record of unknown version {version}")));
+                }
+                let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
+                    .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
+                Ok(c)
+            }
+        }
+    }
+
+    /// Record this catalog in `delta`.
+    pub fn save(&self, store: &Store, delta: &mut Delta) -> Result<()> {
+        let mut bytes = vec![RECORD_VERSION];
+        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(Error::storage)?;
+        bytes.extend_from_slice(&body);
+        store.put_meta(delta, RECORD, Some(bytes));
+        Ok(())
+    }
+
+    /// `t` and every type declared (transitively) below it.
+    pub fn subtypes(&self, t: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::from([t.to_string()]);
+        loop {
+            let before = out.len();
+            for (name, sups) in &self.types {
+                if sups.iter().any(|s| out.contains(s)) {
+                    out.insert(name.clone());
+                }
+            }
+            if out.len() == before {
+                return out;
+            }
+        }
+    }
+
+    /// `t` and every type (transitively) above it.
+    pub fn supertypes(&self, t: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::from([t.to_string()]);
+        let mut todo = vec![t.to_string()];
+        while let Some(x) = todo.pop() {
+            for s in self.types.get(&x).into_iter().flatten() {
+                if out.insert(s.clone()) {
+                    todo.push(s.clone());
+                }
+            }
+        }
+        out
+    }
+
+    pub fn has_subtypes(&self, t: &str) -> bool {
+        self.types.values().any(|sups| sups.iter().any(|s| s == t))
+    }
+
+    /// Predicates derived by rules.
+    pub fn derived(&self) -> BTreeSet<&str> {
+        self.rules.iter().map(|r| r.head.as_str()).collect()
+    }
+
+    /// The schema as statements of the language (for `.schema` and export).
+    pub fn schema_text(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (t, sups) in &self.types {
+            let mut s = format!("type {}", name(t));
+            if !sups.is_empty() {
+                s.push_str(" sub ");
+                s.push_str(&sups.iter().map(|x| name(x)).collect::<Vec<_>>().join(", "));
+            }
+            s.push('.');
+            out.push(s);
+        }
+        for (p, d) in &self.preds {
+            let mut s = format!("pred {}", name(p));
+            if d.domain.is_some() || d.range.is_some() {
+                let dom = d.domain.as_deref().map_or("_".to_string(), name);
+                let rng = match &d.range {
+                    None => "_".to_string(),
+                    Some(Range::Class(c)) => name(c),
+                    Some(Range::Kind(k)) => k.name().to_string(),
+                };
+                s.push_str(&format!(": {dom} -> {rng}"));
+            }
+            s.push('.');
+            out.push(s);
+        }
+        out
+    }
+}
+
+fn name(n: &str) -> String {
+    let mut s = String::new();
+    let _ = crate::model::write_entity(&mut s, n);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_closure() {
+        let mut c = Catalog::default();
+        c.types.insert("Actor".into(), vec![]);
+        c.types.insert("State".into(), vec!["Actor".into()]);
+        c.types.insert("Government".into(), vec!["State".into()]);
+        c.types.insert("Venue".into(), vec![]);
+        assert_eq!(c.subtypes("Actor"), ["Actor", "Government", "State"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(c.supertypes("Government"), ["Actor", "Government", "State"].iter().map(|s| s.to_string()).collect());
+        assert!(c.has_subtypes("State") && !c.has_subtypes("Venue"));
+    }
+}

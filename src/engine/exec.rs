@@ -1,0 +1,405 @@
+//! The executor: runs a plan as nested loops over one row of bindings.
+//!
+//! Each step extends the row and calls the rest of the plan for every extension, then
+//! restores what it bound.  Nothing is materialized except hash tables of hash joins and
+//! hashed `not`s (built once per query); the final sink decides what to keep, and returning
+//! `false` from it stops everything (so `limit 10` on a huge result stops early).
+
+use super::derived::Derived;
+use super::expr::Eval;
+use super::ir::{Context, GTerm, PTerm, Pattern, Slot};
+use super::plan::{Plan, Step, StepKind};
+use crate::error::{Error, Result};
+use crate::store::{GraphSel, Id, IdPattern};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Limits a running query can hit.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    /// Set from another thread (Ctrl-C) to stop the query.
+    pub cancel: Option<Arc<AtomicBool>>,
+    pub deadline: Option<(Instant, Duration)>,
+}
+
+impl Interrupt {
+    pub fn check(&self) -> Result<()> {
+        if let Some(c) = &self.cancel {
+            if c.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+        }
+        if let Some((at, limit)) = self.deadline {
+            if Instant::now() >= at {
+                return Err(Error::TimedOut(limit));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `explain analyze` measures per step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepProfile {
+    pub rows: u64,
+    pub calls: u64,
+    /// Time spent in this step and everything after it.
+    pub inclusive: Duration,
+}
+
+type HashTable = FxHashMap<[Id; 3], Vec<[Id; 4]>>;
+
+pub struct Exec<'e, 'a> {
+    pub cx: &'e Context<'a>,
+    pub ev: &'e Eval<'a>,
+    pub derived: &'e Derived,
+    pub interrupt: &'e Interrupt,
+    tables: RefCell<FxHashMap<usize, Rc<HashTable>>>,
+    sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
+    pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
+    ticks: Cell<u32>,
+}
+
+/// Where a plan's solutions go; returning `false` stops the query.
+pub type Sink<'s> = dyn FnMut(&mut Vec<Id>) -> Result<bool> + 's;
+
+/// A position of a pattern, resolved against the current row.
+#[derive(Clone, Copy)]
+enum Res<'p> {
+    Bound(Id),
+    Set(&'p [Id]),
+    Free(Slot),
+    Any,
+}
+
+impl<'e, 'a> Exec<'e, 'a> {
+    pub fn new(cx: &'e Context<'a>, ev: &'e Eval<'a>, derived: &'e Derived, interrupt: &'e Interrupt, profile: bool) -> Self {
+        Exec {
+            cx,
+            ev,
+            derived,
+            interrupt,
+            tables: RefCell::default(),
+            sets: RefCell::default(),
+            profile: profile.then(RefCell::default),
+            ticks: Cell::new(0),
+        }
+    }
+
+    /// Run `plan` from `row`, calling `sink` with every solution.
+    pub fn run(&self, plan: &Plan, row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
+        self.steps(&plan.steps, row, sink)
+    }
+
+    fn tick(&self) -> Result<()> {
+        let t = self.ticks.get().wrapping_add(1);
+        self.ticks.set(t);
+        if t % 4096 == 0 {
+            self.interrupt.check()?;
+        }
+        Ok(())
+    }
+
+    fn steps(&self, steps: &[Step], row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
+        let Some((step, rest)) = steps.split_first() else { return sink(row) };
+        self.tick()?;
+        let Some(profile) = &self.profile else { return self.step(step, rest, row, sink) };
+        let start = Instant::now();
+        let mut rows = 0u64;
+        let r = self.step(step, rest, row, &mut |r| {
+            rows += 1;
+            self.steps(rest, r, sink)
+        });
+        // `step` already calls `rest`; the wrapper above only counts (see `step_counted`).
+        let mut p = profile.borrow_mut();
+        let e = p.entry(step.id).or_default();
+        e.calls += 1;
+        e.rows += rows;
+        e.inclusive += start.elapsed();
+        r
+    }
+
+    /// Run one step; `rest` is the continuation for each extended row.
+    fn step(&self, step: &Step, rest: &[Step], row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
+        // With profiling on, `steps` passes a sink that itself continues with `rest`; the
+        // continuation here must then be that sink alone.
+        let profiled = self.profile.is_some();
+        let mut next = |r: &mut Vec<Id>| -> Result<bool> {
+            if profiled {
+                sink(r)
+            } else {
+                self.steps(rest, r, sink)
+            }
+        };
+        match &step.kind {
+            StepKind::Scan { pat, ranges } => self.scan(pat, ranges, row, &mut next),
+            StepKind::HashJoin { pat, ranges, keys } => self.hash_join(step.id, pat, ranges, keys, row, &mut next),
+            StepKind::Filter(f) => {
+                if self.ev.test(&f.ex, row, &[])? {
+                    next(row)
+                } else {
+                    Ok(true)
+                }
+            }
+            StepKind::NotExists { plan, keys, hashed } => {
+                let exists = if *hashed {
+                    let set = self.solution_set(step.id, plan, keys, row.len())?;
+                    let key: Vec<Id> = keys.iter().map(|&k| row[k]).collect();
+                    set.contains(&key)
+                } else {
+                    !self.steps(&plan.steps, row, &mut |_| Ok(false))?
+                };
+                if exists {
+                    Ok(true)
+                } else {
+                    next(row)
+                }
+            }
+            StepKind::Optional { plan } => {
+                let mut any = false;
+                let cont = self.steps(&plan.steps, row, &mut |r| {
+                    any = true;
+                    next(r)
+                })?;
+                if !cont {
+                    return Ok(false);
+                }
+                if any {
+                    Ok(true)
+                } else {
+                    next(row)
+                }
+            }
+            StepKind::Union { branches } => {
+                for b in branches {
+                    if !self.steps(&b.steps, row, &mut next)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            StepKind::Nothing { .. } => Ok(true),
+        }
+    }
+
+    /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).
+    fn solution_set(&self, id: usize, plan: &Plan, keys: &[Slot], width: usize) -> Result<Rc<FxHashSet<Vec<Id>>>> {
+        if let Some(s) = self.sets.borrow().get(&id) {
+            return Ok(s.clone());
+        }
+        let mut set = FxHashSet::default();
+        let mut row = vec![Id::NONE; width];
+        self.steps(&plan.steps, &mut row, &mut |r| {
+            set.insert(keys.iter().map(|&k| r[k]).collect());
+            Ok(true)
+        })?;
+        let set = Rc::new(set);
+        self.sets.borrow_mut().insert(id, set.clone());
+        Ok(set)
+    }
+
+    fn resolve<'p>(&self, t: &'p PTerm, row: &[Id]) -> Option<Res<'p>> {
+        Some(match t {
+            PTerm::Var(s) => {
+                let v = row[*s];
+                if v.is_some() {
+                    Res::Bound(v)
+                } else {
+                    Res::Free(*s)
+                }
+            }
+            PTerm::Const(id) => Res::Bound(*id),
+            PTerm::OneOf(ids) => Res::Set(ids),
+            PTerm::Any => Res::Any,
+            PTerm::Never => return None,
+        })
+    }
+
+    /// Index nested loop: every match of `pat` under the row's bindings.
+    fn scan(&self, pat: &Pattern, ranges: &[(Id, Id)], row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
+        let (Some(s), Some(p), Some(mut o)) = (self.resolve(&pat.s, row), self.resolve(&pat.p, row), self.resolve(&pat.o, row)) else {
+            return Ok(true);
+        };
+        let g = match &pat.g {
+            GTerm::None => GraphSel::Any,
+            GTerm::Const(id) => GraphSel::Is(*id),
+            GTerm::Var(v) if row[*v].is_some() => GraphSel::Is(row[*v]),
+            GTerm::Var(_) => GraphSel::Each,
+            GTerm::Never => return Ok(true),
+        };
+        // A type bound from an earlier step also matches its subtypes.
+        if let (Res::Bound(pid), Res::Bound(t)) = (p, o) {
+            if Some(pid) == self.cx.type_id {
+                if let Some(subs) = self.cx.subtypes.get(&t) {
+                    o = Res::Set(subs);
+                }
+            }
+        }
+        let bound = |r: Res| match r {
+            Res::Bound(id) => Some(id),
+            _ => None,
+        };
+        let objects: Vec<Option<Id>> = match o {
+            Res::Set(ids) => ids.iter().map(|i| Some(*i)).collect(),
+            other => vec![bound(other)],
+        };
+        let mut saved = SavedSlots::default();
+        let mut cont = true;
+        'outer: for obj in objects {
+            if pat.stored && !pat.delta_only {
+                let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() || obj.is_some() { vec![None] } else { ranges.iter().map(|r| Some(*r)).collect() };
+                for o_range in rs {
+                    let ip = IdPattern { s: bound(s), p: bound(p), o: obj, g, o_range };
+                    for q in self.cx.store.quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))? {
+                        let q = q?;
+                        self.tick()?;
+                        if !self.emit(pat, &q, s, p, o, row, &mut saved, next)? {
+                            cont = false;
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+            if pat.derived && g == GraphSel::Any {
+                let preds: Vec<Id> = match bound(p) {
+                    Some(pid) => vec![pid],
+                    None => self.derived.predicates().collect(),
+                };
+                for pid in preds {
+                    let Some(rel) = self.derived.relation(pid, pat.delta_only) else { continue };
+                    let ok = rel.scan(bound(s), obj, |a, b| {
+                        self.tick()?;
+                        self.emit(pat, &[a, pid, b, Id::NONE], s, p, o, row, &mut saved, next)
+                    })?;
+                    if !ok {
+                        cont = false;
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        saved.restore(row);
+        Ok(cont)
+    }
+
+    /// Bind the free positions of `pat` from quad `q` and continue; for `?x a ?t` also
+    /// continue with every supertype of the stated type.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(&self, pat: &Pattern, q: &[Id; 4], s: Res, p: Res, o: Res, row: &mut Vec<Id>, saved: &mut SavedSlots, next: &mut Sink<'_>) -> Result<bool> {
+        saved.restore(row);
+        for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
+            if let Res::Free(slot) = r {
+                if row[slot].is_some() && row[slot] != v {
+                    return Ok(true); // the same variable twice in the pattern
+                }
+                saved.bind(row, slot, v);
+            }
+        }
+        if let GTerm::Var(slot) = pat.g {
+            if row[slot].is_none() {
+                if q[3].is_none() {
+                    saved.restore(row);
+                    return Ok(true);
+                }
+                saved.bind(row, slot, q[3]);
+            }
+        }
+        if !next(row)? {
+            return Ok(false);
+        }
+        if pat.infer_supertypes {
+            if let (Res::Free(slot), Some(sups)) = (o, self.cx.supertypes.get(&q[2])) {
+                for &u in sups {
+                    row[slot] = u;
+                    if !next(row)? {
+                        return Ok(false);
+                    }
+                }
+                row[slot] = q[2];
+            }
+        }
+        Ok(true)
+    }
+
+    fn hash_join(&self, id: usize, pat: &Pattern, ranges: &[(Id, Id)], keys: &[Slot], row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
+        let table = self.table(id, pat, ranges, keys, row.len())?;
+        let (Some(s), Some(p), Some(o)) = (self.resolve(&pat.s, row), self.resolve(&pat.p, row), self.resolve(&pat.o, row)) else {
+            return Ok(true);
+        };
+        let mut key = [Id::NONE; 3];
+        for (i, k) in keys.iter().take(3).enumerate() {
+            key[i] = row[*k];
+        }
+        let Some(matches) = table.get(&key) else { return Ok(true) };
+        let mut saved = SavedSlots::default();
+        let mut cont = true;
+        for q in matches {
+            self.tick()?;
+            if !self.emit(pat, q, s, p, o, row, &mut saved, next)? {
+                cont = false;
+                break;
+            }
+        }
+        saved.restore(row);
+        Ok(cont)
+    }
+
+    /// The hash table of a hash join: the pattern's matches with only its constants bound,
+    /// keyed by the values of the join variables.
+    fn table(&self, id: usize, pat: &Pattern, ranges: &[(Id, Id)], keys: &[Slot], width: usize) -> Result<Rc<HashTable>> {
+        if let Some(t) = self.tables.borrow().get(&id) {
+            return Ok(t.clone());
+        }
+        let mut table: HashTable = FxHashMap::default();
+        let mut row = vec![Id::NONE; width];
+        let mut unbound = pat.clone();
+        unbound.infer_supertypes = false;
+        self.scan(&unbound, ranges, &mut row, &mut |r| {
+            let mut key = [Id::NONE; 3];
+            for (i, k) in keys.iter().take(3).enumerate() {
+                key[i] = r[*k];
+            }
+            let value_at = |t: &PTerm| match t {
+                PTerm::Var(s) => r[*s],
+                PTerm::Const(id) => *id,
+                _ => Id::NONE,
+            };
+            let g = match pat.g {
+                GTerm::Var(s) => r[s],
+                _ => Id::NONE,
+            };
+            // The quad as the pattern saw it; positions that were sets or wildcards are
+            // recovered from the variables they bound (or left NONE when not needed).
+            table.entry(key).or_default().push([value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g]);
+            Ok(true)
+        })?;
+        let t = Rc::new(table);
+        self.tables.borrow_mut().insert(id, t.clone());
+        Ok(t)
+    }
+}
+
+/// Slots bound by the current match of a step, to undo before the next one.
+#[derive(Default)]
+struct SavedSlots {
+    slots: Vec<Slot>,
+}
+
+impl SavedSlots {
+    fn bind(&mut self, row: &mut [Id], slot: Slot, v: Id) {
+        if row[slot].is_none() {
+            self.slots.push(slot);
+        }
+        row[slot] = v;
+    }
+
+    fn restore(&mut self, row: &mut [Id]) {
+        for s in self.slots.drain(..) {
+            row[s] = Id::NONE;
+        }
+    }
+}

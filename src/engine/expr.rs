@@ -1,0 +1,348 @@
+//! Evaluating filters and computed columns: comparisons with the date interval semantics,
+//! and the built-in functions.
+
+use super::ir::{Ex, Slot};
+use crate::error::Result;
+use crate::lang::ast::{CmpOp, Func};
+use crate::model::{DateRange, Value};
+use crate::store::{kind, Delta, Id, IdPattern, Store};
+use regex::Regex;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+
+/// Decodes ids (with a per-query cache) and evaluates expressions.
+pub struct Eval<'a> {
+    pub store: &'a Store,
+    pub delta: Option<&'a Delta>,
+    cache: RefCell<FxHashMap<Id, Value>>,
+    regexes: RefCell<FxHashMap<String, Option<Regex>>>,
+    labels: RefCell<FxHashMap<Id, Value>>,
+    label_id: Option<Id>,
+    /// Values computed by the query that have no id in the store (`lower(?s)`): ids
+    /// `kind::STR` with raw numbers from `SCRATCH_BASE`.
+    scratch: RefCell<Vec<Value>>,
+    scratch_index: RefCell<FxHashMap<Value, Id>>,
+}
+
+const SCRATCH_BASE: u64 = 3 << 62;
+
+/// An operand: a value, or the interval of a `DATE..DATE` range.
+enum Operand {
+    Val(Value),
+    Range(DateRange),
+}
+
+impl<'a> Eval<'a> {
+    pub fn new(store: &'a Store, delta: Option<&'a Delta>) -> Result<Eval<'a>> {
+        let label_id = store.lookup_entity("label", delta)?;
+        Ok(Eval {
+            store,
+            delta,
+            cache: RefCell::default(),
+            regexes: RefCell::default(),
+            labels: RefCell::default(),
+            label_id,
+            scratch: RefCell::default(),
+            scratch_index: RefCell::default(),
+        })
+    }
+
+    /// The value of an id.
+    pub fn value(&self, id: Id) -> Result<Value> {
+        if let Some(v) = id.decode_inline() {
+            return Ok(v);
+        }
+        if id.kind() == kind::STR && id.raw() >= SCRATCH_BASE {
+            let i = (id.raw() - SCRATCH_BASE) as usize;
+            return Ok(self.scratch.borrow().get(i).cloned().unwrap_or(Value::Bool(false)));
+        }
+        if let Some(v) = self.cache.borrow().get(&id) {
+            return Ok(v.clone());
+        }
+        let v = self.store.value(id, self.delta)?;
+        let mut c = self.cache.borrow_mut();
+        if c.len() > 1 << 20 {
+            c.clear();
+        }
+        c.insert(id, v.clone());
+        Ok(v)
+    }
+
+    /// Decode many ids (rows of a result) efficiently: one sorted pass over the dictionary.
+    pub fn values(&self, ids: &[Id]) -> Result<FxHashMap<Id, Value>> {
+        let mut plain = Vec::with_capacity(ids.len());
+        let mut out = FxHashMap::default();
+        for &id in ids {
+            if id.kind() == kind::STR && id.raw() >= SCRATCH_BASE {
+                out.insert(id, self.value(id)?);
+            } else {
+                plain.push(id);
+            }
+        }
+        out.extend(self.store.values(&plain, self.delta)?);
+        Ok(out)
+    }
+
+    /// An id for a computed value: its inline id, or a scratch id for this query.
+    pub fn id_of(&self, v: Value) -> Id {
+        if let Some(id) = Id::inline(&v) {
+            return id;
+        }
+        if let Some(id) = self.scratch_index.borrow().get(&v) {
+            return *id;
+        }
+        let mut s = self.scratch.borrow_mut();
+        let id = Id::new(kind::STR, SCRATCH_BASE + s.len() as u64);
+        s.push(v.clone());
+        self.scratch_index.borrow_mut().insert(v, id);
+        id
+    }
+
+    fn slot(&self, row: &[Id], s: Slot) -> Option<Id> {
+        row.get(s).copied().filter(|id| id.is_some())
+    }
+
+    /// Whether a filter holds for the row (unbound or mismatched kinds: false).
+    pub fn test(&self, ex: &Ex, row: &[Id], cols: &[Id]) -> Result<bool> {
+        if let Ex::Cmp(op, a, b) = ex {
+            if let Some(r) = self.fast_cmp(*op, a, b, row, cols) {
+                return Ok(r);
+            }
+        }
+        Ok(matches!(self.eval(ex, row, cols)?, Some(Value::Bool(true))))
+    }
+
+    /// Comparisons decided on ids alone: equality within one kind, and order of numbers of
+    /// one kind (their ids are ordered like their values).
+    fn fast_cmp(&self, op: CmpOp, a: &Ex, b: &Ex, row: &[Id], cols: &[Id]) -> Option<bool> {
+        let id = |e: &Ex| -> Option<Id> {
+            match e {
+                Ex::Slot(s) => self.slot(row, *s),
+                Ex::Column(c) => cols.get(*c).copied().filter(|i| i.is_some()),
+                Ex::Const(_, id) => *id,
+                _ => None,
+            }
+        };
+        let (x, y) = (id(a)?, id(b)?);
+        let numeric = |k: u8| k == kind::INT || k == kind::FLOAT || k == kind::DATE;
+        if x.kind() != y.kind() {
+            if numeric(x.kind()) && numeric(y.kind()) {
+                return None;
+            }
+            return match op {
+                CmpOp::Eq | CmpOp::In | CmpOp::Overlaps => Some(false),
+                CmpOp::Ne => Some(true),
+                _ => Some(false),
+            };
+        }
+        match op {
+            CmpOp::Eq => Some(x == y),
+            CmpOp::Ne => Some(x != y),
+            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge if x.kind() == kind::INT || x.kind() == kind::FLOAT => {
+                // Floats: NaN has no order; fall back to the general path.
+                if x.kind() == kind::FLOAT && [x, y].iter().any(|i| matches!(i.decode_inline(), Some(Value::Float(f)) if f.is_nan())) {
+                    return None;
+                }
+                let o = x.cmp(&y);
+                Some(match op {
+                    CmpOp::Lt => o == Ordering::Less,
+                    CmpOp::Le => o != Ordering::Greater,
+                    CmpOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn operand(&self, ex: &Ex, row: &[Id], cols: &[Id]) -> Result<Option<Operand>> {
+        Ok(match ex {
+            Ex::Range(r) => Some(Operand::Range(*r)),
+            other => self.eval(other, row, cols)?.map(Operand::Val),
+        })
+    }
+
+    /// The value of an expression; `None` when a variable is unbound or a function does
+    /// not apply (a filter then fails, a column stays empty).
+    pub fn eval(&self, ex: &Ex, row: &[Id], cols: &[Id]) -> Result<Option<Value>> {
+        Ok(match ex {
+            Ex::Slot(s) => match self.slot(row, *s) {
+                Some(id) => Some(self.value(id)?),
+                None => None,
+            },
+            Ex::Column(c) => match cols.get(*c).filter(|i| i.is_some()) {
+                Some(id) => Some(self.value(*id)?),
+                None => None,
+            },
+            Ex::Const(v, _) => Some(v.clone()),
+            Ex::Range(_) => None,
+            Ex::Cmp(op, a, b) => {
+                let (Some(x), Some(y)) = (self.operand(a, row, cols)?, self.operand(b, row, cols)?) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
+                Some(Value::Bool(compare(*op, &x, &y)))
+            }
+            Ex::Call(f, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    match self.eval(a, row, cols)? {
+                        Some(v) => vals.push(v),
+                        None => return Ok(if is_predicate(*f) { Some(Value::Bool(false)) } else { None }),
+                    }
+                }
+                self.call(*f, &vals)?
+            }
+        })
+    }
+
+    fn call(&self, f: Func, args: &[Value]) -> Result<Option<Value>> {
+        let text = |i: usize| args.get(i).and_then(Value::text);
+        Ok(match f {
+            Func::Contains => Some(Value::Bool(matches!((text(0), text(1)), (Some(a), Some(b)) if a.contains(b)))),
+            Func::StartsWith => Some(Value::Bool(matches!((text(0), text(1)), (Some(a), Some(b)) if a.starts_with(b)))),
+            Func::Matches => {
+                let (Some(s), Some(pat)) = (text(0), text(1)) else { return Ok(Some(Value::Bool(false))) };
+                let mut cache = self.regexes.borrow_mut();
+                let re = cache.entry(pat.to_string()).or_insert_with(|| Regex::new(pat).ok());
+                Some(Value::Bool(re.as_ref().is_some_and(|r| r.is_match(s))))
+            }
+            Func::Lower => text(0).map(|s| Value::Str(s.to_lowercase())),
+            Func::Len => text(0).map(|s| Value::Int(s.chars().count() as i64)),
+            Func::Year => match args.first() {
+                Some(Value::Date(d)) => Some(Value::Int(d.year_part() as i64)),
+                _ => None,
+            },
+            Func::Month => match args.first() {
+                Some(Value::Date(d)) => d.month_part().map(|m| Value::Int(m as i64)),
+                _ => None,
+            },
+            Func::Label => match args.first() {
+                Some(Value::Entity(e)) => Some(self.label(e)?),
+                Some(other) => Some(Value::Str(other.plain())),
+                None => None,
+            },
+        })
+    }
+
+    /// An entity's label, or its name when it has none.
+    fn label(&self, name: &str) -> Result<Value> {
+        let Some(id) = self.store.lookup_entity(name, self.delta)? else { return Ok(Value::Str(name.to_string())) };
+        if let Some(v) = self.labels.borrow().get(&id) {
+            return Ok(v.clone());
+        }
+        let mut label = None;
+        if let Some(l) = self.label_id {
+            for q in self.store.quads(&IdPattern::new(Some(id), Some(l), None))? {
+                let v = self.value(q?[2])?;
+                if let Value::Str(_) = v {
+                    label = Some(v);
+                    break;
+                }
+            }
+        }
+        let v = label.unwrap_or_else(|| Value::Str(name.to_string()));
+        self.labels.borrow_mut().insert(id, v.clone());
+        Ok(v)
+    }
+}
+
+/// Functions that are conditions: an unbound argument makes them false, not empty.
+fn is_predicate(f: Func) -> bool {
+    matches!(f, Func::Contains | Func::StartsWith | Func::Matches)
+}
+
+fn interval(o: &Operand) -> Option<DateRange> {
+    match o {
+        Operand::Range(r) => Some(*r),
+        Operand::Val(v) => v.as_date_range(),
+    }
+}
+
+/// A comparison of the language (LANGUAGE.md, "Values and dates").
+fn compare(op: CmpOp, a: &Operand, b: &Operand) -> bool {
+    let is_date = |o: &Operand| matches!(o, Operand::Range(_) | Operand::Val(Value::Date(_)));
+    let dates = is_date(a) || is_date(b);
+    match op {
+        CmpOp::In | CmpOp::Overlaps => {
+            let (Some(x), Some(y)) = (interval(a), interval(b)) else { return false };
+            if op == CmpOp::In {
+                x.start >= y.start && x.end <= y.end
+            } else {
+                x.start <= y.end && y.start <= x.end
+            }
+        }
+        CmpOp::Eq | CmpOp::Ne => {
+            let eq = match (a, b) {
+                (Operand::Val(x), Operand::Val(y)) => x.lang_eq(y),
+                (Operand::Range(x), Operand::Range(y)) => x == y,
+                _ => false,
+            };
+            eq == (op == CmpOp::Eq)
+        }
+        CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge if dates => {
+            let (Some(x), Some(y)) = (interval(a), interval(b)) else { return false };
+            let eq = match (a, b) {
+                (Operand::Val(p), Operand::Val(q)) => p.lang_eq(q),
+                _ => x == y,
+            };
+            match op {
+                CmpOp::Lt => x.end < y.start,
+                CmpOp::Le => x.end < y.start || eq,
+                CmpOp::Gt => x.start > y.end,
+                _ => x.start > y.end || eq,
+            }
+        }
+        _ => {
+            let (Operand::Val(x), Operand::Val(y)) = (a, b) else { return false };
+            match x.lang_cmp(y) {
+                None => false,
+                Some(o) => match op {
+                    CmpOp::Lt => o == Ordering::Less,
+                    CmpOp::Le => o != Ordering::Greater,
+                    CmpOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Date;
+
+    fn v(x: Value) -> Operand {
+        Operand::Val(x)
+    }
+
+    fn d(s: &str) -> Value {
+        Value::Date(Date::parse(s).unwrap())
+    }
+
+    #[test]
+    fn date_interval_semantics() {
+        assert!(compare(CmpOp::In, &v(d("2020-09-28")), &v(d("2020-09"))));
+        assert!(compare(CmpOp::In, &v(d("2020-09")), &v(Value::Int(2020))));
+        assert!(!compare(CmpOp::In, &v(d("2020")), &v(d("2020-09"))));
+        assert!(compare(CmpOp::Overlaps, &v(d("2020")), &v(d("2020-09"))));
+        assert!(compare(CmpOp::Lt, &v(d("2019-04")), &v(d("2020"))));
+        assert!(!compare(CmpOp::Lt, &v(d("2020-01")), &v(d("2020"))));
+        assert!(!compare(CmpOp::Gt, &v(d("2020-01")), &v(d("2020"))));
+        assert!(compare(CmpOp::Le, &v(d("2020")), &v(Value::Int(2020))));
+        assert!(!compare(CmpOp::Eq, &v(d("2020-01")), &v(d("2020"))));
+        let r = Operand::Range(DateRange::between(&Date::parse("2019-04").unwrap(), &Date::parse("2020-06").unwrap()));
+        assert!(compare(CmpOp::In, &v(d("2020-06-30")), &r));
+        assert!(!compare(CmpOp::In, &v(d("2020-07-01")), &r));
+    }
+
+    #[test]
+    fn other_kinds() {
+        assert!(compare(CmpOp::Lt, &v(Value::Int(2)), &v(Value::Float(2.5))));
+        assert!(!compare(CmpOp::Lt, &v(Value::string("a")), &v(Value::Int(1))));
+        assert!(compare(CmpOp::Ne, &v(Value::string("a")), &v(Value::Int(1))));
+        assert!(compare(CmpOp::Lt, &v(Value::entity("a")), &v(Value::entity("b"))));
+        assert!(!compare(CmpOp::Eq, &v(Value::entity("a")), &v(Value::string("a"))));
+    }
+}

@@ -1,0 +1,357 @@
+//! From body solutions to the result: projection, aggregation with implicit grouping,
+//! `having`, set semantics, `order by`, `offset` and `limit`.
+
+use super::expr::Eval;
+use super::ir::{Ex, Slot};
+use crate::error::Result;
+use crate::lang::ast::{AggFunc, Order};
+use crate::model::Value;
+use crate::store::Id;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cmp::Ordering;
+
+/// One column of the result (visible or hidden).
+#[derive(Debug, Clone)]
+pub enum Col {
+    Slot(Slot),
+    Expr(Ex),
+    Agg { func: AggFunc, distinct: bool, arg: Option<Ex> },
+}
+
+impl Col {
+    pub fn is_agg(&self) -> bool {
+        matches!(self, Col::Agg { .. })
+    }
+}
+
+/// Everything after the body.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub cols: Vec<Col>,
+    /// The first `visible` columns are the result; the others only serve order by/having.
+    pub visible: usize,
+    pub having: Vec<Ex>,
+    pub order: Vec<(Ex, Order)>,
+    pub offset: u64,
+    pub limit: Option<u64>,
+    /// All slots the body binds (solutions are distinct over these).
+    pub body_slots: Vec<Slot>,
+}
+
+impl Shape {
+    pub fn aggregated(&self) -> bool {
+        self.cols.iter().any(Col::is_agg)
+    }
+
+    /// When solutions can be cut short: no sort, no groups, no having.
+    pub fn stop_after(&self) -> Option<u64> {
+        if self.aggregated() || !self.order.is_empty() || !self.having.is_empty() {
+            return None;
+        }
+        self.limit.map(|l| l.saturating_add(self.offset))
+    }
+}
+
+/// Turns solutions into result rows (as ids; decoded at the very end).
+pub struct Collector<'e, 'a> {
+    shape: &'e Shape,
+    ev: &'e Eval<'a>,
+    /// Solutions need deduplication before aggregation (the plan may repeat them).
+    dedupe_solutions: bool,
+    seen_solutions: FxHashSet<Vec<Id>>,
+    rows: Vec<Vec<Id>>,
+    seen_rows: FxHashSet<Vec<Id>>,
+    groups: FxHashMap<Vec<Id>, usize>,
+    accs: Vec<Vec<Acc>>,
+    group_keys: Vec<Vec<Id>>,
+}
+
+#[derive(Debug, Clone)]
+enum Acc {
+    Count(u64),
+    CountDistinct(FxHashSet<Id>),
+    Min(Option<(Id, Value)>),
+    Max(Option<(Id, Value)>),
+    Sum { int: i128, float: f64, is_float: bool },
+    Avg { sum: f64, n: u64 },
+}
+
+impl<'e, 'a> Collector<'e, 'a> {
+    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool) -> Self {
+        Collector {
+            shape,
+            ev,
+            dedupe_solutions: !plan_unique,
+            seen_solutions: FxHashSet::default(),
+            rows: Vec::new(),
+            seen_rows: FxHashSet::default(),
+            groups: FxHashMap::default(),
+            accs: Vec::new(),
+            group_keys: Vec::new(),
+        }
+    }
+
+    fn cell(&self, col: &Col, row: &[Id]) -> Result<Id> {
+        Ok(match col {
+            Col::Slot(s) => row.get(*s).copied().unwrap_or(Id::NONE),
+            Col::Expr(ex) => match ex {
+                Ex::Slot(s) => row.get(*s).copied().unwrap_or(Id::NONE),
+                _ => match self.ev.eval(ex, row, &[])? {
+                    Some(v) => self.ev.id_of(v),
+                    None => Id::NONE,
+                },
+            },
+            Col::Agg { .. } => Id::NONE,
+        })
+    }
+
+    /// Take one solution; `false` when enough rows are collected.
+    pub fn push(&mut self, row: &[Id]) -> Result<bool> {
+        if self.shape.aggregated() {
+            if self.dedupe_solutions {
+                let key: Vec<Id> = self.shape.body_slots.iter().map(|&s| row[s]).collect();
+                if !self.seen_solutions.insert(key) {
+                    return Ok(true);
+                }
+            }
+            let key: Vec<Id> =
+                self.shape.cols.iter().filter(|c| !c.is_agg()).map(|c| self.cell(c, row)).collect::<Result<_>>()?;
+            let gi = match self.groups.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = self.accs.len();
+                    self.accs.push(self.new_accs());
+                    self.group_keys.push(key.clone());
+                    self.groups.insert(key, i);
+                    i
+                }
+            };
+            let mut ai = 0;
+            for col in &self.shape.cols {
+                if let Col::Agg { func, distinct, arg } = col {
+                    let value = match arg {
+                        None => None,
+                        Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
+                        Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
+                    };
+                    let ev = self.ev;
+                    update(&mut self.accs[gi][ai], *func, *distinct, arg.is_none(), value, ev)?;
+                    ai += 1;
+                }
+            }
+            return Ok(true);
+        }
+        let cells: Vec<Id> = self.shape.cols.iter().map(|c| self.cell(c, row)).collect::<Result<_>>()?;
+        if !self.seen_rows.insert(cells.clone()) {
+            return Ok(true);
+        }
+        self.rows.push(cells);
+        Ok(self.shape.stop_after().is_none_or(|n| (self.rows.len() as u64) < n))
+    }
+
+    /// Rows (or groups) collected so far.
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.accs.len()
+    }
+
+    fn new_accs(&self) -> Vec<Acc> {
+        self.shape
+            .cols
+            .iter()
+            .filter_map(|c| match c {
+                Col::Agg { func, distinct, .. } => Some(match (func, distinct) {
+                    (AggFunc::Count, true) => Acc::CountDistinct(FxHashSet::default()),
+                    (AggFunc::Count, false) => Acc::Count(0),
+                    (AggFunc::Min, _) => Acc::Min(None),
+                    (AggFunc::Max, _) => Acc::Max(None),
+                    (AggFunc::Sum, _) => Acc::Sum { int: 0, float: 0.0, is_float: false },
+                    (AggFunc::Avg, _) => Acc::Avg { sum: 0.0, n: 0 },
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The result rows, ordered and cut, as ids (visible columns only).
+    pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
+        let shape = self.shape;
+        let ev = self.ev;
+        if shape.aggregated() {
+            if self.accs.is_empty() && shape.cols.iter().all(Col::is_agg) {
+                // No solutions and no groups: one row (`count()` is 0).
+                self.accs.push(self.new_accs());
+                self.group_keys.push(Vec::new());
+            }
+            let mut rows = Vec::with_capacity(self.accs.len());
+            for (key, accs) in self.group_keys.into_iter().zip(self.accs) {
+                let mut key = key.into_iter();
+                let mut accs = accs.into_iter();
+                let mut row = Vec::with_capacity(shape.cols.len());
+                for col in &shape.cols {
+                    row.push(if col.is_agg() {
+                        accs.next().map_or(Ok(Id::NONE), |a| result(a, ev))?
+                    } else {
+                        key.next().unwrap_or(Id::NONE)
+                    });
+                }
+                rows.push(row);
+            }
+            self.rows = rows;
+        }
+        if !shape.having.is_empty() {
+            let mut kept = Vec::with_capacity(self.rows.len());
+            for row in self.rows {
+                let mut ok = true;
+                for h in &shape.having {
+                    if !ev.test(h, &[], &row)? {
+                        ok = false;
+                        break;
+                    }
+                }
+                if ok {
+                    kept.push(row);
+                }
+            }
+            self.rows = kept;
+        }
+        let mut rows = self.rows;
+        if !shape.order.is_empty() {
+            rows = sort(rows, shape, ev)?;
+        }
+        if shape.cols.len() > shape.visible {
+            let mut seen = FxHashSet::default();
+            rows = rows
+                .into_iter()
+                .map(|mut r| {
+                    r.truncate(shape.visible);
+                    r
+                })
+                .filter(|r| seen.insert(r.clone()))
+                .collect();
+        }
+        let start = (shape.offset as usize).min(rows.len());
+        let end = match shape.limit {
+            Some(l) => start.saturating_add(l as usize).min(rows.len()),
+            None => rows.len(),
+        };
+        Ok(rows.drain(start..end).collect())
+    }
+}
+
+fn update(acc: &mut Acc, func: AggFunc, _distinct: bool, solutions: bool, value: Option<Id>, ev: &Eval<'_>) -> Result<()> {
+    match acc {
+        Acc::Count(n) => {
+            if solutions || value.is_some() {
+                *n += 1;
+            }
+        }
+        Acc::CountDistinct(set) => {
+            if let Some(v) = value {
+                set.insert(v);
+            }
+        }
+        Acc::Min(cur) | Acc::Max(cur) => {
+            if let Some(id) = value {
+                let v = ev.value(id)?;
+                let better = match cur {
+                    None => true,
+                    Some((_, c)) => {
+                        let o = v.total_cmp(c);
+                        if func == AggFunc::Min {
+                            o == Ordering::Less
+                        } else {
+                            o == Ordering::Greater
+                        }
+                    }
+                };
+                if better {
+                    *cur = Some((id, v));
+                }
+            }
+        }
+        Acc::Sum { int, float, is_float } => {
+            if let Some(id) = value {
+                match ev.value(id)? {
+                    Value::Int(i) => *int += i as i128,
+                    Value::Float(f) => {
+                        *float += f;
+                        *is_float = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Acc::Avg { sum, n } => {
+            if let Some(id) = value {
+                if let Some(x) = ev.value(id)?.as_f64() {
+                    *sum += x;
+                    *n += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
+    Ok(match acc {
+        Acc::Count(n) => Id::int(n as i64),
+        Acc::CountDistinct(s) => Id::int(s.len() as i64),
+        Acc::Min(v) | Acc::Max(v) => v.map_or(Id::NONE, |(id, _)| id),
+        Acc::Sum { int, float, is_float } => {
+            if is_float {
+                ev.id_of(Value::Float(float + int as f64))
+            } else {
+                match i64::try_from(int) {
+                    Ok(i) => Id::int(i),
+                    Err(_) => ev.id_of(Value::Float(int as f64)),
+                }
+            }
+        }
+        Acc::Avg { sum, n } => {
+            if n == 0 {
+                Id::NONE
+            } else {
+                ev.id_of(Value::Float(sum / n as f64))
+            }
+        }
+    })
+}
+
+/// Sort by the order keys: values in the language's total order; unbound sorts first.
+fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>> {
+    let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut keys = Vec::with_capacity(shape.order.len());
+        for (ex, _) in &shape.order {
+            keys.push(ev.eval(ex, &[], &row)?);
+        }
+        keyed.push((keys, row));
+    }
+    let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {
+        for (i, (_, order)) in shape.order.iter().enumerate() {
+            let o = match (&a.0[i], &b.0[i]) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (Some(x), Some(y)) => x.total_cmp(y),
+            };
+            let o = if *order == Order::Desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    };
+    // With a limit, only the first `offset + limit` rows need to be in order.
+    // (Not with hidden columns: deduplication after the sort may still drop rows.)
+    if let (Some(l), false) = (shape.limit, shape.cols.len() > shape.visible) {
+        let k = (shape.offset.saturating_add(l) as usize).min(keyed.len());
+        if k > 0 && k < keyed.len() {
+            keyed.select_nth_unstable_by(k - 1, cmp);
+            keyed.truncate(k);
+        }
+    }
+    keyed.sort_by(cmp);
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}

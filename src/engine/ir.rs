@@ -1,0 +1,494 @@
+//! The engine's form of a query body: variables become slots of a row, constants become
+//! ids, types become the set of their subtypes, and each pattern knows whether stored
+//! facts, derived facts, or both can match it.
+
+use super::catalog::Catalog;
+use crate::diag::{Diagnostic, Span};
+use crate::error::{Error, Result};
+use crate::lang::ast::{self, CmpOp, Func, Term};
+use crate::model::{DateRange, Value, TYPE_PREDICATE};
+use crate::store::{kind, Delta, Id, Store};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
+
+/// Values bound to `$name` parameters by the caller.
+pub type Params = BTreeMap<String, Value>;
+
+/// Index of a variable in a row.
+pub type Slot = usize;
+
+/// A position of a pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PTerm {
+    Var(Slot),
+    Const(Id),
+    /// A type and its subtypes (`?x a Actor`).
+    OneOf(Vec<Id>),
+    /// `_`: anything, binds nothing.
+    Any,
+    /// A constant the store has never seen: nothing matches.
+    Never,
+}
+
+/// The source position of a pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GTerm {
+    /// No `from` (or `from _`): each triple once.
+    None,
+    Var(Slot),
+    Const(Id),
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub s: PTerm,
+    pub p: PTerm,
+    pub o: PTerm,
+    pub g: GTerm,
+    /// Stored facts can match (false for a predicate only rules derive).
+    pub stored: bool,
+    /// Derived facts can match.
+    pub derived: bool,
+    /// `?x a ?t` also yields every supertype of each stated type.
+    pub infer_supertypes: bool,
+    /// Semi-naive evaluation: match only the derived facts new in the last round.
+    pub delta_only: bool,
+    /// Canonical text (`?e venue ?c`), for plans and deterministic tie-breaks.
+    pub text: String,
+    pub span: Span,
+}
+
+impl Pattern {
+    pub fn vars(&self) -> Vec<Slot> {
+        let mut v = Vec::new();
+        for t in [&self.s, &self.p, &self.o] {
+            if let PTerm::Var(x) = t {
+                if !v.contains(x) {
+                    v.push(*x);
+                }
+            }
+        }
+        if let GTerm::Var(x) = self.g {
+            if !v.contains(&x) {
+                v.push(x);
+            }
+        }
+        v
+    }
+
+    pub fn is_never(&self) -> bool {
+        [&self.s, &self.p, &self.o].iter().any(|t| matches!(t, PTerm::Never)) || self.g == GTerm::Never
+    }
+}
+
+/// An expression over a row.
+#[derive(Debug, Clone)]
+pub enum Ex {
+    Slot(Slot),
+    /// A constant, with its id when the store has one (for id-level fast paths).
+    Const(Value, Option<Id>),
+    Range(DateRange),
+    Cmp(CmpOp, Box<Ex>, Box<Ex>),
+    Call(Func, Vec<Ex>),
+    /// A column of the find list (having / order by), filled in after aggregation.
+    Column(usize),
+}
+
+impl Ex {
+    pub fn slots(&self, out: &mut Vec<Slot>) {
+        match self {
+            Ex::Slot(s) => {
+                if !out.contains(s) {
+                    out.push(*s)
+                }
+            }
+            Ex::Cmp(_, a, b) => {
+                a.slots(out);
+                b.slots(out);
+            }
+            Ex::Call(_, args) => args.iter().for_each(|a| a.slots(out)),
+            Ex::Const(..) | Ex::Range(_) | Ex::Column(_) => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub ex: Ex,
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Pattern(Pattern),
+    Filter(Filter),
+    Not(Body),
+    Optional(Body),
+    Or(Vec<Body>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub items: Vec<Item>,
+}
+
+impl Body {
+    /// Slots bound by positive patterns of this body (incl. `optional` and `or`).
+    pub fn bound_slots(&self, out: &mut Vec<Slot>) {
+        for item in &self.items {
+            match item {
+                Item::Pattern(p) => {
+                    for v in p.vars() {
+                        if !out.contains(&v) {
+                            out.push(v);
+                        }
+                    }
+                }
+                Item::Optional(b) => b.bound_slots(out),
+                Item::Or(bs) => bs.iter().for_each(|b| b.bound_slots(out)),
+                Item::Filter(_) | Item::Not(_) => {}
+            }
+        }
+    }
+
+    /// Every slot mentioned anywhere in the body.
+    pub fn all_slots(&self, out: &mut Vec<Slot>) {
+        for item in &self.items {
+            match item {
+                Item::Pattern(p) => {
+                    for v in p.vars() {
+                        if !out.contains(&v) {
+                            out.push(v);
+                        }
+                    }
+                }
+                Item::Filter(f) => f.ex.slots(out),
+                Item::Not(b) | Item::Optional(b) => b.all_slots(out),
+                Item::Or(bs) => bs.iter().for_each(|b| b.all_slots(out)),
+            }
+        }
+    }
+}
+
+/// What the compiler needs to know about the database.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub delta: Option<&'a Delta>,
+    pub catalog: &'a Catalog,
+    pub params: &'a Params,
+    /// The id of the `type` predicate, if the store has it.
+    pub type_id: Option<Id>,
+    /// Predicates derived by rules (ids), and synthetic ones of rewritten programs.
+    pub derived: FxHashSet<Id>,
+    /// For each type with subtypes: the ids of the type and all its subtypes.
+    pub subtypes: FxHashMap<Id, Vec<Id>>,
+    /// For each type with supertypes: the ids of all its supertypes (itself excluded).
+    pub supertypes: FxHashMap<Id, Vec<Id>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(store: &'a Store, delta: Option<&'a Delta>, catalog: &'a Catalog, params: &'a Params) -> Result<Context<'a>> {
+        let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
+        let mut derived = FxHashSet::default();
+        for head in catalog.derived() {
+            if let Some(id) = store.lookup_entity(head, delta)? {
+                derived.insert(id);
+            }
+        }
+        let mut subtypes = FxHashMap::default();
+        let mut supertypes = FxHashMap::default();
+        for t in catalog.types.keys() {
+            let Some(tid) = store.lookup_entity(t, delta)? else { continue };
+            if catalog.has_subtypes(t) {
+                let mut ids = Vec::new();
+                for sub in catalog.subtypes(t) {
+                    if let Some(id) = store.lookup_entity(&sub, delta)? {
+                        ids.push(id);
+                    }
+                }
+                ids.sort_unstable();
+                subtypes.insert(tid, ids);
+            }
+            let sups: Vec<Id> = catalog
+                .supertypes(t)
+                .into_iter()
+                .filter(|s| s != t)
+                .filter_map(|s| store.lookup_entity(&s, delta).ok().flatten())
+                .collect();
+            if !sups.is_empty() {
+                supertypes.insert(tid, sups);
+            }
+        }
+        Ok(Context { store, delta, catalog, params, type_id, derived, subtypes, supertypes })
+    }
+}
+
+/// Compiles one query (or rule) body: owns the variable → slot map.
+pub struct Compiler<'c, 'a> {
+    pub cx: &'c Context<'a>,
+    pub vars: Vec<String>,
+    slots: FxHashMap<String, Slot>,
+    pub warnings: Vec<Diagnostic>,
+    warned: FxHashSet<String>,
+}
+
+/// A refusal at a place in the statement (resolved to line and column by `Db`).
+pub fn rejected(d: Diagnostic) -> Error {
+    Error::at(d)
+}
+
+impl<'c, 'a> Compiler<'c, 'a> {
+    pub fn new(cx: &'c Context<'a>) -> Self {
+        Compiler { cx, vars: Vec::new(), slots: FxHashMap::default(), warnings: Vec::new(), warned: FxHashSet::default() }
+    }
+
+    pub fn slot(&mut self, name: &str) -> Slot {
+        if let Some(&s) = self.slots.get(name) {
+            return s;
+        }
+        self.vars.push(name.to_string());
+        self.slots.insert(name.to_string(), self.vars.len() - 1);
+        self.vars.len() - 1
+    }
+
+    pub fn lookup_slot(&self, name: &str) -> Option<Slot> {
+        self.slots.get(name).copied()
+    }
+
+    /// The value of a constant or `$param`.
+    pub fn value(&self, t: &ast::TermNode) -> std::result::Result<Option<Value>, Diagnostic> {
+        match &t.term {
+            Term::Value(v) => Ok(Some(v.clone())),
+            Term::Param(name) => match self.cx.params.get(name) {
+                Some(v) => Ok(Some(v.clone())),
+                None => Err(Diagnostic::error(format!("no value was given for the parameter ${name}"), t.span)
+                    .with_hint(format!("bind it: --param {name}=VALUE, or query_with(..., params) from Rust"))),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    fn const_id(&self, v: &Value) -> Result<Option<Id>> {
+        self.cx.store.lookup(v, self.cx.delta)
+    }
+
+    /// A position of a rule head: like a pattern's, without expanding types to subtypes.
+    pub fn head_term(&mut self, t: &ast::TermNode) -> Result<PTerm> {
+        self.term(t)
+    }
+
+    fn term(&mut self, t: &ast::TermNode) -> Result<PTerm> {
+        Ok(match &t.term {
+            Term::Var(name) => PTerm::Var(self.slot(name)),
+            Term::Wildcard => PTerm::Any,
+            _ => {
+                let v = self.value(t).map_err(rejected)?.unwrap_or(Value::Bool(false));
+                match self.const_id(&v)? {
+                    Some(id) => PTerm::Const(id),
+                    None => PTerm::Never,
+                }
+            }
+        })
+    }
+
+    pub fn pattern(&mut self, tp: &ast::TriplePattern) -> Result<Pattern> {
+        let s = self.term(&tp.subject)?;
+        let p = self.term(&tp.predicate)?;
+        let mut o = self.term(&tp.object)?;
+        let g = match &tp.source {
+            None => GTerm::None,
+            Some(t) => match self.term(t)? {
+                PTerm::Var(x) => GTerm::Var(x),
+                PTerm::Const(id) => GTerm::Const(id),
+                PTerm::Any => GTerm::None,
+                _ => GTerm::Never,
+            },
+        };
+        let is_type = matches!(p, PTerm::Const(id) if Some(id) == self.cx.type_id);
+        let mut infer_supertypes = false;
+        if is_type {
+            match &o {
+                PTerm::Const(c) => {
+                    if let Some(subs) = self.cx.subtypes.get(c) {
+                        o = PTerm::OneOf(subs.clone());
+                    }
+                }
+                PTerm::Var(_) => infer_supertypes = !self.cx.supertypes.is_empty(),
+                _ => {}
+            }
+        }
+        let (stored, derived) = match &p {
+            PTerm::Const(id) => (true, self.cx.derived.contains(id)),
+            PTerm::Var(_) | PTerm::Any => (true, !self.cx.derived.is_empty()),
+            _ => (true, false),
+        };
+        self.warn_unknown(tp, &p, &o)?;
+        Ok(Pattern { s, p, o, g, stored, derived, infer_supertypes, delta_only: false, text: crate::lang::print_pattern(tp), span: tp.span })
+    }
+
+    /// A query naming a predicate or type the database has never seen still runs, with a
+    /// warning and a suggestion.
+    fn warn_unknown(&mut self, tp: &ast::TriplePattern, p: &PTerm, o: &PTerm) -> Result<()> {
+        let name_of = |t: &ast::TermNode| match &t.term {
+            Term::Value(Value::Entity(e)) => Some(e.clone()),
+            _ => None,
+        };
+        let stats = self.cx.store.stats()?;
+        if let Some(pname) = name_of(&tp.predicate) {
+            let used = match p {
+                PTerm::Const(id) => !stats.pred(*id).is_empty() || self.cx.derived.contains(id),
+                _ => false,
+            };
+            if !used && !self.cx.catalog.preds.contains_key(&pname) && self.warned.insert(pname.clone()) {
+                let known = self.known_predicates(&stats)?;
+                let mut d = Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
+                if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
+                    d = d.with_hint(format!("did you mean '{s}'?"));
+                }
+                self.warnings.push(d);
+            }
+            if pname == TYPE_PREDICATE {
+                if let Some(tname) = name_of(&tp.object) {
+                    let count: u64 = match o {
+                        PTerm::Const(id) => stats.class(*id),
+                        PTerm::OneOf(ids) => ids.iter().map(|i| stats.class(*i)).sum(),
+                        _ => 0,
+                    };
+                    if count == 0 && !self.cx.catalog.types.contains_key(&tname) && self.warned.insert(format!("type {tname}")) {
+                        let mut classes = Vec::new();
+                        for c in stats.classes.keys() {
+                            if let Ok(Value::Entity(n)) = self.cx.store.value(*c, self.cx.delta) {
+                                classes.push(n);
+                            }
+                        }
+                        classes.extend(self.cx.catalog.types.keys().cloned());
+                        let mut d = Diagnostic::warning(format!("nothing has type '{tname}'"), tp.object.span);
+                        if let Some(s) = suggest(&tname, classes.iter().map(String::as_str)) {
+                            d = d.with_hint(format!("did you mean '{s}'?"));
+                        }
+                        self.warnings.push(d);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn known_predicates(&self, stats: &crate::store::Stats) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.cx.catalog.preds.keys().cloned().collect();
+        names.extend(self.cx.catalog.derived().into_iter().map(str::to_string));
+        for p in stats.preds.keys() {
+            if let Value::Entity(n) = self.cx.store.value(*p, self.cx.delta)? {
+                names.push(n);
+            }
+        }
+        Ok(names)
+    }
+
+    pub fn expr(&mut self, e: &ast::Expr, columns: &[(String, usize)]) -> Result<Ex> {
+        Ok(match e {
+            ast::Expr::Term(t) => match &t.term {
+                Term::Var(name) => {
+                    if let Some((_, c)) = columns.iter().find(|(n, _)| n == &format!("?{name}")) {
+                        Ex::Column(*c)
+                    } else {
+                        Ex::Slot(self.slot(name))
+                    }
+                }
+                Term::Wildcard => Ex::Const(Value::Bool(false), None),
+                _ => {
+                    let v = self.value(t).map_err(rejected)?.unwrap_or(Value::Bool(false));
+                    let id = self.const_id(&v)?;
+                    Ex::Const(v, id)
+                }
+            },
+            ast::Expr::Range { from, to, .. } => Ex::Range(DateRange::between(from, to)),
+            ast::Expr::Cmp { op, left, right, .. } => {
+                Ex::Cmp(*op, Box::new(self.expr(left, columns)?), Box::new(self.expr(right, columns)?))
+            }
+            ast::Expr::Call { func, args, .. } => {
+                let args = args.iter().map(|a| self.expr(a, columns)).collect::<Result<Vec<_>>>()?;
+                Ex::Call(*func, args)
+            }
+            ast::Expr::Alias(n) => match columns.iter().find(|(c, _)| c == &n.name) {
+                Some((_, c)) => Ex::Column(*c),
+                None => return Err(rejected(Diagnostic::error(format!("'{}' is not a column of the find list", n.name), n.span))),
+            },
+            ast::Expr::Aggregate(a) => {
+                let key = crate::lang::print_aggregate(a);
+                match columns.iter().find(|(c, _)| c == &key) {
+                    Some((_, c)) => Ex::Column(*c),
+                    None => return Err(rejected(Diagnostic::error(format!("{key} is not computed by the find list"), a.span))),
+                }
+            }
+        })
+    }
+
+    pub fn body(&mut self, b: &ast::Body) -> Result<Body> {
+        let mut items = Vec::new();
+        for c in &b.items {
+            items.push(match c {
+                ast::Conjunct::Pattern(tp) => Item::Pattern(self.pattern(tp)?),
+                ast::Conjunct::Filter(e) => {
+                    Item::Filter(Filter { ex: self.expr(e, &[])?, text: crate::lang::print_expr(e), span: e.span() })
+                }
+                ast::Conjunct::Not(b) => Item::Not(self.body(b)?),
+                ast::Conjunct::Optional(b) => Item::Optional(self.body(b)?),
+                ast::Conjunct::Or(bs) => Item::Or(bs.iter().map(|b| self.body(b)).collect::<Result<Vec<_>>>()?),
+            });
+        }
+        Ok(Body { items })
+    }
+}
+
+/// The closest known name within a small edit distance.
+pub fn suggest<'n>(name: &str, known: impl Iterator<Item = &'n str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        if k == name {
+            continue;
+        }
+        let d = edit_distance(&name.to_lowercase(), &k.to_lowercase());
+        let limit = (name.chars().count() / 3).clamp(1, 3);
+        if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k.to_string())
+}
+
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Synthetic predicate ids for rewritten rule programs (magic sets): never stored, never
+/// decoded, far above any id the dictionary hands out.
+pub const SYNTHETIC_BASE: u64 = 1 << 62;
+
+pub fn synthetic_id(n: u64) -> Id {
+    Id::new(kind::ENTITY, SYNTHETIC_BASE + n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let known = ["backed_by", "based_in", "label"];
+        assert_eq!(suggest("backd_by", known.iter().copied()), Some("backed_by".into()));
+        assert_eq!(suggest("lable", known.iter().copied()), Some("label".into()));
+        assert_eq!(suggest("zzz", known.iter().copied()), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! The query engine: compile a statement against the store, plan it, run it.
+//!
+//! A `find` flows: AST → [`ir`] (slots, ids, subtypes) → rules evaluated for the derived
+//! predicates it needs ([`rules`]) → [`plan`] (cost-based order, index or hash joins,
+//! range push-down) → [`exec`] (nested loops over one row, streaming into the collector)
+//! → [`finish`] (groups, having, order, limit) → values decoded in one pass.
+//! Writes ([`write`]) turn statements into a [`crate::store::Delta`].
+
+pub mod catalog;
+mod derived;
+mod exec;
+mod explain;
+mod expr;
+mod finish;
+pub mod ir;
+mod plan;
+pub mod rules;
+pub mod write;
+
+pub use exec::Interrupt;
+pub use ir::Params;
+
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::lang::ast::{self, Count, Projection, Term};
+use crate::model::Value;
+use crate::store::{Delta, Id, Store};
+use catalog::Catalog;
+use finish::{Col, Collector, Shape};
+use ir::{Compiler, Context};
+use plan::Planner;
+
+/// How to run a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    /// Plan only: the plan with estimated rows.
+    Explain,
+    /// Run, and report the plan with actual rows and time per operator.
+    Analyze,
+}
+
+/// The answer to a `find`.
+#[derive(Debug, Clone, Default)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    /// `None` cells are variables left unbound (by `optional`).
+    pub rows: Vec<Vec<Option<Value>>>,
+    pub warnings: Vec<Diagnostic>,
+    /// For `explain`.
+    pub plan: Option<String>,
+}
+
+/// Limits of one query run.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    pub interrupt: Interrupt,
+    /// Stop with an error when the result would have more rows.
+    pub max_rows: Option<u64>,
+}
+
+fn count(c: &Option<Count>, params: &Params) -> Result<Option<u64>> {
+    Ok(match c {
+        None => None,
+        Some(Count::Value(n)) => Some(*n),
+        Some(Count::Param(name)) => match params.get(name) {
+            Some(Value::Int(n)) if *n >= 0 => Some(*n as u64),
+            Some(other) => return Err(Error::Parameter { name: name.clone(), message: format!("expected a count (a whole number ≥ 0), got {other}") }),
+            None => return Err(Error::Parameter { name: name.clone(), message: "no value was given".into() }),
+        },
+    })
+}
+
+/// Aggregates and variables written in `having`/`order by` that the find list lacks.
+fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<String>) {
+    match e {
+        ast::Expr::Aggregate(a) => aggs.push((**a).clone()),
+        ast::Expr::Term(t) => {
+            if let Term::Var(v) = &t.term {
+                vars.push(v.clone());
+            }
+        }
+        ast::Expr::Cmp { left, right, .. } => {
+            collect_refs(left, aggs, vars);
+            collect_refs(right, aggs, vars);
+        }
+        ast::Expr::Call { args, .. } => args.iter().for_each(|a| collect_refs(a, aggs, vars)),
+        ast::Expr::Range { .. } | ast::Expr::Alias(_) => {}
+    }
+}
+
+/// Run (or explain) a `find`.
+pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find, limits: &Limits, mode: Mode) -> Result<QueryResult> {
+    let catalog = Catalog::load(store, delta)?;
+    let cx = Context::new(store, delta, &catalog, params)?;
+    let mut c = Compiler::new(&cx);
+    let body = c.body(&f.body)?;
+    let mut body_slots = Vec::new();
+    body.bound_slots(&mut body_slots);
+
+    // The find list: visible columns, then hidden ones for having/order by.
+    let mut cols = Vec::new();
+    let mut names = Vec::new();
+    let mut keys: Vec<(String, usize)> = Vec::new();
+    if f.is_star() {
+        let mut slots = body_slots.clone();
+        slots.sort_unstable();
+        for s in slots {
+            keys.push((format!("?{}", c.vars[s]), cols.len()));
+            names.push(c.vars[s].clone());
+            cols.push(Col::Slot(s));
+        }
+    }
+    for p in &f.projection {
+        let i = cols.len();
+        match p {
+            Projection::Expr { expr, alias } => {
+                if let ast::Expr::Term(ast::TermNode { term: Term::Var(v), .. }) = expr {
+                    cols.push(Col::Slot(c.slot(v)));
+                    names.push(alias.as_ref().map_or(v.clone(), |a| a.name.clone()));
+                    keys.push((format!("?{v}"), i));
+                } else {
+                    cols.push(Col::Expr(c.expr(expr, &[])?));
+                    names.push(alias.as_ref().map_or_else(|| crate::lang::print_expr(expr), |a| a.name.clone()));
+                }
+                if let Some(a) = alias {
+                    keys.push((a.name.clone(), i));
+                }
+            }
+            Projection::Aggregate { aggregate, alias } => {
+                let arg = match &aggregate.arg {
+                    Some(e) => Some(c.expr(e, &[])?),
+                    None => None,
+                };
+                cols.push(Col::Agg { func: aggregate.func, distinct: aggregate.distinct, arg });
+                let text = crate::lang::print_aggregate(aggregate);
+                names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
+                keys.push((text, i));
+                if let Some(a) = alias {
+                    keys.push((a.name.clone(), i));
+                }
+            }
+        }
+    }
+    let visible = cols.len();
+    let aggregated = cols.iter().any(Col::is_agg);
+    let mut refs_aggs = Vec::new();
+    let mut refs_vars = Vec::new();
+    for e in f.having.iter().chain(f.order_by.iter().map(|k| &k.expr)) {
+        collect_refs(e, &mut refs_aggs, &mut refs_vars);
+    }
+    for a in refs_aggs {
+        let text = crate::lang::print_aggregate(&a);
+        if !keys.iter().any(|(k, _)| *k == text) {
+            let arg = match &a.arg {
+                Some(e) => Some(c.expr(e, &[])?),
+                None => None,
+            };
+            keys.push((text, cols.len()));
+            cols.push(Col::Agg { func: a.func, distinct: a.distinct, arg });
+        }
+    }
+    if !aggregated {
+        for v in refs_vars {
+            let key = format!("?{v}");
+            if !keys.iter().any(|(k, _)| *k == key) {
+                keys.push((key, cols.len()));
+                let s = c.slot(&v);
+                cols.push(Col::Slot(s));
+            }
+        }
+    }
+    let having = f.having.iter().map(|h| c.expr(h, &keys)).collect::<Result<Vec<_>>>()?;
+    let order = f.order_by.iter().map(|k| Ok((c.expr(&k.expr, &keys)?, k.order))).collect::<Result<Vec<_>>>()?;
+    let shape = Shape {
+        cols,
+        visible,
+        having,
+        order,
+        offset: count(&f.offset, params)?.unwrap_or(0),
+        limit: count(&f.limit, params)?,
+        body_slots,
+    };
+
+    let needed = rules::needed(&body, &cx.derived);
+    let compiled = if needed.is_empty() { Vec::new() } else { rules::compile_all(&cx, &catalog)? };
+    let derived = rules::evaluate(&cx, &compiled, &needed, &limits.interrupt)?;
+    let planner = Planner::new(&cx, &derived);
+    let plan = planner.plan(&body, &[])?;
+    let mut warnings = std::mem::take(&mut c.warnings);
+    if mode == Mode::Explain {
+        return Ok(QueryResult { columns: names, rows: Vec::new(), warnings, plan: Some(explain::render(&plan, &c.vars, None)) });
+    }
+
+    let ev = expr::Eval::new(store, delta)?;
+    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
+    let mut collector = Collector::new(&shape, &ev, plan.unique);
+    let mut row = vec![Id::NONE; c.vars.len()];
+    exec.run(&plan, &mut row, &mut |r| {
+        let more = collector.push(r)?;
+        if let Some(max) = limits.max_rows {
+            if collector.len() as u64 > max {
+                return Err(Error::TooManyRows(max));
+            }
+        }
+        Ok(more)
+    })?;
+    let id_rows = collector.finish()?;
+    if let Some(max) = limits.max_rows {
+        if id_rows.len() as u64 > max {
+            return Err(Error::TooManyRows(max));
+        }
+    }
+    let plan_text = (mode == Mode::Analyze).then(|| {
+        let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
+        explain::render(&plan, &c.vars, profile.as_ref())
+    });
+    let ids: Vec<Id> = id_rows.iter().flatten().copied().filter(|i| i.is_some()).collect();
+    let values = ev.values(&ids)?;
+    let rows = id_rows.into_iter().map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect()).collect();
+    warnings.extend(std::mem::take(&mut c.warnings));
+    Ok(QueryResult { columns: names, rows, warnings, plan: plan_text })
+}

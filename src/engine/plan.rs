@@ -1,0 +1,528 @@
+//! The cost-based planner: orders a body's patterns by estimated cardinality, pushes
+//! filters into index range scans, picks index nested loops or hash joins, and decides how
+//! to run `not`, `optional` and `or`.
+//!
+//! Estimates come from the store's exact per-predicate counts and, for constants and
+//! ranges, from cheap index probes (block headers).  Every choice is a function of those
+//! numbers and of the patterns' canonical text (for ties), never of the order in which the
+//! user wrote the patterns.
+
+use super::derived::Derived;
+use super::ir::{Body, Context, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
+use crate::error::Result;
+use crate::lang::ast::CmpOp;
+use crate::model::{Precision, Value};
+use crate::store::{kind, GraphSel, Id, IdPattern};
+use std::cell::Cell;
+
+/// Cost units: roughly microseconds on this machine kind.
+pub const SEEK: f64 = 1.5;
+pub const ROW: f64 = 0.03;
+pub const HASH_BUILD: f64 = 0.08;
+pub const HASH_PROBE: f64 = 0.06;
+pub const FILTER_COST: f64 = 0.05;
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// For each input row, scan the index with the row's bindings (the first step of a
+    /// plan is a plain scan).
+    Scan { pat: Pattern, ranges: Vec<(Id, Id)> },
+    /// Scan the pattern once into a hash table on `keys`, then probe it per input row.
+    HashJoin { pat: Pattern, ranges: Vec<(Id, Id)>, keys: Vec<Slot> },
+    Filter(Filter),
+    /// Keep rows for which the sub-plan has no solution: per row (correlated), or by
+    /// looking the row's `keys` up in the set of the sub-plan's solutions (hashed).
+    NotExists { plan: Plan, keys: Vec<Slot>, hashed: bool },
+    /// Left join: rows with no solution of the sub-plan pass with its variables unbound.
+    Optional { plan: Plan },
+    /// `{ } or { }`: the union of the branches' solutions.
+    Union { branches: Vec<Plan> },
+    /// A pattern that names something the store has never seen.
+    Nothing { text: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Unique within a query: keys the executor's per-step state.
+    pub id: usize,
+    pub kind: StepKind,
+    /// Estimated rows after this step.
+    pub rows: f64,
+    /// Estimated cost of this step for all its input rows.
+    pub cost: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub rows: f64,
+    pub cost: f64,
+    /// Slots bound by the plan's solutions.
+    pub binds: Vec<Slot>,
+    /// Whether solutions are distinct over `binds` without deduplication.
+    pub unique: bool,
+}
+
+pub struct Planner<'p, 'a> {
+    pub cx: &'p Context<'a>,
+    pub derived: &'p Derived,
+    next_id: Cell<usize>,
+}
+
+/// How a position of a pattern is known when the pattern runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Known {
+    Const,
+    Bound,
+    Free,
+}
+
+struct Choice {
+    index: usize,
+    kind: StepKind,
+    rows_after: f64,
+    cost: f64,
+    connected: bool,
+    binds: Vec<Slot>,
+    unique: bool,
+    key: String,
+}
+
+impl<'p, 'a> Planner<'p, 'a> {
+    pub fn new(cx: &'p Context<'a>, derived: &'p Derived) -> Self {
+        Planner { cx, derived, next_id: Cell::new(0) }
+    }
+
+    fn id(&self) -> usize {
+        let i = self.next_id.get();
+        self.next_id.set(i + 1);
+        i
+    }
+
+    /// Plan `body` for rows in which `bound` slots are already bound.
+    pub fn plan(&self, body: &Body, bound: &[Slot]) -> Result<Plan> {
+        let mut visible = bound.to_vec();
+        body.bound_slots(&mut visible);
+        let mut units: Vec<&Item> = Vec::new();
+        let mut filters: Vec<&Filter> = Vec::new();
+        let mut nots: Vec<&Body> = Vec::new();
+        let mut optionals: Vec<&Body> = Vec::new();
+        for item in &body.items {
+            match item {
+                Item::Pattern(_) | Item::Or(_) => units.push(item),
+                Item::Filter(f) => filters.push(f),
+                Item::Not(b) => nots.push(b),
+                Item::Optional(b) => optionals.push(b),
+            }
+        }
+        // Deterministic order for everything placed "when ready": by text, not position.
+        filters.sort_by(|a, b| a.text.cmp(&b.text));
+        let mut bset: Vec<Slot> = bound.to_vec();
+        let mut plan = Plan { rows: 1.0, unique: true, ..Plan::default() };
+        let mut placed_filters = vec![false; filters.len()];
+        let mut placed_nots = vec![false; nots.len()];
+
+        loop {
+            self.place_ready(&filters, &mut placed_filters, &nots, &mut placed_nots, &visible, &mut bset, &mut plan)?;
+            if units.is_empty() {
+                break;
+            }
+            let mut best: Option<Choice> = None;
+            for (i, unit) in units.iter().enumerate() {
+                let c = self.choice(i, unit, &bset, plan.rows, &filters, &placed_filters)?;
+                let better = match &best {
+                    None => true,
+                    Some(b) => {
+                        (!c.connected, c.rows_after, c.cost, &c.key) < (!b.connected, b.rows_after, b.cost, &b.key)
+                    }
+                };
+                if better {
+                    best = Some(c);
+                }
+            }
+            let Some(c) = best else { break };
+            units.remove(c.index);
+            for s in &c.binds {
+                if !bset.contains(s) {
+                    bset.push(*s);
+                }
+            }
+            plan.unique &= c.unique;
+            plan.rows = c.rows_after;
+            plan.cost += c.cost;
+            plan.steps.push(Step { id: self.id(), kind: c.kind, rows: c.rows_after, cost: c.cost });
+        }
+        for b in optionals {
+            let sub = self.plan(b, &bset)?;
+            let rows = plan.rows * sub.rows.max(1.0);
+            plan.cost += plan.rows * sub.cost;
+            plan.rows = rows;
+            for s in &sub.binds {
+                if !bset.contains(s) {
+                    bset.push(*s);
+                }
+            }
+            plan.unique &= sub.unique;
+            plan.steps.push(Step { id: self.id(), kind: StepKind::Optional { plan: sub }, rows, cost: 0.0 });
+            self.place_ready(&filters, &mut placed_filters, &nots, &mut placed_nots, &visible, &mut bset, &mut plan)?;
+        }
+        // Whatever is left refers to variables nothing binds; it runs last (and fails).
+        for (i, f) in filters.iter().enumerate() {
+            if !placed_filters[i] {
+                plan.steps.push(Step { id: self.id(), kind: StepKind::Filter((*f).clone()), rows: 0.0, cost: 0.0 });
+            }
+        }
+        for (i, b) in nots.iter().enumerate() {
+            if !placed_nots[i] {
+                let sub = self.plan(b, &bset)?;
+                plan.steps.push(Step { id: self.id(), kind: StepKind::NotExists { plan: sub, keys: Vec::new(), hashed: false }, rows: plan.rows, cost: 0.0 });
+            }
+        }
+        plan.binds = bset.into_iter().filter(|s| !bound.contains(s)).collect();
+        Ok(plan)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn place_ready(
+        &self,
+        filters: &[&Filter],
+        placed_f: &mut [bool],
+        nots: &[&Body],
+        placed_n: &mut [bool],
+        visible: &[Slot],
+        bset: &mut Vec<Slot>,
+        plan: &mut Plan,
+    ) -> Result<()> {
+        for (i, f) in filters.iter().enumerate() {
+            if placed_f[i] {
+                continue;
+            }
+            let mut slots = Vec::new();
+            f.ex.slots(&mut slots);
+            if slots.iter().all(|s| bset.contains(s)) {
+                placed_f[i] = true;
+                let cost = plan.rows * FILTER_COST;
+                plan.rows *= selectivity(&f.ex);
+                plan.cost += cost;
+                plan.steps.push(Step { id: self.id(), kind: StepKind::Filter((*f).clone()), rows: plan.rows, cost });
+            }
+        }
+        for (i, b) in nots.iter().enumerate() {
+            if placed_n[i] {
+                continue;
+            }
+            let mut slots = Vec::new();
+            b.all_slots(&mut slots);
+            let shared: Vec<Slot> = slots.into_iter().filter(|s| visible.contains(s)).collect();
+            if !shared.iter().all(|s| bset.contains(s)) {
+                continue;
+            }
+            placed_n[i] = true;
+            let correlated = self.plan(b, bset)?;
+            let corr_cost = plan.rows * correlated.cost.min(correlated.cost / correlated.rows.max(1.0) + SEEK);
+            let mut own = Vec::new();
+            b.bound_slots(&mut own);
+            let mut chosen = (StepKind::NotExists { plan: correlated.clone(), keys: shared.clone(), hashed: false }, corr_cost);
+            if !shared.is_empty() && shared.iter().all(|s| own.contains(s)) {
+                let independent = self.plan(b, &[])?;
+                let hash_cost = independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
+                if hash_cost < corr_cost {
+                    chosen = (StepKind::NotExists { plan: independent, keys: shared, hashed: true }, hash_cost);
+                }
+            }
+            let exists = correlated.rows.min(1.0);
+            plan.rows *= 1.0 - 0.9 * exists;
+            plan.cost += chosen.1;
+            plan.steps.push(Step { id: self.id(), kind: chosen.0, rows: plan.rows, cost: chosen.1 });
+        }
+        Ok(())
+    }
+
+    fn choice(&self, index: usize, unit: &Item, bset: &[Slot], rows: f64, filters: &[&Filter], placed: &[bool]) -> Result<Choice> {
+        match unit {
+            Item::Pattern(pat) => self.pattern_choice(index, pat, bset, rows, filters, placed),
+            Item::Or(branches) => {
+                let mut plans = Vec::new();
+                let (mut r, mut c) = (0.0, 0.0);
+                let mut binds = Vec::new();
+                let mut key = String::from("or");
+                for b in branches {
+                    let p = self.plan(b, bset)?;
+                    r += p.rows;
+                    c += p.cost;
+                    for s in &p.binds {
+                        if !binds.contains(s) {
+                            binds.push(*s);
+                        }
+                    }
+                    for st in &p.steps {
+                        key.push_str(&step_text(&st.kind));
+                    }
+                    plans.push(p);
+                }
+                let mut all = Vec::new();
+                for b in branches {
+                    b.all_slots(&mut all);
+                }
+                let connected = bset.is_empty() || all.iter().any(|s| bset.contains(s));
+                Ok(Choice {
+                    index,
+                    kind: StepKind::Union { branches: plans },
+                    rows_after: rows * r,
+                    cost: rows * c,
+                    connected,
+                    binds,
+                    unique: false,
+                    key,
+                })
+            }
+            _ => unreachable!("only patterns and or-blocks are join units"),
+        }
+    }
+
+    fn pattern_choice(&self, index: usize, pat: &Pattern, bset: &[Slot], rows: f64, filters: &[&Filter], placed: &[bool]) -> Result<Choice> {
+        let vars = pat.vars();
+        let keys: Vec<Slot> = vars.iter().copied().filter(|v| bset.contains(v)).collect();
+        let connected = bset.is_empty() || !keys.is_empty() || vars.is_empty();
+        let binds: Vec<Slot> = vars.iter().copied().filter(|v| !bset.contains(v)).collect();
+        let unique = !matches!(pat.s, PTerm::Any)
+            && !matches!(pat.p, PTerm::Any)
+            && !matches!(pat.o, PTerm::Any | PTerm::OneOf(_))
+            && !pat.infer_supertypes
+            && !(pat.stored && pat.derived);
+        if pat.is_never() {
+            return Ok(Choice { index, kind: StepKind::Nothing { text: pat.text.clone() }, rows_after: 0.0, cost: 0.0, connected: true, binds, unique, key: pat.text.clone() });
+        }
+        let ranges = self.pushdown(pat, bset, filters, placed)?;
+        let (per_row, card) = self.estimate(pat, bset, &ranges)?;
+        let inl = rows * (SEEK + per_row * ROW);
+        let mut kind = StepKind::Scan { pat: pat.clone(), ranges: ranges.clone() };
+        let mut cost = inl;
+        if !keys.is_empty() && rows > 1.0 && !pat.derived {
+            let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
+            if hash < inl {
+                kind = StepKind::HashJoin { pat: pat.clone(), ranges, keys };
+                cost = hash;
+            }
+        }
+        Ok(Choice { index, kind, rows_after: rows * per_row, cost, connected, binds, unique, key: pat.text.clone() })
+    }
+
+    /// Object ranges of an index scan implied by filters on the pattern's object variable.
+    fn pushdown(&self, pat: &Pattern, bset: &[Slot], filters: &[&Filter], placed: &[bool]) -> Result<Vec<(Id, Id)>> {
+        let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else { return Ok(Vec::new()) };
+        if pat.derived || bset.contains(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
+            return Ok(Vec::new());
+        }
+        let mut best: Option<(u64, Vec<(Id, Id)>)> = None;
+        for (i, f) in filters.iter().enumerate() {
+            if placed[i] {
+                continue;
+            }
+            let Some(ranges) = filter_ranges(&f.ex, *x) else { continue };
+            let mut n = 0;
+            for &(lo, hi) in &ranges {
+                n += self.cx.store.estimate(&IdPattern { s: None, p: Some(*p), o: None, g: GraphSel::Any, o_range: Some((lo, hi)) })?;
+            }
+            if best.as_ref().is_none_or(|(bn, _)| n < *bn) {
+                best = Some((n, ranges));
+            }
+        }
+        Ok(best.map(|(_, r)| r).unwrap_or_default())
+    }
+
+    /// (matches per input row, matches with only the constants bound).
+    fn estimate(&self, pat: &Pattern, bset: &[Slot], ranges: &[(Id, Id)]) -> Result<(f64, f64)> {
+        let known = |t: &PTerm| match t {
+            PTerm::Const(_) | PTerm::OneOf(_) => Known::Const,
+            PTerm::Var(v) if bset.contains(v) => Known::Bound,
+            _ => Known::Free,
+        };
+        let (ks, kp, ko) = (known(&pat.s), known(&pat.p), known(&pat.o));
+        let consts = |t: &PTerm| -> Vec<Option<Id>> {
+            match t {
+                PTerm::Const(id) => vec![Some(*id)],
+                PTerm::OneOf(ids) => ids.iter().map(|i| Some(*i)).collect(),
+                _ => vec![None],
+            }
+        };
+        let g = match &pat.g {
+            GTerm::Const(id) => GraphSel::Is(*id),
+            GTerm::Var(v) if bset.contains(v) => GraphSel::Each,
+            GTerm::Var(_) => GraphSel::Each,
+            _ => GraphSel::Any,
+        };
+        let stats = self.cx.store.stats()?;
+        let mut per_row = 0.0;
+        let mut card = 0.0;
+        if pat.stored {
+            // Constants only: probe the index.
+            let mut c = 0.0;
+            let with_consts = ks == Known::Const || ko == Known::Const || !ranges.is_empty();
+            if with_consts {
+                for s in consts(&pat.s) {
+                    for p in consts(&pat.p) {
+                        for o in consts(&pat.o) {
+                            let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() { vec![None] } else { ranges.iter().map(|r| Some(*r)).collect() };
+                            for r in rs {
+                                c += self.cx.store.estimate(&IdPattern { s, p, o, g, o_range: r })? as f64;
+                            }
+                        }
+                    }
+                }
+            } else if let PTerm::Const(p) = pat.p {
+                c = stats.pred(p).triples as f64;
+                if matches!(pat.g, GTerm::Const(_)) {
+                    c = self.cx.store.estimate(&IdPattern { s: None, p: Some(p), o: None, g, o_range: None })? as f64;
+                }
+            } else {
+                c = stats.triples as f64;
+            }
+            let (subjects, objects) = match pat.p {
+                PTerm::Const(p) => {
+                    let ps = stats.pred(p);
+                    (ps.subjects.max(1) as f64, ps.objects.max(1) as f64)
+                }
+                _ => ((stats.triples as f64 / 8.0).max(1.0), (stats.triples as f64 / 4.0).max(1.0)),
+            };
+            let mut m = c;
+            if ks == Known::Bound {
+                m /= subjects;
+            }
+            if ko == Known::Bound {
+                m /= objects;
+            }
+            if kp == Known::Bound {
+                m /= 4.0;
+            }
+            per_row += m;
+            card += c;
+        }
+        if pat.derived {
+            let rels: Vec<&super::derived::Relation> = match &pat.p {
+                PTerm::Const(p) => self.derived.relation(*p, pat.delta_only).into_iter().collect(),
+                _ => self.derived.full.values().collect(),
+            };
+            for rel in rels {
+                let n = rel.len() as f64;
+                let mut m = n;
+                if ks != Known::Free {
+                    m /= rel.distinct_subjects().max(1) as f64;
+                }
+                if ko != Known::Free {
+                    m /= rel.distinct_objects().max(1) as f64;
+                }
+                per_row += m;
+                card += n;
+            }
+        }
+        Ok((per_row, card))
+    }
+}
+
+/// Filters we cannot estimate: a guess by kind.
+fn selectivity(ex: &Ex) -> f64 {
+    match ex {
+        Ex::Cmp(CmpOp::Eq, ..) => 0.1,
+        Ex::Cmp(CmpOp::Ne, ..) => 0.9,
+        Ex::Cmp(..) => 0.4,
+        Ex::Call(..) => 0.2,
+        _ => 0.5,
+    }
+}
+
+/// The id ranges of values that can satisfy a comparison of slot `x` with a constant: a
+/// superset (the filter still runs on every row), or `None` when no range applies.
+pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
+    let Ex::Cmp(op, a, b) = ex else { return None };
+    let (op, other) = match (&**a, &**b) {
+        (Ex::Slot(s), other) if *s == x => (*op, other),
+        (other, Ex::Slot(s)) if *s == x => (flip(*op)?, other),
+        _ => return None,
+    };
+    match other {
+        Ex::Range(r) => date_ranges(op, r.start, r.end),
+        Ex::Const(Value::Date(d), _) => {
+            if op == CmpOp::Eq {
+                let id = Id::date(d);
+                return Some(vec![(id, id.successor())]);
+            }
+            date_ranges(op, d.start_day(), d.end_day())
+        }
+        Ex::Const(Value::Int(i), _) => {
+            let mut r = numeric_ranges(op, *i as f64)?;
+            // An integer compared with a date is a year.
+            if let Some(year) = i32::try_from(*i).ok().and_then(|y| crate::model::Date::year(y).ok()) {
+                if op == CmpOp::Eq {
+                    let id = Id::date(&year);
+                    r.push((id, id.successor()));
+                } else {
+                    r.extend(date_ranges(op, year.start_day(), year.end_day())?);
+                }
+            }
+            Some(r)
+        }
+        Ex::Const(Value::Float(f), _) => numeric_ranges(op, *f),
+        _ => None,
+    }
+}
+
+fn flip(op: CmpOp) -> Option<CmpOp> {
+    Some(match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        CmpOp::Eq => CmpOp::Eq,
+        _ => return None,
+    })
+}
+
+/// Dates are keyed by (start day, precision) and last at most 366 days.
+fn date_ranges(op: CmpOp, start: i32, end: i32) -> Option<Vec<(Id, Id)>> {
+    let lo_of = |day: i32| Id::date_key(day, Precision::Year);
+    let hi_of = |day: i32| Id::date_key(day, Precision::Day).successor();
+    let min = Id::new(kind::DATE, 0);
+    let max = Id::new(kind::DATE + 1, 0);
+    let r = match op {
+        CmpOp::In => (lo_of(start), hi_of(end)),
+        CmpOp::Overlaps => (lo_of(start - 366), hi_of(end)),
+        CmpOp::Lt => (min, lo_of(start)),
+        CmpOp::Le => (min, hi_of(end)),
+        CmpOp::Gt => (lo_of(end + 1), max),
+        CmpOp::Ge => (lo_of(start), max),
+        CmpOp::Eq => (lo_of(start), hi_of(start)),
+        CmpOp::Ne => return None,
+    };
+    Some(vec![r])
+}
+
+fn numeric_ranges(op: CmpOp, v: f64) -> Option<Vec<(Id, Id)>> {
+    if v.is_nan() {
+        return None;
+    }
+    let (lo, hi) = match op {
+        CmpOp::Lt | CmpOp::Le => (f64::NEG_INFINITY, v),
+        CmpOp::Gt | CmpOp::Ge => (v, f64::INFINITY),
+        CmpOp::Eq => (v, v),
+        _ => return None,
+    };
+    let int_lo = if lo.is_finite() { Id::int(lo.floor().max(i64::MIN as f64) as i64) } else { Id::new(kind::INT, 0) };
+    let int_hi = if hi.is_finite() { Id::int(hi.ceil().min(i64::MAX as f64) as i64).successor() } else { Id::new(kind::INT + 1, 0) };
+    let f_lo = if lo == 0.0 { Id::float(-0.0) } else { Id::float(lo) };
+    let f_hi = if hi == 0.0 { Id::float(0.0) } else { Id::float(hi) };
+    Some(vec![(int_lo, int_hi), (f_lo, f_hi.successor())])
+}
+
+/// One line describing a step (explain, and tie-break keys of `or` blocks).
+pub fn step_text(k: &StepKind) -> String {
+    match k {
+        StepKind::Scan { pat, ranges } => format!("scan {}{}", pat.text, if ranges.is_empty() { "" } else { " (range)" }),
+        StepKind::HashJoin { pat, .. } => format!("hash join {}", pat.text),
+        StepKind::Filter(f) => format!("filter {}", f.text),
+        StepKind::NotExists { hashed, .. } => format!("not exists ({})", if *hashed { "hashed" } else { "per row" }),
+        StepKind::Optional { .. } => "optional".into(),
+        StepKind::Union { .. } => "or".into(),
+        StepKind::Nothing { text } => format!("nothing matches {text}"),
+    }
+}

@@ -1,0 +1,416 @@
+//! Statements that change the database, and the read-only ones that are not queries
+//! (`describe`, `search`, `check`).  Writes only record into a [`Delta`]; the caller
+//! commits it, or drops it when the statement fails, so a failed statement changes nothing.
+
+use super::catalog::{Catalog, PredDecl, Range, RuleDecl};
+use super::ir::{Compiler, Context, Params};
+use super::rules;
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::lang::ast::{self, Term, TermNode, TriplePattern, TypeRef};
+use crate::model::{Kind, Value, TYPE_PREDICATE};
+use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store};
+
+/// The value of a constant or parameter in a fact or `del`.
+fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<Value>> {
+    match &t.term {
+        Term::Value(v) => Ok(Some(v.clone())),
+        Term::Param(name) => match params.get(name) {
+            Some(v) => Ok(Some(v.clone())),
+            None => Err(Error::at(
+                Diagnostic::error(format!("no value was given for the parameter ${name}"), t.span)
+                    .with_hint(format!("bind it: --param {name}=VALUE, or query_with(..., params) from Rust")),
+            )),
+        },
+        Term::Wildcard => Ok(None),
+        Term::Var(v) => Err(Error::at(Diagnostic::error(format!("a {what} cannot hold the variable ?{v}"), t.span))),
+    }
+}
+
+fn entity(t: &TermNode, params: &Params, role: &str) -> Result<Option<String>> {
+    match value(t, params, "fact")? {
+        None => Ok(None),
+        Some(Value::Entity(e)) => Ok(Some(e)),
+        Some(other) => Err(Error::at(
+            Diagnostic::error(format!("the {role} must be an entity, not {other}"), t.span).with_hint(match other {
+                Value::Str(s) => format!("write a name (e.g. {}) or <{}>", crate::model::Value::entity(s.replace(' ', "_")), s),
+                _ => "write a name, or any text in angle brackets: <...>".into(),
+            }),
+        )),
+    }
+}
+
+/// Record the facts of a statement.  Returns how many assertions it makes.
+pub fn facts(store: &Store, delta: &mut Delta, catalog: &Catalog, params: &Params, triples: &[TriplePattern], source: Option<&TermNode>) -> Result<u64> {
+    let g = match source {
+        Some(t) => match entity(t, params, "source")? {
+            Some(name) => store.intern_entity(delta, &name)?,
+            None => return Err(Error::at(Diagnostic::error("a fact's source cannot be _", t.span))),
+        },
+        None => Id::NONE,
+    };
+    let mut n = 0;
+    for tp in triples {
+        let wild = |t: &TermNode| Error::at(Diagnostic::error("a fact cannot hold _ (it states something definite)", t.span));
+        let s = entity(&tp.subject, params, "subject")?.ok_or_else(|| wild(&tp.subject))?;
+        let p = entity(&tp.predicate, params, "predicate")?.ok_or_else(|| wild(&tp.predicate))?;
+        let o = value(&tp.object, params, "fact")?.ok_or_else(|| wild(&tp.object))?;
+        if let Some(decl) = catalog.preds.get(&p) {
+            check_kind(&p, decl, &o, &tp.object)?;
+        }
+        let q = [store.intern_entity(delta, &s)?, store.intern_entity(delta, &p)?, store.intern(delta, &o)?, g];
+        delta.add(q);
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn check_kind(p: &str, decl: &PredDecl, o: &Value, at: &TermNode) -> Result<()> {
+    let wanted = match &decl.range {
+        Some(Range::Kind(k)) => *k,
+        Some(Range::Class(_)) => Kind::Entity,
+        None => return Ok(()),
+    };
+    if wanted.accepts(o.kind()) {
+        return Ok(());
+    }
+    let declared = match &decl.range {
+        Some(Range::Class(c)) => c.clone(),
+        _ => wanted.name().to_string(),
+    };
+    let article = |k: &str| if k.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let got = o.kind().name();
+    Err(Error::at(
+        Diagnostic::error(format!("'{p}' takes {} {}, not {} {got}: {o}", article(wanted.name()), wanted.name(), article(got)), at.span)
+            .with_hint(format!("the schema declares: pred {p}: … -> {declared}")),
+    ))
+}
+
+/// The quads a `del` pattern removes (reading through the delta).
+fn matching(store: &Store, delta: &Delta, pat: &IdPattern) -> Result<Vec<[Id; 4]>> {
+    let mut out = Vec::new();
+    for q in store.quads_with(pat, delta.normal())? {
+        out.push(q?);
+    }
+    Ok(out)
+}
+
+/// Record a `del`.  Returns how many assertions it retracts.
+pub fn del(store: &Store, delta: &mut Delta, params: &Params, triples: &[TriplePattern], source: Option<&TermNode>) -> Result<u64> {
+    delta.normalized();
+    let g = match source {
+        None => GraphSel::Each,
+        Some(t) => match entity(t, params, "source")? {
+            None => GraphSel::Each,
+            Some(name) => match store.lookup_entity(&name, Some(delta))? {
+                Some(id) => GraphSel::Is(id),
+                None => return Ok(0),
+            },
+        },
+    };
+    let mut removes = Vec::new();
+    for tp in triples {
+        let mut ids = [None; 3];
+        let mut unknown = false;
+        for (i, t) in [&tp.subject, &tp.predicate, &tp.object].into_iter().enumerate() {
+            if let Some(v) = value(t, params, "del")? {
+                match store.lookup(&v, Some(delta))? {
+                    Some(id) => ids[i] = Some(id),
+                    None => unknown = true,
+                }
+            }
+        }
+        if unknown {
+            continue;
+        }
+        let pat = IdPattern { s: ids[0], p: ids[1], o: ids[2], g, o_range: None };
+        removes.extend(matching(store, delta, &pat)?);
+    }
+    let n = removes.len() as u64;
+    for q in removes {
+        delta.remove(q);
+    }
+    Ok(n)
+}
+
+/// Record `drop source`: every assertion of that source.
+pub fn drop_source(store: &Store, delta: &mut Delta, params: &Params, src: &TermNode) -> Result<u64> {
+    delta.normalized();
+    let Some(name) = entity(src, params, "source")? else { return Ok(0) };
+    let Some(g) = store.lookup_entity(&name, Some(delta))? else { return Ok(0) };
+    let removes = matching(store, delta, &IdPattern { g: GraphSel::Is(g), ..IdPattern::new(None, None, None) })?;
+    let n = removes.len() as u64;
+    for q in removes {
+        delta.remove(q);
+    }
+    Ok(n)
+}
+
+/// Record `rule`: checked (head predicate, stratification) against the rules already
+/// stored.  Returns false when the same rule was already stored.
+pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) -> Result<bool> {
+    let mut catalog = Catalog::load(store, Some(delta))?;
+    let head = match &r.head.predicate.term {
+        Term::Value(Value::Entity(p)) => p.clone(),
+        _ => {
+            return Err(Error::at(
+                Diagnostic::error("the predicate of a rule head must be a name", r.head.predicate.span)
+                    .with_hint("rules derive facts of one named predicate: rule ?x allied_with ?y :- …"),
+            ))
+        }
+    };
+    for t in [&r.head.subject, &r.head.object] {
+        match &t.term {
+            Term::Wildcard => return Err(Error::at(Diagnostic::error("a rule head cannot hold _", t.span))),
+            Term::Param(_) => return Err(Error::at(Diagnostic::error("a rule head cannot hold a $parameter (rules are stored)", t.span))),
+            _ => {}
+        }
+    }
+    if contains_param(&r.body) {
+        return Err(Error::at(Diagnostic::error("a rule body cannot hold a $parameter (rules are stored)", r.body.span)));
+    }
+    let text = crate::lang::print_rule(r);
+    if catalog.rules.iter().any(|x| x.text == text) {
+        return Ok(false);
+    }
+    // The head's names need ids so that derived facts can be represented.
+    store.intern_entity(delta, &head)?;
+    for t in [&r.head.subject, &r.head.object] {
+        if let Term::Value(v) = &t.term {
+            store.intern(delta, v)?;
+        }
+    }
+    catalog.rules.push(RuleDecl { head, text });
+    // Refuse a program that cannot be stratified, naming the cycle.
+    let cx = Context::new(store, Some(delta), &catalog, params)?;
+    let compiled = rules::compile_all(&cx, &catalog)?;
+    let names = |id: Id| store.value(id, Some(delta)).map(|v| v.to_string()).unwrap_or_default();
+    rules::stratify(&compiled, &names).map_err(|e| match e {
+        Error::At(d) => Error::at(Diagnostic { span: r.span, ..*d }),
+        other => other,
+    })?;
+    catalog.save(store, delta)?;
+    Ok(true)
+}
+
+fn contains_param(b: &ast::Body) -> bool {
+    fn term(t: &TermNode) -> bool {
+        matches!(t.term, Term::Param(_))
+    }
+    fn expr(e: &ast::Expr) -> bool {
+        match e {
+            ast::Expr::Term(t) => term(t),
+            ast::Expr::Cmp { left, right, .. } => expr(left) || expr(right),
+            ast::Expr::Call { args, .. } => args.iter().any(expr),
+            _ => false,
+        }
+    }
+    b.items.iter().any(|c| match c {
+        ast::Conjunct::Pattern(p) => term(&p.subject) || term(&p.predicate) || term(&p.object) || p.source.as_ref().is_some_and(term),
+        ast::Conjunct::Filter(e) => expr(e),
+        ast::Conjunct::Not(b) | ast::Conjunct::Optional(b) => contains_param(b),
+        ast::Conjunct::Or(bs) => bs.iter().any(contains_param),
+    })
+}
+
+/// Record `drop rule NAME`: every rule deriving NAME.  Returns how many were dropped.
+pub fn drop_rule(store: &Store, delta: &mut Delta, name: &str) -> Result<u64> {
+    let mut catalog = Catalog::load(store, Some(delta))?;
+    let before = catalog.rules.len();
+    catalog.rules.retain(|r| r.head != name);
+    let n = (before - catalog.rules.len()) as u64;
+    if n > 0 {
+        catalog.save(store, delta)?;
+    }
+    Ok(n)
+}
+
+/// Record `type T [sub U, ...]`.
+pub fn type_decl(store: &Store, delta: &mut Delta, name: &ast::Name, supertypes: &[ast::Name]) -> Result<()> {
+    let mut catalog = Catalog::load(store, Some(delta))?;
+    for s in supertypes {
+        if s.name == name.name || catalog.supertypes(&s.name).contains(&name.name) {
+            return Err(Error::at(
+                Diagnostic::error(format!("'{}' cannot be a subtype of '{}': '{}' is already below '{}'", name.name, s.name, s.name, name.name), s.span)
+                    .with_hint("types form a hierarchy without cycles"),
+            ));
+        }
+    }
+    let entry = catalog.types.entry(name.name.clone()).or_default();
+    if !supertypes.is_empty() {
+        *entry = supertypes.iter().map(|s| s.name.clone()).collect();
+    }
+    store.intern_entity(delta, &name.name)?;
+    store.intern_entity(delta, TYPE_PREDICATE)?;
+    for s in supertypes {
+        store.intern_entity(delta, &s.name)?;
+        catalog.types.entry(s.name.clone()).or_default();
+    }
+    catalog.save(store, delta)
+}
+
+/// Record `pred p: D -> R`.  Refused when stored facts already contradict its kind.
+pub fn pred_decl(store: &Store, delta: &mut Delta, name: &ast::Name, domain: Option<&TypeRef>, range: Option<&TypeRef>) -> Result<()> {
+    let mut catalog = Catalog::load(store, Some(delta))?;
+    let class = |t: Option<&TypeRef>| match t {
+        Some(TypeRef::Class(n)) => Some(n.name.clone()),
+        _ => None,
+    };
+    let decl = PredDecl {
+        domain: class(domain),
+        range: match range {
+            Some(TypeRef::Kind { kind, .. }) => Some(Range::Kind(*kind)),
+            Some(TypeRef::Class(n)) => Some(Range::Class(n.name.clone())),
+            _ => None,
+        },
+    };
+    if let (Some(Range::Kind(k)), Some(pid)) = (&decl.range, store.lookup_entity(&name.name, Some(delta))?) {
+        let mut bad = 0u64;
+        let mut example = None;
+        for q in store.quads_with(&IdPattern::new(None, Some(pid), None), delta.normal())? {
+            let q = q?;
+            let v = store.value(q[2], Some(delta))?;
+            if !k.accepts(v.kind()) {
+                bad += 1;
+                if example.is_none() {
+                    example = Some((store.value(q[0], Some(delta))?, v));
+                }
+            }
+        }
+        if let Some((s, v)) = example {
+            let span = range.map_or(name.span, |r| match r {
+                TypeRef::Kind { span, .. } | TypeRef::Any { span } => *span,
+                TypeRef::Class(n) => n.span,
+            });
+            return Err(Error::at(
+                Diagnostic::error(format!("{bad} stored facts of '{}' are not {}s (e.g. {s} {} {v})", name.name, k.name(), name.name), span)
+                    .with_hint("fix or delete those facts first (del ...), or declare a different kind"),
+            ));
+        }
+    }
+    store.intern_entity(delta, &name.name)?;
+    for c in [&decl.domain, &class(range)].into_iter().flatten() {
+        store.intern_entity(delta, c)?;
+        catalog.types.entry(c.clone()).or_default();
+    }
+    catalog.preds.insert(name.name.clone(), decl);
+    catalog.save(store, delta)
+}
+
+/// `describe x`: every fact with x as subject or object, with its source.
+pub fn describe(store: &Store, delta: Option<&Delta>, params: &Params, t: &TermNode) -> Result<Vec<[Value; 4]>> {
+    let Some(v) = value(t, params, "describe")? else { return Ok(Vec::new()) };
+    let Some(id) = store.lookup(&v, delta)? else { return Ok(Vec::new()) };
+    let mut quads = Vec::new();
+    let overlay = delta.and_then(|d| d.normal());
+    for q in store.quads_with(&IdPattern { g: GraphSel::Each, ..IdPattern::new(Some(id), None, None) }, overlay)? {
+        quads.push(q?);
+    }
+    for q in store.quads_with(&IdPattern { g: GraphSel::Each, ..IdPattern::new(None, None, Some(id)) }, overlay)? {
+        let q = q?;
+        if q[0] != id {
+            quads.push(q);
+        }
+    }
+    let ids: Vec<Id> = quads.iter().flat_map(|q| q.iter().copied()).filter(|i| i.is_some()).collect();
+    let values = store.values(&ids, delta)?;
+    let get = |id: Id| if id.is_none() { Value::Str(String::new()) } else { values.get(&id).cloned().unwrap_or(Value::Str(String::new())) };
+    Ok(quads.into_iter().map(|q| [get(q[0]), get(q[1]), get(q[2]), get(q[3])]).collect())
+}
+
+/// `search "text"`: entities whose name, label or alias contains the text (ignoring case),
+/// with their label.
+pub fn search(store: &Store, delta: Option<&Delta>, text: &str) -> Result<Vec<(Value, Option<Value>)>> {
+    let needle = text.to_lowercase();
+    let label = store.lookup_entity("label", delta)?;
+    let alias = store.lookup_entity("alias", delta)?;
+    let mut hits: Vec<Id> = Vec::new();
+    for t in store.terms_of_kind(kind::ENTITY)? {
+        let (id, name) = t?;
+        if name.to_lowercase().contains(&needle) {
+            hits.push(id);
+        }
+    }
+    for t in store.terms_of_kind(kind::STR)? {
+        let (sid, s) = t?;
+        if !s.to_lowercase().contains(&needle) {
+            continue;
+        }
+        for p in [label, alias].into_iter().flatten() {
+            for q in store.quads(&IdPattern::new(None, Some(p), Some(sid)))? {
+                hits.push(q?[0]);
+            }
+        }
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    // Entities that are only names (predicates, types with no facts) are still things.
+    let mut out = Vec::new();
+    for id in hits {
+        let v = store.value(id, delta)?;
+        let l = match label {
+            Some(l) => match store.quads(&IdPattern::new(Some(id), Some(l), None))?.next() {
+                Some(q) => Some(store.value(q?[2], delta)?),
+                None => None,
+            },
+            None => None,
+        };
+        out.push((v, l));
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(out)
+}
+
+/// `check`: facts that violate the schema's domains and ranges, then index consistency.
+/// Each problem is (subject, predicate, object, what is wrong).
+pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
+    let catalog = Catalog::load(store, None)?;
+    let cx = Context::new(store, None, &catalog, params)?;
+    let _ = Compiler::new(&cx);
+    let mut out = Vec::new();
+    let type_id = cx.type_id;
+    let has_type = |x: Id, class: &str| -> Result<bool> {
+        let Some(t) = type_id else { return Ok(false) };
+        for c in catalog.subtypes(class) {
+            if let Some(cid) = store.lookup_entity(&c, None)? {
+                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    };
+    for (p, decl) in &catalog.preds {
+        let Some(pid) = store.lookup_entity(p, None)? else { continue };
+        for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
+            let q = q?;
+            let mut problems = Vec::new();
+            if let Some(d) = &decl.domain {
+                if !has_type(q[0], d)? {
+                    problems.push(format!("subject is not a {d}"));
+                }
+            }
+            match &decl.range {
+                Some(Range::Class(c)) => {
+                    if q[2].kind() != kind::ENTITY || !has_type(q[2], c)? {
+                        problems.push(format!("object is not a {c}"));
+                    }
+                }
+                Some(Range::Kind(k)) => {
+                    let v = store.value(q[2], None)?;
+                    if !k.accepts(v.kind()) {
+                        problems.push(format!("object is not a {}", k.name()));
+                    }
+                }
+                None => {}
+            }
+            if !problems.is_empty() {
+                out.push([store.value(q[0], None)?, Value::entity(p.clone()), store.value(q[2], None)?, Value::Str(problems.join("; "))]);
+            }
+        }
+    }
+    for problem in store.verify()? {
+        out.push([Value::Str(String::new()), Value::Str(String::new()), Value::Str(String::new()), Value::Str(format!("index: {problem}"))]);
+    }
+    Ok(out)
+}
