@@ -31,15 +31,25 @@ pub struct Statement {
 }
 eq_ignoring_span!(Statement { kind });
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum StatementKind {
     /// `[add] s p o; p o, o [from SRC].`  The patterns hold constants or `$params` only
     /// (the checks reject variables and `_`).  `add` is remembered so printing keeps it.
-    Facts { add_keyword: bool, triples: Vec<TriplePattern>, source: Option<TermNode> },
+    Facts {
+        add_keyword: bool,
+        triples: Vec<TriplePattern>,
+        source: Option<TermNode>,
+    },
     /// `from SRC { fact statements }`
-    FromBlock { source: TermNode, statements: Vec<Statement> },
+    FromBlock {
+        source: TermNode,
+        statements: Vec<Statement>,
+    },
     /// `del s p o; ... [from SRC].`  Positions may be `_`.
-    Del { triples: Vec<TriplePattern>, source: Option<TermNode> },
+    Del {
+        triples: Vec<TriplePattern>,
+        source: Option<TermNode>,
+    },
     /// `drop source SRC.`
     DropSource(TermNode),
     /// `drop rule NAME.`: every rule whose head predicate is NAME.
@@ -47,17 +57,33 @@ pub enum StatementKind {
     Find(Find),
     Rule(Rule),
     /// `type T [sub U, V].`
-    TypeDecl { name: Name, supertypes: Vec<Name> },
+    TypeDecl {
+        name: Name,
+        supertypes: Vec<Name>,
+    },
     /// `pred p [: DOMAIN -> RANGE].`
-    PredDecl { name: Name, domain: Option<TypeRef>, range: Option<TypeRef> },
+    PredDecl {
+        name: Name,
+        domain: Option<TypeRef>,
+        range: Option<TypeRef>,
+    },
     /// `describe TERM.`
     Describe(TermNode),
     /// `search "text".`
-    Search { text: String, span: Span },
+    Search {
+        text: String,
+        span: Span,
+    },
     /// `explain [analyze] find ...`
-    Explain { analyze: bool, find: Find },
+    Explain {
+        analyze: bool,
+        find: Find,
+    },
     /// `load "file.dq".`
-    Load { path: String, span: Span },
+    Load {
+        path: String,
+        span: Span,
+    },
     /// `check.`
     Check,
 }
@@ -71,7 +97,7 @@ pub struct Name {
 eq_ignoring_span!(Name { name });
 
 /// The domain or range of a predicate declaration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum TypeRef {
     /// `_`: anything.
     Any { span: Span },
@@ -113,7 +139,12 @@ pub struct TriplePattern {
     pub source: Option<TermNode>,
     pub span: Span,
 }
-eq_ignoring_span!(TriplePattern { subject, predicate, object, source });
+eq_ignoring_span!(TriplePattern {
+    subject,
+    predicate,
+    object,
+    source
+});
 
 /// The conjunction after `where` (or inside `{ }`).
 #[derive(Debug, Clone)]
@@ -216,16 +247,25 @@ impl Func {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Expr {
     /// A variable, constant or parameter.
     Term(TermNode),
     /// `DATE..DATE`, only meaningful on the right of `in` / `overlaps`.
     Range { from: Date, to: Date, span: Span },
     /// `left op right`
-    Cmp { op: CmpOp, left: Box<Expr>, right: Box<Expr>, span: Span },
+    Cmp {
+        op: CmpOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        span: Span,
+    },
     /// `func(args)`
-    Call { func: Func, args: Vec<Expr>, span: Span },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// A column of the find list named by its alias, in `having` and `order by`
     /// (`having n >= 5`, `order by clients desc`).
     Alias(Name),
@@ -274,14 +314,21 @@ pub struct Aggregate {
     pub arg: Option<Expr>,
     pub span: Span,
 }
-eq_ignoring_span!(Aggregate { func, distinct, arg });
+eq_ignoring_span!(Aggregate {
+    func,
+    distinct,
+    arg
+});
 
 /// One column of the find list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     /// An expression: usually a variable, or a function of variables (`year(?d)`).
     Expr { expr: Expr, alias: Option<Name> },
-    Aggregate { aggregate: Aggregate, alias: Option<Name> },
+    Aggregate {
+        aggregate: Aggregate,
+        alias: Option<Name>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -319,7 +366,15 @@ pub struct Find {
     pub offset: Option<Count>,
     pub span: Span,
 }
-eq_ignoring_span!(Find { distinct, projection, body, having, order_by, limit, offset });
+eq_ignoring_span!(Find {
+    distinct,
+    projection,
+    body,
+    having,
+    order_by,
+    limit,
+    offset
+});
 
 /// `rule HEAD :- BODY.`
 #[derive(Debug, Clone)]
@@ -334,5 +389,139 @@ impl Find {
     /// True when the find list is `*`.
     pub fn is_star(&self) -> bool {
         self.projection.is_empty()
+    }
+}
+
+// Equality of the nodes whose variants carry a span inline: like a derive, but spans are
+// ignored, as for every other node (`parse(print(ast)) == ast` compares meaning).
+
+impl PartialEq for StatementKind {
+    fn eq(&self, other: &Self) -> bool {
+        use StatementKind::*;
+        match (self, other) {
+            (
+                Facts {
+                    add_keyword: a,
+                    triples: t,
+                    source: s,
+                },
+                Facts {
+                    add_keyword: a2,
+                    triples: t2,
+                    source: s2,
+                },
+            ) => a == a2 && t == t2 && s == s2,
+            (
+                FromBlock {
+                    source: s,
+                    statements: st,
+                },
+                FromBlock {
+                    source: s2,
+                    statements: st2,
+                },
+            ) => s == s2 && st == st2,
+            (
+                Del {
+                    triples: t,
+                    source: s,
+                },
+                Del {
+                    triples: t2,
+                    source: s2,
+                },
+            ) => t == t2 && s == s2,
+            (DropSource(a), DropSource(b)) => a == b,
+            (DropRule(a), DropRule(b)) => a == b,
+            (Find(a), Find(b)) => a == b,
+            (Rule(a), Rule(b)) => a == b,
+            (
+                TypeDecl {
+                    name: n,
+                    supertypes: s,
+                },
+                TypeDecl {
+                    name: n2,
+                    supertypes: s2,
+                },
+            ) => n == n2 && s == s2,
+            (
+                PredDecl {
+                    name: n,
+                    domain: d,
+                    range: r,
+                },
+                PredDecl {
+                    name: n2,
+                    domain: d2,
+                    range: r2,
+                },
+            ) => n == n2 && d == d2 && r == r2,
+            (Describe(a), Describe(b)) => a == b,
+            (Search { text: a, .. }, Search { text: b, .. }) => a == b,
+            (
+                Explain {
+                    analyze: a,
+                    find: f,
+                },
+                Explain {
+                    analyze: a2,
+                    find: f2,
+                },
+            ) => a == a2 && f == f2,
+            (Load { path: a, .. }, Load { path: b, .. }) => a == b,
+            (Check, Check) => true,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for TypeRef {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TypeRef::Any { .. }, TypeRef::Any { .. }) => true,
+            (TypeRef::Kind { kind: a, .. }, TypeRef::Kind { kind: b, .. }) => a == b,
+            (TypeRef::Class(a), TypeRef::Class(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Expr::Term(a), Expr::Term(b)) => a == b,
+            (
+                Expr::Range { from: f, to: t, .. },
+                Expr::Range {
+                    from: f2, to: t2, ..
+                },
+            ) => f == f2 && t == t2,
+            (
+                Expr::Cmp {
+                    op: o,
+                    left: l,
+                    right: r,
+                    ..
+                },
+                Expr::Cmp {
+                    op: o2,
+                    left: l2,
+                    right: r2,
+                    ..
+                },
+            ) => o == o2 && l == l2 && r == r2,
+            (
+                Expr::Call {
+                    func: f, args: a, ..
+                },
+                Expr::Call {
+                    func: f2, args: a2, ..
+                },
+            ) => f == f2 && a == a2,
+            (Expr::Alias(a), Expr::Alias(b)) => a == b,
+            (Expr::Aggregate(a), Expr::Aggregate(b)) => a == b,
+            _ => false,
+        }
     }
 }

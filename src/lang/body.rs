@@ -138,10 +138,15 @@ fn pattern_rest<'a>(
         }));
         r = after;
         match symbol(";").parse(r) {
-            Ok((a, _)) if starts_term(a) => r = a,
             Ok((a, _)) => {
                 r = a;
-                break;
+                let k = ws(a);
+                let done = k.is_empty()
+                    || k.starts_with([',', '.', '}'])
+                    || peek_word(k).is_some_and(|w| BODY_END_KEYWORDS.contains(&w));
+                if done {
+                    break;
+                }
             }
             Err(_) => break,
         }

@@ -150,7 +150,8 @@ fn fact_triples<'a>(cx: &Cx, i: &'a str, message: &str) -> PResult<'a, Vec<Tripl
         match symbol(";").parse(r) {
             Ok((after, _)) => {
                 r = after;
-                if !starts_term(r) {
+                let k = ws(r);
+                if k.is_empty() || k.starts_with(['.', '}']) || next_is_keyword(r, "from") {
                     break;
                 }
             }
