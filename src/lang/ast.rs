@@ -35,21 +35,11 @@ eq_ignoring_span!(Statement { kind });
 pub enum StatementKind {
     /// `[add] s p o; p o, o [from SRC].`  The patterns hold constants or `$params` only
     /// (the checks reject variables and `_`).  `add` is remembered so printing keeps it.
-    Facts {
-        add_keyword: bool,
-        triples: Vec<TriplePattern>,
-        source: Option<TermNode>,
-    },
+    Facts { add_keyword: bool, triples: Vec<TriplePattern>, source: Option<TermNode> },
     /// `from SRC { fact statements }`
-    FromBlock {
-        source: TermNode,
-        statements: Vec<Statement>,
-    },
+    FromBlock { source: TermNode, statements: Vec<Statement> },
     /// `del s p o; ... [from SRC].`  Positions may be `_`.
-    Del {
-        triples: Vec<TriplePattern>,
-        source: Option<TermNode>,
-    },
+    Del { triples: Vec<TriplePattern>, source: Option<TermNode> },
     /// `drop source SRC.`
     DropSource(TermNode),
     /// `drop rule NAME.`: every rule whose head predicate is NAME.
@@ -57,33 +47,17 @@ pub enum StatementKind {
     Find(Find),
     Rule(Rule),
     /// `type T [sub U, V].`
-    TypeDecl {
-        name: Name,
-        supertypes: Vec<Name>,
-    },
+    TypeDecl { name: Name, supertypes: Vec<Name> },
     /// `pred p [: DOMAIN -> RANGE].`
-    PredDecl {
-        name: Name,
-        domain: Option<TypeRef>,
-        range: Option<TypeRef>,
-    },
+    PredDecl { name: Name, domain: Option<TypeRef>, range: Option<TypeRef> },
     /// `describe TERM.`
     Describe(TermNode),
     /// `search "text".`
-    Search {
-        text: String,
-        span: Span,
-    },
+    Search { text: String, span: Span },
     /// `explain [analyze] find ...`
-    Explain {
-        analyze: bool,
-        find: Find,
-    },
+    Explain { analyze: bool, find: Find },
     /// `load "file.dq".`
-    Load {
-        path: String,
-        span: Span,
-    },
+    Load { path: String, span: Span },
     /// `check.`
     Check,
 }
@@ -139,12 +113,7 @@ pub struct TriplePattern {
     pub source: Option<TermNode>,
     pub span: Span,
 }
-eq_ignoring_span!(TriplePattern {
-    subject,
-    predicate,
-    object,
-    source
-});
+eq_ignoring_span!(TriplePattern { subject, predicate, object, source });
 
 /// The conjunction after `where` (or inside `{ }`).
 #[derive(Debug, Clone)]
@@ -254,18 +223,9 @@ pub enum Expr {
     /// `DATE..DATE`, only meaningful on the right of `in` / `overlaps`.
     Range { from: Date, to: Date, span: Span },
     /// `left op right`
-    Cmp {
-        op: CmpOp,
-        left: Box<Expr>,
-        right: Box<Expr>,
-        span: Span,
-    },
+    Cmp { op: CmpOp, left: Box<Expr>, right: Box<Expr>, span: Span },
     /// `func(args)`
-    Call {
-        func: Func,
-        args: Vec<Expr>,
-        span: Span,
-    },
+    Call { func: Func, args: Vec<Expr>, span: Span },
     /// A column of the find list named by its alias, in `having` and `order by`
     /// (`having n >= 5`, `order by clients desc`).
     Alias(Name),
@@ -314,21 +274,14 @@ pub struct Aggregate {
     pub arg: Option<Expr>,
     pub span: Span,
 }
-eq_ignoring_span!(Aggregate {
-    func,
-    distinct,
-    arg
-});
+eq_ignoring_span!(Aggregate { func, distinct, arg });
 
 /// One column of the find list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     /// An expression: usually a variable, or a function of variables (`year(?d)`).
     Expr { expr: Expr, alias: Option<Name> },
-    Aggregate {
-        aggregate: Aggregate,
-        alias: Option<Name>,
-    },
+    Aggregate { aggregate: Aggregate, alias: Option<Name> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -366,15 +319,7 @@ pub struct Find {
     pub offset: Option<Count>,
     pub span: Span,
 }
-eq_ignoring_span!(Find {
-    distinct,
-    projection,
-    body,
-    having,
-    order_by,
-    limit,
-    offset
-});
+eq_ignoring_span!(Find { distinct, projection, body, having, order_by, limit, offset });
 
 /// `rule HEAD :- BODY.`
 #[derive(Debug, Clone)]
