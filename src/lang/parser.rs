@@ -32,7 +32,7 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
         Some("drop") => drop(cx, after_word)?,
         Some("find") => {
             let (r, f) = find(cx, j)?;
-            (end(r)?, StatementKind::Find(f))
+            (end_of(r, true)?, StatementKind::Find(f))
         }
         Some("explain") => explain(cx, after_word)?,
         Some("rule") => rule(cx, j)?,
@@ -52,7 +52,8 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
             let (r, (text, span)) = string_arg(
                 cx,
                 after_word,
-                "expected a string to search for, e.g. search \"haftar\".",
+                "expected a string to search for",
+                "write e.g. search \"haftar\".",
             )?;
             (end(r)?, StatementKind::Search { text, span })
         }
@@ -60,7 +61,8 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
             let (r, (path, span)) = string_arg(
                 cx,
                 after_word,
-                "expected a file name in quotes, e.g. load \"other.dq\".",
+                "expected a file name in quotes",
+                "write e.g. load \"other.dq\".",
             )?;
             (end(r)?, StatementKind::Load { path, span })
         }
@@ -86,12 +88,7 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
                 .fail();
         }
         _ if j.is_empty() => return Err(nom::Err::Failure(expected(i, "expected a statement"))),
-        _ if !starts_term(j) => {
-            return Err(nom::Err::Failure(expected(
-                j,
-                format!("expected a statement, found {}", describe_next(j)),
-            )))
-        }
+        _ if !starts_term(j) => return Err(nom::Err::Failure(missing(j, "expected a statement"))),
         _ => facts(cx, j, false)?,
     };
     Ok((
@@ -105,6 +102,11 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
 
 /// The `.` that ends a statement.
 fn end(i: &str) -> Result<&str, nom::Err<PError>> {
+    end_of(i, false)
+}
+
+/// The `.` that ends a statement; `query` chooses the hint for a missing `,`.
+fn end_of(i: &str, query: bool) -> Result<&str, nom::Err<PError>> {
     match symbol(".").parse(i) {
         Ok((r, _)) => Ok(r),
         Err(_) => {
@@ -115,7 +117,11 @@ fn end(i: &str) -> Result<&str, nom::Err<PError>> {
             {
                 e = e.hint(format!("'{w}' comes too late: after the body come having, order by, limit, offset, in this order"));
             } else if starts_term(k) {
-                e = e.hint("in a query body separate conditions with ','; in facts use ',' before another object and ';' before another predicate");
+                e = e.hint(if query {
+                    "separate the conditions of a query body with ','"
+                } else {
+                    "use ',' before another object and ';' before another predicate"
+                });
             }
             Err(nom::Err::Failure(e))
         }
@@ -223,14 +229,22 @@ fn explain<'a>(cx: &Cx, i: &'a str) -> PResult<'a, StatementKind> {
         )));
     }
     let (r, f) = find(cx, ws(r))?;
-    Ok((end(r)?, StatementKind::Explain { analyze, find: f }))
+    Ok((
+        end_of(r, true)?,
+        StatementKind::Explain { analyze, find: f },
+    ))
 }
 
-fn string_arg<'a>(cx: &Cx, i: &'a str, message: &str) -> PResult<'a, (String, crate::diag::Span)> {
+fn string_arg<'a>(
+    cx: &Cx,
+    i: &'a str,
+    message: &str,
+    hint: &str,
+) -> PResult<'a, (String, crate::diag::Span)> {
     let j = ws(i);
     match string_literal(j) {
         Ok((r, s)) => Ok((r, (s, cx.span(j, r)))),
-        Err(nom::Err::Error(_)) => Err(nom::Err::Failure(missing(i, message))),
+        Err(nom::Err::Error(_)) => Err(nom::Err::Failure(missing(i, message).hint(hint))),
         Err(e) => Err(e),
     }
 }

@@ -80,6 +80,14 @@ pub(crate) fn missing(i: &str, message: &str) -> PError {
         Some(w) if is_keyword(w) => expected(i, format!("{message}, found the keyword '{w}'"))
             .hint(format!("write <{w}> to use it as a name")),
         _ if j.is_empty() => expected(i, message),
+        _ if j.starts_with(|c: char| !c.is_ascii() && c.is_alphanumeric()) => {
+            let len = j
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == ':'))
+                .unwrap_or(j.len());
+            let word = &j[..len];
+            PError::at(j, len, format!("{message}, found '{word}'"))
+                .hint(format!("bare names use ASCII letters, digits, '_', ':' and '-'; write <{word}> for this name"))
+        }
         _ => expected(i, format!("{message}, found {}", describe_next(i))),
     }
 }
