@@ -31,7 +31,7 @@ pub struct Statement {
 }
 eq_ignoring_span!(Statement { kind });
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum StatementKind {
     /// `[add] s p o; p o, o [from SRC].`  The patterns hold constants or `$params` only
     /// (the checks reject variables and `_`).  `add` is remembered so printing keeps it.
@@ -97,7 +97,7 @@ pub struct Name {
 eq_ignoring_span!(Name { name });
 
 /// The domain or range of a predicate declaration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum TypeRef {
     /// `_`: anything.
     Any { span: Span },
@@ -247,7 +247,7 @@ impl Func {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Expr {
     /// A variable, constant or parameter.
     Term(TermNode),
@@ -389,5 +389,139 @@ impl Find {
     /// True when the find list is `*`.
     pub fn is_star(&self) -> bool {
         self.projection.is_empty()
+    }
+}
+
+// Equality of the nodes whose variants carry a span inline: like a derive, but spans are
+// ignored, as for every other node (`parse(print(ast)) == ast` compares meaning).
+
+impl PartialEq for StatementKind {
+    fn eq(&self, other: &Self) -> bool {
+        use StatementKind::*;
+        match (self, other) {
+            (
+                Facts {
+                    add_keyword: a,
+                    triples: t,
+                    source: s,
+                },
+                Facts {
+                    add_keyword: a2,
+                    triples: t2,
+                    source: s2,
+                },
+            ) => a == a2 && t == t2 && s == s2,
+            (
+                FromBlock {
+                    source: s,
+                    statements: st,
+                },
+                FromBlock {
+                    source: s2,
+                    statements: st2,
+                },
+            ) => s == s2 && st == st2,
+            (
+                Del {
+                    triples: t,
+                    source: s,
+                },
+                Del {
+                    triples: t2,
+                    source: s2,
+                },
+            ) => t == t2 && s == s2,
+            (DropSource(a), DropSource(b)) => a == b,
+            (DropRule(a), DropRule(b)) => a == b,
+            (Find(a), Find(b)) => a == b,
+            (Rule(a), Rule(b)) => a == b,
+            (
+                TypeDecl {
+                    name: n,
+                    supertypes: s,
+                },
+                TypeDecl {
+                    name: n2,
+                    supertypes: s2,
+                },
+            ) => n == n2 && s == s2,
+            (
+                PredDecl {
+                    name: n,
+                    domain: d,
+                    range: r,
+                },
+                PredDecl {
+                    name: n2,
+                    domain: d2,
+                    range: r2,
+                },
+            ) => n == n2 && d == d2 && r == r2,
+            (Describe(a), Describe(b)) => a == b,
+            (Search { text: a, .. }, Search { text: b, .. }) => a == b,
+            (
+                Explain {
+                    analyze: a,
+                    find: f,
+                },
+                Explain {
+                    analyze: a2,
+                    find: f2,
+                },
+            ) => a == a2 && f == f2,
+            (Load { path: a, .. }, Load { path: b, .. }) => a == b,
+            (Check, Check) => true,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for TypeRef {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TypeRef::Any { .. }, TypeRef::Any { .. }) => true,
+            (TypeRef::Kind { kind: a, .. }, TypeRef::Kind { kind: b, .. }) => a == b,
+            (TypeRef::Class(a), TypeRef::Class(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Expr::Term(a), Expr::Term(b)) => a == b,
+            (
+                Expr::Range { from: f, to: t, .. },
+                Expr::Range {
+                    from: f2, to: t2, ..
+                },
+            ) => f == f2 && t == t2,
+            (
+                Expr::Cmp {
+                    op: o,
+                    left: l,
+                    right: r,
+                    ..
+                },
+                Expr::Cmp {
+                    op: o2,
+                    left: l2,
+                    right: r2,
+                    ..
+                },
+            ) => o == o2 && l == l2 && r == r2,
+            (
+                Expr::Call {
+                    func: f, args: a, ..
+                },
+                Expr::Call {
+                    func: f2, args: a2, ..
+                },
+            ) => f == f2 && a == a2,
+            (Expr::Alias(a), Expr::Alias(b)) => a == b,
+            (Expr::Aggregate(a), Expr::Aggregate(b)) => a == b,
+            _ => false,
+        }
     }
 }

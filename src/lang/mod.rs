@@ -3,5 +3,85 @@
 //!
 //! Text flows `parse` → [`ast::Statement`] → `check` → (engine).  Every node keeps its byte
 //! span so that any stage can report a [`crate::diag::Diagnostic`] at the exact place.
+//!
+//! `grammar/dossier.ebnf` is the precise grammar of what [`parse_script`] accepts.
 
 pub mod ast;
+mod body;
+mod check;
+mod complete;
+mod expr;
+mod input;
+mod lexical;
+mod parser;
+mod print;
+mod term;
+
+pub use check::{check_script, check_statement};
+pub use complete::{completeness, statements, Completeness, Statements};
+pub use print::{
+    print_body, print_expr, print_find, print_predicate, print_rule, print_script, print_statement,
+    print_term,
+};
+
+use crate::diag::{Diagnostic, Span};
+use input::{ws, Cx, PError};
+
+/// Parse a whole script; the first syntax error stops it.  Spans are byte offsets into
+/// `text`.
+pub fn parse_script(text: &str) -> Result<ast::Script, Diagnostic> {
+    let cx = Cx::new(text);
+    let mut statements = Vec::new();
+    let mut r = text;
+    while !ws(r).is_empty() {
+        let (rest, s) = parser::statement(&cx, r).map_err(|e| to_diagnostic(&cx, e, text.len()))?;
+        statements.push(s);
+        r = rest;
+    }
+    Ok(ast::Script { statements })
+}
+
+/// Parse exactly one statement (surrounding whitespace and comments are fine).
+pub fn parse_statement(text: &str) -> Result<ast::Statement, Diagnostic> {
+    let cx = Cx::new(text);
+    let (rest, s) = parser::statement(&cx, text).map_err(|e| to_diagnostic(&cx, e, text.len()))?;
+    let k = ws(rest);
+    if !k.is_empty() {
+        let e = PError::at(k, input::token_len(k), "expected only one statement")
+            .hint("run a script to run several statements");
+        return Err(cx.diagnostic(e));
+    }
+    Ok(s)
+}
+
+/// Parse a query (`find …` with or without its final `.`), e.g. a rule body the engine
+/// stored, or a query given to `Db::query`.
+pub fn parse_find(text: &str) -> Result<ast::Find, Diagnostic> {
+    match parse_statement(text) {
+        Ok(ast::Statement {
+            kind: ast::StatementKind::Find(f),
+            ..
+        }) => Ok(f),
+        Ok(s) => Err(Diagnostic::error("expected a query ('find …')", s.span)),
+        Err(d) => {
+            // Accept a query without its final `.`.
+            let with_dot = format!("{}.", text.trim_end());
+            match parse_statement(&with_dot) {
+                Ok(ast::Statement {
+                    kind: ast::StatementKind::Find(f),
+                    ..
+                }) if text.trim_end().len() <= text.len() => Ok(f),
+                _ => Err(d),
+            }
+        }
+    }
+}
+
+pub(crate) fn to_diagnostic(cx: &Cx, e: nom::Err<PError>, len: usize) -> Diagnostic {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => cx.diagnostic(e),
+        nom::Err::Incomplete(_) => {
+            Diagnostic::error("the text ended in the middle of a statement", Span::at(len))
+        }
+    }
+}
