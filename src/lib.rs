@@ -4,7 +4,9 @@
 //! `model` → `store` → `lang` → `engine` → `db`; `diag` and `error` are shared by all.
 //! See ARCHITECTURE.md for the map.
 
+pub mod db;
 pub mod diag;
+pub mod engine;
 pub mod error;
 pub mod lang;
 pub mod model;
@@ -13,3 +15,4 @@ pub mod store;
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};
 pub use model::{Date, Kind, Precision, Quad, Value};
+pub use db::{CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome, Params, Prepared, Row, Rows, Script, Tx};

@@ -51,7 +51,31 @@ pub struct StepProfile {
     pub inclusive: Duration,
 }
 
-type HashTable = FxHashMap<[Id; 3], Vec<[Id; 4]>>;
+/// A hash join's table: each key's quads chained through one vector (no allocation per
+/// key): `heads[key]` is the index of the last quad of that key, each entry links to the
+/// previous one (`u32::MAX` ends the chain).
+#[derive(Default)]
+struct HashTable {
+    heads: FxHashMap<[Id; 3], u32>,
+    entries: Vec<([Id; 4], u32)>,
+}
+
+impl HashTable {
+    fn insert(&mut self, key: [Id; 3], q: [Id; 4]) {
+        let i = self.entries.len() as u32;
+        let prev = self.heads.insert(key, i).unwrap_or(u32::MAX);
+        self.entries.push((q, prev));
+    }
+
+    fn get(&self, key: &[Id; 3]) -> impl Iterator<Item = &[Id; 4]> {
+        let mut at = self.heads.get(key).copied().unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            let (q, next) = self.entries.get(at as usize)?;
+            at = *next;
+            Some(q)
+        })
+    }
+}
 
 pub struct Exec<'e, 'a> {
     pub cx: &'e Context<'a>,
@@ -334,10 +358,9 @@ impl<'e, 'a> Exec<'e, 'a> {
         for (i, k) in keys.iter().take(3).enumerate() {
             key[i] = row[*k];
         }
-        let Some(matches) = table.get(&key) else { return Ok(true) };
         let mut saved = SavedSlots::default();
         let mut cont = true;
-        for q in matches {
+        for q in table.get(&key) {
             self.tick()?;
             if !self.emit(pat, q, s, p, o, row, &mut saved, next)? {
                 cont = false;
@@ -354,7 +377,7 @@ impl<'e, 'a> Exec<'e, 'a> {
         if let Some(t) = self.tables.borrow().get(&id) {
             return Ok(t.clone());
         }
-        let mut table: HashTable = FxHashMap::default();
+        let mut table = HashTable::default();
         let mut row = vec![Id::NONE; width];
         let mut unbound = pat.clone();
         unbound.infer_supertypes = false;
@@ -374,7 +397,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             };
             // The quad as the pattern saw it; positions that were sets or wildcards are
             // recovered from the variables they bound (or left NONE when not needed).
-            table.entry(key).or_default().push([value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g]);
+            table.insert(key, [value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g]);
             Ok(true)
         })?;
         let t = Rc::new(table);

@@ -55,7 +55,7 @@ fn steps(plan: &Plan, vars: &[String], profile: Option<&FxHashMap<usize, StepPro
             StepKind::Union { .. } => "or (union of branches)".to_string(),
             StepKind::Nothing { text } => format!("nothing: {text} names something never seen"),
         };
-        let mut line = format!("{indent}{}. {what}  [est {} rows]", i + 1, fmt_rows(step.rows));
+        let mut line = format!("{indent}{}. {what}  [est {} rows, cost {:.0}]", i + 1, fmt_rows(step.rows), step.cost);
         if let Some(p) = profile {
             let me = p.get(&step.id).copied().unwrap_or_default();
             // Inclusive time minus the next step's inclusive time is this step's own time.

@@ -325,7 +325,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
             _ => (true, false),
         };
         self.warn_unknown(tp, &p, &o)?;
-        Ok(Pattern { s, p, o, g, stored, derived, infer_supertypes, delta_only: false, text: crate::lang::print_pattern(tp), span: tp.span })
+        Ok(Pattern { s, p, o, g, stored, derived, infer_supertypes, delta_only: false, text: pattern_text(tp), span: tp.span })
     }
 
     /// A query naming a predicate or type the database has never seen still runs, with a
@@ -417,7 +417,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 None => return Err(rejected(Diagnostic::error(format!("'{}' is not a column of the find list", n.name), n.span))),
             },
             ast::Expr::Aggregate(a) => {
-                let key = crate::lang::print_aggregate(a);
+                let key = aggregate_text(a);
                 match columns.iter().find(|(c, _)| c == &key) {
                     Some((_, c)) => Ex::Column(*c),
                     None => return Err(rejected(Diagnostic::error(format!("{key} is not computed by the find list"), a.span))),
@@ -441,6 +441,23 @@ impl<'c, 'a> Compiler<'c, 'a> {
         }
         Ok(Body { items })
     }
+}
+
+/// A pattern as the user would write it (plans, tie-breaks).
+pub fn pattern_text(tp: &ast::TriplePattern) -> String {
+    use crate::lang::{print_predicate, print_term};
+    let mut s = format!("{} {} {}", print_term(&tp.subject.term), print_predicate(&tp.predicate.term), print_term(&tp.object.term));
+    if let Some(src) = &tp.source {
+        s.push_str(" from ");
+        s.push_str(&print_term(&src.term));
+    }
+    s
+}
+
+/// An aggregate as written (`count(distinct ?e)`): the name of its column.
+pub fn aggregate_text(a: &ast::Aggregate) -> String {
+    let arg = a.arg.as_ref().map(crate::lang::print_expr).unwrap_or_default();
+    format!("{}({}{arg})", a.func.name(), if a.distinct { "distinct " } else { "" })
 }
 
 /// The closest known name within a small edit distance.

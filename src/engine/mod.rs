@@ -133,7 +133,7 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
                     None => None,
                 };
                 cols.push(Col::Agg { func: aggregate.func, distinct: aggregate.distinct, arg });
-                let text = crate::lang::print_aggregate(aggregate);
+                let text = ir::aggregate_text(aggregate);
                 names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
                 keys.push((text, i));
                 if let Some(a) = alias {
@@ -150,7 +150,7 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
         collect_refs(e, &mut refs_aggs, &mut refs_vars);
     }
     for a in refs_aggs {
-        let text = crate::lang::print_aggregate(&a);
+        let text = ir::aggregate_text(&a);
         if !keys.iter().any(|(k, _)| *k == text) {
             let arg = match &a.arg {
                 Some(e) => Some(c.expr(e, &[])?),

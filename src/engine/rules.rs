@@ -205,11 +205,11 @@ fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
     let mut out: FxHashSet<Id> = needed.iter().copied().filter(|p| heads.contains(p)).collect();
     loop {
         let before = out.len();
+        let mut d = Vec::new();
         for r in rules.iter().filter(|r| out.contains(&r.head_p)) {
-            let mut d = Vec::new();
             deps(&r.body, &heads, false, &mut d);
-            out.extend(d.into_iter().map(|(q, _)| q));
         }
+        out.extend(d.into_iter().map(|(q, _)| q));
         if out.len() == before {
             return out;
         }

@@ -169,7 +169,10 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
     if contains_param(&r.body) {
         return Err(Error::at(Diagnostic::error("a rule body cannot hold a $parameter (rules are stored)", r.body.span)));
     }
-    let text = crate::lang::print_rule(r);
+    let mut text = crate::lang::print_rule(r);
+    if !text.ends_with('.') {
+        text.push('.');
+    }
     if catalog.rules.iter().any(|x| x.text == text) {
         return Ok(false);
     }

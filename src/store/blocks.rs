@@ -6,16 +6,24 @@
 //! lookup; writes read-modify-write only the blocks they touch, splitting a block that
 //! grows past the limit, so a sorted bulk load writes each block once and a single fact
 //! rewrites one block per index.
+//!
+//! Decoded blocks are cached (keyed by their sled key), so repeated probes into the same
+//! blocks (index nested loops, dictionary decoding) skip decoding.  A commit clears the
+//! cache while it holds the store's write gate.
 
 use super::codec::{BlockCodec, CodecError};
 use super::kv::{Bytes, Kv, KvBatch, KvIter};
 use crate::error::{Error, Result};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
 
 /// Entries per block.  Measured on sled 0.34 (CRATES.md): ~128 gives ~21 bytes per triple
 /// and microsecond lookups; larger blocks save little space and cost lookup time.
 pub const MAX_ENTRIES: usize = 128;
 /// Soft cap on a block's encoded size, for dictionaries of long strings.
 pub const MAX_BYTES: usize = 8 * 1024;
+/// Decoded blocks kept per block set (about 8 MB for tuple blocks).
+const CACHE_BLOCKS: usize = 1024;
 
 impl From<CodecError> for Error {
     fn from(e: CodecError) -> Error {
@@ -30,14 +38,17 @@ pub enum Op {
     Delete,
 }
 
+type Block<E> = Arc<Vec<E>>;
+
 pub struct BlockSet<C: BlockCodec> {
     tag: u8,
     codec: C,
+    cache: Mutex<FxHashMap<Bytes, Block<C::Entry>>>,
 }
 
 impl<C: BlockCodec + Clone> BlockSet<C> {
-    pub const fn new(tag: u8, codec: C) -> Self {
-        BlockSet { tag, codec }
+    pub fn new(tag: u8, codec: C) -> Self {
+        BlockSet { tag, codec, cache: Mutex::new(FxHashMap::default()) }
     }
 
     pub fn codec(&self) -> &C {
@@ -54,10 +65,36 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         [self.tag + 1]
     }
 
-    fn decode(&self, key: &[u8], value: &[u8], out: &mut Vec<C::Entry>) -> Result<()> {
+    fn decode_into(&self, key: &[u8], value: &[u8], out: &mut Vec<C::Entry>) -> Result<()> {
         let first = self.codec.read_key(key.get(1..).unwrap_or_default())?;
         self.codec.decode(first, value, out)?;
         Ok(())
+    }
+
+    /// The decoded block stored under `key` (from the cache when possible).
+    fn block(&self, key: &Bytes, value: &[u8]) -> Result<Block<C::Entry>> {
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(b) = cache.get(key) {
+                return Ok(b.clone());
+            }
+        }
+        let mut v = Vec::new();
+        self.decode_into(key, value, &mut v)?;
+        let b = Arc::new(v);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_BLOCKS {
+                cache.clear();
+            }
+            cache.insert(key.clone(), b.clone());
+        }
+        Ok(b)
+    }
+
+    /// Forget every cached block (a commit changed the set).
+    pub fn clear_cache(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
     }
 
     /// The block that would hold `e`: the last block starting at or before it.
@@ -66,52 +103,31 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
     }
 
     /// Entries `e` with `lo <= e < hi`, in order.
-    pub fn scan(&self, kv: &Kv, lo: &C::Entry, hi: &C::Entry) -> Result<Scan<C>> {
+    pub fn scan<'k>(&self, kv: &'k Kv, lo: &C::Entry, hi: &C::Entry) -> Result<Scan<'k, '_, C>> {
         let hi_key = self.key(hi);
-        let start = match self.floor_block(kv, lo)? {
-            Some((k, _)) => k.to_vec(),
-            None => self.key(lo),
+        let first = self.floor_block(kv, lo)?;
+        let after = match &first {
+            Some((k, _)) => After::Excluded(k.to_vec()),
+            None => After::Included(self.key(lo)),
         };
-        let blocks = kv.range(&start, &hi_key);
-        Ok(Scan {
-            codec: self.codec.clone(),
-            blocks,
-            buf: Vec::new(),
-            pos: 0,
-            lo: Some(lo.clone()),
-            hi: Some(hi.clone()),
-            done: false,
-        })
+        Ok(Scan { set: self, kv, first, after: Some(after), hi_key, blocks: None, buf: Vec::new(), pos: 0, lo: Some(lo.clone()), hi: Some(hi.clone()), done: false })
     }
 
     /// Whether `e` is in the set.
     pub fn contains(&self, kv: &Kv, e: &C::Entry) -> Result<bool> {
-        let Some((k, v)) = self.floor_block(kv, e)? else {
-            return Ok(false);
-        };
-        let mut buf = Vec::new();
-        self.decode(&k, &v, &mut buf)?;
-        Ok(buf.binary_search(e).is_ok())
+        let Some((k, v)) = self.floor_block(kv, e)? else { return Ok(false) };
+        Ok(self.block(&k, &v)?.binary_search(e).is_ok())
     }
 
     /// A cursor for many lookups in ascending order (commit and batch dictionary lookups).
     pub fn cursor<'a>(&'a self, kv: &'a Kv) -> Cursor<'a, C> {
-        Cursor {
-            set: self,
-            kv,
-            buf: Vec::new(),
-            next_first: None,
-            loaded: false,
-        }
+        Cursor { set: self, kv, buf: Arc::new(Vec::new()), next_first: None, loaded: false }
     }
 
     /// Merge sorted, deduplicated changes into the set, writing the rewritten blocks into
     /// `batch`.  Inserting a present entry or deleting an absent one is a no-op.
     pub fn merge(&self, kv: &Kv, changes: &[(C::Entry, Op)], batch: &mut KvBatch) -> Result<()> {
-        debug_assert!(
-            changes.windows(2).all(|w| w[0].0 < w[1].0),
-            "changes must be sorted"
-        );
+        debug_assert!(changes.windows(2).all(|w| w[0].0 < w[1].0), "changes must be sorted");
         let end = self.end_key();
         let mut i = 0;
         let mut entries = Vec::new();
@@ -126,12 +142,10 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
             };
             let (old_key, next_first) = match &block {
                 Some((k, v)) => {
-                    self.decode(k, v, &mut entries)?;
+                    self.decode_into(k, v, &mut entries)?;
                     let next = kv.next_after(k, &end)?;
                     let next_first = match next {
-                        Some((nk, _)) => {
-                            Some(self.codec.read_key(nk.get(1..).unwrap_or_default())?)
-                        }
+                        Some((nk, _)) => Some(self.codec.read_key(nk.get(1..).unwrap_or_default())?),
                         None => None,
                     };
                     (Some(k.to_vec()), next_first)
@@ -184,11 +198,14 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
     }
 
     /// Every entry, in order (consistency checks and export).
-    pub fn all(&self, kv: &Kv) -> Scan<C> {
-        let blocks = kv.range(&[self.tag], &self.end_key());
+    pub fn all<'k>(&self, kv: &'k Kv) -> Scan<'k, '_, C> {
         Scan {
-            codec: self.codec.clone(),
-            blocks,
+            set: self,
+            kv,
+            first: None,
+            after: Some(After::Included(vec![self.tag])),
+            hi_key: self.end_key().to_vec(),
+            blocks: None,
             buf: Vec::new(),
             pos: 0,
             lo: None,
@@ -198,9 +215,7 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
     }
 
     /// How many entries lie in `[lo, hi)`: exact within the first block, then read from
-    /// block headers (so at most one block too many), reading at most `max_blocks` blocks
-    /// (a larger range is reported as what was counted, scaled by nothing: callers only
-    /// need to know it is big).
+    /// block headers (so at most one block too many), reading at most `max_blocks` blocks.
     pub fn approx_count(&self, kv: &Kv, lo: &C::Entry, hi: &C::Entry, max_blocks: usize) -> Result<u64> {
         let hi_key = self.key(hi);
         let start = match self.floor_block(kv, lo)? {
@@ -211,9 +226,8 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         for (i, r) in kv.range(&start, &hi_key).enumerate() {
             let (k, v) = r?;
             if i == 0 {
-                let mut buf = Vec::new();
-                self.decode(&k, &v, &mut buf)?;
-                n += buf.iter().filter(|e| *e >= lo && *e < hi).count() as u64;
+                let b = self.block(&k, &v)?;
+                n += b.iter().filter(|e| *e >= lo && *e < hi).count() as u64;
                 continue;
             }
             if i >= max_blocks {
@@ -259,10 +273,22 @@ fn merge_sorted<E: Ord + Clone>(old: Vec<E>, changes: &[(E, Op)]) -> Vec<E> {
     out
 }
 
-/// A streaming scan over `[lo, hi)` of a block set.
-pub struct Scan<C: BlockCodec> {
-    codec: C,
-    blocks: KvIter,
+/// Where the blocks after the first one start.
+enum After {
+    Excluded(Vec<u8>),
+    Included(Vec<u8>),
+}
+
+/// A streaming scan over `[lo, hi)` of a block set.  The first block comes from the
+/// "at or before" lookup; the store is only asked for more blocks when the scan runs past
+/// it (so a point lookup costs one tree descent).
+pub struct Scan<'k, 's, C: BlockCodec> {
+    set: &'s BlockSet<C>,
+    kv: &'k Kv,
+    first: Option<(Bytes, Bytes)>,
+    after: Option<After>,
+    hi_key: Vec<u8>,
+    blocks: Option<KvIter>,
     buf: Vec<C::Entry>,
     pos: usize,
     /// Entries before `lo` in the first block are skipped (taken when it is loaded).
@@ -271,24 +297,40 @@ pub struct Scan<C: BlockCodec> {
     done: bool,
 }
 
-impl<C: BlockCodec> Scan<C> {
+impl<C: BlockCodec + Clone> Scan<'_, '_, C> {
     fn load_next_block(&mut self) -> Result<bool> {
-        let Some(r) = self.blocks.next() else {
-            return Ok(false);
+        let (k, v) = match self.first.take() {
+            Some(kv) => kv,
+            None => {
+                if self.blocks.is_none() {
+                    let it = match self.after.take() {
+                        Some(After::Excluded(k)) => self.kv.range_after(&k, &self.hi_key),
+                        Some(After::Included(k)) => self.kv.range(&k, &self.hi_key),
+                        None => return Ok(false),
+                    };
+                    self.blocks = Some(it);
+                }
+                match self.blocks.as_mut().and_then(Iterator::next) {
+                    Some(r) => r?,
+                    None => return Ok(false),
+                }
+            }
         };
-        let (k, v) = r?;
         self.buf.clear();
         self.pos = 0;
-        let first = self.codec.read_key(k.get(1..).unwrap_or_default())?;
-        self.codec.decode(first, &v, &mut self.buf)?;
-        if let Some(lo) = self.lo.take() {
-            self.pos = self.buf.partition_point(|e| *e < lo);
+        let first = self.set.codec.read_key(k.get(1..).unwrap_or_default())?;
+        let lo = self.lo.take();
+        let more = self.set.codec.decode_range(first, &v, lo.as_ref(), self.hi.as_ref(), &mut self.buf)?;
+        // A block that ends at or past `hi` is the last one needed.
+        if !more {
+            self.after = None;
+            self.blocks = None;
         }
         Ok(true)
     }
 }
 
-impl<C: BlockCodec> Iterator for Scan<C> {
+impl<C: BlockCodec + Clone> Iterator for Scan<'_, '_, C> {
     type Item = Result<C::Entry>;
 
     fn next(&mut self) -> Option<Result<C::Entry>> {
@@ -297,8 +339,6 @@ impl<C: BlockCodec> Iterator for Scan<C> {
                 return None;
             }
             if let Some(e) = self.buf.get(self.pos) {
-                // The block range already stops before blocks starting at `hi`; only the
-                // last block read can hold entries past it.
                 if self.hi.as_ref().is_some_and(|h| e >= h) {
                     self.done = true;
                     return None;
@@ -325,7 +365,7 @@ impl<C: BlockCodec> Iterator for Scan<C> {
 pub struct Cursor<'a, C: BlockCodec> {
     set: &'a BlockSet<C>,
     kv: &'a Kv,
-    buf: Vec<C::Entry>,
+    buf: Block<C::Entry>,
     next_first: Option<C::Entry>,
     loaded: bool,
 }
@@ -342,12 +382,7 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
     }
 
     /// Append every entry in `[lo, hi)` to `out`.
-    pub fn range_into(
-        &mut self,
-        lo: &C::Entry,
-        hi: &C::Entry,
-        out: &mut Vec<C::Entry>,
-    ) -> Result<()> {
+    pub fn range_into(&mut self, lo: &C::Entry, hi: &C::Entry, out: &mut Vec<C::Entry>) -> Result<()> {
         let mut at = lo.clone();
         loop {
             self.position(&at)?;
@@ -373,7 +408,7 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
         if in_block {
             return Ok(());
         }
-        self.buf.clear();
+        self.buf = Arc::new(Vec::new());
         self.loaded = true;
         self.next_first = None;
         let end = self.set.end_key();
@@ -382,7 +417,7 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
             None => self.kv.next_after(&[self.set.tag], &end)?,
         };
         if let Some((k, v)) = block {
-            self.set.decode(&k, &v, &mut self.buf)?;
+            self.buf = self.set.block(&k, &v)?;
             if let Some((nk, _)) = self.kv.next_after(&k, &end)? {
                 self.next_first = Some(self.set.codec.read_key(nk.get(1..).unwrap_or_default())?);
             }

@@ -76,6 +76,23 @@ pub trait BlockCodec {
     ) -> Result<(), CodecError>;
     /// Rough encoded size of an entry, to cap block sizes in bytes.
     fn size_hint(&self, e: &Self::Entry) -> usize;
+
+    /// Decode only the entries in `[lo, hi)` (bounds optional), stopping at `hi`: a point
+    /// lookup decodes part of a block and copies only what it returns.  Returns whether
+    /// the block ended before `hi` (the next block may hold more).
+    fn decode_range(&self, first: Self::Entry, data: &[u8], lo: Option<&Self::Entry>, hi: Option<&Self::Entry>, out: &mut Vec<Self::Entry>) -> Result<bool, CodecError> {
+        let mut all = Vec::new();
+        self.decode(first, data, &mut all)?;
+        for e in all {
+            if hi.is_some_and(|h| e >= *h) {
+                return Ok(false);
+            }
+            if lo.is_none_or(|l| e >= *l) {
+                out.push(e);
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Index entries: up to four ids (unused trailing components are `Id::NONE`).
@@ -146,6 +163,10 @@ impl BlockCodec for TupleCodec {
     }
 
     fn decode(&self, first: Tuple, data: &[u8], out: &mut Vec<Tuple>) -> Result<(), CodecError> {
+        self.decode_range(first, data, None, None, out).map(|_| ())
+    }
+
+    fn decode_range(&self, first: Tuple, data: &[u8], lo: Option<&Tuple>, hi: Option<&Tuple>, out: &mut Vec<Tuple>) -> Result<bool, CodecError> {
         let mut pos = 0;
         if get_byte(data, &mut pos)? != BLOCK_VERSION {
             return Err(CodecError("unknown block version"));
@@ -154,8 +175,13 @@ impl BlockCodec for TupleCodec {
         if n > data.len() as u64 {
             return Err(CodecError("entry count larger than the block"));
         }
-        out.reserve(n as usize + 1);
-        out.push(first);
+        let keep = |e: &Tuple| lo.is_none_or(|l| e >= l);
+        if hi.is_some_and(|h| first >= *h) {
+            return Ok(false);
+        }
+        if keep(&first) {
+            out.push(first);
+        }
         let mut prev = first;
         for _ in 0..n {
             let head = get_byte(data, &mut pos)?;
@@ -166,38 +192,32 @@ impl BlockCodec for TupleCodec {
             let mut cur = prev;
             if head & 4 != 0 {
                 let delta = get_varint(data, &mut pos)?;
-                let raw = prev[d]
-                    .raw()
-                    .checked_add(delta)
-                    .ok_or(CodecError("delta overflow"))?;
+                let raw = prev[d].raw().checked_add(delta).ok_or(CodecError("delta overflow"))?;
                 cur[d] = Id::new(prev[d].kind(), raw);
             } else {
                 let k = get_byte(data, &mut pos)?;
                 cur[d] = Id::new(k, get_varint(data, &mut pos)?);
             }
             for (bit, i) in (d + 1..self.arity).enumerate() {
-                let k = if head & (8 << bit) != 0 {
-                    prev[i].kind()
-                } else {
-                    get_byte(data, &mut pos)?
-                };
-                let raw = if k == super::id::kind::NONE {
-                    0
-                } else {
-                    get_varint(data, &mut pos)?
-                };
+                let k = if head & (8 << bit) != 0 { prev[i].kind() } else { get_byte(data, &mut pos)? };
+                let raw = if k == super::id::kind::NONE { 0 } else { get_varint(data, &mut pos)? };
                 cur[i] = Id::new(k, raw);
             }
             if cur <= prev {
                 return Err(CodecError("entries out of order"));
             }
-            out.push(cur);
+            if hi.is_some_and(|h| cur >= *h) {
+                return Ok(false);
+            }
+            if keep(&cur) {
+                out.push(cur);
+            }
             prev = cur;
         }
         if pos != data.len() {
             return Err(CodecError("trailing bytes"));
         }
-        Ok(())
+        Ok(true)
     }
 
     fn size_hint(&self, _e: &Tuple) -> usize {

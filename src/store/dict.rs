@@ -244,11 +244,11 @@ impl Dict {
     }
 
     /// Every term of a kind, in id order: full-text search and consistency checks.
-    pub fn all_of_kind(
-        &self,
-        kv: &Kv,
+    pub fn all_of_kind<'a>(
+        &'a self,
+        kv: &'a Kv,
         k: u8,
-    ) -> Result<impl Iterator<Item = Result<(Id, String)>>> {
+    ) -> Result<impl Iterator<Item = Result<(Id, String)>> + 'a> {
         let lo = vec![k];
         let hi = vec![k + 1];
         Ok(self.id2term.scan(kv, &lo, &hi)?.map(|e| {
@@ -257,6 +257,11 @@ impl Dict {
                 Id::read_key(&e).ok_or_else(|| Error::Storage("short dictionary entry".into()))?;
             Ok((id, decode_text(&e[9..])?))
         }))
+    }
+
+    pub fn clear_cache(&self) {
+        self.id2term.clear_cache();
+        self.term2id.clear_cache();
     }
 
     pub fn block_counts(&self, kv: &Kv) -> Result<(u64, u64)> {

@@ -84,6 +84,11 @@ impl Kv {
         }
     }
 
+    /// Entries with keys in `(after, to)`, in key order.
+    pub fn range_after(&self, after: &[u8], to: &[u8]) -> KvIter {
+        KvIter { inner: self.tree.range::<&[u8], _>((Bound::Excluded(after), Bound::Excluded(to))) }
+    }
+
     /// Apply every write of the batch, or none of them.
     pub fn apply(&self, batch: KvBatch) -> Result<()> {
         Ok(self.tree.apply_batch(batch.inner)?)

@@ -468,6 +468,10 @@ impl Store {
         {
             let _gate = self.gate.write().map_err(lock_err)?;
             self.kv.apply(batch)?;
+            for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
+                set.clear_cache();
+            }
+            self.dict.clear_cache();
             *self.stats.write().map_err(lock_err)? = new_stats;
             *self.next.lock().map_err(lock_err)? = next;
             self.version.fetch_add(1, Ordering::AcqRel);

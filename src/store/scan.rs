@@ -144,7 +144,7 @@ fn bounds(order: Order, pat: &IdPattern) -> (Tuple, Tuple) {
 /// Distinct triples or assertions matching a pattern, as `[s, p, o, g]`.
 pub struct QuadIter<'a> {
     store: &'a Store,
-    scan: Scan<TupleCodec>,
+    scan: Scan<'a, 'a, TupleCodec>,
     order: Order,
     pat: IdPattern,
     /// Scanning SPOG for distinct triples: skip repeats of the same `[s, p, o]`.

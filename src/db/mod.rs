@@ -1,0 +1,715 @@
+//! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
+
+mod rows;
+mod script;
+
+pub use rows::{to_json, FromValue, Row, Rows};
+pub use script::Script;
+
+use crate::diag::{Report, Severity};
+use crate::engine::{self, catalog::Catalog, write, Interrupt, Limits, Mode};
+use crate::error::{Error, Result};
+use crate::lang::ast::{self, StatementKind};
+use crate::model::{Quad, Value};
+use crate::store::{CommitStats, Delta, Id, Store, StoreOptions};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use crate::engine::Params;
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Page cache size in bytes (default 256 MiB).
+    pub cache_bytes: u64,
+    /// Flush to disk before a write returns, so a committed statement survives a crash
+    /// (default `true`; turn off for bulk loads and call [`Db::flush`] at the end).
+    pub durable: bool,
+    /// Refuse every write.
+    pub read_only: bool,
+    /// Stop any query that runs longer (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// Stop any query whose result has more rows (`None`: no limit).
+    pub max_rows: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { cache_bytes: 256 << 20, durable: true, read_only: false, timeout: None, max_rows: None }
+    }
+}
+
+/// An open knowledge base.  Cheap to clone (a shared handle), `Send + Sync`: many
+/// threads may read while one writes, and a reader never sees half of a statement.
+///
+/// ```
+/// use dossier::Db;
+/// let db = Db::memory()?;
+/// db.execute("
+///     lna a ArmedGroup; label \"Libyan National Army\"; backed_by egypt, uae, russia.
+///     gna backed_by turkey, qatar.
+/// ")?;
+/// let rows = db.query("find ?backer where lna backed_by ?backer order by ?backer.")?;
+/// let backers: Vec<String> = rows.map(|r| r.get::<String>("backer")).collect::<Result<_, _>>()?;
+/// assert_eq!(backers, ["egypt", "russia", "uae"]);
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    options: Options,
+    /// Set to cancel the queries running now (Ctrl-C in the REPL).
+    cancel: Arc<AtomicBool>,
+}
+
+/// What a statement did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A `find`, `describe`, `search` or `check`.
+    Rows(Rows),
+    /// Facts added (assertions that were new).
+    Added(u64),
+    /// Facts removed.
+    Removed(u64),
+    /// A schema or rule statement, with what it did.
+    Done(String),
+    /// `explain`: the plan.
+    Plan(String),
+}
+
+impl fmt::Display for Outcome {
+    /// What the command line prints for writes: `added 12 facts`, `removed 1 fact`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let facts = |n: u64| if n == 1 { "1 fact".to_string() } else { format!("{n} facts") };
+        match self {
+            Outcome::Rows(r) => write!(f, "{} row{}", r.len(), if r.len() == 1 { "" } else { "s" }),
+            Outcome::Added(n) => write!(f, "added {}", facts(*n)),
+            Outcome::Removed(n) => write!(f, "removed {}", facts(*n)),
+            Outcome::Done(m) | Outcome::Plan(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A statement's outcome with its warnings and how long it took.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub outcome: Outcome,
+    /// E.g. `no facts use 'backd_by'`, with a suggestion.
+    pub warnings: Vec<Report>,
+    pub elapsed: Duration,
+    /// Where the statement is: file (if any) and 1-based line.
+    pub file: Option<String>,
+    pub line: usize,
+}
+
+/// Cancels the queries running on a database, from any thread.
+#[derive(Clone, Debug)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Db {
+    /// Open (or create) the database in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        Db::open_with(path, Options::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db> {
+        let so = StoreOptions { cache_bytes: options.cache_bytes, durable: options.durable, read_only: options.read_only };
+        let store = Store::open(path.as_ref(), so)?;
+        Ok(Db::from_store(store, options))
+    }
+
+    /// A temporary database, deleted when the last handle is dropped.
+    pub fn memory() -> Result<Db> {
+        Ok(Db::from_store(Store::temporary()?, Options { durable: false, ..Options::default() }))
+    }
+
+    fn from_store(store: Store, options: Options) -> Db {
+        Db { inner: Arc::new(Inner { store, options, cancel: Arc::new(AtomicBool::new(false)) }) }
+    }
+
+    /// The storage layer (for tools and tests that need to look underneath).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn path(&self) -> &Path {
+        self.inner.store.path()
+    }
+
+    /// A handle that cancels the queries running on this database (the REPL's Ctrl-C).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.inner.cancel.clone())
+    }
+
+    fn limits(&self) -> Limits {
+        let o = &self.inner.options;
+        Limits {
+            interrupt: Interrupt { cancel: Some(self.inner.cancel.clone()), deadline: o.timeout.map(|t| (Instant::now() + t, t)) },
+            max_rows: o.max_rows,
+        }
+    }
+
+    /// Run a script; one [`Outcome`] per statement.  Stops at the first failing statement
+    /// (which changes nothing); the statements before it stay done.
+    pub fn execute(&self, text: &str) -> Result<Vec<Outcome>> {
+        self.execute_with(text, &Params::new())
+    }
+
+    pub fn execute_with(&self, text: &str, params: &Params) -> Result<Vec<Outcome>> {
+        self.script(text).params(params.clone()).map(|r| r.map(|e| e.outcome)).collect()
+    }
+
+    /// Run statements one at a time, with their warnings and timing (what the command
+    /// line uses).  See [`Script`].
+    pub fn script(&self, text: &str) -> Script<'_> {
+        Script::new(self, text)
+    }
+
+    /// Run one `find` and return its rows.
+    pub fn query(&self, text: &str) -> Result<Rows> {
+        self.query_with(text, &Params::new())
+    }
+
+    /// Run one `find` with `$name` parameters bound to values.  Values never become text:
+    /// whatever a parameter holds, it can only stand where the `$name` stands.
+    ///
+    /// ```
+    /// use dossier::{Db, Params, Value};
+    /// let db = Db::memory()?;
+    /// db.execute("lna backed_by egypt. gna backed_by turkey.")?;
+    /// let mut p = Params::new();
+    /// p.insert("backer".into(), Value::entity("turkey"));
+    /// let rows = db.query_with("find ?x where ?x backed_by $backer.", &p)?;
+    /// assert_eq!(rows.len(), 1);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
+        self.prepare(text)?.query(params)
+    }
+
+    /// Parse and check a query once, to run it many times with different parameters.
+    pub fn prepare(&self, text: &str) -> Result<Prepared> {
+        let stmt = crate::lang::parse_statement(text).map_err(|d| Error::Syntax(Box::new(d.report(None, text))))?;
+        check(&stmt, None, text)?;
+        match stmt.kind {
+            StatementKind::Find(f) => Ok(Prepared { db: self.clone(), find: f, text: text.to_string() }),
+            _ => Err(Error::Rejected(Box::new(
+                crate::diag::Diagnostic::error("expected a query ('find …')", stmt.span).report(None, text),
+            ))),
+        }
+    }
+
+    /// Add one fact (no source).  Returns 1 if it was new, 0 if it was there.
+    ///
+    /// ```
+    /// use dossier::{Db, Value};
+    /// let db = Db::memory()?;
+    /// db.add("haftar", "label", "Khalifa Haftar")?;
+    /// db.add("haftar", "commands", Value::entity("lna"))?;
+    /// assert_eq!(db.query("find ?x where haftar commands ?x.")?.len(), 1);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn add(&self, subject: &str, predicate: &str, object: impl Into<Value>) -> Result<u64> {
+        self.facts().add(subject, predicate, object).commit()
+    }
+
+    /// A builder for several facts written together (atomically), optionally from a source.
+    pub fn facts(&self) -> FactsBuilder<'_> {
+        FactsBuilder { db: self, source: None, quads: Vec::new() }
+    }
+
+    /// Run `f` with a transaction: its writes become visible to others (and durable) only
+    /// when `f` returns `Ok`; on an error or a panic nothing is written.  Reads inside see
+    /// the transaction's own writes.  One writer at a time: other writers wait.
+    ///
+    /// ```
+    /// use dossier::Db;
+    /// let db = Db::memory()?;
+    /// let r: Result<(), dossier::Error> = db.transaction(|tx| {
+    ///     tx.execute("a1 party lna.")?;
+    ///     assert_eq!(tx.query("find ?e where ?e party lna.")?.len(), 1);
+    ///     tx.execute("this is not valid")?; // fails: everything is rolled back
+    ///     Ok(())
+    /// });
+    /// assert!(r.is_err());
+    /// assert_eq!(db.query("find ?e where ?e party lna.")?.len(), 0);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn transaction<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let _writer = self.inner.store.writer()?;
+        let mut tx = Tx { db: self, delta: Delta::new() };
+        let out = f(&mut tx)?;
+        let delta = std::mem::take(&mut tx.delta);
+        self.inner.store.commit(delta)?;
+        Ok(out)
+    }
+
+    /// Make every committed write durable (after writes with `durable: false`).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.store.flush()
+    }
+
+    /// Statements of the schema (`type` and `pred` declarations).
+    pub fn schema(&self) -> Result<Vec<String>> {
+        Ok(Catalog::load(&self.inner.store, None)?.schema_text())
+    }
+
+    /// Stored rules, as text.
+    pub fn rules(&self) -> Result<Vec<String>> {
+        Ok(Catalog::load(&self.inner.store, None)?.rules.into_iter().map(|r| r.text).collect())
+    }
+
+    /// Sources with how many facts each asserts, most first.
+    pub fn sources(&self) -> Result<Vec<(String, u64)>> {
+        let store = &self.inner.store;
+        let counts: Vec<(Id, u64)> = store.stats()?.sources.iter().map(|(k, v)| (*k, *v)).collect();
+        let mut out = Vec::new();
+        for (id, n) in counts {
+            out.push((store.value(id, None)?.to_string(), n));
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// Figures about the database.
+    pub fn stats(&self) -> Result<DbStats> {
+        let store = &self.inner.store;
+        let s = store.stats()?.clone();
+        let mut predicates = Vec::new();
+        for (p, ps) in &s.preds {
+            predicates.push((store.value(*p, None)?.to_string(), ps.triples));
+        }
+        predicates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut classes = Vec::new();
+        for (c, n) in &s.classes {
+            classes.push((store.value(*c, None)?.to_string(), *n));
+        }
+        classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let catalog = Catalog::load(store, None)?;
+        Ok(DbStats {
+            facts: s.quads,
+            triples: s.triples,
+            sources: s.sources.len() as u64,
+            predicates,
+            classes,
+            rules: catalog.rules.len() as u64,
+            disk_bytes: store.size_on_disk().unwrap_or(0),
+        })
+    }
+
+    /// Predicate names in use or declared (for completion).
+    pub fn predicate_names(&self) -> Result<Vec<String>> {
+        let store = &self.inner.store;
+        let catalog = Catalog::load(store, None)?;
+        let mut names: Vec<String> = catalog.preds.keys().cloned().collect();
+        names.extend(catalog.derived().into_iter().map(str::to_string));
+        let ids: Vec<Id> = store.stats()?.preds.keys().copied().collect();
+        for p in ids {
+            if let Value::Entity(n) = store.value(p, None)? {
+                names.push(n);
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Entity names starting with `prefix`, at most `limit` (completion).
+    pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
+        self.inner.store.entities_with_prefix(prefix, limit)
+    }
+
+    /// Every fact, grouped by source (no source first), for export.
+    pub fn quads(&self) -> Result<Vec<Quad>> {
+        let store = &self.inner.store;
+        let _read = store.read()?;
+        let mut ids = Vec::new();
+        for q in store.quads(&crate::store::IdPattern { g: crate::store::GraphSel::Each, ..crate::store::IdPattern::new(None, None, None) })? {
+            ids.push(q?);
+        }
+        ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
+        let flat: Vec<Id> = ids.iter().flat_map(|q| q.iter().copied()).filter(|i| i.is_some()).collect();
+        let values = store.values(&flat, None)?;
+        let name = |id: &Id| -> Result<String> {
+            match values.get(id) {
+                Some(Value::Entity(e)) => Ok(e.clone()),
+                _ => Err(Error::Storage(format!("id {id:?} is not an entity"))),
+            }
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for q in &ids {
+            out.push(Quad {
+                subject: name(&q[0])?,
+                predicate: name(&q[1])?,
+                object: values.get(&q[2]).cloned().ok_or_else(|| Error::Storage("missing value".into()))?,
+                source: if q[3].is_none() { None } else { Some(name(&q[3])?) },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Add many facts in one atomic commit, interning terms in one sorted pass (imports).
+    /// Returns what the commit changed.
+    pub fn bulk_add(&self, quads: &[Quad]) -> Result<CommitStats> {
+        let store = &self.inner.store;
+        let _w = store.writer()?;
+        let mut delta = Delta::new();
+        let mut values = Vec::with_capacity(quads.len() * 4);
+        for q in quads {
+            values.push(Value::Entity(q.subject.clone()));
+            values.push(Value::Entity(q.predicate.clone()));
+            values.push(q.object.clone());
+            values.push(match &q.source {
+                Some(s) => Value::Entity(s.clone()),
+                None => Value::Bool(false),
+            });
+        }
+        let catalog = Catalog::load(store, None)?;
+        for q in quads {
+            if let Some(decl) = catalog.preds.get(&q.predicate) {
+                if let Some(engine::catalog::Range::Kind(k)) = &decl.range {
+                    if !k.accepts(q.object.kind()) {
+                        return Err(Error::Invalid(format!("'{}' takes a {}, not {}: {q}", q.predicate, k.name(), q.object)));
+                    }
+                }
+            }
+        }
+        let ids = store.intern_many(&mut delta, &values)?;
+        delta.extend_adds(ids.chunks(4).zip(quads).map(|(c, q)| [c[0], c[1], c[2], if q.source.is_some() { c[3] } else { Id::NONE }]));
+        store.commit(delta)
+    }
+
+    /// Run one parsed statement (used by [`Script`]).
+    fn run(&self, stmt: &ast::Statement, params: &Params, delta: Option<&mut Delta>) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
+        let store = &self.inner.store;
+        self.inner.cancel.store(false, Ordering::SeqCst);
+        match delta {
+            Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
+            None => {
+                if is_write(&stmt.kind) {
+                    let _w = store.writer()?;
+                    let mut d = Delta::new();
+                    run_statement(store, stmt, params, &mut d, &self.limits(), true)
+                } else {
+                    let _r = store.read()?;
+                    let mut d = Delta::new();
+                    run_statement(store, stmt, params, &mut d, &self.limits(), false)
+                }
+            }
+        }
+    }
+}
+
+fn is_write(k: &StatementKind) -> bool {
+    matches!(
+        k,
+        StatementKind::Facts { .. }
+            | StatementKind::FromBlock { .. }
+            | StatementKind::Del { .. }
+            | StatementKind::DropSource(_)
+            | StatementKind::DropRule(_)
+            | StatementKind::Rule(_)
+            | StatementKind::TypeDecl { .. }
+            | StatementKind::PredDecl { .. }
+    )
+}
+
+/// Syntax-independent checks of the language: errors refuse the statement.
+fn check(stmt: &ast::Statement, file: Option<&str>, text: &str) -> Result<Vec<Report>> {
+    let mut warnings = Vec::new();
+    for d in crate::lang::check_statement(stmt) {
+        let r = d.report(file, text);
+        if d.severity == Severity::Error {
+            return Err(Error::Rejected(Box::new(r)));
+        }
+        warnings.push(r);
+    }
+    Ok(warnings)
+}
+
+/// Run a statement against the store with `delta` collecting its writes; `commit` says
+/// whether to commit them (a single statement) or leave them (a transaction).
+fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &mut Delta, limits: &Limits, commit: bool) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
+    let catalog = || Catalog::load(store, Some(delta));
+    let done = |delta: &mut Delta, o: Outcome| -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
+        if commit {
+            let stats = store.commit(std::mem::take(delta))?;
+            return Ok((
+                match o {
+                    Outcome::Added(_) => Outcome::Added(stats.added),
+                    Outcome::Removed(_) => Outcome::Removed(stats.removed),
+                    other => other,
+                },
+                Vec::new(),
+            ));
+        }
+        Ok((o, Vec::new()))
+    };
+    match &stmt.kind {
+        StatementKind::Facts { triples, source, .. } => {
+            let c = catalog()?;
+            let n = write::facts(store, delta, &c, params, triples, source.as_ref())?;
+            done(delta, Outcome::Added(n))
+        }
+        StatementKind::FromBlock { source, statements } => {
+            let c = catalog()?;
+            let mut n = 0;
+            for s in statements {
+                match &s.kind {
+                    StatementKind::Facts { triples, source: inner, .. } => {
+                        n += write::facts(store, delta, &c, params, triples, inner.as_ref().or(Some(source)))?;
+                    }
+                    _ => return Err(Error::at(crate::diag::Diagnostic::error("only facts can stand inside a from block", s.span))),
+                }
+            }
+            done(delta, Outcome::Added(n))
+        }
+        StatementKind::Del { triples, source } => {
+            let n = write::del(store, delta, params, triples, source.as_ref())?;
+            done(delta, Outcome::Removed(n))
+        }
+        StatementKind::DropSource(src) => {
+            let n = write::drop_source(store, delta, params, src)?;
+            done(delta, Outcome::Removed(n))
+        }
+        StatementKind::DropRule(name) => {
+            let n = write::drop_rule(store, delta, &name.name)?;
+            let msg = match n {
+                0 => format!("no rule derives '{}'", name.name),
+                1 => format!("dropped 1 rule deriving '{}'", name.name),
+                n => format!("dropped {n} rules deriving '{}'", name.name),
+            };
+            done(delta, Outcome::Done(msg))
+        }
+        StatementKind::Rule(r) => {
+            let new = write::rule(store, delta, params, r)?;
+            let head = crate::lang::print_predicate(&r.head.predicate.term);
+            done(delta, Outcome::Done(if new { format!("stored a rule for '{head}'") } else { format!("this rule for '{head}' was already stored") }))
+        }
+        StatementKind::TypeDecl { name, supertypes } => {
+            write::type_decl(store, delta, name, supertypes)?;
+            done(delta, Outcome::Done(format!("declared type {}", name.name)))
+        }
+        StatementKind::PredDecl { name, domain, range } => {
+            write::pred_decl(store, delta, name, domain.as_ref(), range.as_ref())?;
+            done(delta, Outcome::Done(format!("declared predicate {}", name.name)))
+        }
+        StatementKind::Find(f) => {
+            delta.normalized();
+            let r = engine::find(store, Some(delta), params, f, limits, Mode::Run)?;
+            Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings))
+        }
+        StatementKind::Explain { analyze, find } => {
+            delta.normalized();
+            let mode = if *analyze { Mode::Analyze } else { Mode::Explain };
+            let r = engine::find(store, Some(delta), params, find, limits, mode)?;
+            let mut text = r.plan.unwrap_or_default();
+            if *analyze {
+                text.push_str(&format!("\n{} rows", r.rows.len()));
+            }
+            Ok((Outcome::Plan(text), r.warnings))
+        }
+        StatementKind::Describe(t) => {
+            delta.normalized();
+            let facts = write::describe(store, Some(delta), params, t)?;
+            let cols = ["subject", "predicate", "object", "source"].map(String::from).to_vec();
+            let rows = facts
+                .into_iter()
+                .map(|q| q.into_iter().map(|v| if v == Value::Str(String::new()) { None } else { Some(v) }).collect())
+                .collect();
+            Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
+        }
+        StatementKind::Search { text, .. } => {
+            let hits = write::search(store, Some(delta), text)?;
+            let cols = vec!["entity".to_string(), "label".to_string()];
+            Ok((Outcome::Rows(Rows::new(cols, hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect())), Vec::new()))
+        }
+        StatementKind::Check => {
+            let problems = write::check(store, params)?;
+            if problems.is_empty() {
+                return Ok((Outcome::Done("no problems found: every fact fits the schema and every index agrees".into()), Vec::new()));
+            }
+            let cols = ["subject", "predicate", "object", "problem"].map(String::from).to_vec();
+            let rows = problems
+                .into_iter()
+                .map(|q| q.into_iter().map(|v| if v == Value::Str(String::new()) { None } else { Some(v) }).collect())
+                .collect();
+            Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
+        }
+        StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
+    }
+}
+
+/// A transaction: see [`Db::transaction`].
+pub struct Tx<'db> {
+    db: &'db Db,
+    delta: Delta,
+}
+
+impl Tx<'_> {
+    /// Run a script inside the transaction.
+    pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>> {
+        self.execute_with(text, &Params::new())
+    }
+
+    pub fn execute_with(&mut self, text: &str, params: &Params) -> Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        for s in crate::lang::statements(text) {
+            let stmt = s.map_err(|d| Error::Syntax(Box::new(d.report(None, text))))?;
+            check(&stmt, None, text)?;
+            if let StatementKind::Load { span, .. } = &stmt.kind {
+                return Err(Error::Rejected(Box::new(
+                    crate::diag::Diagnostic::error("load cannot run inside a transaction", *span).report(None, text),
+                )));
+            }
+            let (o, _) = self.db.run(&stmt, params, Some(&mut self.delta)).map_err(|e| e.resolve(None, text))?;
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Run a `find`, seeing the transaction's writes.
+    pub fn query(&mut self, text: &str) -> Result<Rows> {
+        self.query_with(text, &Params::new())
+    }
+
+    pub fn query_with(&mut self, text: &str, params: &Params) -> Result<Rows> {
+        let p = self.db.prepare(text)?;
+        self.delta.normalized();
+        let r = engine::find(&self.db.inner.store, Some(&self.delta), params, &p.find, &self.db.limits(), Mode::Run)
+            .map_err(|e| e.resolve(None, text))?;
+        Ok(Rows::new(r.columns, r.rows))
+    }
+
+    /// Add one fact inside the transaction.
+    pub fn add(&mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Result<()> {
+        let store = &self.db.inner.store;
+        let object = object.into();
+        let q = [store.intern_entity(&mut self.delta, subject)?, store.intern_entity(&mut self.delta, predicate)?, store.intern(&mut self.delta, &object)?, Id::NONE];
+        self.delta.add(q);
+        Ok(())
+    }
+}
+
+/// A query parsed and checked once, run with different parameters.  (Planning happens
+/// per run: the best plan depends on the parameters' values and on the data.)
+///
+/// ```
+/// use dossier::{Db, Params, Value};
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt, uae. gna backed_by turkey.")?;
+/// let q = db.prepare("find ?backer where $client backed_by ?backer.")?;
+/// for (client, n) in [("lna", 2), ("gna", 1)] {
+///     let p = Params::from([("client".to_string(), Value::entity(client))]);
+///     assert_eq!(q.query(&p)?.len(), n);
+/// }
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Prepared {
+    db: Db,
+    find: ast::Find,
+    text: String,
+}
+
+impl Prepared {
+    pub fn query(&self, params: &Params) -> Result<Rows> {
+        let store = &self.db.inner.store;
+        self.db.inner.cancel.store(false, Ordering::SeqCst);
+        let _r = store.read()?;
+        let r = engine::find(store, None, params, &self.find, &self.db.limits(), Mode::Run).map_err(|e| e.resolve(None, &self.text))?;
+        Ok(Rows::new(r.columns, r.rows))
+    }
+}
+
+/// Facts written together: see [`Db::facts`].
+///
+/// ```
+/// use dossier::{Db, Date, Value};
+/// let db = Db::memory()?;
+/// db.facts()
+///     .source("aa_2020_09_28")
+///     .add("hurghada_talks", "type", Value::entity("Meeting"))
+///     .add("hurghada_talks", "date", Date::day(2020, 9, 28).unwrap())
+///     .commit()?;
+/// assert_eq!(db.sources()?, [("aa_2020_09_28".to_string(), 2)]);
+/// # Ok::<(), dossier::Error>(())
+/// ```
+pub struct FactsBuilder<'db> {
+    db: &'db Db,
+    source: Option<String>,
+    quads: Vec<(String, String, Value)>,
+}
+
+impl FactsBuilder<'_> {
+    /// The source of the facts added after this call.
+    pub fn source(mut self, source: &str) -> Self {
+        self.source = Some(source.to_string());
+        self
+    }
+
+    pub fn add(mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Self {
+        self.quads.push((subject.to_string(), predicate.to_string(), object.into()));
+        self
+    }
+
+    /// Write them all, or none.  Returns how many were new.
+    pub fn commit(self) -> Result<u64> {
+        let store = &self.db.inner.store;
+        let _w = store.writer()?;
+        let catalog = Catalog::load(store, None)?;
+        let mut delta = Delta::new();
+        let g = match &self.source {
+            Some(s) => store.intern_entity(&mut delta, s)?,
+            None => Id::NONE,
+        };
+        for (s, p, o) in &self.quads {
+            if let Some(engine::catalog::Range::Kind(k)) = catalog.preds.get(p).and_then(|d| d.range.as_ref()) {
+                if !k.accepts(o.kind()) {
+                    return Err(Error::Invalid(format!("'{p}' takes a {}, not {o}", k.name())));
+                }
+            }
+            let q = [store.intern_entity(&mut delta, s)?, store.intern_entity(&mut delta, p)?, store.intern(&mut delta, o)?, g];
+            delta.add(q);
+        }
+        Ok(store.commit(delta)?.added)
+    }
+}
+
+/// Figures for `.stats` / `dossier stats`.
+#[derive(Debug, Clone)]
+pub struct DbStats {
+    /// Assertions (a triple asserted by two sources counts twice).
+    pub facts: u64,
+    /// Distinct triples.
+    pub triples: u64,
+    pub sources: u64,
+    /// Predicates with their number of triples, most used first.
+    pub predicates: Vec<(String, u64)>,
+    /// Classes (objects of `a`) with their number of members, largest first.
+    pub classes: Vec<(String, u64)>,
+    pub rules: u64,
+    pub disk_bytes: u64,
+}
+
+pub(crate) fn resolve_path(base: Option<&Path>, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    match base.and_then(Path::parent) {
+        Some(dir) if p.is_relative() => dir.join(p),
+        _ => p.to_path_buf(),
+    }
+}

@@ -1,0 +1,138 @@
+//! Running a script statement by statement, following `load` into other files.
+
+use super::{check, resolve_path, Db, Executed, Params};
+use crate::diag::{line_col, Diagnostic};
+use crate::error::{Error, Result};
+use crate::lang::ast::{Statement, StatementKind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One file (or text) being run.
+struct Frame {
+    file: Option<PathBuf>,
+    /// The canonical path, for cycle detection.
+    canonical: Option<PathBuf>,
+    text: Arc<str>,
+    statements: std::vec::IntoIter<std::result::Result<Statement, Diagnostic>>,
+}
+
+/// The statements of a script, run one per `next()`: each yields what the statement did,
+/// or its error (located by file, line and column).  After an error the next call runs the
+/// next statement, so a caller decides whether to stop (the default of
+/// [`Db::execute`]) or keep going.
+///
+/// ```
+/// let db = dossier::Db::memory()?;
+/// let mut script = db.script("a1 party lna. find ?e where ?e party lna.");
+/// let first = script.next().unwrap()?;
+/// assert_eq!(first.outcome.to_string(), "added 1 fact");
+/// let second = script.next().unwrap()?;
+/// assert_eq!(second.outcome.to_string(), "1 row");
+/// assert!(script.next().is_none());
+/// # Ok::<(), dossier::Error>(())
+/// ```
+pub struct Script<'db> {
+    db: &'db Db,
+    params: Params,
+    stack: Vec<Frame>,
+}
+
+impl<'db> Script<'db> {
+    pub(super) fn new(db: &'db Db, text: &str) -> Script<'db> {
+        let mut s = Script { db, params: Params::new(), stack: Vec::new() };
+        s.stack.push(Frame::new(None, None, text.into()));
+        s
+    }
+
+    /// The file the text came from: errors name it, and `load` paths are relative to it.
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        if let Some(f) = self.stack.first_mut() {
+            f.canonical = std::fs::canonicalize(&path).ok();
+            f.file = Some(path);
+        }
+        self
+    }
+
+    /// Values for `$name` parameters.
+    pub fn params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
+    }
+
+    fn load(&mut self, path: &str, stmt: &Statement) -> Result<()> {
+        let (base, text) = match self.stack.last() {
+            Some(f) => (f.file.clone(), f.text.clone()),
+            None => (None, Arc::from("")),
+        };
+        let file = resolve_path(base.as_deref(), path);
+        let canonical = std::fs::canonicalize(&file).map_err(|e| {
+            Error::Rejected(Box::new(
+                Diagnostic::error(format!("cannot load {}: {e}", file.display()), stmt.span).report(base.as_deref().and_then(|p| p.to_str()), &text),
+            ))
+        })?;
+        if self.stack.iter().any(|f| f.canonical.as_ref() == Some(&canonical)) {
+            let mut chain: Vec<PathBuf> = self.stack.iter().filter_map(|f| f.file.clone()).collect();
+            chain.push(file);
+            return Err(Error::IncludeCycle(chain));
+        }
+        let content = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        self.stack.push(Frame::new(Some(file), Some(canonical), content.into()));
+        Ok(())
+    }
+}
+
+impl Frame {
+    fn new(file: Option<PathBuf>, canonical: Option<PathBuf>, text: Arc<str>) -> Frame {
+        // Parsed up front (errors stay in place, in order), so the frame owns its text.
+        let statements: Vec<_> = crate::lang::statements(&text).collect();
+        Frame { file, canonical, text, statements: statements.into_iter() }
+    }
+
+    fn name(&self) -> Option<String> {
+        self.file.as_ref().map(|p| p.display().to_string())
+    }
+}
+
+impl Iterator for Script<'_> {
+    type Item = Result<Executed>;
+
+    fn next(&mut self) -> Option<Result<Executed>> {
+        loop {
+            let frame = self.stack.last_mut()?;
+            let Some(parsed) = frame.statements.next() else {
+                self.stack.pop();
+                continue;
+            };
+            let file = frame.name();
+            let text = frame.text.clone();
+            let stmt = match parsed {
+                Ok(s) => s,
+                Err(d) => return Some(Err(Error::Syntax(Box::new(d.report(file.as_deref(), &text))))),
+            };
+            let warnings = match check(&stmt, file.as_deref(), &text) {
+                Ok(w) => w,
+                Err(e) => return Some(Err(e)),
+            };
+            if let StatementKind::Load { path, .. } = &stmt.kind {
+                if let Err(e) = self.load(path, &stmt) {
+                    return Some(Err(e));
+                }
+                continue;
+            }
+            let start = Instant::now();
+            let r = self.db.run(&stmt, &self.params, None);
+            let elapsed = start.elapsed();
+            let line = line_col(&text, stmt.span.start).0;
+            return Some(match r {
+                Ok((outcome, ws)) => {
+                    let mut all = warnings;
+                    all.extend(ws.iter().map(|d| d.report(file.as_deref(), &text)));
+                    Ok(Executed { outcome, warnings: all, elapsed, file, line })
+                }
+                Err(e) => Err(e.resolve(file.as_deref(), &text)),
+            });
+        }
+    }
+}
