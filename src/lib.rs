@@ -6,6 +6,7 @@
 
 pub mod diag;
 pub mod error;
+pub mod io;
 pub mod lang;
 pub mod model;
 
