@@ -38,11 +38,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opts.namespaces = namespaces.clone();
     let mut facts = 0u64;
     let mut bytes = 0usize;
-    let summary = rdf::import(BufReader::new(File::open(&path)?), Some(&path), &opts, &mut |q: dossier::Quad| {
-        facts += 1;
-        bytes += q.subject.len() + q.predicate.len();
-        Ok(())
-    })?;
+    let summary = rdf::import(
+        BufReader::new(File::open(&path)?),
+        Some(&path),
+        &opts,
+        &mut |q: dossier::Quad| {
+            facts += 1;
+            bytes += q.subject.len() + q.predicate.len();
+            Ok(())
+        },
+    )?;
     report("parse + map (rdf::import)", facts, t);
     if only_fast {
         return Ok(());
@@ -51,14 +56,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     opts.strict = true;
     let mut strict = 0u64;
-    rdf::import(BufReader::new(File::open(&path)?), Some(&path), &opts, &mut |_q| {
-        strict += 1;
-        Ok(())
-    })?;
+    rdf::import(
+        BufReader::new(File::open(&path)?),
+        Some(&path),
+        &opts,
+        &mut |_q| {
+            strict += 1;
+            Ok(())
+        },
+    )?;
     report("parse + map, strict oxttl", strict, t);
 
     let t = Instant::now();
-    let opts = ImportOptions { namespaces, ..ImportOptions::default() };
+    let opts = ImportOptions {
+        namespaces,
+        ..ImportOptions::default()
+    };
     let mut count = 0u64;
     import_file(Path::new(&path), &opts, &mut |_q| {
         count += 1;
@@ -71,5 +84,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn report(what: &str, n: u64, t: Instant) {
     let s = t.elapsed().as_secs_f64();
-    println!("{what:28} {n:>9} triples in {s:6.3} s = {:>10.0} triples/s", n as f64 / s);
+    println!(
+        "{what:28} {n:>9} triples in {s:6.3} s = {:>10.0} triples/s",
+        n as f64 / s
+    );
 }

@@ -12,18 +12,28 @@ fn data(name: &str) -> String {
 
 fn import(name: &str) -> (Vec<Quad>, ImportSummary) {
     let mut out = Vec::new();
-    let opts = ImportOptions { source: Some("gdelt_sample".into()), ..ImportOptions::default() };
+    let opts = ImportOptions {
+        source: Some("gdelt_sample".into()),
+        ..ImportOptions::default()
+    };
     let summary = import_file(Path::new(&data(name)), &opts, &mut out).unwrap();
     (out, summary)
 }
 
 fn events(quads: &[Quad]) -> usize {
-    quads.iter().filter(|q| q.predicate == "type" && q.subject.starts_with("gdelt:")).count()
+    quads
+        .iter()
+        .filter(|q| q.predicate == "type" && q.subject.starts_with("gdelt:"))
+        .count()
 }
 
 /// The facts about `subject`, as `predicate object` lines.
 fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
-    quads.iter().filter(|q| q.subject == subject).map(|q| format!("{} {}", q.predicate, q.object)).collect()
+    quads
+        .iter()
+        .filter(|q| q.subject == subject)
+        .map(|q| format!("{} {}", q.predicate, q.object))
+        .collect()
 }
 
 fn set(lines: &[&str]) -> BTreeSet<String> {
@@ -32,15 +42,25 @@ fn set(lines: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn row_counts_of_the_samples() {
-    for (file, rows) in [("20191024143000.export.CSV", 2111), ("20180326044500.export.CSV", 1540), ("v1-events.csv", 710)] {
+    for (file, rows) in [
+        ("20191024143000.export.CSV", 2111),
+        ("20180326044500.export.CSV", 1540),
+        ("v1-events.csv", 710),
+    ] {
         let (quads, s) = import(file);
         println!("{file}: {s}");
         assert_eq!(s.records, rows, "{file}");
         assert_eq!(events(&quads), rows as usize, "{file}");
         assert_eq!(s.skipped.count, 0, "{file}");
         assert_eq!(s.facts, quads.len() as u64);
-        assert!(quads.iter().all(|q| q.source.as_deref() == Some("gdelt_sample")));
-        assert!(!s.counts.contains_key("CAMEO event codes not in the lookup table"), "{file}");
+        assert!(quads
+            .iter()
+            .all(|q| q.source.as_deref() == Some("gdelt_sample")));
+        assert!(
+            !s.counts
+                .contains_key("CAMEO event codes not in the lookup table"),
+            "{file}"
+        );
     }
 }
 
@@ -84,7 +104,15 @@ fn a_gdelt_1_backfile_row_field_by_field() {
         ])
     );
     let gbr = about(&quads, "country:GBR");
-    for f in ["type State", "type Country", "label \"United Kingdom\"", "iso3 \"GBR\"", "fips \"UK\"", "alias \"BRITISH\"", "cameo_code \"GBR\""] {
+    for f in [
+        "type State",
+        "type Country",
+        "label \"United Kingdom\"",
+        "iso3 \"GBR\"",
+        "fips \"UK\"",
+        "alias \"BRITISH\"",
+        "cameo_code \"GBR\"",
+    ] {
         assert!(gbr.contains(f), "{f} not in {gbr:?}");
     }
     assert_eq!(
@@ -98,8 +126,14 @@ fn a_gdelt_1_backfile_row_field_by_field() {
             "adm1 \"UKH9\"",
         ])
     );
-    assert_eq!(about(&quads, "cameo:042"), set(&["type EventCode", "code \"042\"", "label \"Make a visit\""]));
-    assert_eq!(about(&quads, "cameo:04"), set(&["type EventCode", "code \"04\"", "label \"CONSULT\""]));
+    assert_eq!(
+        about(&quads, "cameo:042"),
+        set(&["type EventCode", "code \"042\"", "label \"Make a visit\""])
+    );
+    assert_eq!(
+        about(&quads, "cameo:04"),
+        set(&["type EventCode", "code \"04\"", "label \"CONSULT\""])
+    );
 }
 
 #[test]
@@ -130,23 +164,46 @@ fn a_gdelt_2_row_field_by_field() {
     let leg = about(&quads, "actor:LEG");
     // A role without a country is one actor for GDELT: every legislature the coder could
     // not place.  Its first name is the label, the others are aliases.
-    for f in ["type Legislature", "cameo_code \"LEG\"", "role role:LEG", "label \"LEGISLATOR\"", "alias \"CONGRESS\""] {
+    for f in [
+        "type Legislature",
+        "cameo_code \"LEG\"",
+        "role role:LEG",
+        "label \"LEGISLATOR\"",
+        "alias \"CONGRESS\"",
+    ] {
         assert!(leg.contains(f), "{f} not in {leg:?}");
     }
-    assert_eq!(about(&quads, "role:LEG"), set(&["type ActorRole", "code \"LEG\"", "label \"Legislature\""]));
+    assert_eq!(
+        about(&quads, "role:LEG"),
+        set(&["type ActorRole", "code \"LEG\"", "label \"Legislature\""])
+    );
     let place = about(&quads, "place:-2113451");
-    for f in ["type Region", "label \"Tripura, Tripura, India\"", "located_in country:IND", "adm1 \"IN26\"", "adm2 \"70256\"", "latitude 24.0", "longitude 92.0"] {
+    for f in [
+        "type Region",
+        "label \"Tripura, Tripura, India\"",
+        "located_in country:IND",
+        "adm1 \"IN26\"",
+        "adm2 \"70256\"",
+        "latitude 24.0",
+        "longitude 92.0",
+    ] {
         assert!(place.contains(f), "{f} not in {place:?}");
     }
     // Values are typed, not strings.
-    let date = quads.iter().find(|q| q.subject == "gdelt:741917164" && q.predicate == "date").unwrap();
+    let date = quads
+        .iter()
+        .find(|q| q.subject == "gdelt:741917164" && q.predicate == "date")
+        .unwrap();
     assert_eq!(date.object, Value::Date(Date::day(2018, 3, 26).unwrap()));
 }
 
 #[test]
 fn descriptions_are_emitted_once() {
     let (quads, _) = import("20191024143000.export.CSV");
-    let labels = quads.iter().filter(|q| q.subject == "country:USA" && q.predicate == "label").count();
+    let labels = quads
+        .iter()
+        .filter(|q| q.subject == "country:USA" && q.predicate == "label")
+        .count();
     assert_eq!(labels, 1);
     let unique: std::collections::HashSet<&Quad> = quads.iter().collect();
     assert_eq!(unique.len(), quads.len(), "no fact is emitted twice");
@@ -166,25 +223,55 @@ fn v2_row(id: &str, goldstein: &str) -> String {
 
 #[test]
 fn bad_rows_fail_or_are_skipped() {
-    let text = [v2_row("1", "7.0"), "1\t2\t3".to_string(), v2_row("2", "seven"), v2_row("3", "-2.0")].join("\n");
+    let text = [
+        v2_row("1", "7.0"),
+        "1\t2\t3".to_string(),
+        v2_row("2", "seven"),
+        v2_row("3", "-2.0"),
+    ]
+    .join("\n");
     let mut out = Vec::new();
-    let err = gdelt::import(text.as_bytes(), Some("bad.CSV"), &GdeltOptions::default(), &mut out).unwrap_err();
+    let err = gdelt::import(
+        text.as_bytes(),
+        Some("bad.CSV"),
+        &GdeltOptions::default(),
+        &mut out,
+    )
+    .unwrap_err();
     let r = err.report().unwrap();
     assert_eq!((r.line, r.column), (2, 1));
     assert!(r.message.contains("3 columns"), "{}", r.message);
-    assert_eq!(events(&out), 1, "the first row's facts were already delivered");
+    assert_eq!(
+        events(&out),
+        1,
+        "the first row's facts were already delivered"
+    );
 
     let mut out = Vec::new();
-    let opts = GdeltOptions { source: None, bad_rows: BadRows::Skip };
+    let opts = GdeltOptions {
+        source: None,
+        bad_rows: BadRows::Skip,
+    };
     let s = gdelt::import(text.as_bytes(), Some("bad.CSV"), &opts, &mut out).unwrap();
     assert_eq!(s.records, 4);
     assert_eq!(s.skipped.count, 2);
     assert_eq!(s.skipped.first[0].line, 2);
     assert_eq!(s.skipped.first[1].line, 3);
-    assert!(s.skipped.first[1].message.contains("GoldsteinScale 'seven'"), "{}", s.skipped.first[1].message);
-    assert_eq!(s.skipped.first[1].column, 48, "where field 31, GoldsteinScale, starts");
-    assert!(out.iter().all(|q| q.subject != "gdelt:2"), "nothing of a skipped row");
+    assert!(
+        s.skipped.first[1]
+            .message
+            .contains("GoldsteinScale 'seven'"),
+        "{}",
+        s.skipped.first[1].message
+    );
+    assert_eq!(
+        s.skipped.first[1].column, 48,
+        "where field 31, GoldsteinScale, starts"
+    );
+    assert!(
+        out.iter().all(|q| q.subject != "gdelt:2"),
+        "nothing of a skipped row"
+    );
     assert_eq!(events(&out), 2);
     println!("{s}");
 }
-

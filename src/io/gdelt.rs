@@ -151,7 +151,9 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
     let mut line_no = 0usize;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| super::read_error(file, e))?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| super::read_error(file, e))?;
         if n == 0 {
             break;
         }
@@ -182,7 +184,13 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
             }
             Err((field, message)) => {
                 let column = column_of_field(&line, field);
-                let report = Report::at_line(file, line_no, column, &line, format!("bad GDELT row: {message}"));
+                let report = Report::at_line(
+                    file,
+                    line_no,
+                    column,
+                    &line,
+                    format!("bad GDELT row: {message}"),
+                );
                 summary.bad_record(opts.bad_rows, report)?;
             }
         }
@@ -250,18 +258,32 @@ impl<'a> Row<'a> {
     /// Check and convert a row's fields; the error names the first bad field.
     fn parse(f: &[&'a str]) -> std::result::Result<(Layout, Row<'a>), RowError> {
         let layout = Layout::of_width(f.len()).ok_or_else(|| {
-            (0, format!("{} columns; GDELT rows have 57 or 58 (1.0) or 61 (2.0)", f.len()))
+            (
+                0,
+                format!(
+                    "{} columns; GDELT rows have 57 or 58 (1.0) or 61 (2.0)",
+                    f.len()
+                ),
+            )
         })?;
         let id = f[ID].trim();
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err((ID, format!("GLOBALEVENTID '{id}' is not a number")));
         }
-        let date = yyyymmdd(f[SQLDATE]).ok_or_else(|| (SQLDATE, format!("SQLDATE '{}' is not a YYYYMMDD date", f[SQLDATE])))?;
+        let date = yyyymmdd(f[SQLDATE]).ok_or_else(|| {
+            (
+                SQLDATE,
+                format!("SQLDATE '{}' is not a YYYYMMDD date", f[SQLDATE]),
+            )
+        })?;
         let date_added_col = layout.date_added();
         let date_added = match f[date_added_col].trim() {
             "" => None,
             s => Some(yyyymmdd(s.get(..8).unwrap_or(s)).ok_or_else(|| {
-                (date_added_col, format!("DATEADDED '{s}' is not a YYYYMMDD[HHMMSS] date"))
+                (
+                    date_added_col,
+                    format!("DATEADDED '{s}' is not a YYYYMMDD[HHMMSS] date"),
+                )
             })?),
         };
         let is_root = match f[IS_ROOT].trim() {
@@ -304,7 +326,10 @@ fn yyyymmdd(s: &str) -> Option<Date> {
 fn int(f: &[&str], i: usize, name: &str) -> std::result::Result<Option<i64>, RowError> {
     match f[i].trim() {
         "" => Ok(None),
-        s => s.parse().map(Some).map_err(|_| (i, format!("{name} '{s}' is not an integer"))),
+        s => s
+            .parse()
+            .map(Some)
+            .map_err(|_| (i, format!("{name} '{s}' is not an integer"))),
     }
 }
 
@@ -339,7 +364,11 @@ fn actor<'a>(f: &[&'a str], at: usize) -> Option<Actor<'a>> {
 fn place<'a>(f: &[&'a str], layout: Layout) -> std::result::Result<Option<Place<'a>>, RowError> {
     let at = layout.action_geo();
     let v2 = layout == Layout::V2;
-    let (lat, long, feature) = if v2 { (at + 5, at + 6, at + 7) } else { (at + 4, at + 5, at + 6) };
+    let (lat, long, feature) = if v2 {
+        (at + 5, at + 6, at + 7)
+    } else {
+        (at + 4, at + 5, at + 6)
+    };
     let Some(geo_type) = int(f, at, "ActionGeo_Type")? else {
         return Ok(None);
     };
@@ -366,7 +395,11 @@ fn event_type(code: &str, root: &str) -> &'static str {
     if code.starts_with("057") {
         return "Signing";
     }
-    let root = if root.is_empty() { code.get(..2).unwrap_or("") } else { root };
+    let root = if root.is_empty() {
+        code.get(..2).unwrap_or("")
+    } else {
+        root
+    };
     match root {
         "01" => "Statement",
         "02" => "Appeal",
@@ -445,7 +478,11 @@ impl Converter<'_> {
 
     fn event(&mut self, r: &Row, summary: &mut ImportSummary) {
         let ev = format!("gdelt:{}", r.id);
-        self.fact(&ev, TYPE_PREDICATE, Value::entity(event_type(r.code, r.root)));
+        self.fact(
+            &ev,
+            TYPE_PREDICATE,
+            Value::entity(event_type(r.code, r.root)),
+        );
         self.fact(&ev, "date", Value::Date(r.date));
         for (pred, actor) in ["actor1", "actor2"].into_iter().zip(&r.actors) {
             if let Some(a) = actor {
@@ -465,7 +502,12 @@ impl Converter<'_> {
             let c = self.event_code(r.root, summary);
             self.fact(&ev, "event_root", Value::Entity(c));
         }
-        let ints = [("quad_class", r.quad_class), ("num_mentions", r.mentions), ("num_sources", r.sources), ("num_articles", r.articles)];
+        let ints = [
+            ("quad_class", r.quad_class),
+            ("num_mentions", r.mentions),
+            ("num_sources", r.sources),
+            ("num_articles", r.articles),
+        ];
         for (p, v) in ints {
             if let Some(v) = v {
                 self.fact(&ev, p, Value::Int(v));
@@ -560,10 +602,18 @@ impl Converter<'_> {
         let bare_country = a.code.len() == 3
             && a.code.bytes().all(|b| b.is_ascii_uppercase())
             && (a.code == a.country || self.tables.by_iso3.contains_key(a.code));
-        let name = if bare_country { self.country_of_iso3(a.code) } else { format!("actor:{}", a.code) };
+        let name = if bare_country {
+            self.country_of_iso3(a.code)
+        } else {
+            format!("actor:{}", a.code)
+        };
         let is_region = name.starts_with("region:");
         if self.first(format!("{name}\u{0}actor")) {
-            let ty = if bare_country && !is_region { "State" } else { actor_type(a.roles[0]) };
+            let ty = if bare_country && !is_region {
+                "State"
+            } else {
+                actor_type(a.roles[0])
+            };
             if !(is_region && ty == "Actor") {
                 self.fact(&name, TYPE_PREDICATE, Value::entity(ty));
             }
@@ -593,7 +643,12 @@ impl Converter<'_> {
                 self.fact(&name, "country", Value::Entity(c));
             }
         }
-        let strings = [("known_group", a.known_group), ("ethnicity", a.ethnic), ("religion", a.religions[0]), ("religion", a.religions[1])];
+        let strings = [
+            ("known_group", a.known_group),
+            ("ethnicity", a.ethnic),
+            ("religion", a.religions[0]),
+            ("religion", a.religions[1]),
+        ];
         for (p, v) in strings {
             if !v.is_empty() && self.first(format!("{name}\u{0}{p}\u{0}{v}")) {
                 self.fact(&name, p, Value::string(v));
@@ -620,13 +675,21 @@ impl Converter<'_> {
         if p.geo_type == 1 {
             return (!p.country_fips.is_empty()).then(|| self.country_of_fips(p.country_fips));
         }
-        let id = if !p.feature.is_empty() { p.feature } else { p.adm1 };
+        let id = if !p.feature.is_empty() {
+            p.feature
+        } else {
+            p.adm1
+        };
         if id.is_empty() {
             return None;
         }
         let name = format!("place:{id}");
         if self.first(name.clone()) {
-            let ty = if matches!(p.geo_type, 3 | 4) { "City" } else { "Region" };
+            let ty = if matches!(p.geo_type, 3 | 4) {
+                "City"
+            } else {
+                "Region"
+            };
             self.fact(&name, TYPE_PREDICATE, Value::entity(ty));
             if !p.country_fips.is_empty() {
                 let c = self.country_of_fips(p.country_fips);
@@ -645,7 +708,11 @@ impl Converter<'_> {
             }
         }
         if !p.name.is_empty() && self.first(format!("{name}\u{0}name\u{0}{}", p.name)) {
-            let pred = if self.first(format!("{name}\u{0}label")) { "label" } else { "alias" };
+            let pred = if self.first(format!("{name}\u{0}label")) {
+                "label"
+            } else {
+                "alias"
+            };
             self.fact(&name, pred, Value::string(p.name));
         }
         Some(name)

@@ -38,13 +38,31 @@ impl LiteralNotes {
     /// The non-zero counters with a description, for printing.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
         [
-            ("language tags dropped (the model has no language tags)", self.language_tags_dropped),
-            ("times of day dropped (xsd:dateTime kept as its day)", self.times_dropped),
+            (
+                "language tags dropped (the model has no language tags)",
+                self.language_tags_dropped,
+            ),
+            (
+                "times of day dropped (xsd:dateTime kept as its day)",
+                self.times_dropped,
+            ),
             ("time zones dropped", self.timezones_dropped),
-            ("integers outside 64 bits kept as strings", self.integers_out_of_range),
-            ("dates outside 0000..9999 kept as strings", self.dates_out_of_range),
-            ("invalid typed literals kept as strings", self.invalid_literals),
-            ("literals of other datatypes kept as strings", self.other_datatypes),
+            (
+                "integers outside 64 bits kept as strings",
+                self.integers_out_of_range,
+            ),
+            (
+                "dates outside 0000..9999 kept as strings",
+                self.dates_out_of_range,
+            ),
+            (
+                "invalid typed literals kept as strings",
+                self.invalid_literals,
+            ),
+            (
+                "literals of other datatypes kept as strings",
+                self.other_datatypes,
+            ),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -329,9 +347,8 @@ fn parse_timezone(s: &str) -> Result<bool, Bad> {
     }
     let r = s.strip_prefix(['+', '-']).ok_or(Bad::Invalid)?;
     let b = r.as_bytes();
-    let ok = b.len() == 5
-        && b[2] == b':'
-        && [b[0], b[1], b[3], b[4]].iter().all(u8::is_ascii_digit);
+    let ok =
+        b.len() == 5 && b[2] == b':' && [b[0], b[1], b[3], b[4]].iter().all(u8::is_ascii_digit);
     if !ok {
         return Err(Bad::Invalid);
     }
@@ -423,19 +440,32 @@ mod tests {
         let (v, n) = lit("2020-09-28T13:45:00.5+02:00", "dateTime");
         assert_eq!(v, Value::Date(d("2020-09-28")));
         assert_eq!((n.times_dropped, n.timezones_dropped), (1, 1));
-        assert_eq!(lit("2020-12-31T24:00:00", "dateTime").0, Value::Date(d("2021-01-01")));
+        assert_eq!(
+            lit("2020-12-31T24:00:00", "dateTime").0,
+            Value::Date(d("2021-01-01"))
+        );
         assert_eq!(lit("2019-02-29", "date").1.invalid_literals, 1);
         assert_eq!(lit("2020-9-28", "date").1.invalid_literals, 1);
         assert_eq!(lit("2020-09-28+15:00", "date").1.invalid_literals, 1);
         assert_eq!(lit("-0044-03-15", "date").1.dates_out_of_range, 1);
         assert_eq!(lit("12020-01-01", "date").1.dates_out_of_range, 1);
-        assert_eq!(lit("2020-01-01T10:00:00", "dateTimeStamp").1.invalid_literals, 1);
+        assert_eq!(
+            lit("2020-01-01T10:00:00", "dateTimeStamp")
+                .1
+                .invalid_literals,
+            1
+        );
     }
 
     #[test]
     fn strings_tags_and_other_types() {
         let mut n = LiteralNotes::default();
-        let v = value_of_literal("Libye".into(), "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", true, &mut n);
+        let v = value_of_literal(
+            "Libye".into(),
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+            true,
+            &mut n,
+        );
         assert_eq!((v, n.language_tags_dropped), (Value::string("Libye"), 1));
         let (v, n) = lit("http://x.org/", "anyURI");
         assert_eq!((v, n.other_datatypes), (Value::string("http://x.org/"), 1));

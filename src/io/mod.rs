@@ -247,6 +247,7 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
             let rdf_opts = rdf::RdfOptions {
                 format: rdf::RdfFormat::from_format(format).unwrap_or(rdf::RdfFormat::NTriples),
                 namespaces: opts.namespaces.clone(),
+                base_iri: None,
                 blank_prefix: opts.blank_prefix.clone(),
                 source: opts.source.clone(),
                 bad_rows: opts.bad_rows,
@@ -255,7 +256,10 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
             rdf::import(reader, file, &rdf_opts, sink)
         }
         Format::Gdelt => {
-            let g = gdelt::GdeltOptions { source: opts.source.clone(), bad_rows: opts.bad_rows };
+            let g = gdelt::GdeltOptions {
+                source: opts.source.clone(),
+                bad_rows: opts.bad_rows,
+            };
             gdelt::import(reader, file, &g, sink)
         }
         Format::Table => {
@@ -282,7 +286,10 @@ fn peek_line<R: Read>(reader: &mut BufReader<R>) -> std::io::Result<Vec<u8>> {
     use std::io::BufRead;
     let buf = reader.fill_buf()?;
     let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    Ok(buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]).to_vec())
+    Ok(buf[..end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..end])
+        .to_vec())
 }
 
 /// An I/O error while reading an import: named after the file, or `<input>`.

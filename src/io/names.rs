@@ -29,15 +29,27 @@ pub struct Namespaces {
 
 impl Namespaces {
     pub fn with_base(base: impl Into<String>) -> Namespaces {
-        Namespaces { base: Some(base.into()), prefixes: Vec::new() }
+        Namespaces {
+            base: Some(base.into()),
+            prefixes: Vec::new(),
+        }
     }
 
     /// Add a prefix.  A prefix is `[A-Za-z][A-Za-z0-9_-]*` so that `p:local` stays
     /// distinguishable from blank nodes (`_:b`) and reads as a bare name.
-    pub fn with_prefix(mut self, prefix: impl Into<String>, namespace: impl Into<String>) -> Result<Namespaces, String> {
+    pub fn with_prefix(
+        mut self,
+        prefix: impl Into<String>,
+        namespace: impl Into<String>,
+    ) -> Result<Namespaces, String> {
         let prefix = prefix.into();
-        let ok = prefix.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-            && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let ok = prefix
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !ok {
             return Err(format!("'{prefix}' cannot be a prefix: use letters, digits, '_' and '-', starting with a letter"));
         }
@@ -53,12 +65,18 @@ impl Namespaces {
         }
         let mut best: Option<(usize, Option<&str>)> = None;
         if let Some(base) = &self.base {
-            if iri.len() > base.len() && iri.starts_with(base.as_str()) && !iri[base.len()..].contains(':') {
+            if iri.len() > base.len()
+                && iri.starts_with(base.as_str())
+                && !iri[base.len()..].contains(':')
+            {
                 best = Some((base.len(), None));
             }
         }
         for (p, ns) in &self.prefixes {
-            if iri.len() > ns.len() && iri.starts_with(ns.as_str()) && best.is_none_or(|(n, _)| ns.len() > n) {
+            if iri.len() > ns.len()
+                && iri.starts_with(ns.as_str())
+                && best.is_none_or(|(n, _)| ns.len() > n)
+            {
                 best = Some((ns.len(), Some(p)));
             }
         }
@@ -104,7 +122,13 @@ impl Namespaces {
 /// Percent-encode what may not appear in an IRI (space, `<>"{}|^\``, `\`, controls), so
 /// that a name like `5+5 military commission` still exports as a valid IRI.
 fn encode_iri_chars(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\');
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\'
+            )
+    };
     if !s.chars().any(bad) {
         return Cow::Borrowed(s);
     }
@@ -140,11 +164,23 @@ mod tests {
         let name = |s: &str| n.name_of_iri(s.to_string());
         assert_eq!(name("http://dossier.example/haftar"), "haftar");
         assert_eq!(name(RDF_TYPE), "type");
-        assert_eq!(name("http://www.semwebtech.org/mondial/10/meta#name"), "m:name");
-        assert_eq!(name("http://www.semwebtech.org/mondial/10/countries/D/"), "mondial:countries/D/");
-        assert_eq!(name("http://dbpedia.org/resource/Libya"), "http://dbpedia.org/resource/Libya");
+        assert_eq!(
+            name("http://www.semwebtech.org/mondial/10/meta#name"),
+            "m:name"
+        );
+        assert_eq!(
+            name("http://www.semwebtech.org/mondial/10/countries/D/"),
+            "mondial:countries/D/"
+        );
+        assert_eq!(
+            name("http://dbpedia.org/resource/Libya"),
+            "http://dbpedia.org/resource/Libya"
+        );
         assert_eq!(name("http://dossier.example/"), "http://dossier.example/");
-        assert_eq!(name("http://dossier.example/a:b"), "http://dossier.example/a:b");
+        assert_eq!(
+            name("http://dossier.example/a:b"),
+            "http://dossier.example/a:b"
+        );
         assert!(Namespaces::default().with_prefix("_", "x").is_err());
     }
 
@@ -164,7 +200,13 @@ mod tests {
             let name = n.name_of_iri(iri.to_string());
             assert_eq!(n.iri_of_name(&name), iri, "{name}");
         }
-        assert_eq!(n.iri_of_name("5+5 commission"), "http://dossier.example/5+5%20commission");
-        assert_eq!(Namespaces::default().iri_of_name("haftar"), "urn:dossier:haftar");
+        assert_eq!(
+            n.iri_of_name("5+5 commission"),
+            "http://dossier.example/5+5%20commission"
+        );
+        assert_eq!(
+            Namespaces::default().iri_of_name("haftar"),
+            "urn:dossier:haftar"
+        );
     }
 }

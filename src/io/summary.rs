@@ -96,7 +96,11 @@ impl fmt::Display for ImportSummary {
                 write!(f, "\n    {}: {}", r.location(), r.message)?;
             }
             if self.skipped.count > self.skipped.first.len() as u64 {
-                write!(f, "\n    ... and {} more", self.skipped.count - self.skipped.first.len() as u64)?;
+                write!(
+                    f,
+                    "\n    ... and {} more",
+                    self.skipped.count - self.skipped.first.len() as u64
+                )?;
             }
         }
         Ok(())

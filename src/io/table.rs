@@ -73,7 +73,11 @@ pub struct TableOptions {
 
 impl Default for TableOptions {
     fn default() -> TableOptions {
-        TableOptions { source: None, bad_rows: BadRows::Fail, default_delimiter: b',' }
+        TableOptions {
+            source: None,
+            bad_rows: BadRows::Fail,
+            default_delimiter: b',',
+        }
     }
 }
 
@@ -105,7 +109,12 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
     let mut header: Vec<String> = Vec::new();
     if mapping.header {
         match csv.read_record(&mut record) {
-            Ok(true) => header = record.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect(),
+            Ok(true) => {
+                header = record
+                    .iter()
+                    .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                    .collect()
+            }
             Ok(false) => return Ok(summary),
             Err(e) => return Err(csv_error(file, e, delimiter)),
         }
@@ -122,7 +131,9 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
         .facts
         .iter()
         .map(|rule| -> Result<Plan<'_>> {
-            let resolve = |t: &mapping::Located<Template<String>>| t.value.resolve(&header).map_err(|m| t.error(m));
+            let resolve = |t: &mapping::Located<Template<String>>| {
+                t.value.resolve(&header).map_err(|m| t.error(m))
+            };
             Ok(Plan {
                 rule,
                 subject: resolve(&rule.subject)?,
@@ -132,7 +143,10 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut row = RowConverter { notes: LiteralNotes::default(), out: Vec::new() };
+    let mut row = RowConverter {
+        notes: LiteralNotes::default(),
+        out: Vec::new(),
+    };
     let default_source = table_source.as_ref();
     loop {
         match csv.read_record(&mut record) {
@@ -163,8 +177,16 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
             }
             Err((field, message)) => {
                 let line = record.position().map_or(0, |p| p.line() as usize);
-                let text = record.iter().collect::<Vec<_>>().join(&(delimiter as char).to_string());
-                let column = record.iter().take(field).map(|c| c.chars().count() + 1).sum::<usize>() + 1;
+                let text = record
+                    .iter()
+                    .collect::<Vec<_>>()
+                    .join(&(delimiter as char).to_string());
+                let column = record
+                    .iter()
+                    .take(field)
+                    .map(|c| c.chars().count() + 1)
+                    .sum::<usize>()
+                    + 1;
                 let report = Report::at_line(file, line, column, &text, message);
                 summary.bad_record(opts.bad_rows, report)?;
             }
@@ -183,7 +205,10 @@ fn csv_error(file: Option<&str>, e: csv::Error, delimiter: u8) -> Error {
             line,
             1,
             "",
-            format!("cannot read the table (delimiter '{}'): {other:?}", delimiter as char),
+            format!(
+                "cannot read the table (delimiter '{}'): {other:?}",
+                delimiter as char
+            ),
         ))),
     }
 }
@@ -209,9 +234,20 @@ impl RowConverter {
         for plan in plans {
             let rule = plan.rule;
             // Columns past the end of a short row are missing, not empty: that is an error.
-            let mut used = plan.subject.columns().chain(plan.predicate.columns()).chain(plan.value.columns());
+            let mut used = plan
+                .subject
+                .columns()
+                .chain(plan.predicate.columns())
+                .chain(plan.value.columns());
             if let Some(i) = used.find(|&i| i >= record.len()) {
-                return Err((record.len(), format!("the row has {} fields; the mapping reads field {}", record.len(), i + 1)));
+                return Err((
+                    record.len(),
+                    format!(
+                        "the row has {} fields; the mapping reads field {}",
+                        record.len(),
+                        i + 1
+                    ),
+                ));
             }
             let empty = |t: &Template<usize>| t.columns().any(|i| cell(i).is_empty());
             if rule.skip_empty && (empty(&plan.subject) || empty(&plan.predicate)) {
@@ -237,8 +273,14 @@ impl RowConverter {
                     Some(m) => m.get(value.trim()).cloned().unwrap_or(value),
                     None => value,
                 };
-                let v = convert_cell(value, rule.kind, rule.dates, &mut self.notes).map_err(|m| (field, m))?;
-                self.out.push(Quad { subject: subject.clone(), predicate: predicate.clone(), object: v, source: source.clone() });
+                let v = convert_cell(value, rule.kind, rule.dates, &mut self.notes)
+                    .map_err(|m| (field, m))?;
+                self.out.push(Quad {
+                    subject: subject.clone(),
+                    predicate: predicate.clone(),
+                    object: v,
+                    source: source.clone(),
+                });
             }
         }
         Ok(())
@@ -248,7 +290,11 @@ impl RowConverter {
 /// The rendered values of a fact for one row: one, or one per part with `split`.  Each
 /// comes with the field it is mostly made of (for error columns); `None` is a value to
 /// skip (an empty cell under `skip_empty`).
-fn values<'c>(plan: &Plan<'_>, record: &'c csv::StringRecord, cell: &impl Fn(usize) -> &'c str) -> Vec<(usize, Option<String>)> {
+fn values<'c>(
+    plan: &Plan<'_>,
+    record: &'c csv::StringRecord,
+    cell: &impl Fn(usize) -> &'c str,
+) -> Vec<(usize, Option<String>)> {
     let rule = plan.rule;
     let field = plan.value.columns().next().unwrap_or(0);
     let Some(sep) = &rule.split else {
@@ -260,13 +306,29 @@ fn values<'c>(plan: &Plan<'_>, record: &'c csv::StringRecord, cell: &impl Fn(usi
     let parts: Vec<(usize, Vec<&str>)> = plan
         .value
         .columns()
-        .map(|i| (i, record.get(i).unwrap_or("").split(sep.as_str()).map(str::trim).collect()))
+        .map(|i| {
+            (
+                i,
+                record
+                    .get(i)
+                    .unwrap_or("")
+                    .split(sep.as_str())
+                    .map(str::trim)
+                    .collect(),
+            )
+        })
         .collect();
     let n = parts.iter().map(|(_, p)| p.len()).max().unwrap_or(1);
     (0..n)
         .map(|k| {
             let part = |i: usize| -> &str {
-                parts.iter().find(|(c, _)| *c == i).map_or("", |(_, p)| if p.len() == 1 { p[0] } else { p.get(k).copied().unwrap_or("") })
+                parts.iter().find(|(c, _)| *c == i).map_or("", |(_, p)| {
+                    if p.len() == 1 {
+                        p[0]
+                    } else {
+                        p.get(k).copied().unwrap_or("")
+                    }
+                })
             };
             let skip = rule.skip_empty && plan.value.columns().any(|i| part(i).is_empty());
             (field, (!skip).then(|| plan.value.render(part)))
@@ -274,6 +336,11 @@ fn values<'c>(plan: &Plan<'_>, record: &'c csv::StringRecord, cell: &impl Fn(usi
         .collect()
 }
 
-fn convert_cell(text: String, kind: Kind, dates: DateFormat, notes: &mut LiteralNotes) -> std::result::Result<crate::model::Value, String> {
+fn convert_cell(
+    text: String,
+    kind: Kind,
+    dates: DateFormat,
+    notes: &mut LiteralNotes,
+) -> std::result::Result<crate::model::Value, String> {
     convert(text, kind, dates, notes).map_err(|m| format!("{m} ({} expected)", kind.name()))
 }

@@ -34,11 +34,16 @@ pub(crate) struct TailHandle {
 
 impl<R: Read> TailReader<R> {
     pub(crate) fn new(inner: R) -> TailReader<R> {
-        TailReader { inner, window: Rc::default() }
+        TailReader {
+            inner,
+            window: Rc::default(),
+        }
     }
 
     pub(crate) fn handle(&self) -> TailHandle {
-        TailHandle { window: Rc::clone(&self.window) }
+        TailHandle {
+            window: Rc::clone(&self.window),
+        }
     }
 }
 
@@ -65,9 +70,17 @@ impl TailHandle {
             return String::new();
         };
         let pos = pos.min(w.bytes.len());
-        let start = w.bytes[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let end = w.bytes[pos..].iter().position(|&b| b == b'\n').map_or(w.bytes.len(), |i| pos + i);
-        String::from_utf8_lossy(&w.bytes[start..end]).trim_end_matches('\r').to_string()
+        let start = w.bytes[..pos]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = w.bytes[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(w.bytes.len(), |i| pos + i);
+        String::from_utf8_lossy(&w.bytes[start..end])
+            .trim_end_matches('\r')
+            .to_string()
     }
 }
 

@@ -36,7 +36,12 @@ pub(crate) fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let (by_fips, by_iso3) = countries(FIPS_COUNTRIES);
-        Tables { event_codes: event_codes(EVENT_CODES), actor_types: actor_types(ACTOR_TYPES), by_fips, by_iso3 }
+        Tables {
+            event_codes: event_codes(EVENT_CODES),
+            actor_types: actor_types(ACTOR_TYPES),
+            by_fips,
+            by_iso3,
+        }
     })
 }
 
@@ -72,7 +77,11 @@ fn event_codes(text: &str) -> FxHashMap<String, String> {
 /// `text106:[-5.0] other text` → (`text`, (`106`, `other text`)).
 fn split_fused(desc: &str) -> Option<(&str, (&str, &str))> {
     let colon = desc.find(":[")?;
-    let digits = desc[..colon].bytes().rev().take_while(u8::is_ascii_digit).count();
+    let digits = desc[..colon]
+        .bytes()
+        .rev()
+        .take_while(u8::is_ascii_digit)
+        .count();
     if digits < 2 {
         return None;
     }
@@ -87,7 +96,8 @@ fn actor_types(text: &str) -> FxHashMap<String, String> {
     let mut map = FxHashMap::default();
     for line in text.lines().skip(1) {
         if let Some((code, label)) = line.trim_end_matches('\r').split_once('\t') {
-            map.entry(code.trim().to_string()).or_insert_with(|| label.trim().to_string());
+            map.entry(code.trim().to_string())
+                .or_insert_with(|| label.trim().to_string());
         }
     }
     map
@@ -97,12 +107,22 @@ fn actor_types(text: &str) -> FxHashMap<String, String> {
 fn countries(text: &str) -> (FxHashMap<String, Country>, FxHashMap<String, Country>) {
     let mut by_fips = FxHashMap::default();
     let mut by_iso3 = FxHashMap::default();
-    let Ok(serde_json::Value::Object(entries)) = serde_json::from_str::<serde_json::Value>(text) else {
+    let Ok(serde_json::Value::Object(entries)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
         return (by_fips, by_iso3);
     };
     for (fips, v) in entries {
-        let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
-        let c = Country { fips: fips.clone(), iso3: field("iso3"), name: field("name") };
+        let field = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let c = Country {
+            fips: fips.clone(),
+            iso3: field("iso3"),
+            name: field("name"),
+        };
         if !c.iso3.is_empty() {
             by_iso3.entry(c.iso3.clone()).or_insert_with(|| c.clone());
         }
@@ -122,9 +142,15 @@ mod tests {
         assert_eq!(t.event_codes["01"], "MAKE PUBLIC STATEMENT");
         assert_eq!(t.event_codes["043"], "Host a visit");
         assert_eq!(t.event_codes["044"], "Meet at a \"third\" location");
-        assert_eq!(t.event_codes["1056"], "Demand de-escalation of military engagement");
+        assert_eq!(
+            t.event_codes["1056"],
+            "Demand de-escalation of military engagement"
+        );
         assert_eq!(t.event_codes["106"], "Demand withdrawal");
-        assert_eq!(t.event_codes["2041"], "Use chemical, biological, or radiological weapons");
+        assert_eq!(
+            t.event_codes["2041"],
+            "Use chemical, biological, or radiological weapons"
+        );
         assert_eq!(t.event_codes["2042"], "Detonate nuclear weapons");
     }
 

@@ -114,7 +114,12 @@ impl Lines<'_> {
     }
 
     /// Parse one line's worth of input (`line` is the whole physical line, for reports).
-    fn statement<S: QuadSink + ?Sized>(&mut self, text: &[u8], line: &[u8], sink: &mut S) -> Result<()> {
+    fn statement<S: QuadSink + ?Sized>(
+        &mut self,
+        text: &[u8],
+        line: &[u8],
+        sink: &mut S,
+    ) -> Result<()> {
         self.quads.clear();
         // Lenient mode would join an escaped surrogate pair into one character; strict
         // mode refuses it, so such (rare) lines are parsed strictly.
@@ -136,20 +141,32 @@ impl Lines<'_> {
 
     /// Parse `text` into `self.quads`; the first syntax error stops it.
     fn parse(&mut self, text: &[u8], strict: bool) -> std::result::Result<(), Problem> {
-        let push = |quads: &mut Vec<oxrdf::Quad>, r: std::result::Result<oxrdf::Quad, TurtleSyntaxError>| {
+        let push = |quads: &mut Vec<oxrdf::Quad>,
+                    r: std::result::Result<oxrdf::Quad, TurtleSyntaxError>| {
             r.map(|q| quads.push(q)).map_err(Problem::Syntax)
         };
         match self.format {
             RdfFormat::NQuads => {
-                let p = if strict { NQuadsParser::new() } else { NQuadsParser::new().lenient() };
+                let p = if strict {
+                    NQuadsParser::new()
+                } else {
+                    NQuadsParser::new().lenient()
+                };
                 for r in p.for_slice(text) {
                     push(&mut self.quads, r)?;
                 }
             }
             _ => {
-                let p = if strict { NTriplesParser::new() } else { NTriplesParser::new().lenient() };
+                let p = if strict {
+                    NTriplesParser::new()
+                } else {
+                    NTriplesParser::new().lenient()
+                };
                 for r in p.for_slice(text) {
-                    push(&mut self.quads, r.map(|t| t.in_graph(GraphName::DefaultGraph)))?;
+                    push(
+                        &mut self.quads,
+                        r.map(|t| t.in_graph(GraphName::DefaultGraph)),
+                    )?;
                 }
             }
         }
@@ -176,9 +193,15 @@ impl Lines<'_> {
     /// fails too, else ours.
     fn refuse(&mut self, text: &[u8], line: &[u8], problem: Problem) -> Result<()> {
         let (column, message) = match problem {
-            Problem::Syntax(e) => (e.location().start.column as usize + 1, e.message().to_string()),
+            Problem::Syntax(e) => (
+                e.location().start.column as usize + 1,
+                e.message().to_string(),
+            ),
             Problem::Other(m) => match self.parse(text, true) {
-                Err(Problem::Syntax(e)) => (e.location().start.column as usize + 1, e.message().to_string()),
+                Err(Problem::Syntax(e)) => (
+                    e.location().start.column as usize + 1,
+                    e.message().to_string(),
+                ),
                 _ => (1, m),
             },
         };
@@ -205,7 +228,10 @@ fn has_surrogate_escape(text: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', text).any(|i| {
         text.get(i + 1) == Some(&b'u')
             && matches!(text.get(i + 2), Some(b'd' | b'D'))
-            && matches!(text.get(i + 3), Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+            && matches!(
+                text.get(i + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
     })
 }
 
@@ -234,7 +260,9 @@ impl Validator {
                 } else {
                     let dt = l.datatype().as_str();
                     if dt == RDF_LANG_STRING || dt == RDF_DIR_LANG_STRING {
-                        return Err(format!("<{dt}> cannot be written as a datatype; use a language tag"));
+                        return Err(format!(
+                            "<{dt}> cannot be written as a datatype; use a language tag"
+                        ));
                     }
                     self.iri(dt)?;
                 }
@@ -287,7 +315,23 @@ fn plainly_valid_iri(s: &[u8]) -> bool {
             let b = c as u8;
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
                 t[c] = UNRESERVED | PATH;
-            } else if matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?') {
+            } else if matches!(
+                b,
+                b'!' | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+            ) {
                 t[c] = PATH;
             }
             c += 1;
@@ -298,12 +342,18 @@ fn plainly_valid_iri(s: &[u8]) -> bool {
     if !s.first().is_some_and(u8::is_ascii_alphabetic) {
         return false;
     }
-    let scheme = s.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')).count();
+    let scheme = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
     let Some(rest) = s[scheme..].strip_prefix(b"://") else {
         return false;
     };
     // host: one or more unreserved characters (a reg-name), optional ":" port digits.
-    let host = rest.iter().take_while(|&&b| TABLE[b as usize] & UNRESERVED != 0).count();
+    let host = rest
+        .iter()
+        .take_while(|&&b| TABLE[b as usize] & UNRESERVED != 0)
+        .count();
     if host == 0 {
         return false;
     }
@@ -382,8 +432,18 @@ mod tests {
         }
         // Not plainly valid (the full parser decides): maybe valid, maybe not.
         for other in [
-            "s", "http://a b/", "http://x/%20", "urn:isbn:1", "http://[::1]/", "http://x/#a#b",
-            "http://x/é", "http://u@x/", "http://x:port/", "1http://x/", "http:///x", "http://x/<",
+            "s",
+            "http://a b/",
+            "http://x/%20",
+            "urn:isbn:1",
+            "http://[::1]/",
+            "http://x/#a#b",
+            "http://x/é",
+            "http://u@x/",
+            "http://x:port/",
+            "1http://x/",
+            "http:///x",
+            "http://x/<",
         ] {
             assert!(!plainly_valid_iri(other.as_bytes()), "{other}");
         }
@@ -391,14 +451,16 @@ mod tests {
 
     #[test]
     fn one_statement_per_line() {
-        let two = "<http://a/s> <http://a/p> <http://a/o> . <http://a/s> <http://a/p> <http://a/o2> .\n";
+        let two =
+            "<http://a/s> <http://a/p> <http://a/o> . <http://a/s> <http://a/p> <http://a/o2> .\n";
         assert_eq!(both(two).0, Err(1));
     }
 
     #[test]
     fn last_line_without_newline_and_long_lines() {
         let long = "x".repeat(3 << 20);
-        let text = format!("<http://a/s> <http://a/p> \"{long}\" .\n<http://a/s> <http://a/p> \"end\" .");
+        let text =
+            format!("<http://a/s> <http://a/p> \"{long}\" .\n<http://a/s> <http://a/p> \"end\" .");
         let mut o = RdfOptions::new(RdfFormat::NTriples);
         o.bad_rows = BadRows::Fail;
         let mut out: Vec<Quad> = Vec::new();

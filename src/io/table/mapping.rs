@@ -107,13 +107,21 @@ impl Mapping {
             Some(d) => Some(match d.get_ref().as_str() {
                 "tab" | "\t" => b'\t',
                 s if s.len() == 1 && s.is_ascii() => s.as_bytes()[0],
-                s => return Err(p.error_at(span(d), format!("delimiter '{s}' must be one ASCII character or \"tab\""))),
+                s => {
+                    return Err(p.error_at(
+                        span(d),
+                        format!("delimiter '{s}' must be one ASCII character or \"tab\""),
+                    ))
+                }
             }),
         };
         let subject = t.subject.as_ref().map(|s| p.template(s)).transpose()?;
         let source = t.source.as_ref().map(|s| p.template(s)).transpose()?;
         if raw.fact.is_empty() {
-            return Err(p.error_at(Span::at(text.len()), "mapping file: no [[fact]] entries, so no row would yield a fact"));
+            return Err(p.error_at(
+                Span::at(text.len()),
+                "mapping file: no [[fact]] entries, so no row would yield a fact",
+            ));
         }
         let mut facts = Vec::with_capacity(raw.fact.len());
         for f in &raw.fact {
@@ -126,14 +134,20 @@ impl Mapping {
                     l.value = Template::parse(&format!("{{{escaped}}}")).map_err(|m| l.error(m))?;
                     l
                 }
-                _ => return Err(p.error_at(span(&f.predicate), "each [[fact]] needs exactly one of `value` (a template) or `column`")),
+                _ => {
+                    return Err(p.error_at(
+                        span(&f.predicate),
+                        "each [[fact]] needs exactly one of `value` (a template) or `column`",
+                    ))
+                }
             };
             let subject = match (&f.subject, &subject) {
                 (Some(s), _) => p.template(s)?,
                 (None, Some(s)) => s.clone(),
-                (None, None) => {
-                    return Err(p.error_at(span(&f.predicate), "no subject: give [table] a `subject` template or this [[fact]] a `subject`"))
-                }
+                (None, None) => return Err(p.error_at(
+                    span(&f.predicate),
+                    "no subject: give [table] a `subject` template or this [[fact]] a `subject`",
+                )),
             };
             let kind = match &f.kind {
                 None => Kind::Str,
@@ -144,13 +158,25 @@ impl Mapping {
                     "bool" | "boolean" => Kind::Bool,
                     "date" => Kind::Date,
                     "entity" => Kind::Entity,
-                    other => return Err(p.error_at(span(k), format!("kind '{other}' is not one of string, int, float, bool, date, entity"))),
+                    other => return Err(p.error_at(
+                        span(k),
+                        format!(
+                            "kind '{other}' is not one of string, int, float, bool, date, entity"
+                        ),
+                    )),
                 },
             };
             let dates = match &f.date_format {
                 None => DateFormat::default(),
-                Some(d) => DateFormat::parse(d.get_ref())
-                    .ok_or_else(|| p.error_at(span(d), format!("date_format '{}' is not one of iso, ymd, dmy, mdy", d.get_ref())))?,
+                Some(d) => DateFormat::parse(d.get_ref()).ok_or_else(|| {
+                    p.error_at(
+                        span(d),
+                        format!(
+                            "date_format '{}' is not one of iso, ymd, dmy, mdy",
+                            d.get_ref()
+                        ),
+                    )
+                })?,
             };
             if f.split.as_deref() == Some("") {
                 return Err(p.error_at(span(&f.predicate), "`split` must not be empty"));
@@ -198,6 +224,9 @@ impl Parser<'_> {
 
     fn template(&self, s: &Spanned<String>) -> Result<Located<Template<String>>> {
         let value = Template::parse(s.get_ref()).map_err(|m| self.error_at(span(s), m))?;
-        Ok(Located { value, at: self.report(span(s), "") })
+        Ok(Located {
+            value,
+            at: self.report(span(s), ""),
+        })
     }
 }

@@ -78,7 +78,11 @@ impl Template<String> {
                     chars.next();
                     lit.push('}');
                 }
-                '}' => return Err(format!("unmatched '}}' in \"{text}\" (write '}}}}' for a brace)")),
+                '}' => {
+                    return Err(format!(
+                        "unmatched '}}' in \"{text}\" (write '}}}}' for a brace)"
+                    ))
+                }
                 '{' => {
                     let mut inner = String::new();
                     loop {
@@ -94,7 +98,10 @@ impl Template<String> {
                         return Err(format!("empty column name in \"{text}\""));
                     }
                     let filters = pieces
-                        .map(|f| Filter::parse(f).ok_or_else(|| format!("unknown filter '{f}' (slug, lower, upper)")))
+                        .map(|f| {
+                            Filter::parse(f)
+                                .ok_or_else(|| format!("unknown filter '{f}' (slug, lower, upper)"))
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
                     if !lit.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut lit)));
@@ -194,13 +201,25 @@ impl DateFormat {
 }
 
 /// Convert a rendered cell to a value of `kind`; the error says why it is not one.
-pub(crate) fn convert(text: String, kind: Kind, dates: DateFormat, notes: &mut LiteralNotes) -> Result<Value, String> {
+pub(crate) fn convert(
+    text: String,
+    kind: Kind,
+    dates: DateFormat,
+    notes: &mut LiteralNotes,
+) -> Result<Value, String> {
     let t = text.trim();
     match kind {
         Kind::Str => Ok(Value::Str(text)),
         Kind::Entity if t.is_empty() => Err("an entity name cannot be empty".into()),
-        Kind::Entity => Ok(Value::Entity(if t.len() == text.len() { text } else { t.to_string() })),
-        Kind::Int => t.parse::<i64>().map(Value::Int).map_err(|_| format!("'{t}' is not an integer")),
+        Kind::Entity => Ok(Value::Entity(if t.len() == text.len() {
+            text
+        } else {
+            t.to_string()
+        })),
+        Kind::Int => t
+            .parse::<i64>()
+            .map(Value::Int)
+            .map_err(|_| format!("'{t}' is not an integer")),
         Kind::Float => match t.parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(Value::Float(x)),
             _ => Err(format!("'{t}' is not a number")),
@@ -215,16 +234,24 @@ pub(crate) fn convert(text: String, kind: Kind, dates: DateFormat, notes: &mut L
 }
 
 fn parse_date(t: &str, format: DateFormat, notes: &mut LiteralNotes) -> Result<Date, String> {
-    let bad = || format!("'{t}' is not a date ({})", match format {
-        DateFormat::Iso => "YYYY, YYYY-MM or YYYY-MM-DD",
-        DateFormat::Ymd => "YYYYMMDD",
-        DateFormat::Dmy => "day month year",
-        DateFormat::Mdy => "month day year",
-    });
+    let bad = || {
+        format!(
+            "'{t}' is not a date ({})",
+            match format {
+                DateFormat::Iso => "YYYY, YYYY-MM or YYYY-MM-DD",
+                DateFormat::Ymd => "YYYYMMDD",
+                DateFormat::Dmy => "day month year",
+                DateFormat::Mdy => "month day year",
+            }
+        )
+    };
     match format {
         DateFormat::Iso => {
             // A date-time: keep the day, as RDF import does.
-            if let Some(day) = t.get(..10).filter(|_| matches!(t.as_bytes().get(10), Some(b'T' | b't' | b' '))) {
+            if let Some(day) = t
+                .get(..10)
+                .filter(|_| matches!(t.as_bytes().get(10), Some(b'T' | b't' | b' ')))
+            {
                 let d = Date::parse(day)?;
                 notes.times_dropped += 1;
                 return Ok(d);
@@ -232,7 +259,10 @@ fn parse_date(t: &str, format: DateFormat, notes: &mut LiteralNotes) -> Result<D
             Date::parse(t)
         }
         DateFormat::Ymd => {
-            let digits: String = t.chars().filter(|c| !matches!(c, '-' | '/' | '.')).collect();
+            let digits: String = t
+                .chars()
+                .filter(|c| !matches!(c, '-' | '/' | '.'))
+                .collect();
             if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
             }
@@ -240,11 +270,18 @@ fn parse_date(t: &str, format: DateFormat, notes: &mut LiteralNotes) -> Result<D
             Date::day(n(0..4) as i32, n(4..6), n(6..8)).map_err(|e| format!("'{t}': {e}"))
         }
         DateFormat::Dmy | DateFormat::Mdy => {
-            let words: Vec<&str> = t.split(|c: char| matches!(c, '/' | '.' | '-' | ' ' | ',')).filter(|w| !w.is_empty()).collect();
+            let words: Vec<&str> = t
+                .split(['/', '.', '-', ' ', ','])
+                .filter(|w| !w.is_empty())
+                .collect();
             let [a, b, y] = words.as_slice() else {
                 return Err(bad());
             };
-            let (d, m) = if format == DateFormat::Dmy { (a, b) } else { (b, a) };
+            let (d, m) = if format == DateFormat::Dmy {
+                (a, b)
+            } else {
+                (b, a)
+            };
             let day = d.parse::<u32>().map_err(|_| bad())?;
             let month = month_number(m).ok_or_else(bad)?;
             if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
@@ -262,13 +299,27 @@ fn month_number(m: &str) -> Option<u32> {
         return (1..=12).contains(&n).then_some(n);
     }
     const NAMES: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let m = m.to_lowercase();
     if m.len() < 3 {
         return None;
     }
-    NAMES.iter().position(|n| n.starts_with(&m)).map(|i| i as u32 + 1)
+    NAMES
+        .iter()
+        .position(|n| n.starts_with(&m))
+        .map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]
@@ -280,12 +331,25 @@ mod tests {
         let t = Template::parse("actor:{actor1|slug} {{x}}").unwrap();
         assert_eq!(t.parts.len(), 3);
         let r = t.resolve(&["id".into(), "actor1".into()]).unwrap();
-        assert_eq!(r.render(|i| ["7", "Libyan National Army (LNA)"][i]), "actor:libyan_national_army_lna {x}");
-        assert_eq!(Template::parse("{2|upper}").unwrap().resolve(&[]).unwrap().render(|_| "lna"), "LNA");
+        assert_eq!(
+            r.render(|i| ["7", "Libyan National Army (LNA)"][i]),
+            "actor:libyan_national_army_lna {x}"
+        );
+        assert_eq!(
+            Template::parse("{2|upper}")
+                .unwrap()
+                .resolve(&[])
+                .unwrap()
+                .render(|_| "lna"),
+            "LNA"
+        );
         assert!(Template::parse("{a").is_err());
         assert!(Template::parse("a}").is_err());
         assert!(Template::parse("{a|shout}").is_err());
-        assert!(Template::parse("{x}").unwrap().resolve(&["a".into()]).is_err());
+        assert!(Template::parse("{x}")
+            .unwrap()
+            .resolve(&["a".into()])
+            .is_err());
     }
 
     #[test]
@@ -294,16 +358,34 @@ mod tests {
         let mut c = |t: &str, k, f| convert(t.to_string(), k, f, &mut n);
         assert_eq!(c(" 12 ", Kind::Int, DateFormat::Iso), Ok(Value::Int(12)));
         assert!(c("12x", Kind::Int, DateFormat::Iso).is_err());
-        assert_eq!(c("0.5", Kind::Float, DateFormat::Iso), Ok(Value::Float(0.5)));
+        assert_eq!(
+            c("0.5", Kind::Float, DateFormat::Iso),
+            Ok(Value::Float(0.5))
+        );
         assert_eq!(c("Yes", Kind::Bool, DateFormat::Iso), Ok(Value::Bool(true)));
-        assert_eq!(c(" lna ", Kind::Entity, DateFormat::Iso), Ok(Value::entity("lna")));
+        assert_eq!(
+            c(" lna ", Kind::Entity, DateFormat::Iso),
+            Ok(Value::entity("lna"))
+        );
         let d = |s| Ok(Value::Date(Date::parse(s).unwrap()));
         assert_eq!(c("2019-04", Kind::Date, DateFormat::Iso), d("2019-04"));
-        assert_eq!(c("2020-09-28T10:00:00Z", Kind::Date, DateFormat::Iso), d("2020-09-28"));
+        assert_eq!(
+            c("2020-09-28T10:00:00Z", Kind::Date, DateFormat::Iso),
+            d("2020-09-28")
+        );
         assert_eq!(c("20200928", Kind::Date, DateFormat::Ymd), d("2020-09-28"));
-        assert_eq!(c("28 September 2020", Kind::Date, DateFormat::Dmy), d("2020-09-28"));
-        assert_eq!(c("28/09/2020", Kind::Date, DateFormat::Dmy), d("2020-09-28"));
-        assert_eq!(c("Sep 28, 2020", Kind::Date, DateFormat::Mdy), d("2020-09-28"));
+        assert_eq!(
+            c("28 September 2020", Kind::Date, DateFormat::Dmy),
+            d("2020-09-28")
+        );
+        assert_eq!(
+            c("28/09/2020", Kind::Date, DateFormat::Dmy),
+            d("2020-09-28")
+        );
+        assert_eq!(
+            c("Sep 28, 2020", Kind::Date, DateFormat::Mdy),
+            d("2020-09-28")
+        );
         assert!(c("31 June 2020", Kind::Date, DateFormat::Dmy).is_err());
         assert!(c("2020-9-28", Kind::Date, DateFormat::Iso).is_err());
         assert_eq!(n.times_dropped, 1);
