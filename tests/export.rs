@@ -63,7 +63,7 @@ from <http://example.org/a b\>> {
 #[test]
 fn dq_of_nothing_is_the_header() {
     let mut out = Vec::new();
-    write_dq(&mut out, &["# empty".to_string()], Vec::new()).unwrap();
+    write_dq(&mut out, &["# empty"], Vec::new()).unwrap();
     assert_eq!(out, b"# empty\n");
 }
 

@@ -215,3 +215,21 @@ fn tsv_without_header_by_position() {
     .unwrap();
     assert_eq!(out, vec![Quad::new("lna", "label", "LIBYAN NATIONAL ARMY")]);
 }
+
+#[test]
+fn a_table_needs_a_mapping() {
+    let err = import_file(
+        &example("events.csv"),
+        &ImportOptions::default(),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("needs --mapping"), "{err}");
+    let err = import_file(
+        &example("README.unknown"),
+        &ImportOptions::default(),
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, dossier::Error::Io { .. }), "{err}");
+}

@@ -44,9 +44,9 @@ fn write_error(e: std::io::Error) -> Error {
 
 /// Write `quads` as a `.dq` script.  `header` lines (schema and rule statements, comments)
 /// come first, verbatim.  Exact duplicates are written once.
-pub fn write_dq<W: Write>(
+pub fn write_dq<W: Write, H: AsRef<str>>(
     mut out: W,
-    header: &[String],
+    header: &[H],
     quads: Vec<Quad>,
 ) -> Result<ExportSummary> {
     let mut summary = ExportSummary::default();
@@ -64,7 +64,7 @@ pub fn write_dq<W: Write>(
     quads.dedup();
     let mut text = String::new();
     for line in header {
-        text.push_str(line);
+        text.push_str(line.as_ref());
         text.push('\n');
     }
     // Blocks are separated by a blank line (and from the header, if there is one).

@@ -36,8 +36,28 @@
 //! ```
 //!
 //! `dossier import FILE [--base IRI] [--format F] [--mapping FILE] [--source NAME]
-//! [--skip-bad]` maps one to one onto [`ImportOptions`]; `dossier export` onto
-//! [`export::write_dq`] / [`export::write_nquads`].
+//! [--skip-bad]` maps one to one onto [`ImportOptions`] (`--format` parses with
+//! [`Format::from_str`]; `--base` both shortens IRIs and resolves relative ones in
+//! Turtle).  What the caller must know:
+//!
+//! * On an error, the facts of earlier records have already reached the sink; a `Db`
+//!   that wants all-or-nothing imports must stage them (the error names the file, line
+//!   and column, and its `Display` is the caret report the CLI prints).
+//! * Blank nodes become `_:{blank_prefix}{label}`: pick a prefix no earlier import used
+//!   (an import counter: `i7_`), or two files' `_:b0` would merge.
+//! * The importers call the sink once per fact, in file order; batching is the sink's job.
+//!
+//! Export (`dossier export`):
+//!
+//! ```no_run
+//! use dossier::io::{export, Namespaces};
+//! # fn main() -> dossier::Result<()> {
+//! # let facts: Vec<dossier::Quad> = Vec::new();
+//! let schema = ["type Actor.", "pred backed_by: Actor -> Actor."]; // header, verbatim
+//! export::write_dq(std::io::stdout(), &schema, facts.clone())?; // sorts, groups by source
+//! export::write_nquads(std::io::stdout(), &facts, &Namespaces::with_base("http://dossier.example/"))?;
+//! # Ok(()) }
+//! ```
 
 pub mod export;
 pub mod gdelt;
@@ -50,7 +70,7 @@ mod tail;
 
 pub use literal::LiteralNotes;
 pub use names::Namespaces;
-pub use summary::{ImportSummary, Skipped};
+pub use summary::{ImportSummary, Skipped, MAX_LISTED};
 pub use table::Mapping;
 
 use crate::error::{Error, Result};

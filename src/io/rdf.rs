@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::model::{Quad, Value};
 use oxrdf::{GraphName, NamedOrBlankNode, Term};
 use oxttl::{NQuadsParser, NTriplesParser, TriGParser, TurtleParseError, TurtleParser};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 mod lines;
 
@@ -122,6 +122,15 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
     opts: &RdfOptions,
     sink: &mut S,
 ) -> Result<ImportSummary> {
+    // A UTF-8 byte order mark is not part of any RDF syntax, but editors write one.
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    if reader
+        .fill_buf()
+        .map_err(|e| read_error(file, e))?
+        .starts_with(b"\xEF\xBB\xBF")
+    {
+        reader.consume(3);
+    }
     if !opts.strict && opts.format.can_skip_bad() {
         return lines::import(reader, file, opts, sink);
     }
@@ -350,6 +359,21 @@ mod tests {
         // Turtle cannot skip: it fails whatever the policy.
         let ttl = "<http://a/x> <http://a/p> \"1\" .\nnonsense\n";
         assert!(run(RdfFormat::Turtle, ttl, |o| o.bad_rows = BadRows::Skip).is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        for format in [RdfFormat::NTriples, RdfFormat::Turtle] {
+            for strict in [false, true] {
+                let (q, _) = run(
+                    format,
+                    "\u{feff}<http://a/x> <http://a/p> <http://a/o> .\n",
+                    |o| o.strict = strict,
+                )
+                .unwrap();
+                assert_eq!(q.len(), 1);
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub const MAX_LISTED: usize = 100;
 pub struct Skipped {
     /// How many were skipped.
     pub count: u64,
-    /// The first [`MAX_LISTED`] of them, each naming its line.
+    /// The first [`MAX_LISTED`](crate::io::MAX_LISTED) of them, each naming its line.
     pub first: Vec<Report>,
 }
 

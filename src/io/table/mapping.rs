@@ -158,12 +158,14 @@ impl Mapping {
                     "bool" | "boolean" => Kind::Bool,
                     "date" => Kind::Date,
                     "entity" => Kind::Entity,
-                    other => return Err(p.error_at(
-                        span(k),
-                        format!(
+                    other => {
+                        return Err(p.error_at(
+                            span(k),
+                            format!(
                             "kind '{other}' is not one of string, int, float, bool, date, entity"
                         ),
-                    )),
+                        ))
+                    }
                 },
             };
             let dates = match &f.date_format {
