@@ -8,6 +8,7 @@ pub mod db;
 pub mod diag;
 pub mod engine;
 pub mod error;
+pub mod io;
 pub mod lang;
 pub mod model;
 pub mod store;
