@@ -37,7 +37,9 @@ check.
     for r in db.script(script) {
         match r {
             Ok(e) => {
-                for w in &e.warnings { println!("{w}"); }
+                for w in &e.warnings {
+                    println!("{w}");
+                }
                 match &e.outcome {
                     dossier::Outcome::Rows(rows) => print!("{rows}"),
                     o => println!("{o}"),

@@ -13,7 +13,10 @@ pub mod lang;
 pub mod model;
 pub mod store;
 
+pub use db::{
+    CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome, Params,
+    Prepared, Row, Rows, Script, Tx,
+};
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};
 pub use model::{Date, Kind, Precision, Quad, Value};
-pub use db::{CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome, Params, Prepared, Row, Rows, Script, Tx};

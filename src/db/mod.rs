@@ -1,7 +1,10 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
+mod import;
 mod rows;
 mod script;
+
+pub use import::Imported;
 
 pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
@@ -38,7 +41,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { cache_bytes: 256 << 20, durable: true, read_only: false, timeout: None, max_rows: None }
+        Options {
+            cache_bytes: 256 << 20,
+            durable: true,
+            read_only: false,
+            timeout: None,
+            max_rows: None,
+        }
     }
 }
 
@@ -88,7 +97,13 @@ pub enum Outcome {
 impl fmt::Display for Outcome {
     /// What the command line prints for writes: `added 12 facts`, `removed 1 fact`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let facts = |n: u64| if n == 1 { "1 fact".to_string() } else { format!("{n} facts") };
+        let facts = |n: u64| {
+            if n == 1 {
+                "1 fact".to_string()
+            } else {
+                format!("{n} facts")
+            }
+        };
         match self {
             Outcome::Rows(r) => write!(f, "{} row{}", r.len(), if r.len() == 1 { "" } else { "s" }),
             Outcome::Added(n) => write!(f, "added {}", facts(*n)),
@@ -127,18 +142,34 @@ impl Db {
     }
 
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db> {
-        let so = StoreOptions { cache_bytes: options.cache_bytes, durable: options.durable, read_only: options.read_only };
+        let so = StoreOptions {
+            cache_bytes: options.cache_bytes,
+            durable: options.durable,
+            read_only: options.read_only,
+        };
         let store = Store::open(path.as_ref(), so)?;
         Ok(Db::from_store(store, options))
     }
 
     /// A temporary database, deleted when the last handle is dropped.
     pub fn memory() -> Result<Db> {
-        Ok(Db::from_store(Store::temporary()?, Options { durable: false, ..Options::default() }))
+        Ok(Db::from_store(
+            Store::temporary()?,
+            Options {
+                durable: false,
+                ..Options::default()
+            },
+        ))
     }
 
     fn from_store(store: Store, options: Options) -> Db {
-        Db { inner: Arc::new(Inner { store, options, cancel: Arc::new(AtomicBool::new(false)) }) }
+        Db {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                cancel: Arc::new(AtomicBool::new(false)),
+            }),
+        }
     }
 
     /// The storage layer (for tools and tests that need to look underneath).
@@ -158,7 +189,10 @@ impl Db {
     fn limits(&self) -> Limits {
         let o = &self.inner.options;
         Limits {
-            interrupt: Interrupt { cancel: Some(self.inner.cancel.clone()), deadline: o.timeout.map(|t| (Instant::now() + t, t)) },
+            interrupt: Interrupt {
+                cancel: Some(self.inner.cancel.clone()),
+                deadline: o.timeout.map(|t| (Instant::now() + t, t)),
+            },
             max_rows: o.max_rows,
         }
     }
@@ -170,7 +204,10 @@ impl Db {
     }
 
     pub fn execute_with(&self, text: &str, params: &Params) -> Result<Vec<Outcome>> {
-        self.script(text).params(params.clone()).map(|r| r.map(|e| e.outcome)).collect()
+        self.script(text)
+            .params(params.clone())
+            .map(|r| r.map(|e| e.outcome))
+            .collect()
     }
 
     /// Run statements one at a time, with their warnings and timing (what the command
@@ -203,12 +240,18 @@ impl Db {
 
     /// Parse and check a query once, to run it many times with different parameters.
     pub fn prepare(&self, text: &str) -> Result<Prepared> {
-        let stmt = crate::lang::parse_statement(text).map_err(|d| Error::Syntax(Box::new(d.report(None, text))))?;
+        let stmt = crate::lang::parse_statement(text)
+            .map_err(|d| Error::Syntax(Box::new(d.report(None, text))))?;
         check(&stmt, None, text)?;
         match stmt.kind {
-            StatementKind::Find(f) => Ok(Prepared { db: self.clone(), find: f, text: text.to_string() }),
+            StatementKind::Find(f) => Ok(Prepared {
+                db: self.clone(),
+                find: f,
+                text: text.to_string(),
+            }),
             _ => Err(Error::Rejected(Box::new(
-                crate::diag::Diagnostic::error("expected a query ('find …')", stmt.span).report(None, text),
+                crate::diag::Diagnostic::error("expected a query ('find …')", stmt.span)
+                    .report(None, text),
             ))),
         }
     }
@@ -229,7 +272,11 @@ impl Db {
 
     /// A builder for several facts written together (atomically), optionally from a source.
     pub fn facts(&self) -> FactsBuilder<'_> {
-        FactsBuilder { db: self, source: None, quads: Vec::new() }
+        FactsBuilder {
+            db: self,
+            source: None,
+            quads: Vec::new(),
+        }
     }
 
     /// Run `f` with a transaction: its writes become visible to others (and durable) only
@@ -251,7 +298,10 @@ impl Db {
     /// ```
     pub fn transaction<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let _writer = self.inner.store.writer()?;
-        let mut tx = Tx { db: self, delta: Delta::new() };
+        let mut tx = Tx {
+            db: self,
+            delta: Delta::new(),
+        };
         let out = f(&mut tx)?;
         let delta = std::mem::take(&mut tx.delta);
         self.inner.store.commit(delta)?;
@@ -270,13 +320,22 @@ impl Db {
 
     /// Stored rules, as text.
     pub fn rules(&self) -> Result<Vec<String>> {
-        Ok(Catalog::load(&self.inner.store, None)?.rules.into_iter().map(|r| r.text).collect())
+        Ok(Catalog::load(&self.inner.store, None)?
+            .rules
+            .into_iter()
+            .map(|r| r.text)
+            .collect())
     }
 
     /// Sources with how many facts each asserts, most first.
     pub fn sources(&self) -> Result<Vec<(String, u64)>> {
         let store = &self.inner.store;
-        let counts: Vec<(Id, u64)> = store.stats()?.sources.iter().map(|(k, v)| (*k, *v)).collect();
+        let counts: Vec<(Id, u64)> = store
+            .stats()?
+            .sources
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect();
         let mut out = Vec::new();
         for (id, n) in counts {
             out.push((store.value(id, None)?.to_string(), n));
@@ -338,11 +397,18 @@ impl Db {
         let store = &self.inner.store;
         let _read = store.read()?;
         let mut ids = Vec::new();
-        for q in store.quads(&crate::store::IdPattern { g: crate::store::GraphSel::Each, ..crate::store::IdPattern::new(None, None, None) })? {
+        for q in store.quads(&crate::store::IdPattern {
+            g: crate::store::GraphSel::Each,
+            ..crate::store::IdPattern::new(None, None, None)
+        })? {
             ids.push(q?);
         }
         ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
-        let flat: Vec<Id> = ids.iter().flat_map(|q| q.iter().copied()).filter(|i| i.is_some()).collect();
+        let flat: Vec<Id> = ids
+            .iter()
+            .flat_map(|q| q.iter().copied())
+            .filter(|i| i.is_some())
+            .collect();
         let values = store.values(&flat, None)?;
         let name = |id: &Id| -> Result<String> {
             match values.get(id) {
@@ -355,8 +421,15 @@ impl Db {
             out.push(Quad {
                 subject: name(&q[0])?,
                 predicate: name(&q[1])?,
-                object: values.get(&q[2]).cloned().ok_or_else(|| Error::Storage("missing value".into()))?,
-                source: if q[3].is_none() { None } else { Some(name(&q[3])?) },
+                object: values
+                    .get(&q[2])
+                    .cloned()
+                    .ok_or_else(|| Error::Storage("missing value".into()))?,
+                source: if q[3].is_none() {
+                    None
+                } else {
+                    Some(name(&q[3])?)
+                },
             });
         }
         Ok(out)
@@ -383,18 +456,35 @@ impl Db {
             if let Some(decl) = catalog.preds.get(&q.predicate) {
                 if let Some(engine::catalog::Range::Kind(k)) = &decl.range {
                     if !k.accepts(q.object.kind()) {
-                        return Err(Error::Invalid(format!("'{}' takes a {}, not {}: {q}", q.predicate, k.name(), q.object)));
+                        return Err(Error::Invalid(format!(
+                            "'{}' takes a {}, not {}: {q}",
+                            q.predicate,
+                            k.name(),
+                            q.object
+                        )));
                     }
                 }
             }
         }
         let ids = store.intern_many(&mut delta, &values)?;
-        delta.extend_adds(ids.chunks(4).zip(quads).map(|(c, q)| [c[0], c[1], c[2], if q.source.is_some() { c[3] } else { Id::NONE }]));
+        delta.extend_adds(ids.chunks(4).zip(quads).map(|(c, q)| {
+            [
+                c[0],
+                c[1],
+                c[2],
+                if q.source.is_some() { c[3] } else { Id::NONE },
+            ]
+        }));
         store.commit(delta)
     }
 
     /// Run one parsed statement (used by [`Script`]).
-    fn run(&self, stmt: &ast::Statement, params: &Params, delta: Option<&mut Delta>) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
+    fn run(
+        &self,
+        stmt: &ast::Statement,
+        params: &Params,
+        delta: Option<&mut Delta>,
+    ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
         match delta {
@@ -443,7 +533,14 @@ fn check(stmt: &ast::Statement, file: Option<&str>, text: &str) -> Result<Vec<Re
 
 /// Run a statement against the store with `delta` collecting its writes; `commit` says
 /// whether to commit them (a single statement) or leave them (a transaction).
-fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &mut Delta, limits: &Limits, commit: bool) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
+fn run_statement(
+    store: &Store,
+    stmt: &ast::Statement,
+    params: &Params,
+    delta: &mut Delta,
+    limits: &Limits,
+    commit: bool,
+) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
     let catalog = || Catalog::load(store, Some(delta));
     let done = |delta: &mut Delta, o: Outcome| -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         if commit {
@@ -460,7 +557,9 @@ fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &
         Ok((o, Vec::new()))
     };
     match &stmt.kind {
-        StatementKind::Facts { triples, source, .. } => {
+        StatementKind::Facts {
+            triples, source, ..
+        } => {
             let c = catalog()?;
             let n = write::facts(store, delta, &c, params, triples, source.as_ref())?;
             done(delta, Outcome::Added(n))
@@ -470,10 +569,26 @@ fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &
             let mut n = 0;
             for s in statements {
                 match &s.kind {
-                    StatementKind::Facts { triples, source: inner, .. } => {
-                        n += write::facts(store, delta, &c, params, triples, inner.as_ref().or(Some(source)))?;
+                    StatementKind::Facts {
+                        triples,
+                        source: inner,
+                        ..
+                    } => {
+                        n += write::facts(
+                            store,
+                            delta,
+                            &c,
+                            params,
+                            triples,
+                            inner.as_ref().or(Some(source)),
+                        )?;
                     }
-                    _ => return Err(Error::at(crate::diag::Diagnostic::error("only facts can stand inside a from block", s.span))),
+                    _ => {
+                        return Err(Error::at(crate::diag::Diagnostic::error(
+                            "only facts can stand inside a from block",
+                            s.span,
+                        )))
+                    }
                 }
             }
             done(delta, Outcome::Added(n))
@@ -498,15 +613,29 @@ fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &
         StatementKind::Rule(r) => {
             let new = write::rule(store, delta, params, r)?;
             let head = crate::lang::print_predicate(&r.head.predicate.term);
-            done(delta, Outcome::Done(if new { format!("stored a rule for '{head}'") } else { format!("this rule for '{head}' was already stored") }))
+            done(
+                delta,
+                Outcome::Done(if new {
+                    format!("stored a rule for '{head}'")
+                } else {
+                    format!("this rule for '{head}' was already stored")
+                }),
+            )
         }
         StatementKind::TypeDecl { name, supertypes } => {
             write::type_decl(store, delta, name, supertypes)?;
             done(delta, Outcome::Done(format!("declared type {}", name.name)))
         }
-        StatementKind::PredDecl { name, domain, range } => {
+        StatementKind::PredDecl {
+            name,
+            domain,
+            range,
+        } => {
             write::pred_decl(store, delta, name, domain.as_ref(), range.as_ref())?;
-            done(delta, Outcome::Done(format!("declared predicate {}", name.name)))
+            done(
+                delta,
+                Outcome::Done(format!("declared predicate {}", name.name)),
+            )
         }
         StatementKind::Find(f) => {
             delta.normalized();
@@ -515,7 +644,11 @@ fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &
         }
         StatementKind::Explain { analyze, find } => {
             delta.normalized();
-            let mode = if *analyze { Mode::Analyze } else { Mode::Explain };
+            let mode = if *analyze {
+                Mode::Analyze
+            } else {
+                Mode::Explain
+            };
             let r = engine::find(store, Some(delta), params, find, limits, mode)?;
             let mut text = r.plan.unwrap_or_default();
             if *analyze {
@@ -526,27 +659,63 @@ fn run_statement(store: &Store, stmt: &ast::Statement, params: &Params, delta: &
         StatementKind::Describe(t) => {
             delta.normalized();
             let facts = write::describe(store, Some(delta), params, t)?;
-            let cols = ["subject", "predicate", "object", "source"].map(String::from).to_vec();
+            let cols = ["subject", "predicate", "object", "source"]
+                .map(String::from)
+                .to_vec();
             let rows = facts
                 .into_iter()
-                .map(|q| q.into_iter().map(|v| if v == Value::Str(String::new()) { None } else { Some(v) }).collect())
+                .map(|q| {
+                    q.into_iter()
+                        .map(|v| {
+                            if v == Value::Str(String::new()) {
+                                None
+                            } else {
+                                Some(v)
+                            }
+                        })
+                        .collect()
+                })
                 .collect();
             Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
         }
         StatementKind::Search { text, .. } => {
             let hits = write::search(store, Some(delta), text)?;
             let cols = vec!["entity".to_string(), "label".to_string()];
-            Ok((Outcome::Rows(Rows::new(cols, hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect())), Vec::new()))
+            Ok((
+                Outcome::Rows(Rows::new(
+                    cols,
+                    hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect(),
+                )),
+                Vec::new(),
+            ))
         }
         StatementKind::Check => {
             let problems = write::check(store, params)?;
             if problems.is_empty() {
-                return Ok((Outcome::Done("no problems found: every fact fits the schema and every index agrees".into()), Vec::new()));
+                return Ok((
+                    Outcome::Done(
+                        "no problems found: every fact fits the schema and every index agrees"
+                            .into(),
+                    ),
+                    Vec::new(),
+                ));
             }
-            let cols = ["subject", "predicate", "object", "problem"].map(String::from).to_vec();
+            let cols = ["subject", "predicate", "object", "problem"]
+                .map(String::from)
+                .to_vec();
             let rows = problems
                 .into_iter()
-                .map(|q| q.into_iter().map(|v| if v == Value::Str(String::new()) { None } else { Some(v) }).collect())
+                .map(|q| {
+                    q.into_iter()
+                        .map(|v| {
+                            if v == Value::Str(String::new()) {
+                                None
+                            } else {
+                                Some(v)
+                            }
+                        })
+                        .collect()
+                })
                 .collect();
             Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
         }
@@ -573,10 +742,14 @@ impl Tx<'_> {
             check(&stmt, None, text)?;
             if let StatementKind::Load { span, .. } = &stmt.kind {
                 return Err(Error::Rejected(Box::new(
-                    crate::diag::Diagnostic::error("load cannot run inside a transaction", *span).report(None, text),
+                    crate::diag::Diagnostic::error("load cannot run inside a transaction", *span)
+                        .report(None, text),
                 )));
             }
-            let (o, _) = self.db.run(&stmt, params, Some(&mut self.delta)).map_err(|e| e.resolve(None, text))?;
+            let (o, _) = self
+                .db
+                .run(&stmt, params, Some(&mut self.delta))
+                .map_err(|e| e.resolve(None, text))?;
             out.push(o);
         }
         Ok(out)
@@ -590,8 +763,15 @@ impl Tx<'_> {
     pub fn query_with(&mut self, text: &str, params: &Params) -> Result<Rows> {
         let p = self.db.prepare(text)?;
         self.delta.normalized();
-        let r = engine::find(&self.db.inner.store, Some(&self.delta), params, &p.find, &self.db.limits(), Mode::Run)
-            .map_err(|e| e.resolve(None, text))?;
+        let r = engine::find(
+            &self.db.inner.store,
+            Some(&self.delta),
+            params,
+            &p.find,
+            &self.db.limits(),
+            Mode::Run,
+        )
+        .map_err(|e| e.resolve(None, text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 
@@ -599,7 +779,12 @@ impl Tx<'_> {
     pub fn add(&mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Result<()> {
         let store = &self.db.inner.store;
         let object = object.into();
-        let q = [store.intern_entity(&mut self.delta, subject)?, store.intern_entity(&mut self.delta, predicate)?, store.intern(&mut self.delta, &object)?, Id::NONE];
+        let q = [
+            store.intern_entity(&mut self.delta, subject)?,
+            store.intern_entity(&mut self.delta, predicate)?,
+            store.intern(&mut self.delta, &object)?,
+            Id::NONE,
+        ];
         self.delta.add(q);
         Ok(())
     }
@@ -631,7 +816,15 @@ impl Prepared {
         let store = &self.db.inner.store;
         self.db.inner.cancel.store(false, Ordering::SeqCst);
         let _r = store.read()?;
-        let r = engine::find(store, None, params, &self.find, &self.db.limits(), Mode::Run).map_err(|e| e.resolve(None, &self.text))?;
+        let r = engine::find(
+            store,
+            None,
+            params,
+            &self.find,
+            &self.db.limits(),
+            Mode::Run,
+        )
+        .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 }
@@ -663,7 +856,8 @@ impl FactsBuilder<'_> {
     }
 
     pub fn add(mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Self {
-        self.quads.push((subject.to_string(), predicate.to_string(), object.into()));
+        self.quads
+            .push((subject.to_string(), predicate.to_string(), object.into()));
         self
     }
 
@@ -678,12 +872,22 @@ impl FactsBuilder<'_> {
             None => Id::NONE,
         };
         for (s, p, o) in &self.quads {
-            if let Some(engine::catalog::Range::Kind(k)) = catalog.preds.get(p).and_then(|d| d.range.as_ref()) {
+            if let Some(engine::catalog::Range::Kind(k)) =
+                catalog.preds.get(p).and_then(|d| d.range.as_ref())
+            {
                 if !k.accepts(o.kind()) {
-                    return Err(Error::Invalid(format!("'{p}' takes a {}, not {o}", k.name())));
+                    return Err(Error::Invalid(format!(
+                        "'{p}' takes a {}, not {o}",
+                        k.name()
+                    )));
                 }
             }
-            let q = [store.intern_entity(&mut delta, s)?, store.intern_entity(&mut delta, p)?, store.intern(&mut delta, o)?, g];
+            let q = [
+                store.intern_entity(&mut delta, s)?,
+                store.intern_entity(&mut delta, p)?,
+                store.intern(&mut delta, o)?,
+                g,
+            ];
             delta.add(q);
         }
         Ok(store.commit(delta)?.added)

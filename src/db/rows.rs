@@ -27,7 +27,10 @@ pub struct Rows {
 
 impl Rows {
     pub fn new(columns: Vec<String>, rows: Vec<Vec<Option<Value>>>) -> Rows {
-        Rows { columns: columns.into(), rows: rows.into() }
+        Rows {
+            columns: columns.into(),
+            rows: rows.into(),
+        }
     }
 
     /// Column names: a variable's name without `?`, an alias, or the aggregate as written.
@@ -59,7 +62,10 @@ impl Iterator for Rows {
     type Item = Row;
 
     fn next(&mut self) -> Option<Row> {
-        self.rows.pop_front().map(|values| Row { columns: self.columns.clone(), values })
+        self.rows.pop_front().map(|values| Row {
+            columns: self.columns.clone(),
+            values,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -87,9 +93,16 @@ impl Row {
 
     /// The value of a column (`None`: unbound), or an error naming the missing column.
     pub fn value(&self, column: &str) -> Result<Option<&Value>> {
-        let i = self.columns.iter().position(|c| c == column || c.strip_prefix('?') == Some(column)).ok_or_else(|| {
-            Error::Invalid(format!("no column '{column}' (the columns are: {})", self.columns.join(", ")))
-        })?;
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c == column || c.strip_prefix('?') == Some(column))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "no column '{column}' (the columns are: {})",
+                    self.columns.join(", ")
+                ))
+            })?;
         Ok(self.values[i].as_ref())
     }
 
@@ -100,7 +113,10 @@ impl Row {
         T::from_value(v).map_err(|want| {
             Error::Invalid(match v {
                 None => format!("column '{column}' is unbound; read it as Option<{want}>"),
-                Some(v) => format!("column '{column}' holds {v} ({}), not {want}", v.kind().name()),
+                Some(v) => format!(
+                    "column '{column}' holds {v} ({}), not {want}",
+                    v.kind().name()
+                ),
             })
         })
     }
@@ -108,9 +124,14 @@ impl Row {
     /// Deserialize the row into `T`, whose field names are the column names.  Entities and
     /// strings become strings, dates their ISO text, unbound columns `null`.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T> {
-        let map: serde_json::Map<String, serde_json::Value> =
-            self.columns.iter().zip(&self.values).map(|(c, v)| (c.clone(), to_json(v.as_ref()))).collect();
-        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| Error::Invalid(format!("cannot read the row as the requested type: {e}")))
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .columns
+            .iter()
+            .zip(&self.values)
+            .map(|(c, v)| (c.clone(), to_json(v.as_ref())))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map_err(|e| Error::Invalid(format!("cannot read the row as the requested type: {e}")))
     }
 }
 
@@ -119,7 +140,8 @@ pub fn to_json(v: Option<&Value>) -> serde_json::Value {
     match v {
         None => serde_json::Value::Null,
         Some(Value::Int(i)) => serde_json::Value::from(*i),
-        Some(Value::Float(f)) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Some(Value::Float(f)) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
         Some(Value::Bool(b)) => serde_json::Value::Bool(*b),
         Some(other) => serde_json::Value::String(other.plain()),
     }
@@ -202,7 +224,10 @@ impl fmt::Display for Rows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.columns.join("\t"))?;
         for r in &self.rows {
-            let cells: Vec<String> = r.iter().map(|v| v.as_ref().map_or(String::new(), Value::to_string)).collect();
+            let cells: Vec<String> = r
+                .iter()
+                .map(|v| v.as_ref().map_or(String::new(), Value::to_string))
+                .collect();
             writeln!(f, "{}", cells.join("\t"))?;
         }
         Ok(())

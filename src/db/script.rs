@@ -40,7 +40,11 @@ pub struct Script<'db> {
 
 impl<'db> Script<'db> {
     pub(super) fn new(db: &'db Db, text: &str) -> Script<'db> {
-        let mut s = Script { db, params: Params::new(), stack: Vec::new() };
+        let mut s = Script {
+            db,
+            params: Params::new(),
+            stack: Vec::new(),
+        };
         s.stack.push(Frame::new(None, None, text.into()));
         s
     }
@@ -69,16 +73,23 @@ impl<'db> Script<'db> {
         let file = resolve_path(base.as_deref(), path);
         let canonical = std::fs::canonicalize(&file).map_err(|e| {
             Error::Rejected(Box::new(
-                Diagnostic::error(format!("cannot load {}: {e}", file.display()), stmt.span).report(base.as_deref().and_then(|p| p.to_str()), &text),
+                Diagnostic::error(format!("cannot load {}: {e}", file.display()), stmt.span)
+                    .report(base.as_deref().and_then(|p| p.to_str()), &text),
             ))
         })?;
-        if self.stack.iter().any(|f| f.canonical.as_ref() == Some(&canonical)) {
-            let mut chain: Vec<PathBuf> = self.stack.iter().filter_map(|f| f.file.clone()).collect();
+        if self
+            .stack
+            .iter()
+            .any(|f| f.canonical.as_ref() == Some(&canonical))
+        {
+            let mut chain: Vec<PathBuf> =
+                self.stack.iter().filter_map(|f| f.file.clone()).collect();
             chain.push(file);
             return Err(Error::IncludeCycle(chain));
         }
         let content = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-        self.stack.push(Frame::new(Some(file), Some(canonical), content.into()));
+        self.stack
+            .push(Frame::new(Some(file), Some(canonical), content.into()));
         Ok(())
     }
 }
@@ -87,7 +98,12 @@ impl Frame {
     fn new(file: Option<PathBuf>, canonical: Option<PathBuf>, text: Arc<str>) -> Frame {
         // Parsed up front (errors stay in place, in order), so the frame owns its text.
         let statements: Vec<_> = crate::lang::statements(&text).collect();
-        Frame { file, canonical, text, statements: statements.into_iter() }
+        Frame {
+            file,
+            canonical,
+            text,
+            statements: statements.into_iter(),
+        }
     }
 
     fn name(&self) -> Option<String> {
@@ -109,7 +125,11 @@ impl Iterator for Script<'_> {
             let text = frame.text.clone();
             let stmt = match parsed {
                 Ok(s) => s,
-                Err(d) => return Some(Err(Error::Syntax(Box::new(d.report(file.as_deref(), &text))))),
+                Err(d) => {
+                    return Some(Err(Error::Syntax(Box::new(
+                        d.report(file.as_deref(), &text),
+                    ))))
+                }
             };
             let warnings = match check(&stmt, file.as_deref(), &text) {
                 Ok(w) => w,
@@ -129,7 +149,13 @@ impl Iterator for Script<'_> {
                 Ok((outcome, ws)) => {
                     let mut all = warnings;
                     all.extend(ws.iter().map(|d| d.report(file.as_deref(), &text)));
-                    Ok(Executed { outcome, warnings: all, elapsed, file, line })
+                    Ok(Executed {
+                        outcome,
+                        warnings: all,
+                        elapsed,
+                        file,
+                        line,
+                    })
                 }
                 Err(e) => Err(e.resolve(file.as_deref(), &text)),
             });

@@ -50,12 +50,17 @@ impl Catalog {
         match store.meta(RECORD, delta)? {
             None => Ok(Catalog::default()),
             Some(bytes) => {
-                let (&version, body) = bytes.split_first().ok_or_else(|| Error::Storage("empty catalog record".into()))?;
+                let (&version, body) = bytes
+                    .split_first()
+                    .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
                 if version != RECORD_VERSION {
-                    return Err(Error::Storage(format!("catalog record of unknown version {version}")));
+                    return Err(Error::Storage(format!(
+                        "catalog record of unknown version {version}"
+                    )));
                 }
-                let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
-                    .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
+                let (c, _) =
+                    bincode::serde::decode_from_slice(body, bincode::config::standard())
+                        .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
                 Ok(c)
             }
         }
@@ -64,7 +69,8 @@ impl Catalog {
     /// Record this catalog in `delta`.
     pub fn save(&self, store: &Store, delta: &mut Delta) -> Result<()> {
         let mut bytes = vec![RECORD_VERSION];
-        let body = bincode::serde::encode_to_vec(self, bincode::config::standard()).map_err(Error::storage)?;
+        let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .map_err(Error::storage)?;
         bytes.extend_from_slice(&body);
         store.put_meta(delta, RECORD, Some(bytes));
         Ok(())
@@ -156,8 +162,20 @@ mod tests {
         c.types.insert("State".into(), vec!["Actor".into()]);
         c.types.insert("Government".into(), vec!["State".into()]);
         c.types.insert("Venue".into(), vec![]);
-        assert_eq!(c.subtypes("Actor"), ["Actor", "Government", "State"].iter().map(|s| s.to_string()).collect());
-        assert_eq!(c.supertypes("Government"), ["Actor", "Government", "State"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            c.subtypes("Actor"),
+            ["Actor", "Government", "State"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
+        assert_eq!(
+            c.supertypes("Government"),
+            ["Actor", "Government", "State"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
         assert!(c.has_subtypes("State") && !c.has_subtypes("Venue"));
     }
 }

@@ -50,7 +50,12 @@ impl Relation {
     }
 
     /// Call `f` on every pair matching the bound positions; stop when it returns false.
-    pub fn scan<E>(&self, s: Option<Id>, o: Option<Id>, mut f: impl FnMut(Id, Id) -> Result<bool, E>) -> Result<bool, E> {
+    pub fn scan<E>(
+        &self,
+        s: Option<Id>,
+        o: Option<Id>,
+        mut f: impl FnMut(Id, Id) -> Result<bool, E>,
+    ) -> Result<bool, E> {
         match (s, o) {
             (Some(s), Some(o)) => {
                 if self.contains(s, o) {

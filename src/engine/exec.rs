@@ -101,7 +101,13 @@ enum Res<'p> {
 }
 
 impl<'e, 'a> Exec<'e, 'a> {
-    pub fn new(cx: &'e Context<'a>, ev: &'e Eval<'a>, derived: &'e Derived, interrupt: &'e Interrupt, profile: bool) -> Self {
+    pub fn new(
+        cx: &'e Context<'a>,
+        ev: &'e Eval<'a>,
+        derived: &'e Derived,
+        interrupt: &'e Interrupt,
+        profile: bool,
+    ) -> Self {
         Exec {
             cx,
             ev,
@@ -129,9 +135,13 @@ impl<'e, 'a> Exec<'e, 'a> {
     }
 
     fn steps(&self, steps: &[Step], row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
-        let Some((step, rest)) = steps.split_first() else { return sink(row) };
+        let Some((step, rest)) = steps.split_first() else {
+            return sink(row);
+        };
         self.tick()?;
-        let Some(profile) = &self.profile else { return self.step(step, rest, row, sink) };
+        let Some(profile) = &self.profile else {
+            return self.step(step, rest, row, sink);
+        };
         let start = Instant::now();
         let mut rows = 0u64;
         let r = self.step(step, rest, row, &mut |r| {
@@ -148,7 +158,13 @@ impl<'e, 'a> Exec<'e, 'a> {
     }
 
     /// Run one step; `rest` is the continuation for each extended row.
-    fn step(&self, step: &Step, rest: &[Step], row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
+    fn step(
+        &self,
+        step: &Step,
+        rest: &[Step],
+        row: &mut Vec<Id>,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool> {
         // With profiling on, `steps` passes a sink that itself continues with `rest`; the
         // continuation here must then be that sink alone.
         let profiled = self.profile.is_some();
@@ -161,7 +177,9 @@ impl<'e, 'a> Exec<'e, 'a> {
         };
         match &step.kind {
             StepKind::Scan { pat, ranges } => self.scan(pat, ranges, row, &mut next),
-            StepKind::HashJoin { pat, ranges, keys } => self.hash_join(step.id, pat, ranges, keys, row, &mut next),
+            StepKind::HashJoin { pat, ranges, keys } => {
+                self.hash_join(step.id, pat, ranges, keys, row, &mut next)
+            }
             StepKind::Filter(f) => {
                 if self.ev.test(&f.ex, row, &[])? {
                     next(row)
@@ -211,7 +229,13 @@ impl<'e, 'a> Exec<'e, 'a> {
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).
-    fn solution_set(&self, id: usize, plan: &Plan, keys: &[Slot], width: usize) -> Result<Rc<FxHashSet<Vec<Id>>>> {
+    fn solution_set(
+        &self,
+        id: usize,
+        plan: &Plan,
+        keys: &[Slot],
+        width: usize,
+    ) -> Result<Rc<FxHashSet<Vec<Id>>>> {
         if let Some(s) = self.sets.borrow().get(&id) {
             return Ok(s.clone());
         }
@@ -244,8 +268,18 @@ impl<'e, 'a> Exec<'e, 'a> {
     }
 
     /// Index nested loop: every match of `pat` under the row's bindings.
-    fn scan(&self, pat: &Pattern, ranges: &[(Id, Id)], row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
-        let (Some(s), Some(p), Some(mut o)) = (self.resolve(&pat.s, row), self.resolve(&pat.p, row), self.resolve(&pat.o, row)) else {
+    fn scan(
+        &self,
+        pat: &Pattern,
+        ranges: &[(Id, Id)],
+        row: &mut Vec<Id>,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let (Some(s), Some(p), Some(mut o)) = (
+            self.resolve(&pat.s, row),
+            self.resolve(&pat.p, row),
+            self.resolve(&pat.o, row),
+        ) else {
             return Ok(true);
         };
         let g = match &pat.g {
@@ -275,10 +309,24 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut cont = true;
         'outer: for obj in objects {
             if pat.stored && !pat.delta_only {
-                let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() || obj.is_some() { vec![None] } else { ranges.iter().map(|r| Some(*r)).collect() };
+                let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() || obj.is_some() {
+                    vec![None]
+                } else {
+                    ranges.iter().map(|r| Some(*r)).collect()
+                };
                 for o_range in rs {
-                    let ip = IdPattern { s: bound(s), p: bound(p), o: obj, g, o_range };
-                    for q in self.cx.store.quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))? {
+                    let ip = IdPattern {
+                        s: bound(s),
+                        p: bound(p),
+                        o: obj,
+                        g,
+                        o_range,
+                    };
+                    for q in self
+                        .cx
+                        .store
+                        .quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))?
+                    {
                         let q = q?;
                         self.tick()?;
                         if !self.emit(pat, &q, s, p, o, row, &mut saved, next)? {
@@ -294,7 +342,9 @@ impl<'e, 'a> Exec<'e, 'a> {
                     None => self.derived.predicates().collect(),
                 };
                 for pid in preds {
-                    let Some(rel) = self.derived.relation(pid, pat.delta_only) else { continue };
+                    let Some(rel) = self.derived.relation(pid, pat.delta_only) else {
+                        continue;
+                    };
                     let ok = rel.scan(bound(s), obj, |a, b| {
                         self.tick()?;
                         self.emit(pat, &[a, pid, b, Id::NONE], s, p, o, row, &mut saved, next)
@@ -313,7 +363,17 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Bind the free positions of `pat` from quad `q` and continue; for `?x a ?t` also
     /// continue with every supertype of the stated type.
     #[allow(clippy::too_many_arguments)]
-    fn emit(&self, pat: &Pattern, q: &[Id; 4], s: Res, p: Res, o: Res, row: &mut Vec<Id>, saved: &mut SavedSlots, next: &mut Sink<'_>) -> Result<bool> {
+    fn emit(
+        &self,
+        pat: &Pattern,
+        q: &[Id; 4],
+        s: Res,
+        p: Res,
+        o: Res,
+        row: &mut Vec<Id>,
+        saved: &mut SavedSlots,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
         saved.restore(row);
         for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
             if let Res::Free(slot) = r {
@@ -349,9 +409,21 @@ impl<'e, 'a> Exec<'e, 'a> {
         Ok(true)
     }
 
-    fn hash_join(&self, id: usize, pat: &Pattern, ranges: &[(Id, Id)], keys: &[Slot], row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
+    fn hash_join(
+        &self,
+        id: usize,
+        pat: &Pattern,
+        ranges: &[(Id, Id)],
+        keys: &[Slot],
+        row: &mut Vec<Id>,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
         let table = self.table(id, pat, ranges, keys, row.len())?;
-        let (Some(s), Some(p), Some(o)) = (self.resolve(&pat.s, row), self.resolve(&pat.p, row), self.resolve(&pat.o, row)) else {
+        let (Some(s), Some(p), Some(o)) = (
+            self.resolve(&pat.s, row),
+            self.resolve(&pat.p, row),
+            self.resolve(&pat.o, row),
+        ) else {
             return Ok(true);
         };
         let mut key = [Id::NONE; 3];
@@ -373,7 +445,14 @@ impl<'e, 'a> Exec<'e, 'a> {
 
     /// The hash table of a hash join: the pattern's matches with only its constants bound,
     /// keyed by the values of the join variables.
-    fn table(&self, id: usize, pat: &Pattern, ranges: &[(Id, Id)], keys: &[Slot], width: usize) -> Result<Rc<HashTable>> {
+    fn table(
+        &self,
+        id: usize,
+        pat: &Pattern,
+        ranges: &[(Id, Id)],
+        keys: &[Slot],
+        width: usize,
+    ) -> Result<Rc<HashTable>> {
         if let Some(t) = self.tables.borrow().get(&id) {
             return Ok(t.clone());
         }
@@ -397,7 +476,10 @@ impl<'e, 'a> Exec<'e, 'a> {
             };
             // The quad as the pattern saw it; positions that were sets or wildcards are
             // recovered from the variables they bound (or left NONE when not needed).
-            table.insert(key, [value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g]);
+            table.insert(
+                key,
+                [value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g],
+            );
             Ok(true)
         })?;
         let t = Rc::new(table);

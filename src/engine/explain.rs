@@ -7,9 +7,18 @@ use super::plan::{Plan, StepKind};
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
 
-pub fn render(plan: &Plan, vars: &[String], profile: Option<&FxHashMap<usize, StepProfile>>) -> String {
+pub fn render(
+    plan: &Plan,
+    vars: &[String],
+    profile: Option<&FxHashMap<usize, StepProfile>>,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "plan: estimated {} rows, cost {:.0}", fmt_rows(plan.rows), plan.cost);
+    let _ = writeln!(
+        out,
+        "plan: estimated {} rows, cost {:.0}",
+        fmt_rows(plan.rows),
+        plan.cost
+    );
     steps(plan, vars, profile, 1, &mut out);
     out.truncate(out.trim_end().len());
     out
@@ -26,23 +35,39 @@ fn fmt_rows(r: f64) -> String {
 }
 
 fn var_list(slots: &[Slot], vars: &[String]) -> String {
-    slots.iter().map(|s| format!("?{}", vars.get(*s).map_or("_", String::as_str))).collect::<Vec<_>>().join(", ")
+    slots
+        .iter()
+        .map(|s| format!("?{}", vars.get(*s).map_or("_", String::as_str)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn steps(plan: &Plan, vars: &[String], profile: Option<&FxHashMap<usize, StepProfile>>, depth: usize, out: &mut String) {
+fn steps(
+    plan: &Plan,
+    vars: &[String],
+    profile: Option<&FxHashMap<usize, StepProfile>>,
+    depth: usize,
+    out: &mut String,
+) {
     let indent = "  ".repeat(depth);
     let n = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
         let what = match &step.kind {
             StepKind::Scan { pat, ranges } => {
-                let range = if ranges.is_empty() { String::new() } else { " with object range pushed into the index".into() };
+                let range = if ranges.is_empty() {
+                    String::new()
+                } else {
+                    " with object range pushed into the index".into()
+                };
                 if i == 0 && depth == 1 {
                     format!("scan {}{range}", pat.text)
                 } else {
                     format!("index lookup {}{range}", pat.text)
                 }
             }
-            StepKind::HashJoin { pat, keys, .. } => format!("hash join {} on {}", pat.text, var_list(keys, vars)),
+            StepKind::HashJoin { pat, keys, .. } => {
+                format!("hash join {} on {}", pat.text, var_list(keys, vars))
+            }
             StepKind::Filter(f) => format!("filter {}", f.text),
             StepKind::NotExists { keys, hashed, .. } => {
                 if *hashed {
@@ -55,17 +80,38 @@ fn steps(plan: &Plan, vars: &[String], profile: Option<&FxHashMap<usize, StepPro
             StepKind::Union { .. } => "or (union of branches)".to_string(),
             StepKind::Nothing { text } => format!("nothing: {text} names something never seen"),
         };
-        let mut line = format!("{indent}{}. {what}  [est {} rows, cost {:.0}]", i + 1, fmt_rows(step.rows), step.cost);
+        let mut line = format!(
+            "{indent}{}. {what}  [est {} rows, cost {:.0}]",
+            i + 1,
+            fmt_rows(step.rows),
+            step.cost
+        );
         if let Some(p) = profile {
             let me = p.get(&step.id).copied().unwrap_or_default();
             // Inclusive time minus the next step's inclusive time is this step's own time.
-            let after = plan.steps.get(i + 1).and_then(|s| p.get(&s.id)).map(|x| x.inclusive).unwrap_or_default();
-            let own = if i + 1 < n { me.inclusive.saturating_sub(after) } else { me.inclusive };
-            let _ = write!(line, "  [actual {} rows, {:.3} ms]", me.rows, own.as_secs_f64() * 1e3);
+            let after = plan
+                .steps
+                .get(i + 1)
+                .and_then(|s| p.get(&s.id))
+                .map(|x| x.inclusive)
+                .unwrap_or_default();
+            let own = if i + 1 < n {
+                me.inclusive.saturating_sub(after)
+            } else {
+                me.inclusive
+            };
+            let _ = write!(
+                line,
+                "  [actual {} rows, {:.3} ms]",
+                me.rows,
+                own.as_secs_f64() * 1e3
+            );
         }
         let _ = writeln!(out, "{line}");
         match &step.kind {
-            StepKind::NotExists { plan, .. } | StepKind::Optional { plan } => steps(plan, vars, profile, depth + 1, out),
+            StepKind::NotExists { plan, .. } | StepKind::Optional { plan } => {
+                steps(plan, vars, profile, depth + 1, out)
+            }
             StepKind::Union { branches } => {
                 for (b, branch) in branches.iter().enumerate() {
                     let _ = writeln!(out, "{indent}  branch {}:", b + 1);

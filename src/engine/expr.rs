@@ -55,7 +55,12 @@ impl<'a> Eval<'a> {
         }
         if id.kind() == kind::STR && id.raw() >= SCRATCH_BASE {
             let i = (id.raw() - SCRATCH_BASE) as usize;
-            return Ok(self.scratch.borrow().get(i).cloned().unwrap_or(Value::Bool(false)));
+            return Ok(self
+                .scratch
+                .borrow()
+                .get(i)
+                .cloned()
+                .unwrap_or(Value::Bool(false)));
         }
         if let Some(v) = self.cache.borrow().get(&id) {
             return Ok(v.clone());
@@ -139,9 +144,15 @@ impl<'a> Eval<'a> {
         match op {
             CmpOp::Eq => Some(x == y),
             CmpOp::Ne => Some(x != y),
-            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge if x.kind() == kind::INT || x.kind() == kind::FLOAT => {
+            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge
+                if x.kind() == kind::INT || x.kind() == kind::FLOAT =>
+            {
                 // Floats: NaN has no order; fall back to the general path.
-                if x.kind() == kind::FLOAT && [x, y].iter().any(|i| matches!(i.decode_inline(), Some(Value::Float(f)) if f.is_nan())) {
+                if x.kind() == kind::FLOAT
+                    && [x, y]
+                        .iter()
+                        .any(|i| matches!(i.decode_inline(), Some(Value::Float(f)) if f.is_nan()))
+                {
                     return None;
                 }
                 let o = x.cmp(&y);
@@ -178,7 +189,8 @@ impl<'a> Eval<'a> {
             Ex::Const(v, _) => Some(v.clone()),
             Ex::Range(_) => None,
             Ex::Cmp(op, a, b) => {
-                let (Some(x), Some(y)) = (self.operand(a, row, cols)?, self.operand(b, row, cols)?) else {
+                let (Some(x), Some(y)) = (self.operand(a, row, cols)?, self.operand(b, row, cols)?)
+                else {
                     return Ok(Some(Value::Bool(false)));
                 };
                 Some(Value::Bool(compare(*op, &x, &y)))
@@ -188,7 +200,13 @@ impl<'a> Eval<'a> {
                 for a in args {
                     match self.eval(a, row, cols)? {
                         Some(v) => vals.push(v),
-                        None => return Ok(if is_predicate(*f) { Some(Value::Bool(false)) } else { None }),
+                        None => {
+                            return Ok(if is_predicate(*f) {
+                                Some(Value::Bool(false))
+                            } else {
+                                None
+                            })
+                        }
                     }
                 }
                 self.call(*f, &vals)?
@@ -199,12 +217,20 @@ impl<'a> Eval<'a> {
     fn call(&self, f: Func, args: &[Value]) -> Result<Option<Value>> {
         let text = |i: usize| args.get(i).and_then(Value::text);
         Ok(match f {
-            Func::Contains => Some(Value::Bool(matches!((text(0), text(1)), (Some(a), Some(b)) if a.contains(b)))),
-            Func::StartsWith => Some(Value::Bool(matches!((text(0), text(1)), (Some(a), Some(b)) if a.starts_with(b)))),
+            Func::Contains => Some(Value::Bool(
+                matches!((text(0), text(1)), (Some(a), Some(b)) if a.contains(b)),
+            )),
+            Func::StartsWith => Some(Value::Bool(
+                matches!((text(0), text(1)), (Some(a), Some(b)) if a.starts_with(b)),
+            )),
             Func::Matches => {
-                let (Some(s), Some(pat)) = (text(0), text(1)) else { return Ok(Some(Value::Bool(false))) };
+                let (Some(s), Some(pat)) = (text(0), text(1)) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
                 let mut cache = self.regexes.borrow_mut();
-                let re = cache.entry(pat.to_string()).or_insert_with(|| Regex::new(pat).ok());
+                let re = cache
+                    .entry(pat.to_string())
+                    .or_insert_with(|| Regex::new(pat).ok());
                 Some(Value::Bool(re.as_ref().is_some_and(|r| r.is_match(s))))
             }
             Func::Lower => text(0).map(|s| Value::Str(s.to_lowercase())),
@@ -227,7 +253,9 @@ impl<'a> Eval<'a> {
 
     /// An entity's label, or its name when it has none.
     fn label(&self, name: &str) -> Result<Value> {
-        let Some(id) = self.store.lookup_entity(name, self.delta)? else { return Ok(Value::Str(name.to_string())) };
+        let Some(id) = self.store.lookup_entity(name, self.delta)? else {
+            return Ok(Value::Str(name.to_string()));
+        };
         if let Some(v) = self.labels.borrow().get(&id) {
             return Ok(v.clone());
         }
@@ -265,7 +293,9 @@ fn compare(op: CmpOp, a: &Operand, b: &Operand) -> bool {
     let dates = is_date(a) || is_date(b);
     match op {
         CmpOp::In | CmpOp::Overlaps => {
-            let (Some(x), Some(y)) = (interval(a), interval(b)) else { return false };
+            let (Some(x), Some(y)) = (interval(a), interval(b)) else {
+                return false;
+            };
             if op == CmpOp::In {
                 x.start >= y.start && x.end <= y.end
             } else {
@@ -281,7 +311,9 @@ fn compare(op: CmpOp, a: &Operand, b: &Operand) -> bool {
             eq == (op == CmpOp::Eq)
         }
         CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge if dates => {
-            let (Some(x), Some(y)) = (interval(a), interval(b)) else { return false };
+            let (Some(x), Some(y)) = (interval(a), interval(b)) else {
+                return false;
+            };
             let eq = match (a, b) {
                 (Operand::Val(p), Operand::Val(q)) => p.lang_eq(q),
                 _ => x == y,
@@ -294,7 +326,9 @@ fn compare(op: CmpOp, a: &Operand, b: &Operand) -> bool {
             }
         }
         _ => {
-            let (Operand::Val(x), Operand::Val(y)) = (a, b) else { return false };
+            let (Operand::Val(x), Operand::Val(y)) = (a, b) else {
+                return false;
+            };
             match x.lang_cmp(y) {
                 None => false,
                 Some(o) => match op {
@@ -332,7 +366,10 @@ mod tests {
         assert!(!compare(CmpOp::Gt, &v(d("2020-01")), &v(d("2020"))));
         assert!(compare(CmpOp::Le, &v(d("2020")), &v(Value::Int(2020))));
         assert!(!compare(CmpOp::Eq, &v(d("2020-01")), &v(d("2020"))));
-        let r = Operand::Range(DateRange::between(&Date::parse("2019-04").unwrap(), &Date::parse("2020-06").unwrap()));
+        let r = Operand::Range(DateRange::between(
+            &Date::parse("2019-04").unwrap(),
+            &Date::parse("2020-06").unwrap(),
+        ));
         assert!(compare(CmpOp::In, &v(d("2020-06-30")), &r));
         assert!(!compare(CmpOp::In, &v(d("2020-07-01")), &r));
     }
@@ -340,9 +377,25 @@ mod tests {
     #[test]
     fn other_kinds() {
         assert!(compare(CmpOp::Lt, &v(Value::Int(2)), &v(Value::Float(2.5))));
-        assert!(!compare(CmpOp::Lt, &v(Value::string("a")), &v(Value::Int(1))));
-        assert!(compare(CmpOp::Ne, &v(Value::string("a")), &v(Value::Int(1))));
-        assert!(compare(CmpOp::Lt, &v(Value::entity("a")), &v(Value::entity("b"))));
-        assert!(!compare(CmpOp::Eq, &v(Value::entity("a")), &v(Value::string("a"))));
+        assert!(!compare(
+            CmpOp::Lt,
+            &v(Value::string("a")),
+            &v(Value::Int(1))
+        ));
+        assert!(compare(
+            CmpOp::Ne,
+            &v(Value::string("a")),
+            &v(Value::Int(1))
+        ));
+        assert!(compare(
+            CmpOp::Lt,
+            &v(Value::entity("a")),
+            &v(Value::entity("b"))
+        ));
+        assert!(!compare(
+            CmpOp::Eq,
+            &v(Value::entity("a")),
+            &v(Value::string("a"))
+        ));
     }
 }

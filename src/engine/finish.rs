@@ -15,7 +15,11 @@ use std::cmp::Ordering;
 pub enum Col {
     Slot(Slot),
     Expr(Ex),
-    Agg { func: AggFunc, distinct: bool, arg: Option<Ex> },
+    Agg {
+        func: AggFunc,
+        distinct: bool,
+        arg: Option<Ex>,
+    },
 }
 
 impl Col {
@@ -72,8 +76,15 @@ enum Acc {
     CountDistinct(FxHashSet<Id>),
     Min(Option<(Id, Value)>),
     Max(Option<(Id, Value)>),
-    Sum { int: i128, float: f64, is_float: bool },
-    Avg { sum: f64, n: u64 },
+    Sum {
+        int: i128,
+        float: f64,
+        is_float: bool,
+    },
+    Avg {
+        sum: f64,
+        n: u64,
+    },
 }
 
 impl<'e, 'a> Collector<'e, 'a> {
@@ -114,8 +125,13 @@ impl<'e, 'a> Collector<'e, 'a> {
                     return Ok(true);
                 }
             }
-            let key: Vec<Id> =
-                self.shape.cols.iter().filter(|c| !c.is_agg()).map(|c| self.cell(c, row)).collect::<Result<_>>()?;
+            let key: Vec<Id> = self
+                .shape
+                .cols
+                .iter()
+                .filter(|c| !c.is_agg())
+                .map(|c| self.cell(c, row))
+                .collect::<Result<_>>()?;
             let gi = match self.groups.get(&key) {
                 Some(&i) => i,
                 None => {
@@ -128,25 +144,45 @@ impl<'e, 'a> Collector<'e, 'a> {
             };
             let mut ai = 0;
             for col in &self.shape.cols {
-                if let Col::Agg { func, distinct, arg } = col {
+                if let Col::Agg {
+                    func,
+                    distinct,
+                    arg,
+                } = col
+                {
                     let value = match arg {
                         None => None,
                         Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
                         Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
                     };
                     let ev = self.ev;
-                    update(&mut self.accs[gi][ai], *func, *distinct, arg.is_none(), value, ev)?;
+                    update(
+                        &mut self.accs[gi][ai],
+                        *func,
+                        *distinct,
+                        arg.is_none(),
+                        value,
+                        ev,
+                    )?;
                     ai += 1;
                 }
             }
             return Ok(true);
         }
-        let cells: Vec<Id> = self.shape.cols.iter().map(|c| self.cell(c, row)).collect::<Result<_>>()?;
+        let cells: Vec<Id> = self
+            .shape
+            .cols
+            .iter()
+            .map(|c| self.cell(c, row))
+            .collect::<Result<_>>()?;
         if !self.seen_rows.insert(cells.clone()) {
             return Ok(true);
         }
         self.rows.push(cells);
-        Ok(self.shape.stop_after().is_none_or(|n| (self.rows.len() as u64) < n))
+        Ok(self
+            .shape
+            .stop_after()
+            .is_none_or(|n| (self.rows.len() as u64) < n))
     }
 
     /// Rows (or groups) collected so far.
@@ -164,7 +200,11 @@ impl<'e, 'a> Collector<'e, 'a> {
                     (AggFunc::Count, false) => Acc::Count(0),
                     (AggFunc::Min, _) => Acc::Min(None),
                     (AggFunc::Max, _) => Acc::Max(None),
-                    (AggFunc::Sum, _) => Acc::Sum { int: 0, float: 0.0, is_float: false },
+                    (AggFunc::Sum, _) => Acc::Sum {
+                        int: 0,
+                        float: 0.0,
+                        is_float: false,
+                    },
                     (AggFunc::Avg, _) => Acc::Avg { sum: 0.0, n: 0 },
                 }),
                 _ => None,
@@ -238,7 +278,14 @@ impl<'e, 'a> Collector<'e, 'a> {
     }
 }
 
-fn update(acc: &mut Acc, func: AggFunc, _distinct: bool, solutions: bool, value: Option<Id>, ev: &Eval<'_>) -> Result<()> {
+fn update(
+    acc: &mut Acc,
+    func: AggFunc,
+    _distinct: bool,
+    solutions: bool,
+    value: Option<Id>,
+    ev: &Eval<'_>,
+) -> Result<()> {
     match acc {
         Acc::Count(n) => {
             if solutions || value.is_some() {
@@ -269,7 +316,11 @@ fn update(acc: &mut Acc, func: AggFunc, _distinct: bool, solutions: bool, value:
                 }
             }
         }
-        Acc::Sum { int, float, is_float } => {
+        Acc::Sum {
+            int,
+            float,
+            is_float,
+        } => {
             if let Some(id) = value {
                 match ev.value(id)? {
                     Value::Int(i) => *int += i as i128,
@@ -298,7 +349,11 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
         Acc::Count(n) => Id::int(n as i64),
         Acc::CountDistinct(s) => Id::int(s.len() as i64),
         Acc::Min(v) | Acc::Max(v) => v.map_or(Id::NONE, |(id, _)| id),
-        Acc::Sum { int, float, is_float } => {
+        Acc::Sum {
+            int,
+            float,
+            is_float,
+        } => {
             if is_float {
                 ev.id_of(Value::Float(float + int as f64))
             } else {
@@ -336,7 +391,11 @@ fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>
                 (Some(_), None) => Ordering::Greater,
                 (Some(x), Some(y)) => x.total_cmp(y),
             };
-            let o = if *order == Order::Desc { o.reverse() } else { o };
+            let o = if *order == Order::Desc {
+                o.reverse()
+            } else {
+                o
+            };
             if o != Ordering::Equal {
                 return o;
             }

@@ -78,7 +78,10 @@ impl Pattern {
     }
 
     pub fn is_never(&self) -> bool {
-        [&self.s, &self.p, &self.o].iter().any(|t| matches!(t, PTerm::Never)) || self.g == GTerm::Never
+        [&self.s, &self.p, &self.o]
+            .iter()
+            .any(|t| matches!(t, PTerm::Never))
+            || self.g == GTerm::Never
     }
 }
 
@@ -189,7 +192,12 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(store: &'a Store, delta: Option<&'a Delta>, catalog: &'a Catalog, params: &'a Params) -> Result<Context<'a>> {
+    pub fn new(
+        store: &'a Store,
+        delta: Option<&'a Delta>,
+        catalog: &'a Catalog,
+        params: &'a Params,
+    ) -> Result<Context<'a>> {
         let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
         let mut derived = FxHashSet::default();
         for head in catalog.derived() {
@@ -200,7 +208,9 @@ impl<'a> Context<'a> {
         let mut subtypes = FxHashMap::default();
         let mut supertypes = FxHashMap::default();
         for t in catalog.types.keys() {
-            let Some(tid) = store.lookup_entity(t, delta)? else { continue };
+            let Some(tid) = store.lookup_entity(t, delta)? else {
+                continue;
+            };
             if catalog.has_subtypes(t) {
                 let mut ids = Vec::new();
                 for sub in catalog.subtypes(t) {
@@ -221,7 +231,16 @@ impl<'a> Context<'a> {
                 supertypes.insert(tid, sups);
             }
         }
-        Ok(Context { store, delta, catalog, params, type_id, derived, subtypes, supertypes })
+        Ok(Context {
+            store,
+            delta,
+            catalog,
+            params,
+            type_id,
+            derived,
+            subtypes,
+            supertypes,
+        })
     }
 }
 
@@ -241,7 +260,13 @@ pub fn rejected(d: Diagnostic) -> Error {
 
 impl<'c, 'a> Compiler<'c, 'a> {
     pub fn new(cx: &'c Context<'a>) -> Self {
-        Compiler { cx, vars: Vec::new(), slots: FxHashMap::default(), warnings: Vec::new(), warned: FxHashSet::default() }
+        Compiler {
+            cx,
+            vars: Vec::new(),
+            slots: FxHashMap::default(),
+            warnings: Vec::new(),
+            warned: FxHashSet::default(),
+        }
     }
 
     pub fn slot(&mut self, name: &str) -> Slot {
@@ -263,8 +288,13 @@ impl<'c, 'a> Compiler<'c, 'a> {
             Term::Value(v) => Ok(Some(v.clone())),
             Term::Param(name) => match self.cx.params.get(name) {
                 Some(v) => Ok(Some(v.clone())),
-                None => Err(Diagnostic::error(format!("no value was given for the parameter ${name}"), t.span)
-                    .with_hint(format!("bind it: --param {name}=VALUE, or query_with(..., params) from Rust"))),
+                None => Err(Diagnostic::error(
+                    format!("no value was given for the parameter ${name}"),
+                    t.span,
+                )
+                .with_hint(format!(
+                    "bind it: --param {name}=VALUE, or query_with(..., params) from Rust"
+                ))),
             },
             _ => Ok(None),
         }
@@ -284,7 +314,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
             Term::Var(name) => PTerm::Var(self.slot(name)),
             Term::Wildcard => PTerm::Any,
             _ => {
-                let v = self.value(t).map_err(rejected)?.unwrap_or(Value::Bool(false));
+                let v = self
+                    .value(t)
+                    .map_err(rejected)?
+                    .unwrap_or(Value::Bool(false));
                 match self.const_id(&v)? {
                     Some(id) => PTerm::Const(id),
                     None => PTerm::Never,
@@ -325,7 +358,18 @@ impl<'c, 'a> Compiler<'c, 'a> {
             _ => (true, false),
         };
         self.warn_unknown(tp, &p, &o)?;
-        Ok(Pattern { s, p, o, g, stored, derived, infer_supertypes, delta_only: false, text: pattern_text(tp), span: tp.span })
+        Ok(Pattern {
+            s,
+            p,
+            o,
+            g,
+            stored,
+            derived,
+            infer_supertypes,
+            delta_only: false,
+            text: pattern_text(tp),
+            span: tp.span,
+        })
     }
 
     /// A query naming a predicate or type the database has never seen still runs, with a
@@ -341,9 +385,13 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 PTerm::Const(id) => !stats.pred(*id).is_empty() || self.cx.derived.contains(id),
                 _ => false,
             };
-            if !used && !self.cx.catalog.preds.contains_key(&pname) && self.warned.insert(pname.clone()) {
+            if !used
+                && !self.cx.catalog.preds.contains_key(&pname)
+                && self.warned.insert(pname.clone())
+            {
                 let known = self.known_predicates(&stats)?;
-                let mut d = Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
+                let mut d =
+                    Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
                 if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
                     d = d.with_hint(format!("did you mean '{s}'?"));
                 }
@@ -356,7 +404,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
                         PTerm::OneOf(ids) => ids.iter().map(|i| stats.class(*i)).sum(),
                         _ => 0,
                     };
-                    if count == 0 && !self.cx.catalog.types.contains_key(&tname) && self.warned.insert(format!("type {tname}")) {
+                    if count == 0
+                        && !self.cx.catalog.types.contains_key(&tname)
+                        && self.warned.insert(format!("type {tname}"))
+                    {
                         let mut classes = Vec::new();
                         for c in stats.classes.keys() {
                             if let Ok(Value::Entity(n)) = self.cx.store.value(*c, self.cx.delta) {
@@ -364,7 +415,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
                             }
                         }
                         classes.extend(self.cx.catalog.types.keys().cloned());
-                        let mut d = Diagnostic::warning(format!("nothing has type '{tname}'"), tp.object.span);
+                        let mut d = Diagnostic::warning(
+                            format!("nothing has type '{tname}'"),
+                            tp.object.span,
+                        );
                         if let Some(s) = suggest(&tname, classes.iter().map(String::as_str)) {
                             d = d.with_hint(format!("did you mean '{s}'?"));
                         }
@@ -399,28 +453,48 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 }
                 Term::Wildcard => Ex::Const(Value::Bool(false), None),
                 _ => {
-                    let v = self.value(t).map_err(rejected)?.unwrap_or(Value::Bool(false));
+                    let v = self
+                        .value(t)
+                        .map_err(rejected)?
+                        .unwrap_or(Value::Bool(false));
                     let id = self.const_id(&v)?;
                     Ex::Const(v, id)
                 }
             },
             ast::Expr::Range { from, to, .. } => Ex::Range(DateRange::between(from, to)),
-            ast::Expr::Cmp { op, left, right, .. } => {
-                Ex::Cmp(*op, Box::new(self.expr(left, columns)?), Box::new(self.expr(right, columns)?))
-            }
+            ast::Expr::Cmp {
+                op, left, right, ..
+            } => Ex::Cmp(
+                *op,
+                Box::new(self.expr(left, columns)?),
+                Box::new(self.expr(right, columns)?),
+            ),
             ast::Expr::Call { func, args, .. } => {
-                let args = args.iter().map(|a| self.expr(a, columns)).collect::<Result<Vec<_>>>()?;
+                let args = args
+                    .iter()
+                    .map(|a| self.expr(a, columns))
+                    .collect::<Result<Vec<_>>>()?;
                 Ex::Call(*func, args)
             }
             ast::Expr::Alias(n) => match columns.iter().find(|(c, _)| c == &n.name) {
                 Some((_, c)) => Ex::Column(*c),
-                None => return Err(rejected(Diagnostic::error(format!("'{}' is not a column of the find list", n.name), n.span))),
+                None => {
+                    return Err(rejected(Diagnostic::error(
+                        format!("'{}' is not a column of the find list", n.name),
+                        n.span,
+                    )))
+                }
             },
             ast::Expr::Aggregate(a) => {
                 let key = aggregate_text(a);
                 match columns.iter().find(|(c, _)| c == &key) {
                     Some((_, c)) => Ex::Column(*c),
-                    None => return Err(rejected(Diagnostic::error(format!("{key} is not computed by the find list"), a.span))),
+                    None => {
+                        return Err(rejected(Diagnostic::error(
+                            format!("{key} is not computed by the find list"),
+                            a.span,
+                        )))
+                    }
                 }
             }
         })
@@ -431,12 +505,18 @@ impl<'c, 'a> Compiler<'c, 'a> {
         for c in &b.items {
             items.push(match c {
                 ast::Conjunct::Pattern(tp) => Item::Pattern(self.pattern(tp)?),
-                ast::Conjunct::Filter(e) => {
-                    Item::Filter(Filter { ex: self.expr(e, &[])?, text: crate::lang::print_expr(e), span: e.span() })
-                }
+                ast::Conjunct::Filter(e) => Item::Filter(Filter {
+                    ex: self.expr(e, &[])?,
+                    text: crate::lang::print_expr(e),
+                    span: e.span(),
+                }),
                 ast::Conjunct::Not(b) => Item::Not(self.body(b)?),
                 ast::Conjunct::Optional(b) => Item::Optional(self.body(b)?),
-                ast::Conjunct::Or(bs) => Item::Or(bs.iter().map(|b| self.body(b)).collect::<Result<Vec<_>>>()?),
+                ast::Conjunct::Or(bs) => Item::Or(
+                    bs.iter()
+                        .map(|b| self.body(b))
+                        .collect::<Result<Vec<_>>>()?,
+                ),
             });
         }
         Ok(Body { items })
@@ -446,7 +526,12 @@ impl<'c, 'a> Compiler<'c, 'a> {
 /// A pattern as the user would write it (plans, tie-breaks).
 pub fn pattern_text(tp: &ast::TriplePattern) -> String {
     use crate::lang::{print_predicate, print_term};
-    let mut s = format!("{} {} {}", print_term(&tp.subject.term), print_predicate(&tp.predicate.term), print_term(&tp.object.term));
+    let mut s = format!(
+        "{} {} {}",
+        print_term(&tp.subject.term),
+        print_predicate(&tp.predicate.term),
+        print_term(&tp.object.term)
+    );
     if let Some(src) = &tp.source {
         s.push_str(" from ");
         s.push_str(&print_term(&src.term));
@@ -456,8 +541,16 @@ pub fn pattern_text(tp: &ast::TriplePattern) -> String {
 
 /// An aggregate as written (`count(distinct ?e)`): the name of its column.
 pub fn aggregate_text(a: &ast::Aggregate) -> String {
-    let arg = a.arg.as_ref().map(crate::lang::print_expr).unwrap_or_default();
-    format!("{}({}{arg})", a.func.name(), if a.distinct { "distinct " } else { "" })
+    let arg = a
+        .arg
+        .as_ref()
+        .map(crate::lang::print_expr)
+        .unwrap_or_default();
+    format!(
+        "{}({}{arg})",
+        a.func.name(),
+        if a.distinct { "distinct " } else { "" }
+    )
 }
 
 /// The closest known name within a small edit distance.
@@ -482,7 +575,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -504,8 +599,14 @@ mod tests {
     #[test]
     fn suggestions() {
         let known = ["backed_by", "based_in", "label"];
-        assert_eq!(suggest("backd_by", known.iter().copied()), Some("backed_by".into()));
-        assert_eq!(suggest("lable", known.iter().copied()), Some("label".into()));
+        assert_eq!(
+            suggest("backd_by", known.iter().copied()),
+            Some("backed_by".into())
+        );
+        assert_eq!(
+            suggest("lable", known.iter().copied()),
+            Some("label".into())
+        );
         assert_eq!(suggest("zzz", known.iter().copied()), None);
     }
 }

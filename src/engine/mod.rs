@@ -65,8 +65,18 @@ fn count(c: &Option<Count>, params: &Params) -> Result<Option<u64>> {
         Some(Count::Value(n)) => Some(*n),
         Some(Count::Param(name)) => match params.get(name) {
             Some(Value::Int(n)) if *n >= 0 => Some(*n as u64),
-            Some(other) => return Err(Error::Parameter { name: name.clone(), message: format!("expected a count (a whole number ≥ 0), got {other}") }),
-            None => return Err(Error::Parameter { name: name.clone(), message: "no value was given".into() }),
+            Some(other) => {
+                return Err(Error::Parameter {
+                    name: name.clone(),
+                    message: format!("expected a count (a whole number ≥ 0), got {other}"),
+                })
+            }
+            None => {
+                return Err(Error::Parameter {
+                    name: name.clone(),
+                    message: "no value was given".into(),
+                })
+            }
         },
     })
 }
@@ -90,7 +100,14 @@ fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<St
 }
 
 /// Run (or explain) a `find`.
-pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find, limits: &Limits, mode: Mode) -> Result<QueryResult> {
+pub fn find(
+    store: &Store,
+    delta: Option<&Delta>,
+    params: &Params,
+    f: &ast::Find,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<QueryResult> {
     let catalog = Catalog::load(store, delta)?;
     let cx = Context::new(store, delta, &catalog, params)?;
     let mut c = Compiler::new(&cx);
@@ -115,13 +132,20 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
         let i = cols.len();
         match p {
             Projection::Expr { expr, alias } => {
-                if let ast::Expr::Term(ast::TermNode { term: Term::Var(v), .. }) = expr {
+                if let ast::Expr::Term(ast::TermNode {
+                    term: Term::Var(v), ..
+                }) = expr
+                {
                     cols.push(Col::Slot(c.slot(v)));
                     names.push(alias.as_ref().map_or(v.clone(), |a| a.name.clone()));
                     keys.push((format!("?{v}"), i));
                 } else {
                     cols.push(Col::Expr(c.expr(expr, &[])?));
-                    names.push(alias.as_ref().map_or_else(|| crate::lang::print_expr(expr), |a| a.name.clone()));
+                    names.push(
+                        alias
+                            .as_ref()
+                            .map_or_else(|| crate::lang::print_expr(expr), |a| a.name.clone()),
+                    );
                 }
                 if let Some(a) = alias {
                     keys.push((a.name.clone(), i));
@@ -132,7 +156,11 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
                     Some(e) => Some(c.expr(e, &[])?),
                     None => None,
                 };
-                cols.push(Col::Agg { func: aggregate.func, distinct: aggregate.distinct, arg });
+                cols.push(Col::Agg {
+                    func: aggregate.func,
+                    distinct: aggregate.distinct,
+                    arg,
+                });
                 let text = ir::aggregate_text(aggregate);
                 names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
                 keys.push((text, i));
@@ -157,7 +185,11 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
                 None => None,
             };
             keys.push((text, cols.len()));
-            cols.push(Col::Agg { func: a.func, distinct: a.distinct, arg });
+            cols.push(Col::Agg {
+                func: a.func,
+                distinct: a.distinct,
+                arg,
+            });
         }
     }
     if !aggregated {
@@ -170,8 +202,16 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
             }
         }
     }
-    let having = f.having.iter().map(|h| c.expr(h, &keys)).collect::<Result<Vec<_>>>()?;
-    let order = f.order_by.iter().map(|k| Ok((c.expr(&k.expr, &keys)?, k.order))).collect::<Result<Vec<_>>>()?;
+    let having = f
+        .having
+        .iter()
+        .map(|h| c.expr(h, &keys))
+        .collect::<Result<Vec<_>>>()?;
+    let order = f
+        .order_by
+        .iter()
+        .map(|k| Ok((c.expr(&k.expr, &keys)?, k.order)))
+        .collect::<Result<Vec<_>>>()?;
     let shape = Shape {
         cols,
         visible,
@@ -183,13 +223,22 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
     };
 
     let needed = rules::needed(&body, &cx.derived);
-    let compiled = if needed.is_empty() { Vec::new() } else { rules::compile_all(&cx, &catalog)? };
+    let compiled = if needed.is_empty() {
+        Vec::new()
+    } else {
+        rules::compile_all(&cx, &catalog)?
+    };
     let derived = rules::evaluate(&cx, &compiled, &needed, &limits.interrupt)?;
     let planner = Planner::new(&cx, &derived);
     let plan = planner.plan(&body, &[])?;
     let mut warnings = std::mem::take(&mut c.warnings);
     if mode == Mode::Explain {
-        return Ok(QueryResult { columns: names, rows: Vec::new(), warnings, plan: Some(explain::render(&plan, &c.vars, None)) });
+        return Ok(QueryResult {
+            columns: names,
+            rows: Vec::new(),
+            warnings,
+            plan: Some(explain::render(&plan, &c.vars, None)),
+        });
     }
 
     let ev = expr::Eval::new(store, delta)?;
@@ -215,9 +264,22 @@ pub fn find(store: &Store, delta: Option<&Delta>, params: &Params, f: &ast::Find
         let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
         explain::render(&plan, &c.vars, profile.as_ref())
     });
-    let ids: Vec<Id> = id_rows.iter().flatten().copied().filter(|i| i.is_some()).collect();
+    let ids: Vec<Id> = id_rows
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|i| i.is_some())
+        .collect();
     let values = ev.values(&ids)?;
-    let rows = id_rows.into_iter().map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect()).collect();
+    let rows = id_rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect())
+        .collect();
     warnings.extend(std::mem::take(&mut c.warnings));
-    Ok(QueryResult { columns: names, rows, warnings, plan: plan_text })
+    Ok(QueryResult {
+        columns: names,
+        rows,
+        warnings,
+        plan: plan_text,
+    })
 }

@@ -28,19 +28,36 @@ pub const FILTER_COST: f64 = 0.05;
 pub enum StepKind {
     /// For each input row, scan the index with the row's bindings (the first step of a
     /// plan is a plain scan).
-    Scan { pat: Pattern, ranges: Vec<(Id, Id)> },
+    Scan {
+        pat: Pattern,
+        ranges: Vec<(Id, Id)>,
+    },
     /// Scan the pattern once into a hash table on `keys`, then probe it per input row.
-    HashJoin { pat: Pattern, ranges: Vec<(Id, Id)>, keys: Vec<Slot> },
+    HashJoin {
+        pat: Pattern,
+        ranges: Vec<(Id, Id)>,
+        keys: Vec<Slot>,
+    },
     Filter(Filter),
     /// Keep rows for which the sub-plan has no solution: per row (correlated), or by
     /// looking the row's `keys` up in the set of the sub-plan's solutions (hashed).
-    NotExists { plan: Plan, keys: Vec<Slot>, hashed: bool },
+    NotExists {
+        plan: Plan,
+        keys: Vec<Slot>,
+        hashed: bool,
+    },
     /// Left join: rows with no solution of the sub-plan pass with its variables unbound.
-    Optional { plan: Plan },
+    Optional {
+        plan: Plan,
+    },
     /// `{ } or { }`: the union of the branches' solutions.
-    Union { branches: Vec<Plan> },
+    Union {
+        branches: Vec<Plan>,
+    },
     /// A pattern that names something the store has never seen.
-    Nothing { text: String },
+    Nothing {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +109,11 @@ struct Choice {
 
 impl<'p, 'a> Planner<'p, 'a> {
     pub fn new(cx: &'p Context<'a>, derived: &'p Derived) -> Self {
-        Planner { cx, derived, next_id: Cell::new(0) }
+        Planner {
+            cx,
+            derived,
+            next_id: Cell::new(0),
+        }
     }
 
     fn id(&self) -> usize {
@@ -120,12 +141,24 @@ impl<'p, 'a> Planner<'p, 'a> {
         // Deterministic order for everything placed "when ready": by text, not position.
         filters.sort_by(|a, b| a.text.cmp(&b.text));
         let mut bset: Vec<Slot> = bound.to_vec();
-        let mut plan = Plan { rows: 1.0, unique: true, ..Plan::default() };
+        let mut plan = Plan {
+            rows: 1.0,
+            unique: true,
+            ..Plan::default()
+        };
         let mut placed_filters = vec![false; filters.len()];
         let mut placed_nots = vec![false; nots.len()];
 
         loop {
-            self.place_ready(&filters, &mut placed_filters, &nots, &mut placed_nots, &visible, &mut bset, &mut plan)?;
+            self.place_ready(
+                &filters,
+                &mut placed_filters,
+                &nots,
+                &mut placed_nots,
+                &visible,
+                &mut bset,
+                &mut plan,
+            )?;
             if units.is_empty() {
                 break;
             }
@@ -135,7 +168,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 let better = match &best {
                     None => true,
                     Some(b) => {
-                        (!c.connected, c.rows_after, c.cost, &c.key) < (!b.connected, b.rows_after, b.cost, &b.key)
+                        (!c.connected, c.rows_after, c.cost, &c.key)
+                            < (!b.connected, b.rows_after, b.cost, &b.key)
                     }
                 };
                 if better {
@@ -152,7 +186,12 @@ impl<'p, 'a> Planner<'p, 'a> {
             plan.unique &= c.unique;
             plan.rows = c.rows_after;
             plan.cost += c.cost;
-            plan.steps.push(Step { id: self.id(), kind: c.kind, rows: c.rows_after, cost: c.cost });
+            plan.steps.push(Step {
+                id: self.id(),
+                kind: c.kind,
+                rows: c.rows_after,
+                cost: c.cost,
+            });
         }
         for b in optionals {
             let sub = self.plan(b, &bset)?;
@@ -165,19 +204,46 @@ impl<'p, 'a> Planner<'p, 'a> {
                 }
             }
             plan.unique &= sub.unique;
-            plan.steps.push(Step { id: self.id(), kind: StepKind::Optional { plan: sub }, rows, cost: 0.0 });
-            self.place_ready(&filters, &mut placed_filters, &nots, &mut placed_nots, &visible, &mut bset, &mut plan)?;
+            plan.steps.push(Step {
+                id: self.id(),
+                kind: StepKind::Optional { plan: sub },
+                rows,
+                cost: 0.0,
+            });
+            self.place_ready(
+                &filters,
+                &mut placed_filters,
+                &nots,
+                &mut placed_nots,
+                &visible,
+                &mut bset,
+                &mut plan,
+            )?;
         }
         // Whatever is left refers to variables nothing binds; it runs last (and fails).
         for (i, f) in filters.iter().enumerate() {
             if !placed_filters[i] {
-                plan.steps.push(Step { id: self.id(), kind: StepKind::Filter((*f).clone()), rows: 0.0, cost: 0.0 });
+                plan.steps.push(Step {
+                    id: self.id(),
+                    kind: StepKind::Filter((*f).clone()),
+                    rows: 0.0,
+                    cost: 0.0,
+                });
             }
         }
         for (i, b) in nots.iter().enumerate() {
             if !placed_nots[i] {
                 let sub = self.plan(b, &bset)?;
-                plan.steps.push(Step { id: self.id(), kind: StepKind::NotExists { plan: sub, keys: Vec::new(), hashed: false }, rows: plan.rows, cost: 0.0 });
+                plan.steps.push(Step {
+                    id: self.id(),
+                    kind: StepKind::NotExists {
+                        plan: sub,
+                        keys: Vec::new(),
+                        hashed: false,
+                    },
+                    rows: plan.rows,
+                    cost: 0.0,
+                });
             }
         }
         plan.binds = bset.into_iter().filter(|s| !bound.contains(s)).collect();
@@ -206,7 +272,12 @@ impl<'p, 'a> Planner<'p, 'a> {
                 let cost = plan.rows * FILTER_COST;
                 plan.rows *= selectivity(&f.ex);
                 plan.cost += cost;
-                plan.steps.push(Step { id: self.id(), kind: StepKind::Filter((*f).clone()), rows: plan.rows, cost });
+                plan.steps.push(Step {
+                    id: self.id(),
+                    kind: StepKind::Filter((*f).clone()),
+                    rows: plan.rows,
+                    cost,
+                });
             }
         }
         for (i, b) in nots.iter().enumerate() {
@@ -221,26 +292,57 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             placed_n[i] = true;
             let correlated = self.plan(b, bset)?;
-            let corr_cost = plan.rows * correlated.cost.min(correlated.cost / correlated.rows.max(1.0) + SEEK);
+            let corr_cost = plan.rows
+                * correlated
+                    .cost
+                    .min(correlated.cost / correlated.rows.max(1.0) + SEEK);
             let mut own = Vec::new();
             b.bound_slots(&mut own);
-            let mut chosen = (StepKind::NotExists { plan: correlated.clone(), keys: shared.clone(), hashed: false }, corr_cost);
+            let mut chosen = (
+                StepKind::NotExists {
+                    plan: correlated.clone(),
+                    keys: shared.clone(),
+                    hashed: false,
+                },
+                corr_cost,
+            );
             if !shared.is_empty() && shared.iter().all(|s| own.contains(s)) {
                 let independent = self.plan(b, &[])?;
-                let hash_cost = independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
+                let hash_cost =
+                    independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
                 if hash_cost < corr_cost {
-                    chosen = (StepKind::NotExists { plan: independent, keys: shared, hashed: true }, hash_cost);
+                    chosen = (
+                        StepKind::NotExists {
+                            plan: independent,
+                            keys: shared,
+                            hashed: true,
+                        },
+                        hash_cost,
+                    );
                 }
             }
             let exists = correlated.rows.min(1.0);
             plan.rows *= 1.0 - 0.9 * exists;
             plan.cost += chosen.1;
-            plan.steps.push(Step { id: self.id(), kind: chosen.0, rows: plan.rows, cost: chosen.1 });
+            plan.steps.push(Step {
+                id: self.id(),
+                kind: chosen.0,
+                rows: plan.rows,
+                cost: chosen.1,
+            });
         }
         Ok(())
     }
 
-    fn choice(&self, index: usize, unit: &Item, bset: &[Slot], rows: f64, filters: &[&Filter], placed: &[bool]) -> Result<Choice> {
+    fn choice(
+        &self,
+        index: usize,
+        unit: &Item,
+        bset: &[Slot],
+        rows: f64,
+        filters: &[&Filter],
+        placed: &[bool],
+    ) -> Result<Choice> {
         match unit {
             Item::Pattern(pat) => self.pattern_choice(index, pat, bset, rows, filters, placed),
             Item::Or(branches) => {
@@ -282,7 +384,15 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
     }
 
-    fn pattern_choice(&self, index: usize, pat: &Pattern, bset: &[Slot], rows: f64, filters: &[&Filter], placed: &[bool]) -> Result<Choice> {
+    fn pattern_choice(
+        &self,
+        index: usize,
+        pat: &Pattern,
+        bset: &[Slot],
+        rows: f64,
+        filters: &[&Filter],
+        placed: &[bool],
+    ) -> Result<Choice> {
         let vars = pat.vars();
         let keys: Vec<Slot> = vars.iter().copied().filter(|v| bset.contains(v)).collect();
         let connected = bset.is_empty() || !keys.is_empty() || vars.is_empty();
@@ -293,26 +403,61 @@ impl<'p, 'a> Planner<'p, 'a> {
             && !pat.infer_supertypes
             && !(pat.stored && pat.derived);
         if pat.is_never() {
-            return Ok(Choice { index, kind: StepKind::Nothing { text: pat.text.clone() }, rows_after: 0.0, cost: 0.0, connected: true, binds, unique, key: pat.text.clone() });
+            return Ok(Choice {
+                index,
+                kind: StepKind::Nothing {
+                    text: pat.text.clone(),
+                },
+                rows_after: 0.0,
+                cost: 0.0,
+                connected: true,
+                binds,
+                unique,
+                key: pat.text.clone(),
+            });
         }
         let ranges = self.pushdown(pat, bset, filters, placed)?;
         let (per_row, card) = self.estimate(pat, bset, &ranges)?;
         let inl = rows * (SEEK + per_row * ROW);
-        let mut kind = StepKind::Scan { pat: pat.clone(), ranges: ranges.clone() };
+        let mut kind = StepKind::Scan {
+            pat: pat.clone(),
+            ranges: ranges.clone(),
+        };
         let mut cost = inl;
         if !keys.is_empty() && rows > 1.0 && !pat.derived {
             let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
             if hash < inl {
-                kind = StepKind::HashJoin { pat: pat.clone(), ranges, keys };
+                kind = StepKind::HashJoin {
+                    pat: pat.clone(),
+                    ranges,
+                    keys,
+                };
                 cost = hash;
             }
         }
-        Ok(Choice { index, kind, rows_after: rows * per_row, cost, connected, binds, unique, key: pat.text.clone() })
+        Ok(Choice {
+            index,
+            kind,
+            rows_after: rows * per_row,
+            cost,
+            connected,
+            binds,
+            unique,
+            key: pat.text.clone(),
+        })
     }
 
     /// Object ranges of an index scan implied by filters on the pattern's object variable.
-    fn pushdown(&self, pat: &Pattern, bset: &[Slot], filters: &[&Filter], placed: &[bool]) -> Result<Vec<(Id, Id)>> {
-        let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else { return Ok(Vec::new()) };
+    fn pushdown(
+        &self,
+        pat: &Pattern,
+        bset: &[Slot],
+        filters: &[&Filter],
+        placed: &[bool],
+    ) -> Result<Vec<(Id, Id)>> {
+        let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else {
+            return Ok(Vec::new());
+        };
         if pat.derived || bset.contains(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
             return Ok(Vec::new());
         }
@@ -321,10 +466,18 @@ impl<'p, 'a> Planner<'p, 'a> {
             if placed[i] {
                 continue;
             }
-            let Some(ranges) = filter_ranges(&f.ex, *x) else { continue };
+            let Some(ranges) = filter_ranges(&f.ex, *x) else {
+                continue;
+            };
             let mut n = 0;
             for &(lo, hi) in &ranges {
-                n += self.cx.store.estimate(&IdPattern { s: None, p: Some(*p), o: None, g: GraphSel::Any, o_range: Some((lo, hi)) })?;
+                n += self.cx.store.estimate(&IdPattern {
+                    s: None,
+                    p: Some(*p),
+                    o: None,
+                    g: GraphSel::Any,
+                    o_range: Some((lo, hi)),
+                })?;
             }
             if best.as_ref().is_none_or(|(bn, _)| n < *bn) {
                 best = Some((n, ranges));
@@ -365,9 +518,19 @@ impl<'p, 'a> Planner<'p, 'a> {
                 for s in consts(&pat.s) {
                     for p in consts(&pat.p) {
                         for o in consts(&pat.o) {
-                            let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() { vec![None] } else { ranges.iter().map(|r| Some(*r)).collect() };
+                            let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() {
+                                vec![None]
+                            } else {
+                                ranges.iter().map(|r| Some(*r)).collect()
+                            };
                             for r in rs {
-                                c += self.cx.store.estimate(&IdPattern { s, p, o, g, o_range: r })? as f64;
+                                c += self.cx.store.estimate(&IdPattern {
+                                    s,
+                                    p,
+                                    o,
+                                    g,
+                                    o_range: r,
+                                })? as f64;
                             }
                         }
                     }
@@ -375,7 +538,13 @@ impl<'p, 'a> Planner<'p, 'a> {
             } else if let PTerm::Const(p) = pat.p {
                 c = stats.pred(p).triples as f64;
                 if matches!(pat.g, GTerm::Const(_)) {
-                    c = self.cx.store.estimate(&IdPattern { s: None, p: Some(p), o: None, g, o_range: None })? as f64;
+                    c = self.cx.store.estimate(&IdPattern {
+                        s: None,
+                        p: Some(p),
+                        o: None,
+                        g,
+                        o_range: None,
+                    })? as f64;
                 }
             } else {
                 c = stats.triples as f64;
@@ -385,7 +554,10 @@ impl<'p, 'a> Planner<'p, 'a> {
                     let ps = stats.pred(p);
                     (ps.subjects.max(1) as f64, ps.objects.max(1) as f64)
                 }
-                _ => ((stats.triples as f64 / 8.0).max(1.0), (stats.triples as f64 / 4.0).max(1.0)),
+                _ => (
+                    (stats.triples as f64 / 8.0).max(1.0),
+                    (stats.triples as f64 / 4.0).max(1.0),
+                ),
             };
             let mut m = c;
             if ks == Known::Bound {
@@ -402,7 +574,11 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         if pat.derived {
             let rels: Vec<&super::derived::Relation> = match &pat.p {
-                PTerm::Const(p) => self.derived.relation(*p, pat.delta_only).into_iter().collect(),
+                PTerm::Const(p) => self
+                    .derived
+                    .relation(*p, pat.delta_only)
+                    .into_iter()
+                    .collect(),
                 _ => self.derived.full.values().collect(),
             };
             for rel in rels {
@@ -454,7 +630,10 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
             // An integer compared with a date is a year.
-            if let Some(year) = i32::try_from(*i).ok().and_then(|y| crate::model::Date::year(y).ok()) {
+            if let Some(year) = i32::try_from(*i)
+                .ok()
+                .and_then(|y| crate::model::Date::year(y).ok())
+            {
                 if op == CmpOp::Eq {
                     let id = Id::date(&year);
                     r.push((id, id.successor()));
@@ -509,20 +688,43 @@ fn numeric_ranges(op: CmpOp, v: f64) -> Option<Vec<(Id, Id)>> {
         CmpOp::Eq => (v, v),
         _ => return None,
     };
-    let int_lo = if lo.is_finite() { Id::int(lo.floor().max(i64::MIN as f64) as i64) } else { Id::new(kind::INT, 0) };
-    let int_hi = if hi.is_finite() { Id::int(hi.ceil().min(i64::MAX as f64) as i64).successor() } else { Id::new(kind::INT + 1, 0) };
-    let f_lo = if lo == 0.0 { Id::float(-0.0) } else { Id::float(lo) };
-    let f_hi = if hi == 0.0 { Id::float(0.0) } else { Id::float(hi) };
+    let int_lo = if lo.is_finite() {
+        Id::int(lo.floor().max(i64::MIN as f64) as i64)
+    } else {
+        Id::new(kind::INT, 0)
+    };
+    let int_hi = if hi.is_finite() {
+        Id::int(hi.ceil().min(i64::MAX as f64) as i64).successor()
+    } else {
+        Id::new(kind::INT + 1, 0)
+    };
+    let f_lo = if lo == 0.0 {
+        Id::float(-0.0)
+    } else {
+        Id::float(lo)
+    };
+    let f_hi = if hi == 0.0 {
+        Id::float(0.0)
+    } else {
+        Id::float(hi)
+    };
     Some(vec![(int_lo, int_hi), (f_lo, f_hi.successor())])
 }
 
 /// One line describing a step (explain, and tie-break keys of `or` blocks).
 pub fn step_text(k: &StepKind) -> String {
     match k {
-        StepKind::Scan { pat, ranges } => format!("scan {}{}", pat.text, if ranges.is_empty() { "" } else { " (range)" }),
+        StepKind::Scan { pat, ranges } => format!(
+            "scan {}{}",
+            pat.text,
+            if ranges.is_empty() { "" } else { " (range)" }
+        ),
         StepKind::HashJoin { pat, .. } => format!("hash join {}", pat.text),
         StepKind::Filter(f) => format!("filter {}", f.text),
-        StepKind::NotExists { hashed, .. } => format!("not exists ({})", if *hashed { "hashed" } else { "per row" }),
+        StepKind::NotExists { hashed, .. } => format!(
+            "not exists ({})",
+            if *hashed { "hashed" } else { "per row" }
+        ),
         StepKind::Optional { .. } => "optional".into(),
         StepKind::Union { .. } => "or".into(),
         StepKind::Nothing { text } => format!("nothing matches {text}"),

@@ -33,12 +33,21 @@ pub struct CompiledRule {
 /// Parse a stored rule's text back into its syntax tree.
 pub fn parse_rule(text: &str) -> Result<ast::Rule> {
     match crate::lang::parse_statement(text) {
-        Ok(ast::Statement { kind: StatementKind::Rule(r), .. }) => Ok(r),
-        _ => Err(Error::Storage(format!("a stored rule does not parse: {text}"))),
+        Ok(ast::Statement {
+            kind: StatementKind::Rule(r),
+            ..
+        }) => Ok(r),
+        _ => Err(Error::Storage(format!(
+            "a stored rule does not parse: {text}"
+        ))),
     }
 }
 
-pub fn compile_rule(cx: &Context<'_>, rule: &ast::Rule, text: &str) -> Result<Option<CompiledRule>> {
+pub fn compile_rule(
+    cx: &Context<'_>,
+    rule: &ast::Rule,
+    text: &str,
+) -> Result<Option<CompiledRule>> {
     let mut c = Compiler::new(cx);
     let body = c.body(&rule.body)?;
     let head_s = c.head_term(&rule.head.subject)?;
@@ -48,7 +57,14 @@ pub fn compile_rule(cx: &Context<'_>, rule: &ast::Rule, text: &str) -> Result<Op
         // A head predicate the store does not know: the rule was never stored properly.
         _ => return Ok(None),
     };
-    Ok(Some(CompiledRule { head_s, head_p, head_o, body, width: c.vars.len(), text: text.to_string() }))
+    Ok(Some(CompiledRule {
+        head_s,
+        head_p,
+        head_o,
+        body,
+        width: c.vars.len(),
+        text: text.to_string(),
+    }))
 }
 
 /// All stored rules, compiled.
@@ -87,7 +103,10 @@ pub fn stratify(rules: &[CompiledRule], names: &dyn Fn(Id) -> String) -> Result<
     for r in rules {
         let mut d = Vec::new();
         deps(&r.body, &heads, false, &mut d);
-        edges.entry(r.head_p).or_default().extend(d.into_iter().filter(|(q, _)| heads.contains(q)));
+        edges
+            .entry(r.head_p)
+            .or_default()
+            .extend(d.into_iter().filter(|(q, _)| heads.contains(q)));
     }
     let mut nodes: Vec<Id> = heads.iter().copied().collect();
     nodes.sort_unstable();
@@ -101,7 +120,11 @@ pub fn stratify(rules: &[CompiledRule], names: &dyn Fn(Id) -> String) -> Result<
                     let mut text = format!("'{}' depends on 'not {}'", names(p), names(q));
                     let mut prev = q;
                     for step in cycle.iter().skip(1) {
-                        text.push_str(&format!(", '{}' depends on '{}'", names(prev), names(*step)));
+                        text.push_str(&format!(
+                            ", '{}' depends on '{}'",
+                            names(prev),
+                            names(*step)
+                        ));
                         prev = *step;
                     }
                     return Err(Error::at(
@@ -116,7 +139,12 @@ pub fn stratify(rules: &[CompiledRule], names: &dyn Fn(Id) -> String) -> Result<
 }
 
 /// A path from `from` to `to` inside `members` (BFS), as the list of nodes.
-fn path(from: Id, to: Id, edges: &FxHashMap<Id, Vec<(Id, bool)>>, members: &FxHashSet<Id>) -> Option<Vec<Id>> {
+fn path(
+    from: Id,
+    to: Id,
+    edges: &FxHashMap<Id, Vec<(Id, bool)>>,
+    members: &FxHashSet<Id>,
+) -> Option<Vec<Id>> {
     let mut prev: FxHashMap<Id, Id> = FxHashMap::default();
     let mut queue = std::collections::VecDeque::from([from]);
     let mut seen = FxHashSet::from_iter([from]);
@@ -158,7 +186,13 @@ fn tarjan(nodes: &[Id], edges: &FxHashMap<Id, Vec<(Id, bool)>>) -> Vec<Vec<Id>> 
             self.next += 1;
             self.stack.push(v);
             self.on.insert(v);
-            let mut succ: Vec<Id> = self.edges.get(&v).into_iter().flatten().map(|(w, _)| *w).collect();
+            let mut succ: Vec<Id> = self
+                .edges
+                .get(&v)
+                .into_iter()
+                .flatten()
+                .map(|(w, _)| *w)
+                .collect();
             succ.sort_unstable();
             succ.dedup();
             for w in succ {
@@ -190,7 +224,15 @@ fn tarjan(nodes: &[Id], edges: &FxHashMap<Id, Vec<(Id, bool)>>) -> Vec<Vec<Id>> 
             }
         }
     }
-    let mut t = T { edges, index: FxHashMap::default(), low: FxHashMap::default(), on: FxHashSet::default(), stack: Vec::new(), next: 0, out: Vec::new() };
+    let mut t = T {
+        edges,
+        index: FxHashMap::default(),
+        low: FxHashMap::default(),
+        on: FxHashSet::default(),
+        stack: Vec::new(),
+        next: 0,
+        out: Vec::new(),
+    };
     for &n in nodes {
         if !t.index.contains_key(&n) {
             t.visit(n);
@@ -202,7 +244,11 @@ fn tarjan(nodes: &[Id], edges: &FxHashMap<Id, Vec<(Id, bool)>>) -> Vec<Vec<Id>> 
 /// The derived predicates `needed` depends on (itself included).
 fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
     let heads: FxHashSet<Id> = rules.iter().map(|r| r.head_p).collect();
-    let mut out: FxHashSet<Id> = needed.iter().copied().filter(|p| heads.contains(p)).collect();
+    let mut out: FxHashSet<Id> = needed
+        .iter()
+        .copied()
+        .filter(|p| heads.contains(p))
+        .collect();
     loop {
         let before = out.len();
         let mut d = Vec::new();
@@ -217,13 +263,23 @@ fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
 }
 
 /// Evaluate the rules deriving `needed` (and what they depend on).
-pub fn evaluate(cx: &Context<'_>, rules: &[CompiledRule], needed: &[Id], interrupt: &Interrupt) -> Result<Derived> {
+pub fn evaluate(
+    cx: &Context<'_>,
+    rules: &[CompiledRule],
+    needed: &[Id],
+    interrupt: &Interrupt,
+) -> Result<Derived> {
     let mut derived = Derived::default();
     if rules.is_empty() || needed.is_empty() {
         return Ok(derived);
     }
     let wanted = closure(rules, needed);
-    let names = |id: Id| cx.store.value(id, cx.delta).map(|v| v.to_string()).unwrap_or_else(|_| format!("{id:?}"));
+    let names = |id: Id| {
+        cx.store
+            .value(id, cx.delta)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| format!("{id:?}"))
+    };
     let strata = stratify(rules, &names)?;
     let ev = Eval::new(cx.store, cx.delta)?;
     for scc in strata {
@@ -231,7 +287,10 @@ pub fn evaluate(cx: &Context<'_>, rules: &[CompiledRule], needed: &[Id], interru
             continue;
         }
         let members: FxHashSet<Id> = scc.iter().copied().collect();
-        let scc_rules: Vec<&CompiledRule> = rules.iter().filter(|r| members.contains(&r.head_p)).collect();
+        let scc_rules: Vec<&CompiledRule> = rules
+            .iter()
+            .filter(|r| members.contains(&r.head_p))
+            .collect();
         for &p in &scc {
             derived.full.entry(p).or_default();
         }
@@ -339,7 +398,11 @@ fn run_rule(
         if s.is_none() || o.is_none() || full.is_some_and(|f| f.contains(s, o)) {
             return Ok(true);
         }
-        if stored && cx.store.any(&IdPattern::new(Some(s), Some(rule.head_p), Some(o)))? {
+        if stored
+            && cx
+                .store
+                .any(&IdPattern::new(Some(s), Some(rule.head_p), Some(o)))?
+        {
             return Ok(true);
         }
         new.entry(rule.head_p).or_default().insert(s, o);

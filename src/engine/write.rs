@@ -18,12 +18,20 @@ fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<Value>> {
         Term::Param(name) => match params.get(name) {
             Some(v) => Ok(Some(v.clone())),
             None => Err(Error::at(
-                Diagnostic::error(format!("no value was given for the parameter ${name}"), t.span)
-                    .with_hint(format!("bind it: --param {name}=VALUE, or query_with(..., params) from Rust")),
+                Diagnostic::error(
+                    format!("no value was given for the parameter ${name}"),
+                    t.span,
+                )
+                .with_hint(format!(
+                    "bind it: --param {name}=VALUE, or query_with(..., params) from Rust"
+                )),
             )),
         },
         Term::Wildcard => Ok(None),
-        Term::Var(v) => Err(Error::at(Diagnostic::error(format!("a {what} cannot hold the variable ?{v}"), t.span))),
+        Term::Var(v) => Err(Error::at(Diagnostic::error(
+            format!("a {what} cannot hold the variable ?{v}"),
+            t.span,
+        ))),
     }
 }
 
@@ -32,33 +40,60 @@ fn entity(t: &TermNode, params: &Params, role: &str) -> Result<Option<String>> {
         None => Ok(None),
         Some(Value::Entity(e)) => Ok(Some(e)),
         Some(other) => Err(Error::at(
-            Diagnostic::error(format!("the {role} must be an entity, not {other}"), t.span).with_hint(match other {
-                Value::Str(s) => format!("write a name (e.g. {}) or <{}>", crate::model::Value::entity(s.replace(' ', "_")), s),
-                _ => "write a name, or any text in angle brackets: <...>".into(),
-            }),
+            Diagnostic::error(format!("the {role} must be an entity, not {other}"), t.span)
+                .with_hint(match other {
+                    Value::Str(s) => format!(
+                        "write a name (e.g. {}) or <{}>",
+                        crate::model::Value::entity(s.replace(' ', "_")),
+                        s
+                    ),
+                    _ => "write a name, or any text in angle brackets: <...>".into(),
+                }),
         )),
     }
 }
 
 /// Record the facts of a statement.  Returns how many assertions it makes.
-pub fn facts(store: &Store, delta: &mut Delta, catalog: &Catalog, params: &Params, triples: &[TriplePattern], source: Option<&TermNode>) -> Result<u64> {
+pub fn facts(
+    store: &Store,
+    delta: &mut Delta,
+    catalog: &Catalog,
+    params: &Params,
+    triples: &[TriplePattern],
+    source: Option<&TermNode>,
+) -> Result<u64> {
     let g = match source {
         Some(t) => match entity(t, params, "source")? {
             Some(name) => store.intern_entity(delta, &name)?,
-            None => return Err(Error::at(Diagnostic::error("a fact's source cannot be _", t.span))),
+            None => {
+                return Err(Error::at(Diagnostic::error(
+                    "a fact's source cannot be _",
+                    t.span,
+                )))
+            }
         },
         None => Id::NONE,
     };
     let mut n = 0;
     for tp in triples {
-        let wild = |t: &TermNode| Error::at(Diagnostic::error("a fact cannot hold _ (it states something definite)", t.span));
+        let wild = |t: &TermNode| {
+            Error::at(Diagnostic::error(
+                "a fact cannot hold _ (it states something definite)",
+                t.span,
+            ))
+        };
         let s = entity(&tp.subject, params, "subject")?.ok_or_else(|| wild(&tp.subject))?;
         let p = entity(&tp.predicate, params, "predicate")?.ok_or_else(|| wild(&tp.predicate))?;
         let o = value(&tp.object, params, "fact")?.ok_or_else(|| wild(&tp.object))?;
         if let Some(decl) = catalog.preds.get(&p) {
             check_kind(&p, decl, &o, &tp.object)?;
         }
-        let q = [store.intern_entity(delta, &s)?, store.intern_entity(delta, &p)?, store.intern(delta, &o)?, g];
+        let q = [
+            store.intern_entity(delta, &s)?,
+            store.intern_entity(delta, &p)?,
+            store.intern(delta, &o)?,
+            g,
+        ];
         delta.add(q);
         n += 1;
     }
@@ -78,11 +113,25 @@ fn check_kind(p: &str, decl: &PredDecl, o: &Value, at: &TermNode) -> Result<()> 
         Some(Range::Class(c)) => c.clone(),
         _ => wanted.name().to_string(),
     };
-    let article = |k: &str| if k.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = |k: &str| {
+        if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        }
+    };
     let got = o.kind().name();
     Err(Error::at(
-        Diagnostic::error(format!("'{p}' takes {} {}, not {} {got}: {o}", article(wanted.name()), wanted.name(), article(got)), at.span)
-            .with_hint(format!("the schema declares: pred {p}: … -> {declared}")),
+        Diagnostic::error(
+            format!(
+                "'{p}' takes {} {}, not {} {got}: {o}",
+                article(wanted.name()),
+                wanted.name(),
+                article(got)
+            ),
+            at.span,
+        )
+        .with_hint(format!("the schema declares: pred {p}: … -> {declared}")),
     ))
 }
 
@@ -96,7 +145,13 @@ fn matching(store: &Store, delta: &Delta, pat: &IdPattern) -> Result<Vec<[Id; 4]
 }
 
 /// Record a `del`.  Returns how many assertions it retracts.
-pub fn del(store: &Store, delta: &mut Delta, params: &Params, triples: &[TriplePattern], source: Option<&TermNode>) -> Result<u64> {
+pub fn del(
+    store: &Store,
+    delta: &mut Delta,
+    params: &Params,
+    triples: &[TriplePattern],
+    source: Option<&TermNode>,
+) -> Result<u64> {
     delta.normalized();
     let g = match source {
         None => GraphSel::Each,
@@ -112,7 +167,10 @@ pub fn del(store: &Store, delta: &mut Delta, params: &Params, triples: &[TripleP
     for tp in triples {
         let mut ids = [None; 3];
         let mut unknown = false;
-        for (i, t) in [&tp.subject, &tp.predicate, &tp.object].into_iter().enumerate() {
+        for (i, t) in [&tp.subject, &tp.predicate, &tp.object]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(v) = value(t, params, "del")? {
                 match store.lookup(&v, Some(delta))? {
                     Some(id) => ids[i] = Some(id),
@@ -123,7 +181,13 @@ pub fn del(store: &Store, delta: &mut Delta, params: &Params, triples: &[TripleP
         if unknown {
             continue;
         }
-        let pat = IdPattern { s: ids[0], p: ids[1], o: ids[2], g, o_range: None };
+        let pat = IdPattern {
+            s: ids[0],
+            p: ids[1],
+            o: ids[2],
+            g,
+            o_range: None,
+        };
         removes.extend(matching(store, delta, &pat)?);
     }
     let n = removes.len() as u64;
@@ -134,11 +198,27 @@ pub fn del(store: &Store, delta: &mut Delta, params: &Params, triples: &[TripleP
 }
 
 /// Record `drop source`: every assertion of that source.
-pub fn drop_source(store: &Store, delta: &mut Delta, params: &Params, src: &TermNode) -> Result<u64> {
+pub fn drop_source(
+    store: &Store,
+    delta: &mut Delta,
+    params: &Params,
+    src: &TermNode,
+) -> Result<u64> {
     delta.normalized();
-    let Some(name) = entity(src, params, "source")? else { return Ok(0) };
-    let Some(g) = store.lookup_entity(&name, Some(delta))? else { return Ok(0) };
-    let removes = matching(store, delta, &IdPattern { g: GraphSel::Is(g), ..IdPattern::new(None, None, None) })?;
+    let Some(name) = entity(src, params, "source")? else {
+        return Ok(0);
+    };
+    let Some(g) = store.lookup_entity(&name, Some(delta))? else {
+        return Ok(0);
+    };
+    let removes = matching(
+        store,
+        delta,
+        &IdPattern {
+            g: GraphSel::Is(g),
+            ..IdPattern::new(None, None, None)
+        },
+    )?;
     let n = removes.len() as u64;
     for q in removes {
         delta.remove(q);
@@ -154,20 +234,38 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
         Term::Value(Value::Entity(p)) => p.clone(),
         _ => {
             return Err(Error::at(
-                Diagnostic::error("the predicate of a rule head must be a name", r.head.predicate.span)
-                    .with_hint("rules derive facts of one named predicate: rule ?x allied_with ?y :- …"),
+                Diagnostic::error(
+                    "the predicate of a rule head must be a name",
+                    r.head.predicate.span,
+                )
+                .with_hint(
+                    "rules derive facts of one named predicate: rule ?x allied_with ?y :- …",
+                ),
             ))
         }
     };
     for t in [&r.head.subject, &r.head.object] {
         match &t.term {
-            Term::Wildcard => return Err(Error::at(Diagnostic::error("a rule head cannot hold _", t.span))),
-            Term::Param(_) => return Err(Error::at(Diagnostic::error("a rule head cannot hold a $parameter (rules are stored)", t.span))),
+            Term::Wildcard => {
+                return Err(Error::at(Diagnostic::error(
+                    "a rule head cannot hold _",
+                    t.span,
+                )))
+            }
+            Term::Param(_) => {
+                return Err(Error::at(Diagnostic::error(
+                    "a rule head cannot hold a $parameter (rules are stored)",
+                    t.span,
+                )))
+            }
             _ => {}
         }
     }
     if contains_param(&r.body) {
-        return Err(Error::at(Diagnostic::error("a rule body cannot hold a $parameter (rules are stored)", r.body.span)));
+        return Err(Error::at(Diagnostic::error(
+            "a rule body cannot hold a $parameter (rules are stored)",
+            r.body.span,
+        )));
     }
     let mut text = crate::lang::print_rule(r);
     if !text.ends_with('.') {
@@ -187,7 +285,12 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
     // Refuse a program that cannot be stratified, naming the cycle.
     let cx = Context::new(store, Some(delta), &catalog, params)?;
     let compiled = rules::compile_all(&cx, &catalog)?;
-    let names = |id: Id| store.value(id, Some(delta)).map(|v| v.to_string()).unwrap_or_default();
+    let names = |id: Id| {
+        store
+            .value(id, Some(delta))
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
     rules::stratify(&compiled, &names).map_err(|e| match e {
         Error::At(d) => Error::at(Diagnostic { span: r.span, ..*d }),
         other => other,
@@ -209,7 +312,12 @@ fn contains_param(b: &ast::Body) -> bool {
         }
     }
     b.items.iter().any(|c| match c {
-        ast::Conjunct::Pattern(p) => term(&p.subject) || term(&p.predicate) || term(&p.object) || p.source.as_ref().is_some_and(term),
+        ast::Conjunct::Pattern(p) => {
+            term(&p.subject)
+                || term(&p.predicate)
+                || term(&p.object)
+                || p.source.as_ref().is_some_and(term)
+        }
         ast::Conjunct::Filter(e) => expr(e),
         ast::Conjunct::Not(b) | ast::Conjunct::Optional(b) => contains_param(b),
         ast::Conjunct::Or(bs) => bs.iter().any(contains_param),
@@ -229,13 +337,24 @@ pub fn drop_rule(store: &Store, delta: &mut Delta, name: &str) -> Result<u64> {
 }
 
 /// Record `type T [sub U, ...]`.
-pub fn type_decl(store: &Store, delta: &mut Delta, name: &ast::Name, supertypes: &[ast::Name]) -> Result<()> {
+pub fn type_decl(
+    store: &Store,
+    delta: &mut Delta,
+    name: &ast::Name,
+    supertypes: &[ast::Name],
+) -> Result<()> {
     let mut catalog = Catalog::load(store, Some(delta))?;
     for s in supertypes {
         if s.name == name.name || catalog.supertypes(&s.name).contains(&name.name) {
             return Err(Error::at(
-                Diagnostic::error(format!("'{}' cannot be a subtype of '{}': '{}' is already below '{}'", name.name, s.name, s.name, name.name), s.span)
-                    .with_hint("types form a hierarchy without cycles"),
+                Diagnostic::error(
+                    format!(
+                        "'{}' cannot be a subtype of '{}': '{}' is already below '{}'",
+                        name.name, s.name, s.name, name.name
+                    ),
+                    s.span,
+                )
+                .with_hint("types form a hierarchy without cycles"),
             ));
         }
     }
@@ -253,7 +372,13 @@ pub fn type_decl(store: &Store, delta: &mut Delta, name: &ast::Name, supertypes:
 }
 
 /// Record `pred p: D -> R`.  Refused when stored facts already contradict its kind.
-pub fn pred_decl(store: &Store, delta: &mut Delta, name: &ast::Name, domain: Option<&TypeRef>, range: Option<&TypeRef>) -> Result<()> {
+pub fn pred_decl(
+    store: &Store,
+    delta: &mut Delta,
+    name: &ast::Name,
+    domain: Option<&TypeRef>,
+    range: Option<&TypeRef>,
+) -> Result<()> {
     let mut catalog = Catalog::load(store, Some(delta))?;
     let class = |t: Option<&TypeRef>| match t {
         Some(TypeRef::Class(n)) => Some(n.name.clone()),
@@ -267,7 +392,9 @@ pub fn pred_decl(store: &Store, delta: &mut Delta, name: &ast::Name, domain: Opt
             _ => None,
         },
     };
-    if let (Some(Range::Kind(k)), Some(pid)) = (&decl.range, store.lookup_entity(&name.name, Some(delta))?) {
+    if let (Some(Range::Kind(k)), Some(pid)) =
+        (&decl.range, store.lookup_entity(&name.name, Some(delta))?)
+    {
         let mut bad = 0u64;
         let mut example = None;
         for q in store.quads_with(&IdPattern::new(None, Some(pid), None), delta.normal())? {
@@ -286,8 +413,18 @@ pub fn pred_decl(store: &Store, delta: &mut Delta, name: &ast::Name, domain: Opt
                 TypeRef::Class(n) => n.span,
             });
             return Err(Error::at(
-                Diagnostic::error(format!("{bad} stored facts of '{}' are not {}s (e.g. {s} {} {v})", name.name, k.name(), name.name), span)
-                    .with_hint("fix or delete those facts first (del ...), or declare a different kind"),
+                Diagnostic::error(
+                    format!(
+                        "{bad} stored facts of '{}' are not {}s (e.g. {s} {} {v})",
+                        name.name,
+                        k.name(),
+                        name.name
+                    ),
+                    span,
+                )
+                .with_hint(
+                    "fix or delete those facts first (del ...), or declare a different kind",
+                ),
             ));
         }
     }
@@ -301,29 +438,70 @@ pub fn pred_decl(store: &Store, delta: &mut Delta, name: &ast::Name, domain: Opt
 }
 
 /// `describe x`: every fact with x as subject or object, with its source.
-pub fn describe(store: &Store, delta: Option<&Delta>, params: &Params, t: &TermNode) -> Result<Vec<[Value; 4]>> {
-    let Some(v) = value(t, params, "describe")? else { return Ok(Vec::new()) };
-    let Some(id) = store.lookup(&v, delta)? else { return Ok(Vec::new()) };
+pub fn describe(
+    store: &Store,
+    delta: Option<&Delta>,
+    params: &Params,
+    t: &TermNode,
+) -> Result<Vec<[Value; 4]>> {
+    let Some(v) = value(t, params, "describe")? else {
+        return Ok(Vec::new());
+    };
+    let Some(id) = store.lookup(&v, delta)? else {
+        return Ok(Vec::new());
+    };
     let mut quads = Vec::new();
     let overlay = delta.and_then(|d| d.normal());
-    for q in store.quads_with(&IdPattern { g: GraphSel::Each, ..IdPattern::new(Some(id), None, None) }, overlay)? {
+    for q in store.quads_with(
+        &IdPattern {
+            g: GraphSel::Each,
+            ..IdPattern::new(Some(id), None, None)
+        },
+        overlay,
+    )? {
         quads.push(q?);
     }
-    for q in store.quads_with(&IdPattern { g: GraphSel::Each, ..IdPattern::new(None, None, Some(id)) }, overlay)? {
+    for q in store.quads_with(
+        &IdPattern {
+            g: GraphSel::Each,
+            ..IdPattern::new(None, None, Some(id))
+        },
+        overlay,
+    )? {
         let q = q?;
         if q[0] != id {
             quads.push(q);
         }
     }
-    let ids: Vec<Id> = quads.iter().flat_map(|q| q.iter().copied()).filter(|i| i.is_some()).collect();
+    let ids: Vec<Id> = quads
+        .iter()
+        .flat_map(|q| q.iter().copied())
+        .filter(|i| i.is_some())
+        .collect();
     let values = store.values(&ids, delta)?;
-    let get = |id: Id| if id.is_none() { Value::Str(String::new()) } else { values.get(&id).cloned().unwrap_or(Value::Str(String::new())) };
-    Ok(quads.into_iter().map(|q| [get(q[0]), get(q[1]), get(q[2]), get(q[3])]).collect())
+    let get = |id: Id| {
+        if id.is_none() {
+            Value::Str(String::new())
+        } else {
+            values
+                .get(&id)
+                .cloned()
+                .unwrap_or(Value::Str(String::new()))
+        }
+    };
+    Ok(quads
+        .into_iter()
+        .map(|q| [get(q[0]), get(q[1]), get(q[2]), get(q[3])])
+        .collect())
 }
 
 /// `search "text"`: entities whose name, label or alias contains the text (ignoring case),
 /// with their label.
-pub fn search(store: &Store, delta: Option<&Delta>, text: &str) -> Result<Vec<(Value, Option<Value>)>> {
+pub fn search(
+    store: &Store,
+    delta: Option<&Delta>,
+    text: &str,
+) -> Result<Vec<(Value, Option<Value>)>> {
     let needle = text.to_lowercase();
     let label = store.lookup_entity("label", delta)?;
     let alias = store.lookup_entity("alias", delta)?;
@@ -352,7 +530,10 @@ pub fn search(store: &Store, delta: Option<&Delta>, text: &str) -> Result<Vec<(V
     for id in hits {
         let v = store.value(id, delta)?;
         let l = match label {
-            Some(l) => match store.quads(&IdPattern::new(Some(id), Some(l), None))?.next() {
+            Some(l) => match store
+                .quads(&IdPattern::new(Some(id), Some(l), None))?
+                .next()
+            {
                 Some(q) => Some(store.value(q?[2], delta)?),
                 None => None,
             },
@@ -384,7 +565,9 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
         Ok(false)
     };
     for (p, decl) in &catalog.preds {
-        let Some(pid) = store.lookup_entity(p, None)? else { continue };
+        let Some(pid) = store.lookup_entity(p, None)? else {
+            continue;
+        };
         for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
             let q = q?;
             let mut problems = Vec::new();
@@ -408,12 +591,22 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
                 None => {}
             }
             if !problems.is_empty() {
-                out.push([store.value(q[0], None)?, Value::entity(p.clone()), store.value(q[2], None)?, Value::Str(problems.join("; "))]);
+                out.push([
+                    store.value(q[0], None)?,
+                    Value::entity(p.clone()),
+                    store.value(q[2], None)?,
+                    Value::Str(problems.join("; ")),
+                ]);
             }
         }
     }
     for problem in store.verify()? {
-        out.push([Value::Str(String::new()), Value::Str(String::new()), Value::Str(String::new()), Value::Str(format!("index: {problem}"))]);
+        out.push([
+            Value::Str(String::new()),
+            Value::Str(String::new()),
+            Value::Str(String::new()),
+            Value::Str(format!("index: {problem}")),
+        ]);
     }
     Ok(out)
 }

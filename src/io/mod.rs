@@ -228,8 +228,24 @@ pub fn import_file<S: QuadSink + ?Sized>(
     opts: &ImportOptions,
     sink: &mut S,
 ) -> Result<ImportSummary> {
+    import_file_with_progress(path, opts, &mut |_| {}, sink)
+}
+
+/// [`import_file`], calling `progress` with the number of bytes read so far (for a
+/// progress bar; the file's length is the total).
+pub fn import_file_with_progress<S: QuadSink + ?Sized>(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut S,
+) -> Result<ImportSummary> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let counted = Counted {
+        inner: file,
+        read: 0,
+        report: progress,
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, counted);
     let name = path.display().to_string();
     let format = match opts.format.or_else(|| Format::from_path(path)) {
         Some(Format::Table) if opts.mapping.is_none() => {
@@ -298,6 +314,22 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
             };
             table::import(reader, file, &mapping, &t, sink)
         }
+    }
+}
+
+/// A reader that reports how many bytes went through it.
+struct Counted<'p, R> {
+    inner: R,
+    read: u64,
+    report: &'p mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.report)(self.read);
+        Ok(n)
     }
 }
 

@@ -48,7 +48,11 @@ pub struct BlockSet<C: BlockCodec> {
 
 impl<C: BlockCodec + Clone> BlockSet<C> {
     pub fn new(tag: u8, codec: C) -> Self {
-        BlockSet { tag, codec, cache: Mutex::new(FxHashMap::default()) }
+        BlockSet {
+            tag,
+            codec,
+            cache: Mutex::new(FxHashMap::default()),
+        }
     }
 
     pub fn codec(&self) -> &C {
@@ -110,24 +114,47 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
             Some((k, _)) => After::Excluded(k.to_vec()),
             None => After::Included(self.key(lo)),
         };
-        Ok(Scan { set: self, kv, first, after: Some(after), hi_key, blocks: None, buf: Vec::new(), pos: 0, lo: Some(lo.clone()), hi: Some(hi.clone()), done: false })
+        Ok(Scan {
+            set: self,
+            kv,
+            first,
+            after: Some(after),
+            hi_key,
+            blocks: None,
+            buf: Vec::new(),
+            pos: 0,
+            lo: Some(lo.clone()),
+            hi: Some(hi.clone()),
+            done: false,
+        })
     }
 
     /// Whether `e` is in the set.
     pub fn contains(&self, kv: &Kv, e: &C::Entry) -> Result<bool> {
-        let Some((k, v)) = self.floor_block(kv, e)? else { return Ok(false) };
+        let Some((k, v)) = self.floor_block(kv, e)? else {
+            return Ok(false);
+        };
         Ok(self.block(&k, &v)?.binary_search(e).is_ok())
     }
 
     /// A cursor for many lookups in ascending order (commit and batch dictionary lookups).
     pub fn cursor<'a>(&'a self, kv: &'a Kv) -> Cursor<'a, C> {
-        Cursor { set: self, kv, buf: Arc::new(Vec::new()), next_first: None, loaded: false }
+        Cursor {
+            set: self,
+            kv,
+            buf: Arc::new(Vec::new()),
+            next_first: None,
+            loaded: false,
+        }
     }
 
     /// Merge sorted, deduplicated changes into the set, writing the rewritten blocks into
     /// `batch`.  Inserting a present entry or deleting an absent one is a no-op.
     pub fn merge(&self, kv: &Kv, changes: &[(C::Entry, Op)], batch: &mut KvBatch) -> Result<()> {
-        debug_assert!(changes.windows(2).all(|w| w[0].0 < w[1].0), "changes must be sorted");
+        debug_assert!(
+            changes.windows(2).all(|w| w[0].0 < w[1].0),
+            "changes must be sorted"
+        );
         let end = self.end_key();
         let mut i = 0;
         let mut entries = Vec::new();
@@ -145,7 +172,9 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
                     self.decode_into(k, v, &mut entries)?;
                     let next = kv.next_after(k, &end)?;
                     let next_first = match next {
-                        Some((nk, _)) => Some(self.codec.read_key(nk.get(1..).unwrap_or_default())?),
+                        Some((nk, _)) => {
+                            Some(self.codec.read_key(nk.get(1..).unwrap_or_default())?)
+                        }
                         None => None,
                     };
                     (Some(k.to_vec()), next_first)
@@ -216,7 +245,13 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
 
     /// How many entries lie in `[lo, hi)`: exact within the first block, then read from
     /// block headers (so at most one block too many), reading at most `max_blocks` blocks.
-    pub fn approx_count(&self, kv: &Kv, lo: &C::Entry, hi: &C::Entry, max_blocks: usize) -> Result<u64> {
+    pub fn approx_count(
+        &self,
+        kv: &Kv,
+        lo: &C::Entry,
+        hi: &C::Entry,
+        max_blocks: usize,
+    ) -> Result<u64> {
         let hi_key = self.key(hi);
         let start = match self.floor_block(kv, lo)? {
             Some((k, _)) => k.to_vec(),
@@ -320,7 +355,10 @@ impl<C: BlockCodec + Clone> Scan<'_, '_, C> {
         self.pos = 0;
         let first = self.set.codec.read_key(k.get(1..).unwrap_or_default())?;
         let lo = self.lo.take();
-        let more = self.set.codec.decode_range(first, &v, lo.as_ref(), self.hi.as_ref(), &mut self.buf)?;
+        let more =
+            self.set
+                .codec
+                .decode_range(first, &v, lo.as_ref(), self.hi.as_ref(), &mut self.buf)?;
         // A block that ends at or past `hi` is the last one needed.
         if !more {
             self.after = None;
@@ -382,7 +420,12 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
     }
 
     /// Append every entry in `[lo, hi)` to `out`.
-    pub fn range_into(&mut self, lo: &C::Entry, hi: &C::Entry, out: &mut Vec<C::Entry>) -> Result<()> {
+    pub fn range_into(
+        &mut self,
+        lo: &C::Entry,
+        hi: &C::Entry,
+        out: &mut Vec<C::Entry>,
+    ) -> Result<()> {
         let mut at = lo.clone();
         loop {
             self.position(&at)?;

@@ -80,7 +80,14 @@ pub trait BlockCodec {
     /// Decode only the entries in `[lo, hi)` (bounds optional), stopping at `hi`: a point
     /// lookup decodes part of a block and copies only what it returns.  Returns whether
     /// the block ended before `hi` (the next block may hold more).
-    fn decode_range(&self, first: Self::Entry, data: &[u8], lo: Option<&Self::Entry>, hi: Option<&Self::Entry>, out: &mut Vec<Self::Entry>) -> Result<bool, CodecError> {
+    fn decode_range(
+        &self,
+        first: Self::Entry,
+        data: &[u8],
+        lo: Option<&Self::Entry>,
+        hi: Option<&Self::Entry>,
+        out: &mut Vec<Self::Entry>,
+    ) -> Result<bool, CodecError> {
         let mut all = Vec::new();
         self.decode(first, data, &mut all)?;
         for e in all {
@@ -166,7 +173,14 @@ impl BlockCodec for TupleCodec {
         self.decode_range(first, data, None, None, out).map(|_| ())
     }
 
-    fn decode_range(&self, first: Tuple, data: &[u8], lo: Option<&Tuple>, hi: Option<&Tuple>, out: &mut Vec<Tuple>) -> Result<bool, CodecError> {
+    fn decode_range(
+        &self,
+        first: Tuple,
+        data: &[u8],
+        lo: Option<&Tuple>,
+        hi: Option<&Tuple>,
+        out: &mut Vec<Tuple>,
+    ) -> Result<bool, CodecError> {
         let mut pos = 0;
         if get_byte(data, &mut pos)? != BLOCK_VERSION {
             return Err(CodecError("unknown block version"));
@@ -192,15 +206,26 @@ impl BlockCodec for TupleCodec {
             let mut cur = prev;
             if head & 4 != 0 {
                 let delta = get_varint(data, &mut pos)?;
-                let raw = prev[d].raw().checked_add(delta).ok_or(CodecError("delta overflow"))?;
+                let raw = prev[d]
+                    .raw()
+                    .checked_add(delta)
+                    .ok_or(CodecError("delta overflow"))?;
                 cur[d] = Id::new(prev[d].kind(), raw);
             } else {
                 let k = get_byte(data, &mut pos)?;
                 cur[d] = Id::new(k, get_varint(data, &mut pos)?);
             }
             for (bit, i) in (d + 1..self.arity).enumerate() {
-                let k = if head & (8 << bit) != 0 { prev[i].kind() } else { get_byte(data, &mut pos)? };
-                let raw = if k == super::id::kind::NONE { 0 } else { get_varint(data, &mut pos)? };
+                let k = if head & (8 << bit) != 0 {
+                    prev[i].kind()
+                } else {
+                    get_byte(data, &mut pos)?
+                };
+                let raw = if k == super::id::kind::NONE {
+                    0
+                } else {
+                    get_varint(data, &mut pos)?
+                };
                 cur[i] = Id::new(k, raw);
             }
             if cur <= prev {

@@ -86,7 +86,11 @@ impl Kv {
 
     /// Entries with keys in `(after, to)`, in key order.
     pub fn range_after(&self, after: &[u8], to: &[u8]) -> KvIter {
-        KvIter { inner: self.tree.range::<&[u8], _>((Bound::Excluded(after), Bound::Excluded(to))) }
+        KvIter {
+            inner: self
+                .tree
+                .range::<&[u8], _>((Bound::Excluded(after), Bound::Excluded(to))),
+        }
     }
 
     /// Apply every write of the batch, or none of them.

@@ -226,7 +226,11 @@ impl Store {
     }
 
     /// Like [`Store::quads`], as the pending changes of a transaction would leave them.
-    pub fn quads_with<'s>(&'s self, pat: &IdPattern, overlay: Option<&'s Normalized>) -> Result<Box<dyn Iterator<Item = Result<Tuple>> + 's>> {
+    pub fn quads_with<'s>(
+        &'s self,
+        pat: &IdPattern,
+        overlay: Option<&'s Normalized>,
+    ) -> Result<Box<dyn Iterator<Item = Result<Tuple>> + 's>> {
         let Some(n) = overlay.filter(|n| !n.adds.is_empty() || !n.removes.is_empty()) else {
             return Ok(Box::new(self.quads(pat)?));
         };
@@ -244,7 +248,13 @@ impl Store {
                 GraphSel::Any => {
                     if triple_removes(&q) {
                         // Still there if some assertion survives or is added.
-                        let all = IdPattern { s: Some(q[0]), p: Some(q[1]), o: Some(q[2]), g: GraphSel::Each, o_range: None };
+                        let all = IdPattern {
+                            s: Some(q[0]),
+                            p: Some(q[1]),
+                            o: Some(q[2]),
+                            g: GraphSel::Each,
+                            o_range: None,
+                        };
                         let mut alive = false;
                         for x in self.quads(&all)? {
                             if !removed(&x?) {
@@ -280,7 +290,9 @@ impl Store {
                         continue;
                     }
                     seen_triples.insert(seen_triples.partition_point(|x| *x < t), t);
-                    if self.any(&IdPattern::new(Some(a[0]), Some(a[1]), Some(a[2])))? && !triple_removes(a) {
+                    if self.any(&IdPattern::new(Some(a[0]), Some(a[1]), Some(a[2])))?
+                        && !triple_removes(a)
+                    {
                         continue; // already yielded from the store
                     }
                     out.push(Ok([a[0], a[1], a[2], Id::NONE]));
