@@ -337,12 +337,15 @@ impl<'e, 'a> Exec<'e, 'a> {
                 }
             }
             if pat.derived && g == GraphSel::Any {
-                let preds: Vec<Id> = match bound(p) {
-                    Some(pid) => vec![pid],
-                    None => self.derived.predicates().collect(),
+                let pairs: Vec<(Id, Id)> = match bound(p) {
+                    Some(pid) => vec![(pid, pat.relation_for(pid))],
+                    None => match &pat.var_rels {
+                        Some(v) => v.clone(),
+                        None => self.cx.derived.iter().map(|&d| (d, d)).collect(),
+                    },
                 };
-                for pid in preds {
-                    let Some(rel) = self.derived.relation(pid, pat.delta_only) else {
+                for (pid, rid) in pairs {
+                    let Some(rel) = self.derived.relation(rid, pat.delta_only) else {
                         continue;
                     };
                     let ok = rel.scan(bound(s), obj, |a, b| {

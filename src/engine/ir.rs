@@ -54,6 +54,12 @@ pub struct Pattern {
     pub infer_supertypes: bool,
     /// Semi-naive evaluation: match only the derived facts new in the last round.
     pub delta_only: bool,
+    /// Where derived facts of a constant predicate are read from, when not from the
+    /// predicate's own relation (a magic-set rewrite's adorned relation).
+    pub rel: Option<Id>,
+    /// For a variable predicate: the (predicate, relation) pairs of derived facts it can
+    /// match (`None`: every derived predicate, each from its own relation).
+    pub var_rels: Option<Vec<(Id, Id)>>,
     /// Canonical text (`?e venue ?c`), for plans and deterministic tie-breaks.
     pub text: String,
     pub span: Span,
@@ -75,6 +81,16 @@ impl Pattern {
             }
         }
         v
+    }
+
+    /// The relation holding derived facts of predicate `pid` for this pattern.
+    pub fn relation_for(&self, pid: Id) -> Id {
+        if let (Some(r), PTerm::Const(p)) = (self.rel, &self.p) {
+            if *p == pid {
+                return r;
+            }
+        }
+        self.var_rels.as_ref().and_then(|v| v.iter().find(|(p, _)| *p == pid).map(|(_, r)| *r)).unwrap_or(pid)
     }
 
     pub fn is_never(&self) -> bool {
@@ -367,6 +383,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
             derived,
             infer_supertypes,
             delta_only: false,
+            rel: None,
+            var_rels: None,
             text: pattern_text(tp),
             span: tp.span,
         })
