@@ -41,7 +41,7 @@ impl Cx {
 
     /// Enter one level of nesting; fails at [`MAX_DEPTH`].  The guard leaves it on drop, so
     /// early returns through `?` keep the count right.
-    pub(crate) fn enter<'c, 'a>(&'c self, at: &'a str) -> Result<DepthGuard<'c>, nom::Err<PError>> {
+    pub(crate) fn enter<'c>(&'c self, at: &str) -> Result<DepthGuard<'c>, nom::Err<PError>> {
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
             return Err(nom::Err::Failure(

@@ -5,6 +5,17 @@
 //! span so that any stage can report a [`crate::diag::Diagnostic`] at the exact place.
 //!
 //! `grammar/dossier.ebnf` is the precise grammar of what [`parse_script`] accepts.
+//!
+//! - [`parse_script`], [`parse_statement`], [`parse_find`]: text to AST (first error).
+//! - [`statements`]: lazily, one statement at a time, resuming after errors (`--keep-going`).
+//! - [`completeness`]: whether REPL input is complete, needs more lines, or is invalid.
+//! - [`print_statement`], [`print_script`], [`print_find`], [`print_rule`]: AST to canonical
+//!   text; `parse(print(ast)) == ast`.
+//! - [`check_statement`], [`check_script`]: binding and shape errors, and warnings.
+//!
+//! Modules, one job each: `input` (context, error type, whitespace), `lexical` (tokens and
+//! literals), `term` (terms and names), `expr` (operators, calls, aggregates, ranges),
+//! `body` (query bodies), `parser` (statements), `print`, `check`, `complete`.
 
 pub mod ast;
 mod body;
