@@ -189,6 +189,21 @@ mod tests {
     }
 
     #[test]
+    fn queries_alone() {
+        use crate::lang::parse_find;
+        assert!(parse_find("find ?x where ?x a B").is_ok());
+        assert!(parse_find(" find ?x where ?x a B. # c").is_ok());
+        assert_eq!(
+            parse_find("x a B.").map_err(|d| d.message),
+            Err("expected a query ('find …')".to_string())
+        );
+        assert_eq!(
+            parse_find("find ?x where ?x a B. x").map_err(|d| d.message),
+            Err("expected the end of the query".to_string())
+        );
+    }
+
+    #[test]
     fn iterator_always_progresses() {
         for text in [
             "{{{{", "\"", "<<<", "...", "find", "}}}", "é", "from s {", "a b c",
