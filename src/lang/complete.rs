@@ -80,6 +80,8 @@ impl Iterator for Statements<'_> {
     }
 }
 
+impl std::iter::FusedIterator for Statements<'_> {}
+
 /// Where the statement starting at `start` ends, found without parsing it: after a `.`
 /// outside strings, `<…>` names and `{ }` that is followed by whitespace, a comment or the
 /// end; for a `from SRC { … }` block, after its closing `}`.  If braces never balance, the
