@@ -134,7 +134,12 @@ impl Rewriter<'_> {
                     slots.push(*v);
                 }
             }
-            prefix.push(Item::Pattern(relation_atom(ms, m, mo, format!("magic of {}", r.text))));
+            prefix.push(Item::Pattern(relation_atom(
+                ms,
+                m,
+                mo,
+                format!("magic of {}", r.text),
+            )));
         }
         let mut remaining: Vec<Pattern> = Vec::new();
         let mut filters: Vec<Item> = Vec::new();
@@ -146,7 +151,12 @@ impl Rewriter<'_> {
         }
         // Sideways information passing: next the pattern with the most bound positions.
         while !remaining.is_empty() {
-            let score = |p: &Pattern| (bound(&p.s, &slots) as u8 + bound(&p.o, &slots) as u8, p.derived as u8);
+            let score = |p: &Pattern| {
+                (
+                    bound(&p.s, &slots) as u8 + bound(&p.o, &slots) as u8,
+                    p.derived as u8,
+                )
+            };
             let mut best = 0;
             for (i, p) in remaining.iter().enumerate() {
                 if score(p) > score(&remaining[best]) {
@@ -156,7 +166,10 @@ impl Rewriter<'_> {
             let mut pat = remaining.remove(best);
             if pat.derived {
                 if let PTerm::Const(q) = pat.p {
-                    let use_ad = Ad { s: bound(&pat.s, &slots), o: bound(&pat.o, &slots) };
+                    let use_ad = Ad {
+                        s: bound(&pat.s, &slots),
+                        o: bound(&pat.o, &slots),
+                    };
                     if use_ad != FREE {
                         let m = self.magic(q, use_ad);
                         let (hs, ho) = Self::magic_args(use_ad, &pat.s, &pat.o);
@@ -165,7 +178,9 @@ impl Rewriter<'_> {
                             head_p: m,
                             head_rel: m,
                             head_o: ho,
-                            body: Body { items: prefix.clone() },
+                            body: Body {
+                                items: prefix.clone(),
+                            },
                             width: r.width,
                             text: format!("magic for {} in {}", pat.text, r.text),
                         });
@@ -207,7 +222,11 @@ fn rewritable(rules: &[CompiledRule]) -> bool {
 
 /// Rewrite `query` (its derived patterns read adorned relations) and the rules, or `None`
 /// when the rewrite does not apply or would not restrict anything.
-pub fn rewrite(query: &mut Body, rules: &[CompiledRule], derived: &FxHashSet<Id>) -> Option<Program> {
+pub fn rewrite(
+    query: &mut Body,
+    rules: &[CompiledRule],
+    derived: &FxHashSet<Id>,
+) -> Option<Program> {
     if !rewritable(rules) {
         return None;
     }
@@ -238,7 +257,10 @@ pub fn rewrite(query: &mut Body, rules: &[CompiledRule], derived: &FxHashSet<Id>
         if !p.derived {
             continue;
         }
-        let ad = Ad { s: is_const(&p.s), o: is_const(&p.o) };
+        let ad = Ad {
+            s: is_const(&p.s),
+            o: is_const(&p.o),
+        };
         let seed = |rw: &mut Rewriter, q: Id| -> Option<(Id, Id, Id)> {
             if ad == FREE {
                 return None;
@@ -270,7 +292,10 @@ pub fn rewrite(query: &mut Body, rules: &[CompiledRule], derived: &FxHashSet<Id>
         return None;
     }
     rw.run();
-    Some(Program { rules: rw.out, seeds })
+    Some(Program {
+        rules: rw.out,
+        seeds,
+    })
 }
 
 fn has_derived(b: &Body) -> bool {

@@ -102,7 +102,12 @@ fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<St
 
 /// Evaluate the rules a body needs: through a magic-set rewrite when the body binds
 /// derived patterns to constants, in full otherwise.
-fn derive(cx: &Context<'_>, catalog: &Catalog, body: &mut ir::Body, interrupt: &Interrupt) -> Result<derived::Derived> {
+fn derive(
+    cx: &Context<'_>,
+    catalog: &Catalog,
+    body: &mut ir::Body,
+    interrupt: &Interrupt,
+) -> Result<derived::Derived> {
     let needed = rules::needed(body, &cx.derived);
     if needed.is_empty() {
         return Ok(derived::Derived::default());
