@@ -400,14 +400,18 @@ fn run_rule(
     let mut row = vec![Id::NONE; rule.width];
     let stored = cx.store.stats()?.pred(rule.head_p).triples > 0;
     let full = derived.full.get(&rule.head_rel);
+    // A head variable left unbound (by an `optional`) derives nothing; a constant may be
+    // NONE (the empty object of a one-place magic relation).
     let head = |t: &PTerm, row: &[Id]| match t {
-        PTerm::Var(s) => row[*s],
-        PTerm::Const(id) => *id,
-        _ => Id::NONE,
+        PTerm::Var(s) => Some(row[*s]).filter(|v| v.is_some()),
+        PTerm::Const(id) => Some(*id),
+        _ => None,
     };
     exec.run(&plan, &mut row, &mut |r| {
-        let (s, o) = (head(&rule.head_s, r), head(&rule.head_o, r));
-        if s.is_none() || o.is_none() || full.is_some_and(|f| f.contains(s, o)) {
+        let (Some(s), Some(o)) = (head(&rule.head_s, r), head(&rule.head_o, r)) else {
+            return Ok(true);
+        };
+        if full.is_some_and(|f| f.contains(s, o)) {
             return Ok(true);
         }
         if stored
