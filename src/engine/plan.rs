@@ -712,13 +712,15 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         _ => return None,
     };
     match other {
-        Ex::Range(r) => date_ranges(op, r.start, r.end),
+        // Integers compared with a date are years: keep every integer in the scan (a date
+        // predicate holds none, so this costs one empty probe) and let the filter decide.
+        Ex::Range(r) => date_ranges(op, r.start, r.end).map(with_all_ints),
         Ex::Const(Value::Date(d), _) => {
             if op == CmpOp::Eq {
                 let id = Id::date(d);
-                return Some(vec![(id, id.successor())]);
+                return Some(with_all_ints(vec![(id, id.successor())]));
             }
-            date_ranges(op, d.start_day(), d.end_day())
+            date_ranges(op, d.start_day(), d.end_day()).map(with_all_ints)
         }
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
@@ -739,6 +741,11 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         Ex::Const(Value::Float(f), _) => numeric_ranges(op, *f),
         _ => None,
     }
+}
+
+fn with_all_ints(mut r: Vec<(Id, Id)>) -> Vec<(Id, Id)> {
+    r.push((Id::new(kind::INT, 0), Id::new(kind::INT + 1, 0)));
+    r
 }
 
 fn flip(op: CmpOp) -> Option<CmpOp> {
