@@ -485,7 +485,6 @@ fn the_queries_give_the_articles_answers() {
 /// no integer ranges for a date constant.)  Whichever answer is right, the two plans must
 /// agree.
 #[test]
-#[ignore = "engine bug: index range pushdown for a date constant skips integers (read as years)"]
 fn an_integer_compared_with_a_date_gives_one_answer_whatever_the_plan() {
     let db = load();
     let bound = db
