@@ -75,7 +75,7 @@ impl Gen {
 
     fn pattern(&mut self, bound: &[&'static str]) -> (String, Vec<&'static str>) {
         let mut vars = Vec::new();
-        let mut term = |g: &mut Gen, allow_wild: bool, vars: &mut Vec<&'static str>| -> String {
+        let term = |g: &mut Gen, allow_wild: bool, vars: &mut Vec<&'static str>| -> String {
             match g.pick(10) {
                 0..=5 => {
                     // Prefer variables already bound, to make joins.
@@ -704,7 +704,7 @@ fn engine_agrees_with_reference() {
 
 #[test]
 fn reference_sanity() {
-    let facts = vec![
+    let facts = [
         "e1 p0 e2.".to_string(),
         "e2 p0 e3.".to_string(),
         "e1 a T2.".to_string(),

@@ -582,19 +582,13 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
                     problems.push(format!("subject is not {}", with_article(d)));
                 }
             }
-            match &decl.range {
-                Some(Range::Class(c)) => {
-                    if q[2].kind() != kind::ENTITY || !has_type(q[2], c)? {
-                        problems.push(format!("object is not {}", with_article(c)));
-                    }
-                }
-                Some(Range::Kind(k)) => {
-                    let v = store.value(q[2], None)?;
-                    if !k.accepts(v.kind()) {
-                        problems.push(format!("object is not {}", with_article(k.name())));
-                    }
-                }
-                None => {}
+            let wrong_range = match &decl.range {
+                Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?).then(|| with_article(c)),
+                Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind())).then(|| with_article(k.name())),
+                None => None,
+            };
+            if let Some(what) = wrong_range {
+                problems.push(format!("object is not {what}"));
             }
             if !problems.is_empty() {
                 out.push([
