@@ -10,7 +10,7 @@ use super::expr::Eval;
 use super::ir::{Context, GTerm, PTerm, Pattern, Slot};
 use super::plan::{Plan, Step, StepKind};
 use crate::error::{Error, Result};
-use crate::store::{GraphSel, Id, IdPattern};
+use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -54,14 +54,34 @@ pub struct StepProfile {
 /// A hash join's table: each key's quads chained through one vector (no allocation per
 /// key): `heads[key]` is the index of the last quad of that key, each entry links to the
 /// previous one (`u32::MAX` ends the chain).
-#[derive(Default)]
 struct HashTable {
     heads: FxHashMap<[Id; 3], u32>,
     entries: Vec<([Id; 4], u32)>,
+    /// A semi-join: only the keys matter (entries hold one placeholder).
+    semi: bool,
 }
 
 impl HashTable {
+    fn with_capacity(n: usize, semi: bool) -> HashTable {
+        let mut heads = FxHashMap::default();
+        heads.reserve(n);
+        let entries = if semi {
+            vec![([Id::NONE; 4], u32::MAX)]
+        } else {
+            Vec::with_capacity(n)
+        };
+        HashTable {
+            heads,
+            entries,
+            semi,
+        }
+    }
+
     fn insert(&mut self, key: [Id; 3], q: [Id; 4]) {
+        if self.semi {
+            self.heads.insert(key, 0);
+            return;
+        }
         let i = self.entries.len() as u32;
         let prev = self.heads.insert(key, i).unwrap_or(u32::MAX);
         self.entries.push((q, prev));
@@ -86,7 +106,14 @@ pub struct Exec<'e, 'a> {
     sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
     pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
     ticks: Cell<u32>,
+    /// Each step's index cursors, kept between its lookups.
+    probes: RefCell<FxHashMap<usize, Probe<'a>>>,
+    /// A buffer for one lookup's matches (reused).
+    found: RefCell<Vec<[Id; 4]>>,
 }
+
+/// The step id of scans that are not plan steps (hash table builds).
+const NO_STEP: usize = usize::MAX;
 
 /// Where a plan's solutions go; returning `false` stops the query.
 pub type Sink<'s> = dyn FnMut(&mut Vec<Id>) -> Result<bool> + 's;
@@ -117,6 +144,8 @@ impl<'e, 'a> Exec<'e, 'a> {
             sets: RefCell::default(),
             profile: profile.then(RefCell::default),
             ticks: Cell::new(0),
+            probes: RefCell::default(),
+            found: RefCell::default(),
         }
     }
 
@@ -176,10 +205,13 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
         };
         match &step.kind {
-            StepKind::Scan { pat, ranges } => self.scan(pat, ranges, row, &mut next),
-            StepKind::HashJoin { pat, ranges, keys } => {
-                self.hash_join(step.id, pat, ranges, keys, row, &mut next)
-            }
+            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, &mut next),
+            StepKind::HashJoin {
+                pat,
+                ranges,
+                keys,
+                build_rows,
+            } => self.hash_join(step.id, pat, ranges, keys, *build_rows, row, &mut next),
             StepKind::Filter(f) => {
                 if self.ev.test(&f.ex, row, &[])? {
                     next(row)
@@ -270,11 +302,17 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Index nested loop: every match of `pat` under the row's bindings.
     fn scan(
         &self,
+        step: usize,
         pat: &Pattern,
         ranges: &[(Id, Id)],
         row: &mut Vec<Id>,
         next: &mut Sink<'_>,
     ) -> Result<bool> {
+        // A lookup driven by a variable an earlier step bound: small, and usually in
+        // ascending order, so it goes through this step's cursors (see `Store::probe`).
+        let driven = [&pat.s, &pat.p, &pat.o]
+            .iter()
+            .any(|t| matches!(t, PTerm::Var(v) if row[*v].is_some()));
         let (Some(s), Some(p), Some(mut o)) = (
             self.resolve(&pat.s, row),
             self.resolve(&pat.p, row),
@@ -322,6 +360,46 @@ impl<'e, 'a> Exec<'e, 'a> {
                         g,
                         o_range,
                     };
+                    if driven
+                        && step != NO_STEP
+                        && self
+                            .cx
+                            .delta
+                            .and_then(|d| d.normal())
+                            .is_none_or(|n| n.adds.is_empty() && n.removes.is_empty())
+                    {
+                        let mut found = std::mem::take(&mut *self.found.borrow_mut());
+                        found.clear();
+                        let handled = {
+                            let mut probes = self.probes.borrow_mut();
+                            let probe = probes.entry(step).or_default();
+                            self.cx.store.probe(probe, &ip, &mut found)?
+                        };
+                        if handled {
+                            for q in &found {
+                                self.tick()?;
+                                if !self.emit(
+                                    pat,
+                                    pat.infer_supertypes,
+                                    q,
+                                    s,
+                                    p,
+                                    o,
+                                    row,
+                                    &mut saved,
+                                    next,
+                                )? {
+                                    cont = false;
+                                    break;
+                                }
+                            }
+                            *self.found.borrow_mut() = found;
+                            if !cont {
+                                break 'outer;
+                            }
+                            continue;
+                        }
+                    }
                     for q in self
                         .cx
                         .store
@@ -471,16 +549,18 @@ impl<'e, 'a> Exec<'e, 'a> {
         Ok(true)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn hash_join(
         &self,
         id: usize,
         pat: &Pattern,
         ranges: &[(Id, Id)],
         keys: &[Slot],
+        build_rows: usize,
         row: &mut Vec<Id>,
         next: &mut Sink<'_>,
     ) -> Result<bool> {
-        let table = self.table(id, pat, ranges, keys, row.len())?;
+        let table = self.table(id, pat, ranges, keys, build_rows, row.len())?;
         let (Some(s), Some(p), Some(o)) = (
             self.resolve(&pat.s, row),
             self.resolve(&pat.p, row),
@@ -513,17 +593,20 @@ impl<'e, 'a> Exec<'e, 'a> {
         pat: &Pattern,
         ranges: &[(Id, Id)],
         keys: &[Slot],
+        build_rows: usize,
         width: usize,
     ) -> Result<Rc<HashTable>> {
         if let Some(t) = self.tables.borrow().get(&id) {
             return Ok(t.clone());
         }
-        let mut table = HashTable::default();
+        // A pattern that binds nothing but its keys only needs to know which keys exist.
+        let semi = pat.vars().iter().all(|v| keys.contains(v));
+        let mut table = HashTable::with_capacity(build_rows.min(1 << 22), semi);
         let mut row = vec![Id::NONE; width];
         // Built with type inference, so the table already holds `x a U` for every
         // supertype U; probing does not infer again.
         let unbound = pat.clone();
-        self.scan(&unbound, ranges, &mut row, &mut |r| {
+        self.scan(NO_STEP, &unbound, ranges, &mut row, &mut |r| {
             let mut key = [Id::NONE; 3];
             for (i, k) in keys.iter().take(3).enumerate() {
                 key[i] = r[*k];

@@ -20,7 +20,7 @@ use std::cell::Cell;
 pub const SEEK: f64 = 3.0;
 pub const ROW: f64 = 0.03;
 /// Per row of a hash table: a sequential scan of packed blocks and an insert.
-pub const HASH_BUILD: f64 = 0.05;
+pub const HASH_BUILD: f64 = 0.12;
 pub const HASH_PROBE: f64 = 0.05;
 pub const FILTER_COST: f64 = 0.05;
 
@@ -37,6 +37,8 @@ pub enum StepKind {
         pat: Pattern,
         ranges: Vec<(Id, Id)>,
         keys: Vec<Slot>,
+        /// Expected entries, to size the table once.
+        build_rows: usize,
     },
     Filter(Filter),
     /// Keep rows for which the sub-plan has no solution: per row (correlated), or by
@@ -513,6 +515,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         };
         let mut cost = inl;
         if !keys.is_empty()
+            && keys.len() <= 3
             && rows > 1.0
             && !pat.derived
             && !keys.iter().any(|k| st.maybe.contains(k))
@@ -523,6 +526,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     pat: pat.clone(),
                     ranges,
                     keys,
+                    build_rows: card.min(1e8) as usize,
                 };
                 cost = hash;
             }

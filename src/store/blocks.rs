@@ -11,7 +11,7 @@
 //! blocks (index nested loops, dictionary decoding) skip decoding.  A commit clears the
 //! cache while it holds the store's write gate.
 
-use super::codec::{BlockCodec, CodecError};
+use super::codec::{BlockCodec, CodecError, Tuple, TupleCodec, TupleDecoder, TupleHeader, RESTART};
 use super::kv::{Bytes, Kv, KvBatch, KvIter};
 use crate::error::{Error, Result};
 use rustc_hash::FxHashMap;
@@ -143,8 +143,7 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
             set: self,
             kv,
             buf: Arc::new(Vec::new()),
-            next_first: None,
-            loaded: false,
+            key: None,
         }
     }
 
@@ -399,13 +398,14 @@ impl<C: BlockCodec + Clone> Iterator for Scan<'_, '_, C> {
     }
 }
 
-/// Lookups in ascending order, reusing the decoded block while they stay inside it.
+/// Lookups in ascending order, reusing the decoded block while they stay inside it: a
+/// lookup inside the current block costs a binary search, one past it a single step to
+/// the next block, and only a jump elsewhere a descent of the tree.
 pub struct Cursor<'a, C: BlockCodec> {
     set: &'a BlockSet<C>,
     kv: &'a Kv,
     buf: Block<C::Entry>,
-    next_first: Option<C::Entry>,
-    loaded: bool,
+    key: Option<Bytes>,
 }
 
 impl<C: BlockCodec + Clone> Cursor<'_, C> {
@@ -413,9 +413,13 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
     pub fn seek(&mut self, e: &C::Entry) -> Result<Option<C::Entry>> {
         self.position(e)?;
         let pos = self.buf.partition_point(|x| x < e);
-        Ok(match self.buf.get(pos) {
-            Some(x) => Some(x.clone()),
-            None => self.next_first.clone(),
+        if let Some(x) = self.buf.get(pos) {
+            return Ok(Some(x.clone()));
+        }
+        Ok(if self.next_block()? {
+            self.buf.first().cloned()
+        } else {
+            None
         })
     }
 
@@ -426,45 +430,274 @@ impl<C: BlockCodec + Clone> Cursor<'_, C> {
         hi: &C::Entry,
         out: &mut Vec<C::Entry>,
     ) -> Result<()> {
-        let mut at = lo.clone();
+        self.position(lo)?;
+        let mut start = self.buf.partition_point(|x| x < lo);
         loop {
-            self.position(&at)?;
-            let start = self.buf.partition_point(|x| *x < at);
             for x in &self.buf[start..] {
                 if x >= hi {
                     return Ok(());
                 }
                 out.push(x.clone());
             }
-            match &self.next_first {
-                Some(nf) if nf < hi => at = nf.clone(),
-                _ => return Ok(()),
+            // The block ended below `hi`: the range may go on in the next one.
+            if !self.next_block()? {
+                return Ok(());
             }
+            start = 0;
         }
     }
 
-    /// Make the loaded block the one that holds `e`.
+    /// Make the loaded block the one that holds `e` (the last block starting at or before
+    /// it, or the first block).
     fn position(&mut self, e: &C::Entry) -> Result<()> {
-        let in_block = self.loaded
+        let inside = self.key.is_some()
             && self.buf.first().is_some_and(|f| f <= e)
-            && self.next_first.as_ref().is_none_or(|nf| e < nf);
-        if in_block {
+            && self.buf.last().is_some_and(|l| e <= l);
+        if inside {
             return Ok(());
         }
-        self.buf = Arc::new(Vec::new());
-        self.loaded = true;
-        self.next_first = None;
-        let end = self.set.end_key();
         let block = match self.set.floor_block(self.kv, e)? {
             Some(b) => Some(b),
-            None => self.kv.next_after(&[self.set.tag], &end)?,
+            None => self.kv.next_after(&[self.set.tag], &self.set.end_key())?,
         };
-        if let Some((k, v)) = block {
-            self.buf = self.set.block(&k, &v)?;
-            if let Some((nk, _)) = self.kv.next_after(&k, &end)? {
-                self.next_first = Some(self.set.codec.read_key(nk.get(1..).unwrap_or_default())?);
+        match block {
+            Some((k, v)) => {
+                if self.key.as_ref() != Some(&k) {
+                    self.buf = self.set.block(&k, &v)?;
+                    self.key = Some(k);
+                }
+            }
+            None => {
+                self.buf = Arc::new(Vec::new());
+                self.key = None;
             }
         }
         Ok(())
+    }
+
+    /// Move to the block after the current one; false at the end.
+    fn next_block(&mut self) -> Result<bool> {
+        let Some(k) = &self.key else { return Ok(false) };
+        match self.kv.next_after(k, &self.set.end_key())? {
+            Some((nk, nv)) => {
+                self.buf = self.set.block(&nk, &nv)?;
+                self.key = Some(nk);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// A cursor over a tuple index that decodes each block only as far as lookups need: a
+/// point lookup starts at the nearest restart point of its block (at most `RESTART`
+/// entries before it), and lookups in ascending order resume where the previous stopped.
+pub struct TupleCursor<'a> {
+    set: &'a BlockSet<TupleCodec>,
+    kv: &'a Kv,
+    key: Option<Bytes>,
+    raw: Bytes,
+    first: Tuple,
+    header: TupleHeader,
+    /// Entries of each restart point, decoded when first needed.
+    restart_keys: Vec<Option<Tuple>>,
+    /// Consecutive entries decoded from `window_from` (0: the block's first entry; k: the
+    /// k-th restart point) on.
+    window: Vec<Tuple>,
+    window_from: usize,
+    /// Where decoding stopped in `raw`, and how many entries are left after it.
+    pos: usize,
+    remaining: u64,
+}
+
+impl<'a> TupleCursor<'a> {
+    pub fn new(set: &'a BlockSet<TupleCodec>, kv: &'a Kv) -> TupleCursor<'a> {
+        TupleCursor {
+            set,
+            kv,
+            key: None,
+            raw: Bytes::from(&[][..]),
+            first: [super::id::Id::NONE; 4],
+            header: TupleHeader::default(),
+            restart_keys: Vec::new(),
+            window: Vec::new(),
+            window_from: 0,
+            pos: 0,
+            remaining: 0,
+        }
+    }
+
+    fn load(&mut self, k: Bytes, v: Bytes) -> Result<()> {
+        self.first = self.set.codec.read_key(k.get(1..).unwrap_or_default())?;
+        self.header = TupleHeader::parse(&v)?;
+        self.restart_keys = vec![None; self.header.restarts.len()];
+        self.key = Some(k);
+        self.raw = v;
+        self.start_window(0)
+    }
+
+    /// Restart decoding at restart point `r` (0: the start of the block).
+    fn start_window(&mut self, r: usize) -> Result<()> {
+        self.window.clear();
+        self.window_from = r;
+        if r == 0 {
+            self.window.push(self.first);
+            self.pos = self.header.body;
+            self.remaining = self.header.count;
+        } else {
+            let offset = self.header.restarts.get(r - 1).copied().unwrap_or(0);
+            self.pos = self.header.body + offset;
+            self.remaining = self.header.count.saturating_sub((r * RESTART) as u64);
+            let mut d = TupleDecoder::resume(
+                self.set.codec,
+                &self.raw,
+                self.pos,
+                self.remaining,
+                [super::id::Id::MIN; 4],
+            );
+            let e = d
+                .next_entry()?
+                .ok_or_else(|| Error::Storage("corrupt index block: bad restart point".into()))?;
+            self.pos = d.position();
+            self.remaining = d.remaining;
+            self.window.push(e);
+        }
+        Ok(())
+    }
+
+    /// The entry at restart point `r` (1-based), decoded once.
+    fn restart_key(&mut self, r: usize) -> Result<Tuple> {
+        if let Some(Some(k)) = self.restart_keys.get(r - 1) {
+            return Ok(*k);
+        }
+        let offset = self.header.restarts.get(r - 1).copied().unwrap_or(0);
+        let left = self.header.count.saturating_sub((r * RESTART) as u64);
+        let mut d = TupleDecoder::resume(
+            self.set.codec,
+            &self.raw,
+            self.header.body + offset,
+            left,
+            [super::id::Id::MIN; 4],
+        );
+        let e = d
+            .next_entry()?
+            .ok_or_else(|| Error::Storage("corrupt index block: bad restart point".into()))?;
+        if let Some(slot) = self.restart_keys.get_mut(r - 1) {
+            *slot = Some(e);
+        }
+        Ok(e)
+    }
+
+    /// Decode one more entry of the current window; false at the end of the block.
+    fn more(&mut self) -> Result<bool> {
+        let Some(&prev) = self.window.last() else {
+            return Ok(false);
+        };
+        if self.remaining == 0 {
+            return Ok(false);
+        }
+        let mut d = TupleDecoder::resume(self.set.codec, &self.raw, self.pos, self.remaining, prev);
+        let next = d.next_entry()?;
+        self.pos = d.position();
+        self.remaining = d.remaining;
+        match next {
+            Some(e) => {
+                self.window.push(e);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Position the window on `e` if the current block holds it: decoded up to the first
+    /// entry `>= e`.  False when `e` lies after the block (or no block is loaded).
+    fn seek_in_block(&mut self, e: &Tuple) -> Result<bool> {
+        if self.key.is_none() {
+            return Ok(false);
+        }
+        if self.first > *e {
+            // Before the block: a scan from `e` starts with its first entry.
+            if self.window_from != 0 {
+                self.start_window(0)?;
+            }
+            return Ok(false);
+        }
+        // The last restart point at or before `e` (binary search on their entries).
+        let (mut lo, mut hi) = (0usize, self.header.restarts.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.restart_key(mid)? <= *e {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        // Keep the current window when it already starts at or after that point and not
+        // past `e` (ascending lookups continue decoding instead of restarting).
+        let keep = self.window_from >= lo && self.window.first().is_some_and(|f| f <= e);
+        if !keep {
+            self.start_window(lo)?;
+        }
+        while self.window.last().is_some_and(|l| l < e) {
+            if !self.more()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Append the entries in `[lo, hi)` to `out`, at most `limit` of them; returns false
+    /// when it stopped at the limit (the caller then streams the range instead, which
+    /// keeps early exits early).
+    pub fn range_into(
+        &mut self,
+        lo: &Tuple,
+        hi: &Tuple,
+        limit: usize,
+        out: &mut Vec<Tuple>,
+    ) -> Result<bool> {
+        if !self.seek_in_block(lo)? {
+            let block = match self.set.floor_block(self.kv, lo)? {
+                Some(b) => Some(b),
+                None => self.kv.next_after(&[self.set.tag], &self.set.end_key())?,
+            };
+            match block {
+                Some((k, v)) => {
+                    if self.key.as_ref() != Some(&k) {
+                        self.load(k, v)?;
+                    }
+                    self.seek_in_block(lo)?;
+                }
+                None => {
+                    self.key = None;
+                    return Ok(true);
+                }
+            }
+        }
+        let mut i = self.window.partition_point(|x| x < lo);
+        let mut n = 0;
+        loop {
+            while i < self.window.len() || self.more()? {
+                let x = self.window[i];
+                if x >= *hi {
+                    return Ok(true);
+                }
+                if x >= *lo {
+                    if n == limit {
+                        return Ok(false);
+                    }
+                    out.push(x);
+                    n += 1;
+                }
+                i += 1;
+            }
+            // The block ended below `hi`: the range may go on in the next one.
+            let Some(k) = &self.key else { return Ok(true) };
+            match self.kv.next_after(k, &self.set.end_key())? {
+                Some((nk, nv)) => self.load(nk, nv)?,
+                None => return Ok(true),
+            }
+            i = 0;
+        }
     }
 }

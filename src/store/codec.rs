@@ -136,36 +136,32 @@ impl BlockCodec for TupleCodec {
     /// raw delta, else as kind byte + raw; bits 3–5: for each later component, "same kind
     /// as the previous entry's", which omits its kind byte — then those later components'
     /// raw values as varints (none for `NONE`, whose raw is always 0).
+    /// Version 2 adds restart points: every [`RESTART`]-th entry is written in full and
+    /// its offset recorded up front, so a lookup decodes from the nearest restart instead
+    /// of from the start of the block.
     fn encode_rest(&self, entries: &[Tuple], out: &mut Vec<u8>) {
-        out.push(BLOCK_VERSION);
-        put_varint(out, entries.len().saturating_sub(1) as u64);
-        for w in entries.windows(2) {
+        out.push(TUPLE_BLOCK_VERSION);
+        let n = entries.len().saturating_sub(1);
+        put_varint(out, n as u64);
+        let restarts = n.saturating_sub(1) / RESTART;
+        put_varint(out, restarts as u64);
+        let table = out.len();
+        out.resize(table + 2 * restarts, 0);
+        let body = out.len();
+        for (i, w) in entries.windows(2).enumerate() {
             let (prev, cur) = (&w[0], &w[1]);
-            let d = (0..self.arity)
-                .find(|&i| prev[i] != cur[i])
-                .unwrap_or(self.arity - 1);
-            let same_kind = prev[d].kind() == cur[d].kind() && cur[d].raw() >= prev[d].raw();
-            let mut head = d as u8 | if same_kind { 4 } else { 0 };
-            for (bit, i) in (d + 1..self.arity).enumerate() {
-                if prev[i].kind() == cur[i].kind() {
-                    head |= 8 << bit;
+            if i > 0 && i % RESTART == 0 {
+                let offset = out.len() - body;
+                if let (Ok(o), Some(slot)) = (
+                    u16::try_from(offset),
+                    out.get_mut(table + 2 * (i / RESTART - 1)..table + 2 * (i / RESTART)),
+                ) {
+                    slot.copy_from_slice(&o.to_be_bytes());
+                    self.encode_full(cur, out);
+                    continue;
                 }
             }
-            out.push(head);
-            if same_kind {
-                put_varint(out, cur[d].raw() - prev[d].raw());
-            } else {
-                out.push(cur[d].kind());
-                put_varint(out, cur[d].raw());
-            }
-            for (bit, i) in (d + 1..self.arity).enumerate() {
-                if head & (8 << bit) == 0 {
-                    out.push(cur[i].kind());
-                }
-                if cur[i].kind() != super::id::kind::NONE {
-                    put_varint(out, cur[i].raw());
-                }
-            }
+            self.encode_entry(prev, cur, out);
         }
     }
 
@@ -181,72 +177,215 @@ impl BlockCodec for TupleCodec {
         hi: Option<&Tuple>,
         out: &mut Vec<Tuple>,
     ) -> Result<bool, CodecError> {
-        let mut pos = 0;
-        if get_byte(data, &mut pos)? != BLOCK_VERSION {
-            return Err(CodecError("unknown block version"));
-        }
-        let n = get_varint(data, &mut pos)?;
-        if n > data.len() as u64 {
-            return Err(CodecError("entry count larger than the block"));
+        let mut d = TupleDecoder::new(*self, first, data)?;
+        if lo.is_none() && hi.is_none() {
+            out.reserve(d.remaining as usize + 1);
         }
         let keep = |e: &Tuple| lo.is_none_or(|l| e >= l);
-        if hi.is_some_and(|h| first >= *h) {
-            return Ok(false);
-        }
-        if keep(&first) {
-            out.push(first);
-        }
-        let mut prev = first;
-        for _ in 0..n {
-            let head = get_byte(data, &mut pos)?;
-            let d = (head & 3) as usize;
-            if d >= self.arity {
-                return Err(CodecError("bad component index"));
-            }
-            let mut cur = prev;
-            if head & 4 != 0 {
-                let delta = get_varint(data, &mut pos)?;
-                let raw = prev[d]
-                    .raw()
-                    .checked_add(delta)
-                    .ok_or(CodecError("delta overflow"))?;
-                cur[d] = Id::new(prev[d].kind(), raw);
-            } else {
-                let k = get_byte(data, &mut pos)?;
-                cur[d] = Id::new(k, get_varint(data, &mut pos)?);
-            }
-            for (bit, i) in (d + 1..self.arity).enumerate() {
-                let k = if head & (8 << bit) != 0 {
-                    prev[i].kind()
-                } else {
-                    get_byte(data, &mut pos)?
-                };
-                let raw = if k == super::id::kind::NONE {
-                    0
-                } else {
-                    get_varint(data, &mut pos)?
-                };
-                cur[i] = Id::new(k, raw);
-            }
-            if cur <= prev {
-                return Err(CodecError("entries out of order"));
-            }
-            if hi.is_some_and(|h| cur >= *h) {
+        let mut cur = Some(first);
+        while let Some(e) = cur {
+            if hi.is_some_and(|h| e >= *h) {
                 return Ok(false);
             }
-            if keep(&cur) {
-                out.push(cur);
+            if keep(&e) {
+                out.push(e);
             }
-            prev = cur;
-        }
-        if pos != data.len() {
-            return Err(CodecError("trailing bytes"));
+            cur = d.next_entry()?;
         }
         Ok(true)
     }
 
     fn size_hint(&self, _e: &Tuple) -> usize {
         6
+    }
+}
+
+/// Entries between restart points of a tuple block.
+pub const RESTART: usize = 16;
+const TUPLE_BLOCK_VERSION: u8 = 2;
+
+impl TupleCodec {
+    /// An entry against its predecessor (see `encode_rest`).
+    fn encode_entry(&self, prev: &Tuple, cur: &Tuple, out: &mut Vec<u8>) {
+        let d = (0..self.arity)
+            .find(|&i| prev[i] != cur[i])
+            .unwrap_or(self.arity - 1);
+        let same_kind = prev[d].kind() == cur[d].kind() && cur[d].raw() >= prev[d].raw();
+        let mut head = d as u8 | if same_kind { 4 } else { 0 };
+        for (bit, i) in (d + 1..self.arity).enumerate() {
+            if prev[i].kind() == cur[i].kind() {
+                head |= 8 << bit;
+            }
+        }
+        out.push(head);
+        if same_kind {
+            put_varint(out, cur[d].raw() - prev[d].raw());
+        } else {
+            out.push(cur[d].kind());
+            put_varint(out, cur[d].raw());
+        }
+        for (bit, i) in (d + 1..self.arity).enumerate() {
+            if head & (8 << bit) == 0 {
+                out.push(cur[i].kind());
+            }
+            if cur[i].kind() != super::id::kind::NONE {
+                put_varint(out, cur[i].raw());
+            }
+        }
+    }
+
+    /// An entry that decodes the same whatever precedes it (a restart point).
+    fn encode_full(&self, cur: &Tuple, out: &mut Vec<u8>) {
+        out.push(0);
+        out.push(cur[0].kind());
+        put_varint(out, cur[0].raw());
+        for id in &cur[1..self.arity] {
+            out.push(id.kind());
+            if id.kind() != super::id::kind::NONE {
+                put_varint(out, id.raw());
+            }
+        }
+    }
+}
+
+/// Decodes a tuple block one entry at a time, so a lookup decodes only as far as it needs.
+pub struct TupleDecoder<'d> {
+    codec: TupleCodec,
+    data: &'d [u8],
+    pos: usize,
+    /// Entries still to decode.
+    pub remaining: u64,
+    prev: Tuple,
+}
+
+impl<'d> TupleDecoder<'d> {
+    /// Start after the block's first entry (which is its key).
+    pub fn new(
+        codec: TupleCodec,
+        first: Tuple,
+        data: &'d [u8],
+    ) -> Result<TupleDecoder<'d>, CodecError> {
+        let header = TupleHeader::parse(data)?;
+        Ok(TupleDecoder {
+            codec,
+            data,
+            pos: header.body,
+            remaining: header.count,
+            prev: first,
+        })
+    }
+
+    /// Byte position reached (for a decoder resumed later over the same bytes).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Resume decoding `data` at `pos` after entry `prev`, with `remaining` entries left.
+    pub fn resume(
+        codec: TupleCodec,
+        data: &'d [u8],
+        pos: usize,
+        remaining: u64,
+        prev: Tuple,
+    ) -> TupleDecoder<'d> {
+        TupleDecoder {
+            codec,
+            data,
+            pos,
+            remaining,
+            prev,
+        }
+    }
+
+    /// The next entry, or `None` at the end of the block.
+    pub fn next_entry(&mut self) -> Result<Option<Tuple>, CodecError> {
+        if self.remaining == 0 {
+            if self.pos != self.data.len() {
+                return Err(CodecError("trailing bytes"));
+            }
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        let (data, pos, prev, arity) = (self.data, &mut self.pos, self.prev, self.codec.arity);
+        let head = get_byte(data, pos)?;
+        let d = (head & 3) as usize;
+        if d >= arity {
+            return Err(CodecError("bad component index"));
+        }
+        let mut cur = prev;
+        if head & 4 != 0 {
+            let delta = get_varint(data, pos)?;
+            let raw = prev[d]
+                .raw()
+                .checked_add(delta)
+                .ok_or(CodecError("delta overflow"))?;
+            cur[d] = Id::new(prev[d].kind(), raw);
+        } else {
+            let k = get_byte(data, pos)?;
+            cur[d] = Id::new(k, get_varint(data, pos)?);
+        }
+        for (bit, i) in (d + 1..arity).enumerate() {
+            let k = if head & (8 << bit) != 0 {
+                prev[i].kind()
+            } else {
+                get_byte(data, pos)?
+            };
+            let raw = if k == super::id::kind::NONE {
+                0
+            } else {
+                get_varint(data, pos)?
+            };
+            cur[i] = Id::new(k, raw);
+        }
+        if cur <= prev {
+            return Err(CodecError("entries out of order"));
+        }
+        self.prev = cur;
+        Ok(Some(cur))
+    }
+}
+
+/// The header of a tuple block: entry count (after the first), restart offsets, and
+/// where the entries start.
+#[derive(Debug, Clone, Default)]
+pub struct TupleHeader {
+    pub count: u64,
+    /// Byte offsets (from `body`) of the entries at positions RESTART, 2·RESTART, ….
+    pub restarts: Vec<usize>,
+    pub body: usize,
+}
+
+impl TupleHeader {
+    pub fn parse(data: &[u8]) -> Result<TupleHeader, CodecError> {
+        let mut pos = 0;
+        let version = get_byte(data, &mut pos)?;
+        let count = get_varint(data, &mut pos)?;
+        if count > data.len() as u64 {
+            return Err(CodecError("entry count larger than the block"));
+        }
+        let mut restarts = Vec::new();
+        match version {
+            1 => {}
+            TUPLE_BLOCK_VERSION => {
+                let n = get_varint(data, &mut pos)? as usize;
+                if n > data.len() / 2 {
+                    return Err(CodecError("restart table larger than the block"));
+                }
+                for _ in 0..n {
+                    let b = data
+                        .get(pos..pos + 2)
+                        .ok_or(CodecError("truncated restart table"))?;
+                    restarts.push(u16::from_be_bytes([b[0], b[1]]) as usize);
+                    pos += 2;
+                }
+            }
+            _ => return Err(CodecError("unknown block version")),
+        }
+        Ok(TupleHeader {
+            count,
+            restarts,
+            body: pos,
+        })
     }
 }
 

@@ -24,7 +24,7 @@ pub mod stats;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
-pub use scan::{GraphSel, IdPattern, Order, QuadIter};
+pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};
 
 use crate::error::{Error, Result};

@@ -9,7 +9,7 @@
 //! Whatever positions a pattern binds, one of them has those positions as a prefix, and a
 //! range on the object of a known predicate (`?d in 2020-03`) is a range of `POS`.
 
-use super::blocks::Scan;
+use super::blocks::{Scan, TupleCursor};
 use super::codec::{Tuple, TupleCodec};
 use super::id::Id;
 use super::{Normalized, Store};
@@ -225,6 +225,70 @@ impl Store {
         set.approx_count(&self.kv, &lo, &hi, 4096)
     }
 
+    /// The matches of `pat`, appended to `out`, found through `probe`'s cursors: lookups
+    /// in ascending order (an index nested loop fed by a sorted scan) reuse the block they
+    /// are in instead of descending the tree again.  Returns `false` (and adds nothing)
+    /// for patterns it does not handle (a source asked of every triple), which go through
+    /// [`Store::quads`].
+    pub fn probe<'s>(
+        &'s self,
+        probe: &mut Probe<'s>,
+        pat: &IdPattern,
+        out: &mut Vec<Tuple>,
+    ) -> Result<bool> {
+        let (order, dedup) = match pat.g {
+            GraphSel::Is(g) if g.is_some() => (Order::Gspo, false),
+            GraphSel::Is(_) | GraphSel::Each => {
+                if pat.s.is_none() {
+                    return Ok(false);
+                }
+                (Order::Spog, false)
+            }
+            GraphSel::Any => {
+                if pat.s.is_some() {
+                    if pat.o.is_some() && pat.p.is_none() {
+                        (Order::Osp, false)
+                    } else {
+                        (Order::Spog, true)
+                    }
+                } else {
+                    (triple_order(pat), false)
+                }
+            }
+        };
+        let (lo, hi) = bounds(order, pat);
+        let (set, slot) = match order {
+            Order::Spog => (&self.spog, &mut probe.spog),
+            Order::Pos => (&self.pos, &mut probe.pos),
+            Order::Osp => (&self.osp, &mut probe.osp),
+            Order::Gspo => (&self.gspo, &mut probe.gspo),
+        };
+        let cursor = slot.get_or_insert_with(|| TupleCursor::new(set, &self.kv));
+        probe.buf.clear();
+        // Lookups are small; a large range is streamed by the caller instead, so that a
+        // consumer that stops early (an existence check) does not pay for all of it.
+        if !cursor.range_into(&lo, &hi, PROBE_LIMIT, &mut probe.buf)? {
+            return Ok(false);
+        }
+        let mut last: Option<[Id; 3]> = None;
+        for e in &probe.buf {
+            let mut q = order.to_spog(e);
+            if !pat.matches(&q) {
+                continue;
+            }
+            if dedup {
+                let t = [q[0], q[1], q[2]];
+                if last == Some(t) {
+                    continue;
+                }
+                last = Some(t);
+                q[3] = Id::NONE;
+            }
+            out.push(q);
+        }
+        Ok(true)
+    }
+
     /// Like [`Store::quads`], as the pending changes of a transaction would leave them.
     pub fn quads_with<'s>(
         &'s self,
@@ -307,6 +371,19 @@ impl Store {
     pub fn any(&self, pat: &IdPattern) -> Result<bool> {
         Ok(self.quads(pat)?.next().transpose()?.is_some())
     }
+}
+
+/// Matches one [`Store::probe`] collects before handing the lookup back to a scan.
+const PROBE_LIMIT: usize = 64;
+
+/// Cursors kept between lookups of one plan step (see [`Store::probe`]).
+#[derive(Default)]
+pub struct Probe<'s> {
+    spog: Option<TupleCursor<'s>>,
+    pos: Option<TupleCursor<'s>>,
+    osp: Option<TupleCursor<'s>>,
+    gspo: Option<TupleCursor<'s>>,
+    buf: Vec<Tuple>,
 }
 
 fn triple_order(pat: &IdPattern) -> Order {
