@@ -329,7 +329,17 @@ impl<'e, 'a> Exec<'e, 'a> {
                     {
                         let q = q?;
                         self.tick()?;
-                        if !self.emit(pat, &q, s, p, o, row, &mut saved, next)? {
+                        if !self.emit(
+                            pat,
+                            pat.infer_supertypes,
+                            &q,
+                            s,
+                            p,
+                            o,
+                            row,
+                            &mut saved,
+                            next,
+                        )? {
                             cont = false;
                             break 'outer;
                         }
@@ -337,21 +347,73 @@ impl<'e, 'a> Exec<'e, 'a> {
                 }
             }
             if pat.derived && g == GraphSel::Any {
-                let preds: Vec<Id> = match bound(p) {
-                    Some(pid) => vec![pid],
-                    None => self.derived.predicates().collect(),
+                let pairs: Vec<(Id, Id)> = match bound(p) {
+                    Some(pid) => vec![(pid, pat.relation_for(pid))],
+                    None => match &pat.var_rels {
+                        Some(v) => v.clone(),
+                        None => self.cx.derived.iter().map(|&d| (d, d)).collect(),
+                    },
                 };
-                for pid in preds {
-                    let Some(rel) = self.derived.relation(pid, pat.delta_only) else {
+                for (pid, rid) in pairs {
+                    let Some(rel) = self.derived.relation(rid, pat.delta_only) else {
                         continue;
                     };
                     let ok = rel.scan(bound(s), obj, |a, b| {
                         self.tick()?;
-                        self.emit(pat, &[a, pid, b, Id::NONE], s, p, o, row, &mut saved, next)
+                        self.emit(
+                            pat,
+                            pat.infer_supertypes,
+                            &[a, pid, b, Id::NONE],
+                            s,
+                            p,
+                            o,
+                            row,
+                            &mut saved,
+                            next,
+                        )
                     })?;
                     if !ok {
                         cont = false;
                         break 'outer;
+                    }
+                }
+            }
+        }
+        // A free predicate with a class as object also meets the members of its subtypes
+        // (`?x ?p T0` finds `x a T2`, reported as `x a T0`).
+        if cont && !matches!(p, Res::Bound(_)) && pat.stored && !pat.delta_only {
+            if let (Res::Bound(class), Some(type_id)) = (o, self.cx.type_id) {
+                if let Some(subs) = self.cx.subtypes.get(&class) {
+                    'subs: for &sub in subs.iter().filter(|t| **t != class) {
+                        let ip = IdPattern {
+                            s: bound(s),
+                            p: Some(type_id),
+                            o: Some(sub),
+                            g,
+                            o_range: None,
+                        };
+                        for q in self
+                            .cx
+                            .store
+                            .quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))?
+                        {
+                            let q = q?;
+                            self.tick()?;
+                            if !self.emit(
+                                pat,
+                                pat.infer_supertypes,
+                                &[q[0], q[1], class, q[3]],
+                                s,
+                                p,
+                                o,
+                                row,
+                                &mut saved,
+                                next,
+                            )? {
+                                cont = false;
+                                break 'subs;
+                            }
+                        }
                     }
                 }
             }
@@ -366,6 +428,7 @@ impl<'e, 'a> Exec<'e, 'a> {
     fn emit(
         &self,
         pat: &Pattern,
+        infer: bool,
         q: &[Id; 4],
         s: Res,
         p: Res,
@@ -384,18 +447,17 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
         }
         if let GTerm::Var(slot) = pat.g {
-            if row[slot].is_none() {
-                if q[3].is_none() {
-                    saved.restore(row);
-                    return Ok(true);
-                }
-                saved.bind(row, slot, q[3]);
+            if q[3].is_none() || (row[slot].is_some() && row[slot] != q[3]) {
+                // No source to bind, or the variable already stands for another value
+                // (bound by an earlier position of this pattern).
+                return Ok(true);
             }
+            saved.bind(row, slot, q[3]);
         }
         if !next(row)? {
             return Ok(false);
         }
-        if pat.infer_supertypes {
+        if infer && Some(q[1]) == self.cx.type_id {
             if let (Res::Free(slot), Some(sups)) = (o, self.cx.supertypes.get(&q[2])) {
                 for &u in sups {
                     row[slot] = u;
@@ -434,7 +496,7 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut cont = true;
         for q in table.get(&key) {
             self.tick()?;
-            if !self.emit(pat, q, s, p, o, row, &mut saved, next)? {
+            if !self.emit(pat, false, q, s, p, o, row, &mut saved, next)? {
                 cont = false;
                 break;
             }
@@ -458,8 +520,9 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         let mut table = HashTable::default();
         let mut row = vec![Id::NONE; width];
-        let mut unbound = pat.clone();
-        unbound.infer_supertypes = false;
+        // Built with type inference, so the table already holds `x a U` for every
+        // supertype U; probing does not infer again.
+        let unbound = pat.clone();
         self.scan(&unbound, ranges, &mut row, &mut |r| {
             let mut key = [Id::NONE; 3];
             for (i, k) in keys.iter().take(3).enumerate() {

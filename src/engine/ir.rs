@@ -54,6 +54,12 @@ pub struct Pattern {
     pub infer_supertypes: bool,
     /// Semi-naive evaluation: match only the derived facts new in the last round.
     pub delta_only: bool,
+    /// Where derived facts of a constant predicate are read from, when not from the
+    /// predicate's own relation (a magic-set rewrite's adorned relation).
+    pub rel: Option<Id>,
+    /// For a variable predicate: the (predicate, relation) pairs of derived facts it can
+    /// match (`None`: every derived predicate, each from its own relation).
+    pub var_rels: Option<Vec<(Id, Id)>>,
     /// Canonical text (`?e venue ?c`), for plans and deterministic tie-breaks.
     pub text: String,
     pub span: Span,
@@ -75,6 +81,19 @@ impl Pattern {
             }
         }
         v
+    }
+
+    /// The relation holding derived facts of predicate `pid` for this pattern.
+    pub fn relation_for(&self, pid: Id) -> Id {
+        if let (Some(r), PTerm::Const(p)) = (self.rel, &self.p) {
+            if *p == pid {
+                return r;
+            }
+        }
+        self.var_rels
+            .as_ref()
+            .and_then(|v| v.iter().find(|(p, _)| *p == pid).map(|(_, r)| *r))
+            .unwrap_or(pid)
     }
 
     pub fn is_never(&self) -> bool {
@@ -352,6 +371,14 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 _ => {}
             }
         }
+        // Type facts are closed under subtyping for every pattern that can match them: a
+        // variable predicate meets `x a T2` also as `x a T1` and `x a T0`.
+        if matches!(p, PTerm::Var(_))
+            && matches!(o, PTerm::Var(_))
+            && !self.cx.supertypes.is_empty()
+        {
+            infer_supertypes = true;
+        }
         let (stored, derived) = match &p {
             PTerm::Const(id) => (true, self.cx.derived.contains(id)),
             PTerm::Var(_) | PTerm::Any => (true, !self.cx.derived.is_empty()),
@@ -367,6 +394,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
             derived,
             infer_supertypes,
             delta_only: false,
+            rel: None,
+            var_rels: None,
             text: pattern_text(tp),
             span: tp.span,
         })
@@ -385,10 +414,9 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 PTerm::Const(id) => !stats.pred(*id).is_empty() || self.cx.derived.contains(id),
                 _ => false,
             };
-            if !used
-                && !self.cx.catalog.preds.contains_key(&pname)
-                && self.warned.insert(pname.clone())
-            {
+            let declared = self.cx.catalog.preds.contains_key(&pname)
+                || (pname == TYPE_PREDICATE && !self.cx.catalog.types.is_empty());
+            if !used && !declared && self.warned.insert(pname.clone()) {
                 let known = self.known_predicates(&stats)?;
                 let mut d =
                     Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
@@ -569,19 +597,30 @@ pub fn suggest<'n>(name: &str, known: impl Iterator<Item = &'n str>) -> Option<S
     best.map(|(_, k)| k.to_string())
 }
 
+/// Edit distance counting a swap of two neighbouring letters as one edit (`lable` →
+/// `label`), the typo people make most.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Synthetic predicate ids for rewritten rule programs (magic sets): never stored, never

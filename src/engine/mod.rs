@@ -13,6 +13,7 @@ mod explain;
 mod expr;
 mod finish;
 pub mod ir;
+mod magic;
 mod plan;
 pub mod rules;
 pub mod write;
@@ -96,6 +97,28 @@ fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<St
         }
         ast::Expr::Call { args, .. } => args.iter().for_each(|a| collect_refs(a, aggs, vars)),
         ast::Expr::Range { .. } | ast::Expr::Alias(_) => {}
+    }
+}
+
+/// Evaluate the rules a body needs: through a magic-set rewrite when the body binds
+/// derived patterns to constants, in full otherwise.
+fn derive(
+    cx: &Context<'_>,
+    catalog: &Catalog,
+    body: &mut ir::Body,
+    interrupt: &Interrupt,
+) -> Result<derived::Derived> {
+    let needed = rules::needed(body, &cx.derived);
+    if needed.is_empty() {
+        return Ok(derived::Derived::default());
+    }
+    let compiled = rules::compile_all(cx, catalog)?;
+    match magic::rewrite(body, &compiled, &cx.derived) {
+        Some(program) => {
+            let needed = rules::needed(body, &cx.derived);
+            rules::evaluate(cx, &program.rules, &program.seeds, &needed, interrupt)
+        }
+        None => rules::evaluate(cx, &compiled, &[], &needed, interrupt),
     }
 }
 
@@ -222,13 +245,8 @@ pub fn find(
         body_slots,
     };
 
-    let needed = rules::needed(&body, &cx.derived);
-    let compiled = if needed.is_empty() {
-        Vec::new()
-    } else {
-        rules::compile_all(&cx, &catalog)?
-    };
-    let derived = rules::evaluate(&cx, &compiled, &needed, &limits.interrupt)?;
+    let mut body = body;
+    let derived = derive(&cx, &catalog, &mut body, &limits.interrupt)?;
     let planner = Planner::new(&cx, &derived);
     let plan = planner.plan(&body, &[])?;
     let mut warnings = std::mem::take(&mut c.warnings);

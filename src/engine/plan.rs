@@ -88,6 +88,43 @@ pub struct Planner<'p, 'a> {
     next_id: Cell<usize>,
 }
 
+/// What is bound while a body is planned.
+struct State {
+    /// Bound in every row.
+    certain: Vec<Slot>,
+    /// Bound in some rows, unbound (matching anything) in others.
+    maybe: Vec<Slot>,
+    /// Slots that units still to be placed may bind.
+    pending: Vec<Slot>,
+}
+
+impl State {
+    fn all(&self) -> Vec<Slot> {
+        let mut v = self.certain.clone();
+        v.extend(
+            self.maybe
+                .iter()
+                .copied()
+                .filter(|s| !self.certain.contains(s)),
+        );
+        v
+    }
+
+    /// Bound for good: certain, or maybe but nothing later could still bind it.
+    fn settled(&self, s: &Slot) -> bool {
+        self.certain.contains(s) || (self.maybe.contains(s) && !self.pending.contains(s))
+    }
+}
+
+/// Slots a join unit binds.
+fn bind_slots(item: &Item, out: &mut Vec<Slot>) {
+    match item {
+        Item::Pattern(p) => out.extend(p.vars()),
+        Item::Or(bs) => bs.iter().for_each(|b| b.bound_slots(out)),
+        _ => {}
+    }
+}
+
 /// How a position of a pattern is known when the pattern runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Known {
@@ -102,7 +139,10 @@ struct Choice {
     rows_after: f64,
     cost: f64,
     connected: bool,
+    /// Slots bound by every row after the step.
     binds: Vec<Slot>,
+    /// Slots bound by some rows only (an `or` branch that binds them).
+    maybe_binds: Vec<Slot>,
     unique: bool,
     key: String,
 }
@@ -124,6 +164,14 @@ impl<'p, 'a> Planner<'p, 'a> {
 
     /// Plan `body` for rows in which `bound` slots are already bound.
     pub fn plan(&self, body: &Body, bound: &[Slot]) -> Result<Plan> {
+        self.plan_in(body, bound, &[])
+    }
+
+    /// Plan `body`; of the `bound` slots, those in `maybe` may be unbound in some rows (an
+    /// `or` branch or an `optional` that did not bind them).  An unbound slot matches
+    /// anything in an index lookup, so a hash join or hashed `not` keyed on one would lose
+    /// rows, and a filter or `not` must wait for every step that could still bind it.
+    fn plan_in(&self, body: &Body, bound: &[Slot], maybe_in: &[Slot]) -> Result<Plan> {
         let mut visible = bound.to_vec();
         body.bound_slots(&mut visible);
         let mut units: Vec<&Item> = Vec::new();
@@ -140,7 +188,15 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         // Deterministic order for everything placed "when ready": by text, not position.
         filters.sort_by(|a, b| a.text.cmp(&b.text));
-        let mut bset: Vec<Slot> = bound.to_vec();
+        let mut st = State {
+            certain: bound
+                .iter()
+                .copied()
+                .filter(|s| !maybe_in.contains(s))
+                .collect(),
+            maybe: maybe_in.to_vec(),
+            pending: Vec::new(),
+        };
         let mut plan = Plan {
             rows: 1.0,
             unique: true,
@@ -148,23 +204,49 @@ impl<'p, 'a> Planner<'p, 'a> {
         };
         let mut placed_filters = vec![false; filters.len()];
         let mut placed_nots = vec![false; nots.len()];
-
+        let mut optionals = optionals.into_iter();
         loop {
+            // Slots a unit still to come (or an optional) may bind are not settled yet.
+            st.pending.clear();
+            for u in &units {
+                bind_slots(u, &mut st.pending);
+            }
+            for b in optionals.clone() {
+                b.bound_slots(&mut st.pending);
+            }
             self.place_ready(
                 &filters,
                 &mut placed_filters,
                 &nots,
                 &mut placed_nots,
                 &visible,
-                &mut bset,
+                &st,
                 &mut plan,
             )?;
             if units.is_empty() {
-                break;
+                let Some(b) = optionals.next() else { break };
+                let all = st.all();
+                let sub = self.plan_in(b, &all, &st.maybe)?;
+                let rows = plan.rows * sub.rows.max(1.0);
+                plan.cost += plan.rows * sub.cost;
+                plan.rows = rows;
+                for s in &sub.binds {
+                    if !st.certain.contains(s) && !st.maybe.contains(s) {
+                        st.maybe.push(*s);
+                    }
+                }
+                plan.unique &= sub.unique;
+                plan.steps.push(Step {
+                    id: self.id(),
+                    kind: StepKind::Optional { plan: sub },
+                    rows,
+                    cost: 0.0,
+                });
+                continue;
             }
             let mut best: Option<Choice> = None;
             for (i, unit) in units.iter().enumerate() {
-                let c = self.choice(i, unit, &bset, plan.rows, &filters, &placed_filters)?;
+                let c = self.choice(i, unit, &st, plan.rows, &filters, &placed_filters)?;
                 let better = match &best {
                     None => true,
                     Some(b) => {
@@ -179,8 +261,14 @@ impl<'p, 'a> Planner<'p, 'a> {
             let Some(c) = best else { break };
             units.remove(c.index);
             for s in &c.binds {
-                if !bset.contains(s) {
-                    bset.push(*s);
+                st.maybe.retain(|m| m != s);
+                if !st.certain.contains(s) {
+                    st.certain.push(*s);
+                }
+            }
+            for s in &c.maybe_binds {
+                if !st.certain.contains(s) && !st.maybe.contains(s) {
+                    st.maybe.push(*s);
                 }
             }
             plan.unique &= c.unique;
@@ -192,33 +280,6 @@ impl<'p, 'a> Planner<'p, 'a> {
                 rows: c.rows_after,
                 cost: c.cost,
             });
-        }
-        for b in optionals {
-            let sub = self.plan(b, &bset)?;
-            let rows = plan.rows * sub.rows.max(1.0);
-            plan.cost += plan.rows * sub.cost;
-            plan.rows = rows;
-            for s in &sub.binds {
-                if !bset.contains(s) {
-                    bset.push(*s);
-                }
-            }
-            plan.unique &= sub.unique;
-            plan.steps.push(Step {
-                id: self.id(),
-                kind: StepKind::Optional { plan: sub },
-                rows,
-                cost: 0.0,
-            });
-            self.place_ready(
-                &filters,
-                &mut placed_filters,
-                &nots,
-                &mut placed_nots,
-                &visible,
-                &mut bset,
-                &mut plan,
-            )?;
         }
         // Whatever is left refers to variables nothing binds; it runs last (and fails).
         for (i, f) in filters.iter().enumerate() {
@@ -233,7 +294,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         for (i, b) in nots.iter().enumerate() {
             if !placed_nots[i] {
-                let sub = self.plan(b, &bset)?;
+                let sub = self.plan_in(b, &st.all(), &st.maybe)?;
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::NotExists {
@@ -246,7 +307,11 @@ impl<'p, 'a> Planner<'p, 'a> {
                 });
             }
         }
-        plan.binds = bset.into_iter().filter(|s| !bound.contains(s)).collect();
+        plan.binds = st
+            .all()
+            .into_iter()
+            .filter(|s| !bound.contains(s))
+            .collect();
         Ok(plan)
     }
 
@@ -258,7 +323,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         nots: &[&Body],
         placed_n: &mut [bool],
         visible: &[Slot],
-        bset: &mut Vec<Slot>,
+        st: &State,
         plan: &mut Plan,
     ) -> Result<()> {
         for (i, f) in filters.iter().enumerate() {
@@ -267,7 +332,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             let mut slots = Vec::new();
             f.ex.slots(&mut slots);
-            if slots.iter().all(|s| bset.contains(s)) {
+            if slots.iter().all(|s| st.settled(s)) {
                 placed_f[i] = true;
                 let cost = plan.rows * FILTER_COST;
                 plan.rows *= selectivity(&f.ex);
@@ -287,11 +352,12 @@ impl<'p, 'a> Planner<'p, 'a> {
             let mut slots = Vec::new();
             b.all_slots(&mut slots);
             let shared: Vec<Slot> = slots.into_iter().filter(|s| visible.contains(s)).collect();
-            if !shared.iter().all(|s| bset.contains(s)) {
+            if !shared.iter().all(|s| st.settled(s)) {
                 continue;
             }
             placed_n[i] = true;
-            let correlated = self.plan(b, bset)?;
+            let all = st.all();
+            let correlated = self.plan_in(b, &all, &st.maybe)?;
             let corr_cost = plan.rows
                 * correlated
                     .cost
@@ -306,8 +372,12 @@ impl<'p, 'a> Planner<'p, 'a> {
                 },
                 corr_cost,
             );
-            if !shared.is_empty() && shared.iter().all(|s| own.contains(s)) {
-                let independent = self.plan(b, &[])?;
+            if !shared.is_empty()
+                && shared
+                    .iter()
+                    .all(|s| own.contains(s) && st.certain.contains(s))
+            {
+                let independent = self.plan_in(b, &[], &[])?;
                 let hash_cost =
                     independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
                 if hash_cost < corr_cost {
@@ -338,37 +408,49 @@ impl<'p, 'a> Planner<'p, 'a> {
         &self,
         index: usize,
         unit: &Item,
-        bset: &[Slot],
+        st: &State,
         rows: f64,
         filters: &[&Filter],
         placed: &[bool],
     ) -> Result<Choice> {
         match unit {
-            Item::Pattern(pat) => self.pattern_choice(index, pat, bset, rows, filters, placed),
+            Item::Pattern(pat) => self.pattern_choice(index, pat, st, rows, filters, placed),
             Item::Or(branches) => {
+                let all = st.all();
                 let mut plans = Vec::new();
                 let (mut r, mut c) = (0.0, 0.0);
-                let mut binds = Vec::new();
+                let mut union: Vec<Slot> = Vec::new();
                 let mut key = String::from("or");
                 for b in branches {
-                    let p = self.plan(b, bset)?;
+                    let p = self.plan_in(b, &all, &st.maybe)?;
                     r += p.rows;
                     c += p.cost;
                     for s in &p.binds {
-                        if !binds.contains(s) {
-                            binds.push(*s);
+                        if !union.contains(s) {
+                            union.push(*s);
                         }
                     }
-                    for st in &p.steps {
-                        key.push_str(&step_text(&st.kind));
+                    for step in &p.steps {
+                        key.push_str(&step_text(&step.kind));
                     }
                     plans.push(p);
                 }
-                let mut all = Vec::new();
+                // Bound whatever branch ran: only what every branch binds.
+                let binds: Vec<Slot> = union
+                    .iter()
+                    .copied()
+                    .filter(|s| plans.iter().all(|p| p.binds.contains(s)))
+                    .collect();
+                let maybe_binds: Vec<Slot> = union
+                    .iter()
+                    .copied()
+                    .filter(|s| !binds.contains(s))
+                    .collect();
+                let mut mentioned = Vec::new();
                 for b in branches {
-                    b.all_slots(&mut all);
+                    b.all_slots(&mut mentioned);
                 }
-                let connected = bset.is_empty() || all.iter().any(|s| bset.contains(s));
+                let connected = all.is_empty() || mentioned.iter().any(|s| all.contains(s));
                 Ok(Choice {
                     index,
                     kind: StepKind::Union { branches: plans },
@@ -376,6 +458,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     cost: rows * c,
                     connected,
                     binds,
+                    maybe_binds,
                     unique: false,
                     key,
                 })
@@ -388,19 +471,23 @@ impl<'p, 'a> Planner<'p, 'a> {
         &self,
         index: usize,
         pat: &Pattern,
-        bset: &[Slot],
+        st: &State,
         rows: f64,
         filters: &[&Filter],
         placed: &[bool],
     ) -> Result<Choice> {
+        let bset = &st.all()[..];
         let vars = pat.vars();
         let keys: Vec<Slot> = vars.iter().copied().filter(|v| bset.contains(v)).collect();
         let connected = bset.is_empty() || !keys.is_empty() || vars.is_empty();
-        let binds: Vec<Slot> = vars.iter().copied().filter(|v| !bset.contains(v)).collect();
+        // After the step every row binds all of the pattern's variables (a slot that was
+        // unbound in some rows is bound by the lookup).
+        let binds: Vec<Slot> = vars.clone();
         let unique = !matches!(pat.s, PTerm::Any)
             && !matches!(pat.p, PTerm::Any)
             && !matches!(pat.o, PTerm::Any | PTerm::OneOf(_))
             && !pat.infer_supertypes
+            && (matches!(pat.p, PTerm::Const(_)) || self.cx.subtypes.is_empty())
             && !(pat.stored && pat.derived);
         if pat.is_never() {
             return Ok(Choice {
@@ -412,6 +499,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 cost: 0.0,
                 connected: true,
                 binds,
+                maybe_binds: Vec::new(),
                 unique,
                 key: pat.text.clone(),
             });
@@ -424,7 +512,11 @@ impl<'p, 'a> Planner<'p, 'a> {
             ranges: ranges.clone(),
         };
         let mut cost = inl;
-        if !keys.is_empty() && rows > 1.0 && !pat.derived {
+        if !keys.is_empty()
+            && rows > 1.0
+            && !pat.derived
+            && !keys.iter().any(|k| st.maybe.contains(k))
+        {
             let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
             if hash < inl {
                 kind = StepKind::HashJoin {
@@ -442,6 +534,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             cost,
             connected,
             binds,
+            maybe_binds: Vec::new(),
             unique,
             key: pat.text.clone(),
         })
@@ -619,13 +712,15 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         _ => return None,
     };
     match other {
-        Ex::Range(r) => date_ranges(op, r.start, r.end),
+        // Integers compared with a date are years: keep every integer in the scan (a date
+        // predicate holds none, so this costs one empty probe) and let the filter decide.
+        Ex::Range(r) => date_ranges(op, r.start, r.end).map(with_all_ints),
         Ex::Const(Value::Date(d), _) => {
             if op == CmpOp::Eq {
                 let id = Id::date(d);
-                return Some(vec![(id, id.successor())]);
+                return Some(with_all_ints(vec![(id, id.successor())]));
             }
-            date_ranges(op, d.start_day(), d.end_day())
+            date_ranges(op, d.start_day(), d.end_day()).map(with_all_ints)
         }
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
@@ -646,6 +741,11 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         Ex::Const(Value::Float(f), _) => numeric_ranges(op, *f),
         _ => None,
     }
+}
+
+fn with_all_ints(mut r: Vec<(Id, Id)>) -> Vec<(Id, Id)> {
+    r.push((Id::new(kind::INT, 0), Id::new(kind::INT + 1, 0)));
+    r
 }
 
 fn flip(op: CmpOp) -> Option<CmpOp> {

@@ -23,7 +23,11 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub head_s: PTerm,
+    /// The predicate the rule derives (stored facts of it are not derived again).
     pub head_p: Id,
+    /// The relation derived facts go to: `head_p`, or an adorned relation of a magic-set
+    /// rewrite.
+    pub head_rel: Id,
     pub head_o: PTerm,
     pub body: Body,
     pub width: usize,
@@ -60,6 +64,7 @@ pub fn compile_rule(
     Ok(Some(CompiledRule {
         head_s,
         head_p,
+        head_rel: head_p,
         head_o,
         body,
         width: c.vars.len(),
@@ -79,12 +84,13 @@ pub fn compile_all(cx: &Context<'_>, catalog: &Catalog) -> Result<Vec<CompiledRu
     Ok(out)
 }
 
-/// Derived predicates a body refers to, with whether each reference is negated.
+/// Derived relations a body reads, with whether each reference is negated.
 fn deps(body: &Body, all: &FxHashSet<Id>, negated: bool, out: &mut Vec<(Id, bool)>) {
     for item in &body.items {
         match item {
-            Item::Pattern(p) if p.derived => match &p.p {
-                PTerm::Const(id) => out.push((*id, negated)),
+            Item::Pattern(p) if p.derived => match (&p.p, &p.var_rels) {
+                (PTerm::Const(id), _) => out.push((p.relation_for(*id), negated)),
+                (_, Some(rels)) => out.extend(rels.iter().map(|(_, r)| (*r, negated))),
                 _ => out.extend(all.iter().map(|id| (*id, negated))),
             },
             Item::Pattern(_) | Item::Filter(_) => {}
@@ -98,13 +104,13 @@ fn deps(body: &Body, all: &FxHashSet<Id>, negated: bool, out: &mut Vec<(Id, bool
 /// Strongly connected components of the dependency graph, dependencies first; an error
 /// naming the cycle when a component depends on itself through `not`.
 pub fn stratify(rules: &[CompiledRule], names: &dyn Fn(Id) -> String) -> Result<Vec<Vec<Id>>> {
-    let heads: FxHashSet<Id> = rules.iter().map(|r| r.head_p).collect();
+    let heads: FxHashSet<Id> = rules.iter().map(|r| r.head_rel).collect();
     let mut edges: FxHashMap<Id, Vec<(Id, bool)>> = FxHashMap::default();
     for r in rules {
         let mut d = Vec::new();
         deps(&r.body, &heads, false, &mut d);
         edges
-            .entry(r.head_p)
+            .entry(r.head_rel)
             .or_default()
             .extend(d.into_iter().filter(|(q, _)| heads.contains(q)));
     }
@@ -243,7 +249,7 @@ fn tarjan(nodes: &[Id], edges: &FxHashMap<Id, Vec<(Id, bool)>>) -> Vec<Vec<Id>> 
 
 /// The derived predicates `needed` depends on (itself included).
 fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
-    let heads: FxHashSet<Id> = rules.iter().map(|r| r.head_p).collect();
+    let heads: FxHashSet<Id> = rules.iter().map(|r| r.head_rel).collect();
     let mut out: FxHashSet<Id> = needed
         .iter()
         .copied()
@@ -252,7 +258,7 @@ fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
     loop {
         let before = out.len();
         let mut d = Vec::new();
-        for r in rules.iter().filter(|r| out.contains(&r.head_p)) {
+        for r in rules.iter().filter(|r| out.contains(&r.head_rel)) {
             deps(&r.body, &heads, false, &mut d);
         }
         out.extend(d.into_iter().map(|(q, _)| q));
@@ -262,14 +268,19 @@ fn closure(rules: &[CompiledRule], needed: &[Id]) -> FxHashSet<Id> {
     }
 }
 
-/// Evaluate the rules deriving `needed` (and what they depend on).
+/// Evaluate the rules deriving the relations `needed` (and what they depend on), starting
+/// from `seeds` (facts `(relation, s, o)` of a magic-set rewrite).
 pub fn evaluate(
     cx: &Context<'_>,
     rules: &[CompiledRule],
+    seeds: &[(Id, Id, Id)],
     needed: &[Id],
     interrupt: &Interrupt,
 ) -> Result<Derived> {
     let mut derived = Derived::default();
+    for &(rel, s, o) in seeds {
+        derived.full.entry(rel).or_default().insert(s, o);
+    }
     if rules.is_empty() || needed.is_empty() {
         return Ok(derived);
     }
@@ -289,7 +300,7 @@ pub fn evaluate(
         let members: FxHashSet<Id> = scc.iter().copied().collect();
         let scc_rules: Vec<&CompiledRule> = rules
             .iter()
-            .filter(|r| members.contains(&r.head_p))
+            .filter(|r| members.contains(&r.head_rel))
             .collect();
         for &p in &scc {
             derived.full.entry(p).or_default();
@@ -323,7 +334,7 @@ pub fn evaluate(
                     .iter()
                     .enumerate()
                     .filter_map(|(i, it)| match it {
-                        Item::Pattern(p) if p.derived && refers_to(&p.p, &members) => Some(i),
+                        Item::Pattern(p) if p.derived && refers_to(p, &members) => Some(i),
                         _ => None,
                     })
                     .collect();
@@ -347,10 +358,11 @@ pub fn evaluate(
     Ok(derived)
 }
 
-fn refers_to(p: &PTerm, members: &FxHashSet<Id>) -> bool {
-    match p {
-        PTerm::Const(id) => members.contains(id),
-        PTerm::Var(_) | PTerm::Any => true,
+fn refers_to(p: &super::ir::Pattern, members: &FxHashSet<Id>) -> bool {
+    match (&p.p, &p.var_rels) {
+        (PTerm::Const(id), _) => members.contains(&p.relation_for(*id)),
+        (PTerm::Var(_) | PTerm::Any, Some(rels)) => rels.iter().any(|(_, r)| members.contains(r)),
+        (PTerm::Var(_) | PTerm::Any, None) => true,
         _ => false,
     }
 }
@@ -365,7 +377,7 @@ fn nested_reference(body: &Body, members: &FxHashSet<Id>) -> bool {
 
 fn contains_reference(body: &Body, members: &FxHashSet<Id>) -> bool {
     body.items.iter().any(|it| match it {
-        Item::Pattern(p) => p.derived && refers_to(&p.p, members),
+        Item::Pattern(p) => p.derived && refers_to(p, members),
         Item::Optional(b) | Item::Not(b) => contains_reference(b, members),
         Item::Or(bs) => bs.iter().any(|b| contains_reference(b, members)),
         Item::Filter(_) => false,
@@ -387,15 +399,19 @@ fn run_rule(
     let exec = Exec::new(cx, ev, derived, interrupt, false);
     let mut row = vec![Id::NONE; rule.width];
     let stored = cx.store.stats()?.pred(rule.head_p).triples > 0;
-    let full = derived.full.get(&rule.head_p);
+    let full = derived.full.get(&rule.head_rel);
+    // A head variable left unbound (by an `optional`) derives nothing; a constant may be
+    // NONE (the empty object of a one-place magic relation).
     let head = |t: &PTerm, row: &[Id]| match t {
-        PTerm::Var(s) => row[*s],
-        PTerm::Const(id) => *id,
-        _ => Id::NONE,
+        PTerm::Var(s) => Some(row[*s]).filter(|v| v.is_some()),
+        PTerm::Const(id) => Some(*id),
+        _ => None,
     };
     exec.run(&plan, &mut row, &mut |r| {
-        let (s, o) = (head(&rule.head_s, r), head(&rule.head_o, r));
-        if s.is_none() || o.is_none() || full.is_some_and(|f| f.contains(s, o)) {
+        let (Some(s), Some(o)) = (head(&rule.head_s, r), head(&rule.head_o, r)) else {
+            return Ok(true);
+        };
+        if full.is_some_and(|f| f.contains(s, o)) {
             return Ok(true);
         }
         if stored
@@ -405,7 +421,7 @@ fn run_rule(
         {
             return Ok(true);
         }
-        new.entry(rule.head_p).or_default().insert(s, o);
+        new.entry(rule.head_rel).or_default().insert(s, o);
         Ok(true)
     })?;
     Ok(())

@@ -545,6 +545,12 @@ pub fn search(
     Ok(out)
 }
 
+/// "a State", "an Event".
+fn with_article(word: &str) -> String {
+    let vowel = word.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 /// `check`: facts that violate the schema's domains and ranges, then index consistency.
 /// Each problem is (subject, predicate, object, what is wrong).
 pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
@@ -573,22 +579,16 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
             let mut problems = Vec::new();
             if let Some(d) = &decl.domain {
                 if !has_type(q[0], d)? {
-                    problems.push(format!("subject is not a {d}"));
+                    problems.push(format!("subject is not {}", with_article(d)));
                 }
             }
-            match &decl.range {
-                Some(Range::Class(c)) => {
-                    if q[2].kind() != kind::ENTITY || !has_type(q[2], c)? {
-                        problems.push(format!("object is not a {c}"));
-                    }
-                }
-                Some(Range::Kind(k)) => {
-                    let v = store.value(q[2], None)?;
-                    if !k.accepts(v.kind()) {
-                        problems.push(format!("object is not a {}", k.name()));
-                    }
-                }
-                None => {}
+            let wrong_range = match &decl.range {
+                Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?).then(|| with_article(c)),
+                Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind())).then(|| with_article(k.name())),
+                None => None,
+            };
+            if let Some(what) = wrong_range {
+                problems.push(format!("object is not {what}"));
             }
             if !problems.is_empty() {
                 out.push([

@@ -101,9 +101,7 @@ fn pattern_rest<'a>(
         || peek_word(k).is_some_and(|w| BODY_END_KEYWORDS.contains(&w));
     if ends {
         let text = print_term(&subject.term);
-        let mut e = PError::at(i, 0, format!("'{text}' is not a condition"));
-        e.rest += subject.span.len();
-        e.len = subject.span.len();
+        let e = cx.error_at(subject.span, format!("'{text}' is not a condition"));
         let e = match prev {
             Some(p) => e.hint(format!(
                 "in a query body ',' separates conditions; to match another object repeat the subject and predicate: {} {} {text}",

@@ -80,6 +80,8 @@ impl Iterator for Statements<'_> {
     }
 }
 
+impl std::iter::FusedIterator for Statements<'_> {}
+
 /// Where the statement starting at `start` ends, found without parsing it: after a `.`
 /// outside strings, `<…>` names and `{ }` that is followed by whitespace, a comment or the
 /// end; for a `from SRC { … }` block, after its closing `}`.  If braces never balance, the
@@ -186,6 +188,21 @@ mod tests {
         let text = "x b c.\nfind ?x wher ?x a B.\nx y \"a. b\".\nfrom s { p q == }\nfrom s { p q r. }\nz z z.";
         let results: Vec<bool> = statements(text).map(|r| r.is_ok()).collect();
         assert_eq!(results, vec![true, false, true, false, true, true]);
+    }
+
+    #[test]
+    fn queries_alone() {
+        use crate::lang::parse_find;
+        assert!(parse_find("find ?x where ?x a B").is_ok());
+        assert!(parse_find(" find ?x where ?x a B. # c").is_ok());
+        assert_eq!(
+            parse_find("x a B.").map_err(|d| d.message),
+            Err("expected a query ('find …')".to_string())
+        );
+        assert_eq!(
+            parse_find("find ?x where ?x a B. x").map_err(|d| d.message),
+            Err("expected the end of the query".to_string())
+        );
     }
 
     #[test]

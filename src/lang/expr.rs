@@ -111,7 +111,7 @@ pub(crate) fn operand<'a>(
     }
     if !ecx.aliases.is_empty() {
         if let Some((r, n)) = alias_token(j)? {
-            if ecx.aliases.iter().any(|a| *a == n) {
+            if ecx.aliases.contains(&n) {
                 return Ok((
                     r,
                     Expr::Alias(Name {

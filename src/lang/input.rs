@@ -41,7 +41,7 @@ impl Cx {
 
     /// Enter one level of nesting; fails at [`MAX_DEPTH`].  The guard leaves it on drop, so
     /// early returns through `?` keep the count right.
-    pub(crate) fn enter<'c, 'a>(&'c self, at: &'a str) -> Result<DepthGuard<'c>, nom::Err<PError>> {
+    pub(crate) fn enter<'c>(&'c self, at: &str) -> Result<DepthGuard<'c>, nom::Err<PError>> {
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
             return Err(nom::Err::Failure(
@@ -173,11 +173,12 @@ pub(crate) fn backtrack<T>(at: &str) -> PResult<'_, T> {
     )))
 }
 
-/// Whitespace and `#` comments, as a nom parser (never fails).
+/// Whitespace and `#` comments, as a nom parser (never fails).  Any Unicode whitespace
+/// counts (a non-breaking space pasted from a web page is no error), and so does a byte
+/// order mark.
 pub(crate) fn blank(i: &str) -> PResult<'_, ()> {
     use nom::branch::alt;
-    use nom::bytes::complete::{is_not, tag};
-    use nom::character::complete::multispace1;
+    use nom::bytes::complete::{is_not, tag, take_while1};
     use nom::combinator::{opt, value};
     use nom::multi::many0_count;
     use nom::sequence::pair;
@@ -185,7 +186,13 @@ pub(crate) fn blank(i: &str) -> PResult<'_, ()> {
     let comment = pair(tag("#"), opt(is_not("\n")));
     value(
         (),
-        many0_count(alt((value((), multispace1), value((), comment)))),
+        many0_count(alt((
+            value(
+                (),
+                take_while1(|c: char| c.is_whitespace() || c == '\u{feff}'),
+            ),
+            value((), comment),
+        ))),
     )
     .parse(i)
 }
@@ -251,6 +258,7 @@ mod tests {
     fn whitespace_and_comments() {
         assert_eq!(ws("  # c\n  # d\nx"), "x");
         assert_eq!(ws("# only"), "");
+        assert_eq!(ws("\u{feff}\u{a0}\r\n x"), "x");
         assert_eq!(ws(""), "");
     }
 

@@ -5,6 +5,17 @@
 //! span so that any stage can report a [`crate::diag::Diagnostic`] at the exact place.
 //!
 //! `grammar/dossier.ebnf` is the precise grammar of what [`parse_script`] accepts.
+//!
+//! - [`parse_script`], [`parse_statement`], [`parse_find`]: text to AST (first error).
+//! - [`statements`]: lazily, one statement at a time, resuming after errors (`--keep-going`).
+//! - [`completeness`]: whether REPL input is complete, needs more lines, or is invalid.
+//! - [`print_statement`], [`print_script`], [`print_find`], [`print_rule`]: AST to canonical
+//!   text; `parse(print(ast)) == ast`.
+//! - [`check_statement`], [`check_script`]: binding and shape errors, and warnings.
+//!
+//! Modules, one job each: `input` (context, error type, whitespace), `lexical` (tokens and
+//! literals), `term` (terms and names), `expr` (operators, calls, aggregates, ranges),
+//! `body` (query bodies), `parser` (statements), `print`, `check`, `complete`.
 
 pub mod ast;
 mod body;
@@ -54,27 +65,22 @@ pub fn parse_statement(text: &str) -> Result<ast::Statement, Diagnostic> {
     Ok(s)
 }
 
-/// Parse a query (`find …` with or without its final `.`), e.g. a rule body the engine
-/// stored, or a query given to `Db::query`.
+/// Parse a query (`find …`, its final `.` optional): what `Db::query` is given, or a query
+/// the engine stored.
 pub fn parse_find(text: &str) -> Result<ast::Find, Diagnostic> {
-    match parse_statement(text) {
-        Ok(ast::Statement {
-            kind: ast::StatementKind::Find(f),
-            ..
-        }) => Ok(f),
-        Ok(s) => Err(Diagnostic::error("expected a query ('find …')", s.span)),
-        Err(d) => {
-            // Accept a query without its final `.`.
-            let with_dot = format!("{}.", text.trim_end());
-            match parse_statement(&with_dot) {
-                Ok(ast::Statement {
-                    kind: ast::StatementKind::Find(f),
-                    ..
-                }) if text.trim_end().len() <= text.len() => Ok(f),
-                _ => Err(d),
-            }
-        }
+    use nom::Parser;
+    let cx = Cx::new(text);
+    let j = ws(text);
+    if lexical::peek_word(j) != Some("find") {
+        return Err(cx.diagnostic(input::expected(text, "expected a query ('find …')")));
     }
+    let (r, f) = parser::find(&cx, j).map_err(|e| to_diagnostic(&cx, e, text.len()))?;
+    let r = lexical::symbol(".").parse(r).map_or(r, |(r, _)| r);
+    let k = ws(r);
+    if !k.is_empty() {
+        return Err(cx.diagnostic(input::expected(r, "expected the end of the query")));
+    }
+    Ok(f)
 }
 
 pub(crate) fn to_diagnostic(cx: &Cx, e: nom::Err<PError>, len: usize) -> Diagnostic {

@@ -333,3 +333,55 @@ fn count(c: &Count) -> String {
         Count::Param(p) => format!("${p}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lang::{parse_statement, print_statement};
+
+    fn canonical(text: &str) -> String {
+        match parse_statement(text) {
+            Ok(s) => print_statement(&s),
+            Err(d) => panic!("{}", d.report(None, text)),
+        }
+    }
+
+    #[test]
+    fn canonical_forms() {
+        for (text, printed) in [
+            (
+                "haftar  a Person ;label \"K\";commands lna,gna .",
+                "haftar a Person; label \"K\"; commands lna, gna.",
+            ),
+            ("add x <type> y.", "add x a y."),
+            ("x p 2020.", "x p 2020."),
+            ("x p @2020-09.", "x p 2020-09."),
+            (
+                "find ?x where ?x a B; label ?l , ?l != \"\" .",
+                "find ?x where ?x a B; label ?l, ?l != \"\".",
+            ),
+            (
+                "find ?x where ?x <\\?odd> ?y.",
+                "find ?x where ?x <\\?odd> ?y.",
+            ),
+            ("x <?odd> y.", "x <?odd> y."),
+            (
+                "find ?x where ?d in 2019..2020-06.",
+                "find ?x where ?d in @2019..2020-06.",
+            ),
+            ("pred p: date -> <date>.", "pred p: date -> <date>."),
+            ("pred p: _ -> date.", "pred p: _ -> date."),
+            (
+                "find ?x count() as n where ?x p ?y order by n desc, ?x.",
+                "find ?x count() as n where ?x p ?y order by n desc, ?x.",
+            ),
+            (
+                "from s { x p o. add y q r. }",
+                "from s {\n  x p o.\n  add y q r.\n}",
+            ),
+            ("x p <limit>, <5+5 a\\>b>.", "x p <limit>, <5+5 a\\>b>."),
+        ] {
+            assert_eq!(canonical(text), printed, "{text}");
+            assert_eq!(canonical(printed), printed, "{printed}");
+        }
+    }
+}

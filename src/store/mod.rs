@@ -213,7 +213,11 @@ impl Store {
         if self.options.read_only {
             return Err(Error::Invalid("the database was opened read-only".into()));
         }
-        self.writer.lock().map_err(lock_err)
+        // A panic in a transaction poisons the lock but wrote nothing: carry on.
+        Ok(self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Changes every commit; equal versions mean equal contents.

@@ -1,0 +1,362 @@
+//! The library API as a program embedding dossier uses it: threads, parameters,
+//! transactions, prepared queries, typed rows.
+
+use dossier::{Date, Db, Error, Options, Outcome, Params, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+#[test]
+fn db_is_a_shared_handle() {
+    assert_send_sync_clone::<Db>();
+}
+
+/// 8 readers and 1 writer: every statement adds two facts about a new subject; a reader
+/// must never see one without the other.
+#[test]
+fn readers_never_see_half_of_a_statement() {
+    let db = Db::memory().unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        let done = done.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut checks = 0u64;
+            let mut last = 0;
+            while !done.load(Ordering::SeqCst) || checks < 5 {
+                let half = db.query("find ?x where ?x p yes, not { ?x q b }.").unwrap();
+                assert_eq!(half.len(), 0, "a reader saw half of a statement");
+                let n = db
+                    .query("find count(?x) where ?x q b.")
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .get::<i64>("count(?x)")
+                    .unwrap();
+                assert!(n >= last, "the database went back in time");
+                last = n;
+                checks += 1;
+            }
+            checks
+        }));
+    }
+    for i in 0..300 {
+        db.execute(&format!("x{i} p yes; q b.")).unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let checks: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(checks >= 40);
+    assert_eq!(
+        db.query("find count() where ?x p yes.")
+            .unwrap()
+            .next()
+            .unwrap()
+            .get::<i64>("count()")
+            .unwrap(),
+        300
+    );
+}
+
+#[test]
+fn parameters_cannot_change_a_query() {
+    let db = Db::memory().unwrap();
+    db.execute("haftar label \"Khalifa Haftar\". gna label \"GNA\".")
+        .unwrap();
+    // A value that would be a statement if it were spliced into the text.
+    let evil = "GNA\". del haftar label _. find ?x where ?x label \"GNA";
+    let p = Params::from([("name".to_string(), Value::string(evil))]);
+    let rows = db.query_with("find ?x where ?x label $name.", &p).unwrap();
+    assert_eq!(rows.len(), 0);
+    assert_eq!(
+        db.query("find ?x where ?x label ?l.").unwrap().len(),
+        2,
+        "nothing was deleted"
+    );
+    // An entity parameter is one name, whatever it contains.
+    let p = Params::from([("who".to_string(), Value::entity("gna label ?l"))]);
+    assert_eq!(
+        db.query_with("find ?l where $who label ?l.", &p)
+            .unwrap()
+            .len(),
+        0
+    );
+    // Facts with parameters store the value as given.
+    db.execute_with(
+        "$who label $name.",
+        &Params::from([
+            ("who".to_string(), Value::entity("x")),
+            ("name".to_string(), Value::string(evil)),
+        ]),
+    )
+    .unwrap();
+    let rows = db.query("find ?l where x label ?l.").unwrap();
+    assert_eq!(rows.values().next().unwrap()[0], Some(Value::string(evil)));
+    // A missing parameter is an error naming it.
+    let err = db
+        .query("find ?x where ?x label $nope.")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("$nope"), "{err}");
+}
+
+#[test]
+fn transactions_roll_back_on_error_and_on_panic() {
+    let db = Db::memory().unwrap();
+    db.execute("keep p 1.").unwrap();
+    let r: Result<(), Error> = db.transaction(|tx| {
+        tx.execute("t1 p 2. t2 p 3.")?;
+        assert_eq!(
+            tx.query("find ?x where ?x p ?n.")?.len(),
+            3,
+            "a transaction sees its own writes"
+        );
+        tx.execute("del keep p 1.")?;
+        Err(Error::Invalid("stop".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(db.query("find ?x where ?x p ?n.").unwrap().len(), 1);
+
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = db.transaction(|tx| -> Result<(), Error> {
+            tx.execute("t3 p 4.")?;
+            panic!("the program failed half-way");
+        });
+    }));
+    assert!(caught.is_err());
+    assert_eq!(
+        db.query("find ?x where ?x p ?n.").unwrap().len(),
+        1,
+        "nothing of the panicked transaction remains"
+    );
+    // The database is still usable after the panic.
+    db.transaction(|tx| tx.execute("t4 p 5.").map(|_| ()))
+        .unwrap();
+    assert_eq!(db.query("find ?x where ?x p ?n.").unwrap().len(), 2);
+}
+
+#[test]
+fn prepared_queries_run_many_times() {
+    let db = Db::memory().unwrap();
+    db.execute("lna backed_by egypt, uae, russia. gna backed_by turkey, qatar.")
+        .unwrap();
+    let q = db
+        .prepare("find ?b where $client backed_by ?b order by ?b.")
+        .unwrap();
+    for (client, want) in [
+        ("lna", vec!["egypt", "russia", "uae"]),
+        ("gna", vec!["qatar", "turkey"]),
+        ("nobody", vec![]),
+    ] {
+        let p = Params::from([("client".to_string(), Value::entity(client))]);
+        let got: Vec<String> = q
+            .query(&p)
+            .unwrap()
+            .map(|r| r.get::<String>("b").unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
+    // Later writes are seen by the prepared query.
+    db.execute("lna backed_by wagner.").unwrap();
+    let p = Params::from([("client".to_string(), Value::entity("lna"))]);
+    assert_eq!(q.query(&p).unwrap().len(), 4);
+    assert!(
+        db.prepare("lna backed_by x.").is_err(),
+        "only queries can be prepared"
+    );
+}
+
+#[test]
+fn typed_rows_and_serde() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Meeting {
+        m: String,
+        d: String,
+        n: i64,
+        note: Option<String>,
+    }
+    let db = Db::memory().unwrap();
+    db.execute("hurghada a Meeting; date 2020-09-28; party lna, gna. berlin a Meeting; date 2020-01; party lna; note \"online\".").unwrap();
+    let rows = db.query("find ?m ?d count(?p) as n ?note where ?m a Meeting; date ?d; party ?p, optional { ?m note ?note } order by ?d.").unwrap();
+    assert_eq!(rows.columns(), ["m", "d", "n", "note"]);
+    let first = rows.clone().next().unwrap();
+    assert_eq!(first.get::<&str>("m").unwrap(), "berlin");
+    assert_eq!(
+        first.get::<Date>("d").unwrap(),
+        Date::month(2020, 1).unwrap()
+    );
+    assert_eq!(first.get::<i64>("n").unwrap(), 1);
+    assert_eq!(first.get::<Option<&str>>("note").unwrap(), Some("online"));
+    assert!(first
+        .get::<i64>("m")
+        .unwrap_err()
+        .to_string()
+        .contains("not i64"));
+    assert!(first
+        .get::<i64>("nope")
+        .unwrap_err()
+        .to_string()
+        .contains("no column 'nope'"));
+    let all: Vec<Meeting> = rows.deserialize().unwrap();
+    assert_eq!(
+        all,
+        vec![
+            Meeting {
+                m: "berlin".into(),
+                d: "2020-01".into(),
+                n: 1,
+                note: Some("online".into())
+            },
+            Meeting {
+                m: "hurghada".into(),
+                d: "2020-09-28".into(),
+                n: 2,
+                note: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn builder_and_add() {
+    let db = Db::memory().unwrap();
+    assert_eq!(db.add("haftar", "label", "Khalifa Haftar").unwrap(), 1);
+    assert_eq!(
+        db.add("haftar", "label", "Khalifa Haftar").unwrap(),
+        0,
+        "facts are a set"
+    );
+    let n = db
+        .facts()
+        .source("aa_2020_09_28")
+        .add("hurghada_talks", "type", Value::entity("Meeting"))
+        .add("hurghada_talks", "date", Date::day(2020, 9, 28).unwrap())
+        .add("hurghada_talks", "party", Value::entity("lna"))
+        .commit()
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(db.sources().unwrap(), [("aa_2020_09_28".to_string(), 3)]);
+    // Declared kinds are enforced for code too, and nothing of a failed batch lands.
+    db.execute("pred date: _ -> date.").unwrap();
+    let err = db
+        .facts()
+        .add("x", "label", "ok")
+        .add("x", "date", "soon")
+        .commit()
+        .unwrap_err();
+    assert!(err.to_string().contains("'date' takes a date"), "{err}");
+    assert_eq!(db.query("find ?l where x label ?l.").unwrap().len(), 0);
+}
+
+#[test]
+fn a_failed_statement_changes_nothing() {
+    let db = Db::memory().unwrap();
+    db.execute("pred date: Event -> date.").unwrap();
+    let err = db
+        .execute("ev1 a Meeting; date 2020-09-28. ev2 a Meeting; party lna; date \"soon\".")
+        .unwrap_err();
+    assert!(matches!(err, Error::Rejected(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("1:64") && text.contains("'date' takes a date, not a string"),
+        "{text}"
+    );
+    // The first statement landed, nothing of the second did.
+    assert_eq!(db.query("find ?e where ?e a Meeting.").unwrap().len(), 1);
+    assert_eq!(db.query("find ?e where ?e party lna.").unwrap().len(), 0);
+}
+
+#[test]
+fn memory_and_disk_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Db::open(dir.path().join("kb")).unwrap();
+    let mem = Db::memory().unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/LANGUAGE.md"
+    ))
+    .unwrap();
+    // Every fenced example of the language contract, run as one script on both.
+    let mut script = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            inside = !inside;
+            continue;
+        }
+        if inside {
+            script.push_str(line);
+            script.push('\n');
+        }
+    }
+    let run = |db: &Db| -> Vec<String> {
+        db.script(&script)
+            .map(|r| match r {
+                Ok(e) => match e.outcome {
+                    Outcome::Rows(rows) => {
+                        let mut v: Vec<String> = rows.values().map(|r| format!("{r:?}")).collect();
+                        v.sort();
+                        v.join("|")
+                    }
+                    other => other.to_string(),
+                },
+                Err(e) => e.to_string(),
+            })
+            .collect()
+    };
+    let a = run(&disk);
+    let b = run(&mem);
+    assert!(a.len() > 20, "{a:?}");
+    assert_eq!(a, b);
+    assert!(a.iter().all(|o| !o.starts_with("error")), "{a:#?}");
+}
+
+#[test]
+fn time_and_row_limits() {
+    let db = Db::memory().unwrap();
+    let facts: String = (0..400)
+        .map(|i| format!("n{i} edge n{}.\n", i + 1))
+        .collect();
+    db.execute(&facts).unwrap();
+    db.execute("rule ?x reach ?y :- ?x edge ?y. rule ?x reach ?z :- ?x reach ?y, ?y reach ?z.")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limited = Db::open_with(
+        dir.path().join("kb"),
+        Options {
+            max_rows: Some(10),
+            timeout: Some(std::time::Duration::from_millis(1)),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    limited.execute(&facts).unwrap();
+    limited
+        .execute("rule ?x reach ?y :- ?x edge ?y. rule ?x reach ?z :- ?x reach ?y, ?y reach ?z.")
+        .unwrap();
+    let err = limited.query("find ?x ?y where ?x reach ?y.").unwrap_err();
+    assert!(
+        matches!(err, Error::TimedOut(_) | Error::TooManyRows(10)),
+        "{err:?}"
+    );
+    let err = limited.query("find ?x where ?x edge ?y.");
+    assert!(
+        matches!(err, Err(Error::TooManyRows(10)) | Err(Error::TimedOut(_))),
+        "{err:?}"
+    );
+    // Cancellation from another thread.
+    let handle = db.cancel_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        handle.cancel();
+    });
+    let r = db.query("find count() where ?x reach ?y, ?y reach ?z.");
+    t.join().unwrap();
+    assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    assert_eq!(
+        db.query("find ?x where n0 edge ?x.").unwrap().len(),
+        1,
+        "the next query works"
+    );
+}
