@@ -714,16 +714,75 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every statement of examples/queries.dq runs (on the schema alone: the answers are
-/// empty, but nothing fails).
+/// Every statement of examples/queries.dq runs on the example knowledge base, with no
+/// warning (every name it uses is in the data), twice (its rules are stored once).
 #[test]
-fn example_queries_run() {
+fn example_queries_run_on_the_example() {
     let env = Env::new();
     let ex = repo().join("examples");
+    for _ in 0..2 {
+        let out = env
+            .cmd()
+            .arg("run")
+            .arg(ex.join("libya.dq"))
+            .arg(ex.join("queries.dq"))
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("warning"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("haftar_forces\tegypt"), "{stdout}");
+    }
+}
+
+/// The README's first command, with statements piped in: it loads the example and answers;
+/// run again, it adds nothing and answers the same.
+#[test]
+fn the_readme_first_command_with_a_pipe() {
+    let env = Env::new();
+    let libya = repo().join("examples/libya.dq");
+    let mut outputs = Vec::new();
+    for added in ["301 facts added", "0 facts added"] {
+        let out = env
+            .bare()
+            .args(["--db", "example.db", "repl", "--load"])
+            .arg(&libya)
+            .write_stdin("find ?x where ?x a Person order by ?x.\n")
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(added), "{stderr}");
+        outputs.push(String::from_utf8(out.stdout).expect("utf-8"));
+    }
+    assert_eq!(outputs[0], "x\nhaftar\nmishri\n");
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+/// The statements the README suggests trying run on the example without an error.
+#[test]
+fn the_readme_statements_run_on_the_example() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README");
+    let block = readme
+        .split("Things to try, all on the example:")
+        .nth(1)
+        .and_then(|rest| rest.split("```text\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the block of statements");
+    // Each line is a statement, then (after two or more spaces) what it shows.
+    let script: String = block
+        .lines()
+        .map(|l| l.split("   ").next().unwrap_or("").trim().to_string() + "\n")
+        .collect();
+    assert!(script.lines().count() >= 8, "{script}");
+    let env = Env::new();
     env.cmd()
         .arg("run")
-        .arg(ex.join("schema.dq"))
-        .arg(ex.join("queries.dq"))
+        .arg(repo().join("examples/libya.dq"))
+        .arg("-")
+        .write_stdin(script)
         .assert()
-        .success();
+        .success()
+        .stderr(contains("warning").not());
 }

@@ -241,7 +241,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     (k.replace(" bytes", ""), shown)
                 })
                 .collect();
-            writeln!(w, "{}", output::pairs_table(["", ""], &pairs)).map_err(werr)?;
+            writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
             for (title, list) in [("predicate", &s.predicates), ("class", &s.classes)] {
                 if list.is_empty() {
                     continue;
@@ -256,7 +256,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                 } else {
                     ["class", "members"]
                 };
-                writeln!(w, "{}", output::pairs_table(head, &shown)).map_err(werr)?;
+                writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
                 if list.len() > 20 {
                     writeln!(w, "… and {} more {title}s", list.len() - 20).map_err(werr)?;
                 }

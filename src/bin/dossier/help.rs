@@ -20,28 +20,28 @@ const TOUR: &str = r#"dossier keeps facts about who met whom, where, when, and w
 
 A fact is  subject predicate object.  Statements end with a '.', and may span lines.
 
-  haftar a Person; label "Khalifa Haftar"; commands lna.    add facts (';' repeats the subject)
-  lna backed_by egypt, uae.                                  (',' repeats subject and predicate)
+  sarraj a Person; label "Fayez al-Sarraj"; leads gna.   add facts (';' repeats the subject)
+  gna backed_by turkey, qatar.                           (',' repeats subject and predicate)
 
 A query finds the values of ?variables that make its patterns true:
 
   find ?who where ?who backed_by turkey.
   find ?m ?d where ?m a Meeting; date ?d, ?d in 2020 order by ?d.
   find ?backer count(?client) as n where ?client backed_by ?backer order by n desc.
-  describe lna.                      every fact about lna, with sources
+  describe haftar_forces.            every fact about it, with sources
   search "haftar".                   names and labels containing the text
 
 Start exploring:  .schema lists the types and predicates, .stats what is stored;
 press Tab to complete keywords, predicates, entity names and ?variables.
-examples/queries.dq has annotated queries to copy.
+.load examples/queries.dq runs a tour of annotated queries (open the file to copy them).
 
 More help:  .help TOPIC, with TOPIC one of:"#;
 
 const FACTS: &str = r#"Facts: subject predicate object.
 
-  haftar a Person; label "Khalifa Haftar"; commands lna.
-  add lna backed_by egypt, uae, russia.          'add' is optional
-  lna backed_by egypt from aa_2020_09_28.         with a source (.help sources)
+  haftar a Person; label "Khalifa Haftar"; commands haftar_forces.
+  add haftar backed_by egypt, uae, russia.        'add' is optional
+  gna backed_by turkey from aa_2020_09_28.        with a source (.help sources)
 
 Names are bare (haftar, acled:ev-1123) or in angle brackets (<5+5 military commission>).
 Values: "strings", 42, 0.75, true, dates (2020-09-28, 2020-09, @2020).
@@ -56,9 +56,9 @@ const QUERIES: &str = r#"Queries: find VARIABLES where PATTERNS [having ...] [or
   find ?who where ?who backed_by turkey.
   find * where hurghada_talks ?p ?o.                     '*': every variable
   find ?m ?d where ?m a Meeting; venue hurghada; date ?d.   ';' repeats the subject
-  find ?x where { ?x backed_by egypt } or { ?x backed_by uae }.
+  find ?x where { ?x backed_by egypt } or { ?x backed_by turkey }.
   find ?g where ?g a ArmedGroup, not { ?e a Talks; party ?g }.
-  find ?x ?l where ?x a Actor, optional { ?x label ?l }.
+  find ?x ?a where ?x a Actor, optional { ?x alias ?a }.
   find ?x ?l where ?x label ?l, contains(?l, "Haftar").
   find ?a ?b count(?e) as n where ?e party ?a, ?e party ?b, ?a < ?b having n >= 2.
 
@@ -101,7 +101,7 @@ is refused.  Classes are not enforced on insert (facts arrive in any order);
 const SOURCES: &str = r#"Every fact may carry the source it came from.
 
   aa_2020_09_28 a Source; label "Anadolu Agency"; published 2020-09-28.
-  lna backed_by egypt from aa_2020_09_28.
+  gna backed_by turkey from aa_2020_09_28.
   from aa_2020_09_28 {
     gna backed_by turkey, qatar.
   }

@@ -35,6 +35,12 @@ fn main() -> ExitCode {
             let _ = e.print();
             ExitCode::from(2)
         }
+        // The reader of our output went away (`dossier export | head`): not an error.
+        Err(Failure::Error(Error::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(Failure::Error(e)) => {
             eprintln!("{e}");
             ExitCode::from(if matches!(e, Error::Open { .. }) {

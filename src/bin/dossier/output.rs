@@ -166,12 +166,14 @@ pub fn table(rows: &Rows) -> String {
     t.to_string()
 }
 
-/// A two-column table of labels and values (stats, sources).
-pub fn pairs_table(header: [&str; 2], pairs: &[(String, String)]) -> String {
+/// A two-column table of labels and values (stats), with a header or none.
+pub fn pairs_table(header: Option<[&str; 2]>, pairs: &[(String, String)]) -> String {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
-        .set_header(header);
+        .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS);
+    if let Some(h) = header {
+        t.set_header(h);
+    }
     for (a, b) in pairs {
         t.add_row([a, b]);
     }
