@@ -547,10 +547,7 @@ pub fn search(
 
 /// "a State", "an Event".
 fn with_article(word: &str) -> String {
-    let vowel = word
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    let vowel = word.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
@@ -585,14 +582,11 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
                     problems.push(format!("subject is not {}", with_article(d)));
                 }
             }
-            let wrong_range =
-                match &decl.range {
-                    Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?)
-                        .then(|| with_article(c)),
-                    Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind()))
-                        .then(|| with_article(k.name())),
-                    None => None,
-                };
+            let wrong_range = match &decl.range {
+                Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?).then(|| with_article(c)),
+                Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind())).then(|| with_article(k.name())),
+                None => None,
+            };
             if let Some(what) = wrong_range {
                 problems.push(format!("object is not {what}"));
             }
