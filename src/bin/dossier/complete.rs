@@ -229,6 +229,9 @@ impl Completer for DqHelper {
         let trimmed = line.trim_start();
         if statement_start && trimmed.starts_with('.') {
             let indent = line.len() - trimmed.len();
+            if pos < indent {
+                return Ok((pos, Vec::new()));
+            }
             let cmd_end = line[indent..]
                 .find(char::is_whitespace)
                 .map_or(line.len(), |i| indent + i);
@@ -342,6 +345,28 @@ mod tests {
         assert_eq!(word_start("x p <5+5 mil", 12), 4);
         assert_eq!(word_start("find ?a where ?a < ?b", 21), 19);
         assert_eq!(word_start("", 0), 0);
+    }
+
+    /// Tab anywhere in any line returns candidates or none, never panics.
+    #[test]
+    fn completion_never_panics() {
+        let db = Db::memory().unwrap();
+        let h = DqHelper::new(db, Vec::new());
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        for line in [
+            "  .help qu",
+            ".load ",
+            "x p <a b",
+            "find ?é where ?é <ü",
+            "é",
+            "",
+        ] {
+            for (pos, _) in line.char_indices().chain([(line.len(), ' ')]) {
+                let _ = h.complete(line, pos, &ctx);
+                let _ = h.hint(line, pos, &ctx);
+            }
+        }
     }
 
     #[test]
