@@ -242,7 +242,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
-            for (title, list) in [("predicate", &s.predicates), ("class", &s.classes)] {
+            for (title, list) in [("predicates", &s.predicates), ("classes", &s.classes)] {
                 if list.is_empty() {
                     continue;
                 }
@@ -251,14 +251,14 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     .take(20)
                     .map(|(n, c)| (n.clone(), thousands(*c)))
                     .collect();
-                let head = if title == "predicate" {
+                let head = if title == "predicates" {
                     ["predicate", "triples"]
                 } else {
                     ["class", "members"]
                 };
                 writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
                 if list.len() > 20 {
-                    writeln!(w, "… and {} more {title}s", list.len() - 20).map_err(werr)?;
+                    writeln!(w, "… and {} more {title}", list.len() - 20).map_err(werr)?;
                 }
             }
             Ok(())
