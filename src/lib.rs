@@ -20,3 +20,8 @@ pub use db::{
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};
 pub use model::{Date, Kind, Precision, Quad, Value};
+
+/// The README's Rust example, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

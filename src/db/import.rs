@@ -6,6 +6,7 @@ use crate::io::{self, ImportOptions, ImportSummary, QuadSink};
 use crate::model::{Kind, Quad, Value};
 use crate::store::{CommitStats, Delta, Id, Store};
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,9 @@ struct Staging<'a> {
     quads: Vec<[u32; 4]>,
     /// Declared literal kinds, by predicate name.
     kinds: &'a FxHashMap<String, Kind>,
+    /// Facts staged so far, shared with the progress callback (which the reader calls
+    /// while this sink is borrowed by the importer).
+    staged: &'a Cell<u64>,
 }
 
 const NO_SOURCE: u32 = u32::MAX;
@@ -64,6 +68,7 @@ impl QuadSink for Staging<'_> {
             None => NO_SOURCE,
         };
         self.quads.push([s, p, o, g]);
+        self.staged.set(self.staged.get() + 1);
         Ok(())
     }
 }
@@ -79,6 +84,18 @@ fn next_import_number(store: &Store) -> Result<u64> {
     })
 }
 
+/// How far an import has got, for a progress bar: see [`Db::import_with_progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Bytes of the file read so far (the file's length is the total).
+    pub bytes: u64,
+    /// Facts read so far.
+    pub facts: u64,
+    /// Reading is over and the facts are being written (one last call; the commit of a
+    /// large file can take a while, and a bar should say so rather than look stuck).
+    pub writing: bool,
+}
+
 impl Db {
     /// Import a file (N-Triples, N-Quads, Turtle, TriG, GDELT, CSV/TSV with a mapping):
     /// every fact of it in one commit, or — when it fails — none.  `progress` gets the
@@ -88,6 +105,17 @@ impl Db {
         path: &Path,
         options: &ImportOptions,
         progress: &mut dyn FnMut(u64),
+    ) -> Result<Imported> {
+        self.import_with_progress(path, options, &mut |p: ImportProgress| progress(p.bytes))
+    }
+
+    /// [`Db::import`], reporting bytes and facts read so far and when writing starts (the
+    /// command line's progress bar shows facts/s and an ETA from these).
+    pub fn import_with_progress(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<Imported> {
         let start = Instant::now();
         let store = self.store();
@@ -106,13 +134,33 @@ impl Db {
         if opts.blank_prefix.is_empty() {
             opts.blank_prefix = format!("i{number}_");
         }
+        let staged = Cell::new(0);
         let mut staging = Staging {
             terms: Vec::new(),
             index: FxHashMap::default(),
             quads: Vec::new(),
             kinds: &kinds,
+            staged: &staged,
         };
-        let summary = io::import_file_with_progress(path, &opts, progress, &mut staging)?;
+        let mut bytes = 0;
+        let summary = io::import_file_with_progress(
+            path,
+            &opts,
+            &mut |b| {
+                bytes = b;
+                progress(ImportProgress {
+                    bytes: b,
+                    facts: staged.get(),
+                    writing: false,
+                })
+            },
+            &mut staging,
+        )?;
+        progress(ImportProgress {
+            bytes,
+            facts: staged.get(),
+            writing: true,
+        });
         let stats = commit_staged(store, staging, Some(number))?;
         Ok(Imported {
             summary,

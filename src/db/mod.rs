@@ -1,10 +1,12 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
 mod import;
+mod params;
 mod rows;
 mod script;
 
-pub use import::Imported;
+pub use import::{ImportProgress, Imported};
+pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;

@@ -1,1 +1,151 @@
-fn main() {}
+//! `dossier`: the command line and the interactive shell, thin layers over [`dossier::Db`].
+//!
+//! Exit codes: 0 ok, 1 a statement (or import, or check) failed, 2 usage error, 3 the
+//! database cannot be opened.
+//!
+//! The database is always dropped before the process exits (`main` returns an
+//! [`ExitCode`] instead of calling `process::exit`): dropping it is what makes sled write
+//! out everything committed.
+
+mod cli;
+mod commands;
+mod complete;
+mod help;
+mod highlight;
+mod output;
+mod repl;
+mod run;
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, Settings};
+use commands::{Failure, Usage};
+use dossier::{Db, Error, Options};
+use run::{Echo, Runner};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::from(1),
+        Err(Failure::Usage(Usage(msg))) => {
+            let mut cmd = Cli::command();
+            let e = cmd.error(clap::error::ErrorKind::ArgumentConflict, msg);
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        // The reader of our output went away (`dossier export | head`): not an error.
+        Err(Failure::Error(Error::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Error(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(if matches!(e, Error::Open { .. }) {
+                3
+            } else {
+                1
+            })
+        }
+    }
+}
+
+/// How a command opens the database.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Reads only, and the database must exist (stats, check, export): a mistyped path
+    /// is an error rather than a new empty database.
+    ReadOnly,
+    /// Writes flushed once at the end (scripts, imports): each statement is still atomic,
+    /// and a few hundred statements do not cost a few hundred disk syncs.
+    Batch,
+    /// Every write durable when it returns (the interactive shell).
+    Durable,
+}
+
+fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
+    if access == Access::ReadOnly && !settings.db.exists() {
+        return Err(Error::Open {
+            path: settings.db.clone(),
+            reason:
+                "there is no database there (create one with `dossier import` or `dossier run`)"
+                    .into(),
+        });
+    }
+    Db::open_with(
+        &settings.db,
+        Options {
+            read_only: access == Access::ReadOnly,
+            durable: access == Access::Durable,
+            timeout: settings.timeout,
+            ..Options::default()
+        },
+    )
+}
+
+fn finish(db: &Db, tally: run::Tally) -> Result<(), Failure> {
+    db.flush()?;
+    if tally.ok() {
+        Ok(())
+    } else {
+        Err(Failure::Reported)
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let top = (&cli.common, &cli.output);
+    let settings = |c: &cli::Common, o: &cli::OutputArgs| Settings::merge(top.0, top.1, c, o);
+    match &cli.command {
+        None => {
+            let s = settings(&cli::Common::default(), &cli::OutputArgs::default());
+            if std::io::stdin().is_terminal() {
+                repl::run(&s, &[], None)
+            } else {
+                let db = open(&s, Access::Batch)?;
+                let tally = Runner::new(&db, &s).run_files(&["-".into()], Echo::All);
+                finish(&db, tally)
+            }
+        }
+        Some(Command::Repl(a)) => {
+            let s = settings(&a.common, &a.output);
+            repl::run(&s, &a.load, a.history.clone())
+        }
+        Some(Command::Run(a)) => {
+            let s = settings(&a.common, &a.output);
+            let db = open(&s, Access::Batch)?;
+            let tally = Runner::new(&db, &s).run_files(&a.files, Echo::All);
+            finish(&db, tally)
+        }
+        Some(Command::Query(a)) => {
+            let s = settings(&a.common, &a.output);
+            let db = open(&s, Access::Batch)?;
+            let tally = Runner::new(&db, &s).run_text(&a.text, None, Echo::All);
+            finish(&db, tally)
+        }
+        Some(Command::Import(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::Batch)?;
+            commands::import(&db, a, &s)
+        }
+        Some(Command::Export(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            commands::export(&db, a, &s)
+        }
+        Some(Command::Stats(a)) => {
+            let s = settings(&a.common, &a.output);
+            let db = open(&s, Access::ReadOnly)?;
+            let format = run::effective_format(s.format);
+            let mut out = std::io::stdout().lock();
+            commands::stats(&db, format, &mut out)?;
+            Ok(())
+        }
+        Some(Command::Check(a)) => {
+            let s = settings(&a.common, &a.output);
+            let db = open(&s, Access::ReadOnly)?;
+            commands::check(&db, &s)
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The command line: clap definitions, and [`Settings`], the options merged from before
+//! and after the subcommand.
+//!
+//! The shared options (`--db`, `--param`, `--format`, `--timer`, `--keep-going`,
+//! `--timeout`) are accepted both before the subcommand (`dossier --db x.db run q.dq`, and
+//! with no subcommand at all: `dossier --db x.db < q.dq`) and after it (`dossier run --db
+//! x.db q.dq`, the form the benchmark uses).  They are not clap "global" arguments because
+//! `import` and `export` give `--format` another meaning (the file's format).
+
+use crate::output::OutputFormat;
+use clap::{Args, Parser, Subcommand};
+use dossier::{Params, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EXAMPLES: &str = "\
+Examples:
+  dossier --db example.db repl --load examples/libya.dq   start the shell on the example
+  dossier --db kb.db import data.nt --base http://dossier.example/
+  dossier --db kb.db query 'find ?x where ?x backed_by turkey.'
+  dossier --db kb.db run --param backer=turkey queries.dq
+  echo 'find ?x where ?x a Person.' | dossier --db kb.db --format csv
+  dossier --db kb.db export backup.dq";
+
+/// dossier: an embedded knowledge base of who met whom, where, when, and what they agreed.
+///
+/// With no subcommand: the interactive shell when standard input is a terminal, otherwise
+/// the statements read from standard input.
+#[derive(Parser, Debug)]
+#[command(name = "dossier", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The interactive shell (the default when standard input is a terminal).
+    Repl(ReplArgs),
+    /// Run script files in order; `-` reads standard input.
+    Run(RunArgs),
+    /// Run statements given as an argument.
+    Query(QueryArgs),
+    /// Import RDF (N-Triples, N-Quads, Turtle, TriG), GDELT events, or CSV/TSV with a mapping.
+    Import(ImportArgs),
+    /// Write the whole database as a .dq script (or N-Quads), or a query's rows as CSV/JSON.
+    Export(ExportArgs),
+    /// Figures about the database: facts, sources, predicates, classes, size.
+    Stats(PlainArgs),
+    /// List facts that violate the schema and check the indexes; exits 1 if there are problems.
+    Check(PlainArgs),
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Common {
+    /// The database directory [default: ./dossier.db].
+    #[arg(long, env = "DOSSIER_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// A value for `$NAME` in the statements (repeatable).  VALUE is read as a literal of
+    /// the language (42, 0.5, 2020-09, true, "text") or else as an entity name.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param_arg)]
+    pub params: Vec<(String, Value)>,
+    /// Print each statement's elapsed time to stderr as `# time: 1.234 ms`.
+    #[arg(long)]
+    pub timer: bool,
+    /// Run the remaining statements after one fails (the exit code is still 1).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Stop any query that runs longer than SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// How results are printed [default: table on a terminal, tsv otherwise].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlainArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Run these scripts before the first prompt (repeatable).  Loading a file again is
+    /// harmless: facts are sets.
+    #[arg(long, value_name = "FILE")]
+    pub load: Vec<PathBuf>,
+    /// The history file [default: ~/.dossier_history].
+    #[arg(long, env = "DOSSIER_HISTORY", value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Script files, run in order; `-` is standard input.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QueryArgs {
+    /// One or more statements, e.g. 'find ?x where ?x a Person.'
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// Files to import, each in one all-or-nothing commit.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// IRIs under this base become bare names (<http://dossier.example/haftar> is haftar).
+    #[arg(long, value_name = "IRI")]
+    pub base: Option<String>,
+    /// The file's format: nt, nq, ttl, trig, gdelt, csv, tsv [default: from the file name].
+    #[arg(long, value_name = "F", value_parser = parse_import_format)]
+    pub format: Option<dossier::io::Format>,
+    /// How a CSV/TSV file's columns become facts (a TOML mapping file).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// The source of every imported fact that does not name its own.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Skip records that cannot be read (and list them) instead of failing.
+    #[arg(long)]
+    pub skip_bad: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// Where to write [default: standard output].
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// dq or nq for the whole database; csv, tsv, json or jsonl for --query [default: from
+    /// FILE's extension, else dq, or csv with --query].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ExportFormat>,
+    /// N-Quads: the base IRI that bare names expand under [default: urn:dossier:].
+    #[arg(long, value_name = "IRI")]
+    pub base: Option<String>,
+    /// Export this query's rows instead of the facts.
+    #[arg(long, value_name = "TEXT")]
+    pub query: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// A .dq script: schema, rules, then the facts grouped by source (loads again).
+    Dq,
+    /// N-Quads, sources as graph names.
+    Nq,
+    Csv,
+    Tsv,
+    Json,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub fn from_extension(path: &std::path::Path) -> Option<ExportFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "dq" => ExportFormat::Dq,
+            "nq" | "nquads" => ExportFormat::Nq,
+            "csv" => ExportFormat::Csv,
+            "tsv" => ExportFormat::Tsv,
+            "json" => ExportFormat::Json,
+            "jsonl" | "ndjson" => ExportFormat::Jsonl,
+            _ => return None,
+        })
+    }
+}
+
+fn parse_param_arg(s: &str) -> Result<(String, Value), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, e.g. backer=turkey, not '{s}'"))?;
+    let name = name.trim().trim_start_matches('$');
+    let ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(format!(
+            "'{name}' is not a parameter name (letters, digits and '_')"
+        ));
+    }
+    Ok((name.to_string(), dossier::db::parse_param(value)))
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err("the timeout must be a positive number of seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_import_format(s: &str) -> Result<dossier::io::Format, String> {
+    s.parse()
+}
+
+/// The options in force for a command: the subcommand's, else those given before it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub db: PathBuf,
+    pub params: Params,
+    pub timer: bool,
+    pub keep_going: bool,
+    pub timeout: Option<Duration>,
+    /// `None`: table on a terminal, tsv otherwise.
+    pub format: Option<OutputFormat>,
+}
+
+impl Settings {
+    pub fn merge(top: &Common, top_out: &OutputArgs, sub: &Common, sub_out: &OutputArgs) -> Self {
+        let mut params = Params::new();
+        for (k, v) in top.params.iter().chain(&sub.params) {
+            params.insert(k.clone(), v.clone());
+        }
+        Settings {
+            db: sub
+                .db
+                .clone()
+                .or_else(|| top.db.clone())
+                .unwrap_or_else(|| PathBuf::from("dossier.db")),
+            params,
+            timer: top.timer || sub.timer,
+            keep_going: top.keep_going || sub.keep_going,
+            timeout: sub.timeout.or(top.timeout),
+            format: sub_out.format.or(top_out.format),
+        }
+    }
+}

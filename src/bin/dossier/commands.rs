@@ -1,0 +1,352 @@
+//! The subcommands that are not scripts: import, export, stats, check.
+
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs, Settings};
+use crate::output::{self, OutputFormat};
+use crate::run::effective_format;
+use dossier::db::ImportProgress;
+use dossier::io::{export, BadRows, ImportOptions, Namespaces};
+use dossier::{Db, Error, Outcome, Rows, Value};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::time::Duration;
+
+/// A usage mistake found after parsing (exit code 2, like clap's own).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+/// What a command ends with.
+pub enum Failure {
+    /// Exit 1 (or 3 for a database that cannot be opened): the error is printed.
+    Error(Error),
+    /// Exit 2.
+    Usage(Usage),
+    /// Exit 1, already reported (statement errors, `check` problems).
+    Reported,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+fn io_err(what: &str, e: io::Error) -> Error {
+    Error::io(what, e)
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    // Only on a terminal: a piped or logged import prints its summary and nothing else.
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// `dossier import FILE...`: each file in one commit, with a progress bar on a terminal.
+pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Failure> {
+    let opts = ImportOptions {
+        format: args.format,
+        namespaces: args
+            .base
+            .as_ref()
+            .map(Namespaces::with_base)
+            .unwrap_or_default(),
+        mapping: args.mapping.clone(),
+        source: args.source.clone(),
+        bad_rows: if args.skip_bad {
+            BadRows::Skip
+        } else {
+            BadRows::Fail
+        },
+        blank_prefix: String::new(),
+    };
+    let mut failed = false;
+    for file in &args.files {
+        let len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let bar = progress_bar(len);
+        let started = std::time::Instant::now();
+        let mut on_progress = |p: ImportProgress| {
+            bar.set_position(p.bytes);
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            if p.writing {
+                bar.set_message(format!("writing {} facts…", thousands(p.facts)));
+            } else {
+                bar.set_message(format!(
+                    "{} facts, {} facts/s",
+                    thousands(p.facts),
+                    thousands((p.facts as f64 / secs) as u64)
+                ));
+            }
+        };
+        let r = db.import_with_progress(file, &opts, &mut on_progress);
+        bar.finish_and_clear();
+        match r {
+            Ok(imp) => {
+                let secs = imp.elapsed.as_secs_f64();
+                println!("{}", imp.summary);
+                println!(
+                    "{} new facts in {:.2} s ({} facts/s)",
+                    thousands(imp.stats.added),
+                    secs,
+                    thousands((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
+                );
+                if settings.timer {
+                    eprintln!("{}", output::time_line(imp.elapsed));
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                eprintln!("nothing was imported from {}", file.display());
+                failed = true;
+                if !settings.keep_going {
+                    break;
+                }
+            }
+        }
+    }
+    db.flush()?;
+    if failed {
+        Err(Failure::Reported)
+    } else {
+        Ok(())
+    }
+}
+
+/// `dossier export [FILE]`.
+pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Failure> {
+    let format = args
+        .format
+        .or_else(|| args.file.as_deref().and_then(ExportFormat::from_extension))
+        .unwrap_or(if args.query.is_some() {
+            ExportFormat::Csv
+        } else {
+            ExportFormat::Dq
+        });
+    let rows_format = match format {
+        ExportFormat::Csv => Some(OutputFormat::Csv),
+        ExportFormat::Tsv => Some(OutputFormat::Tsv),
+        ExportFormat::Json => Some(OutputFormat::Json),
+        ExportFormat::Jsonl => Some(OutputFormat::Jsonl),
+        ExportFormat::Dq | ExportFormat::Nq => None,
+    };
+    // Check the combination before creating the file.
+    let query = match (&args.query, rows_format) {
+        (Some(q), Some(f)) => Some((q, f)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(Failure::Usage(Usage(
+                "--query exports rows: use --format csv, tsv, json or jsonl".into(),
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(Failure::Usage(Usage(
+                "csv, tsv, json and jsonl export a query's rows: add --query 'find ...' \
+                 (or export the facts with --format dq or nq)"
+                    .into(),
+            )))
+        }
+    };
+    let name = args
+        .file
+        .as_ref()
+        .filter(|f| f.as_os_str() != "-")
+        .map(|f| f.display().to_string());
+    let mut out: Box<dyn Write> = match &name {
+        Some(n) => Box::new(BufWriter::new(File::create(n).map_err(|e| io_err(n, e))?)),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    let target = name.as_deref().unwrap_or("standard output");
+    let what = if let Some((q, f)) = query {
+        let rows = db.prepare(q)?.query(&settings.params)?;
+        let n = rows.len();
+        output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
+        output::count_rows(n)
+    } else {
+        let quads = db.quads()?;
+        let summary = if format == ExportFormat::Dq {
+            let mut header = db.schema()?;
+            header.extend(db.rules()?);
+            export::write_dq(&mut out, &header, quads)?
+        } else {
+            let ns = args
+                .base
+                .as_ref()
+                .map(Namespaces::with_base)
+                .unwrap_or_default();
+            export::write_nquads(&mut out, &quads, &ns)?
+        };
+        for (why, n) in &summary.skipped {
+            eprintln!("warning: left out {n} facts: {why}");
+        }
+        format!("{} facts", thousands(summary.facts))
+    };
+    out.flush().map_err(|e| io_err(target, e))?;
+    if name.is_some() {
+        eprintln!("exported {what} to {target}");
+    }
+    Ok(())
+}
+
+/// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
+/// table, the 20 largest of each; in the other formats, all of them as `kind name count`
+/// rows (or one JSON object).
+pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
+    let mut s = db.stats()?;
+    // The library names predicates and classes in the language's syntax (`<type>`); the
+    // rows below want the names themselves.
+    for (n, _) in s.predicates.iter_mut().chain(s.classes.iter_mut()) {
+        *n = dossier::db::parse_param(n).plain();
+    }
+    let totals = [
+        ("facts", s.facts),
+        ("triples", s.triples),
+        ("sources", s.sources),
+        ("predicates", s.predicates.len() as u64),
+        ("classes", s.classes.len() as u64),
+        ("rules", s.rules),
+        ("disk bytes", s.disk_bytes),
+    ];
+    let werr = |e: io::Error| io_err("<stdout>", e);
+    match format {
+        OutputFormat::Table => {
+            let pairs: Vec<(String, String)> = totals
+                .iter()
+                .map(|(k, v)| {
+                    let shown = if *k == "disk bytes" {
+                        human_bytes(*v)
+                    } else {
+                        thousands(*v)
+                    };
+                    (k.replace(" bytes", ""), shown)
+                })
+                .collect();
+            writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
+            for (title, list) in [("predicates", &s.predicates), ("classes", &s.classes)] {
+                if list.is_empty() {
+                    continue;
+                }
+                let shown: Vec<(String, String)> = list
+                    .iter()
+                    .take(20)
+                    .map(|(n, c)| (n.clone(), thousands(*c)))
+                    .collect();
+                let head = if title == "predicates" {
+                    ["predicate", "triples"]
+                } else {
+                    ["class", "members"]
+                };
+                writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
+                if list.len() > 20 {
+                    writeln!(w, "… and {} more {title}", list.len() - 20).map_err(werr)?;
+                }
+            }
+            Ok(())
+        }
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            let obj = |list: &[(String, u64)]| {
+                serde_json::Value::Object(
+                    list.iter()
+                        .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
+                        .collect(),
+                )
+            };
+            let mut m = serde_json::Map::new();
+            for (k, v) in totals {
+                m.insert(k.replace(' ', "_"), serde_json::Value::from(v));
+            }
+            m.insert("by_predicate".into(), obj(&s.predicates));
+            m.insert("by_class".into(), obj(&s.classes));
+            let v = serde_json::Value::Object(m);
+            let text = if format == OutputFormat::Json {
+                serde_json::to_string_pretty(&v)
+            } else {
+                serde_json::to_string(&v)
+            }
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+            writeln!(w, "{text}").map_err(werr)
+        }
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let mut rows = Vec::new();
+            let row = |kind: &str, name: &str, n: u64| {
+                vec![
+                    Some(Value::entity(kind)),
+                    Some(Value::entity(name)),
+                    Some(Value::Int(n as i64)),
+                ]
+            };
+            for (k, v) in totals {
+                rows.push(row("total", &k.replace(' ', "_"), v));
+            }
+            for (n, c) in &s.predicates {
+                rows.push(row("predicate", n, *c));
+            }
+            for (n, c) in &s.classes {
+                rows.push(row("class", n, *c));
+            }
+            let rows = Rows::new(vec!["kind".into(), "name".into(), "count".into()], rows);
+            output::write_rows(w, &rows, format).map_err(werr)
+        }
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+/// `dossier check`: prints the problems; fails (exit 1) if there are any.
+pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
+    let format = effective_format(settings.format);
+    let mut problems = false;
+    for r in db.script("check.") {
+        let e = r?;
+        if let Outcome::Rows(rows) = &e.outcome {
+            problems |= !rows.is_empty();
+        }
+        let printer = output::Printer {
+            format,
+            timer: settings.timer,
+        };
+        if let Err(err) = printer.executed(&e) {
+            if err.kind() != io::ErrorKind::BrokenPipe {
+                return Err(Failure::Error(io_err("<stdout>", err)));
+            }
+        }
+    }
+    if problems {
+        Err(Failure::Reported)
+    } else {
+        Ok(())
+    }
+}

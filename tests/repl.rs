@@ -1,0 +1,232 @@
+//! The interactive shell in a real pseudo-terminal: multi-line statements, Tab completion
+//! from the database, Ctrl-C cancelling a running query, errors that do not end the
+//! session, and history across sessions.
+
+use rexpect::session::{spawn_with_options, Options, PtySession};
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dossier");
+const PROMPT: &str = "dossier> ";
+
+const FIXTURE: &str = r#"type Actor. type Person sub Actor. type ArmedGroup sub Actor.
+haftar a Person; label "Khalifa Haftar"; commands lna.
+lna a ArmedGroup; backed_by egypt, uae.
+gna backed_by turkey.
+"#;
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new(script: &str) -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        fs::write(env.path("fixture.dq"), script).expect("write");
+        let ok = Command::new(BIN)
+            .current_dir(env.dir.path())
+            .args(["--db", "kb.db", "run", "fixture.dq"])
+            .env_remove("DOSSIER_DB")
+            .output()
+            .expect("run")
+            .status
+            .success();
+        assert!(ok, "loading the fixture failed");
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `dossier --db kb.db repl` in a pseudo-terminal, colours off, history in the temp dir.
+    fn shell(&self) -> PtySession {
+        self.shell_waiting(60_000)
+    }
+
+    /// The shell, with every expectation failing after `timeout_ms`.
+    fn shell_waiting(&self, timeout_ms: u64) -> PtySession {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.dir.path())
+            .args(["--db", "kb.db", "repl"])
+            .env_remove("DOSSIER_DB")
+            .env_remove("DOSSIER_HISTORY")
+            .env("HOME", self.dir.path())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let opts = Options::new()
+            .timeout_ms(Some(timeout_ms))
+            .strip_ansi_escape_codes(true);
+        let mut p = spawn_with_options(c, opts).expect("spawn the shell");
+        p.exp_string(PROMPT).expect("the first prompt");
+        p
+    }
+}
+
+/// Type text without Enter (flushed: the session buffers up to a newline).
+fn typ(p: &mut PtySession, text: &str) {
+    p.send(text).expect("send");
+    p.flush().expect("flush");
+}
+
+fn quit(mut p: PtySession) {
+    p.send_line(".quit").expect("send");
+    p.exp_eof().expect("the shell exits");
+}
+
+#[test]
+fn a_statement_typed_over_three_lines_runs() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    p.send_line("find ?backer").expect("send");
+    p.exp_string("...> ").expect("continuation prompt");
+    p.send_line("  where lna backed_by ?backer").expect("send");
+    p.exp_string("...> ").expect("continuation prompt");
+    p.send_line("  order by ?backer.").expect("send");
+    p.exp_regex(r"egypt[^\n]*\n[^\n]*uae")
+        .expect("both rows, in order");
+    p.exp_string("2 rows").expect("row count");
+    p.exp_string(PROMPT).expect("back at the prompt");
+    quit(p);
+}
+
+#[test]
+fn tab_completes_a_predicate_and_an_entity_from_the_database() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    // `back` + Tab → backed_by (a predicate); `tur` + Tab → turkey (an entity).
+    typ(&mut p, "find ?x where ?x back");
+    typ(&mut p, "\t");
+    p.exp_string("backed_by").expect("predicate completed");
+    typ(&mut p, " tur");
+    typ(&mut p, "\t");
+    p.exp_string("turkey").expect("entity completed");
+    p.send_line(".").expect("enter");
+    p.exp_string("gna").expect("the answer");
+    p.exp_string("1 row").expect("row count");
+    p.exp_string(PROMPT).expect("prompt");
+    // A variable already typed in the statement: ?bac + Tab → ?backer.
+    typ(&mut p, "find ?backer where lna backed_by ?bac");
+    typ(&mut p, "\t");
+    p.send_line(" order by ?backer.").expect("enter");
+    p.exp_string("2 rows").expect("the completed variable ran");
+    quit(p);
+}
+
+#[test]
+fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
+    let mut script = String::from(FIXTURE);
+    for i in 0..3000 {
+        script.push_str(&format!("n{i} next n{}.\n", i + 1));
+    }
+    script.push_str("rule ?x reach ?y :- ?x next ?y.\n");
+    script.push_str("rule ?x reach ?z :- ?x next ?y, ?y reach ?z.\n");
+    let env = Env::new(&script);
+    let mut p = env.shell_waiting(10_000);
+    // The closure of a 3000-long chain: 4.5M derived facts, a minute in a debug build.
+    p.send_line("find count() where ?x reach ?y.")
+        .expect("send");
+    // Ctrl-C must arrive once the query runs (the terminal is back in normal mode then,
+    // and Ctrl-C is a signal); nothing on screen says when that is, so give the shell a
+    // moment, and on a loaded machine try again.  A Ctrl-C that came too early is read at
+    // the next prompt as "clear the line", which does no harm.
+    let mut cancelled = false;
+    for _ in 0..5 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        p.send_control('c').expect("ctrl-c");
+        if p.exp_string("query cancelled").is_ok() {
+            cancelled = true;
+            break;
+        }
+    }
+    assert!(cancelled, "Ctrl-C did not cancel the query");
+    p.exp_string(PROMPT).expect("back at the prompt");
+    p.send_line("find ?x where ?x backed_by turkey.")
+        .expect("send");
+    p.exp_string("gna").expect("the next query works");
+    p.exp_string("1 row").expect("row count");
+    quit(p);
+}
+
+#[test]
+fn a_syntax_error_shows_the_caret_and_the_session_goes_on() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    p.send_line("find ?x wher ?x a Person.").expect("send");
+    p.exp_string("error:").expect("an error");
+    p.exp_string("--> 1:9").expect("line and column");
+    p.exp_string("^").expect("a caret");
+    p.exp_string(PROMPT).expect("still running");
+    p.send_line("find ?x where ?x a Person.").expect("send");
+    p.exp_string("haftar").expect("the next query works");
+    // Unknown commands and bad arguments are errors too, not exits.
+    p.send_line(".frobnicate").expect("send");
+    p.exp_string("unknown command").expect("error");
+    p.send_line(".format xml").expect("send");
+    p.exp_string("unknown format").expect("error");
+    p.exp_string(PROMPT).expect("still running");
+    quit(p);
+}
+
+#[test]
+fn history_persists_across_sessions() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    p.send_line("find ?g where haftar commands ?g.")
+        .expect("send");
+    p.exp_string("1 row").expect("ran");
+    quit(p);
+    let saved = fs::read_to_string(env.path(".dossier_history")).expect("a history file");
+    assert!(
+        saved.contains("find ?g where haftar commands ?g."),
+        "{saved}"
+    );
+
+    let mut p = env.shell();
+    // Up arrow recalls the last statement of the previous session; Enter runs it.
+    typ(&mut p, "\x1b[A");
+    p.exp_string("haftar commands ?g").expect("recalled");
+    p.send_line("").expect("enter");
+    p.exp_string("lna").expect("the recalled query ran");
+    p.exp_string("1 row").expect("row count");
+    quit(p);
+}
+
+#[test]
+fn dot_commands() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    p.send_line(".help").expect("send");
+    p.exp_string("find ?who where ?who backed_by turkey.")
+        .expect("the tour");
+    p.send_line(".help dates").expect("send");
+    p.exp_string("overlaps").expect("a topic");
+    p.send_line(".schema").expect("send");
+    p.exp_string("type Person sub Actor.").expect("schema");
+    p.send_line(".format csv").expect("send");
+    p.send_line("find ?x where ?x backed_by turkey.")
+        .expect("send");
+    p.exp_string("x\r\ngna").expect("csv output");
+    p.send_line(".timer on").expect("send");
+    p.send_line("find ?x where ?x backed_by turkey.")
+        .expect("send");
+    p.exp_regex(r"# time: [0-9]+\.[0-9]{3} ms").expect("timing");
+    p.send_line(".stats").expect("send");
+    p.exp_string("facts").expect("stats");
+    p.send_line(".check").expect("send");
+    p.exp_string("no problems").expect("check");
+    fs::write(
+        env.path("more.dq"),
+        "x1 party lna.\nfind ?e where ?e party lna.\n",
+    )
+    .expect("write");
+    p.send_line(".load more.dq").expect("send");
+    p.exp_string("x1").expect("the query in the file printed");
+    p.exp_string("loaded more.dq: 2 statements, 1 fact added")
+        .expect("summary");
+    quit(p);
+}
