@@ -55,40 +55,59 @@ pub struct StepProfile {
 /// key): `heads[key]` is the index of the last quad of that key, each entry links to the
 /// previous one (`u32::MAX` ends the chain).
 struct HashTable {
-    heads: FxHashMap<[Id; 3], u32>,
+    /// Heads of the chains: by one id for a single join variable (most joins), by up to
+    /// three otherwise.
+    one: FxHashMap<Id, u32>,
+    many: FxHashMap<[Id; 3], u32>,
     entries: Vec<([Id; 4], u32)>,
     /// A semi-join: only the keys matter (entries hold one placeholder).
     semi: bool,
 }
 
 impl HashTable {
-    fn with_capacity(n: usize, semi: bool) -> HashTable {
-        let mut heads = FxHashMap::default();
-        heads.reserve(n);
+    fn with_capacity(n: usize, semi: bool, single: bool) -> HashTable {
+        let (mut one, mut many) = (FxHashMap::default(), FxHashMap::default());
+        if single {
+            one.reserve(n);
+        } else {
+            many.reserve(n);
+        }
         let entries = if semi {
             vec![([Id::NONE; 4], u32::MAX)]
         } else {
             Vec::with_capacity(n)
         };
         HashTable {
-            heads,
+            one,
+            many,
             entries,
             semi,
         }
     }
 
     fn insert(&mut self, key: [Id; 3], q: [Id; 4]) {
-        if self.semi {
-            self.heads.insert(key, 0);
-            return;
+        let i = if self.semi {
+            0
+        } else {
+            self.entries.len() as u32
+        };
+        let prev = if key[1].is_none() && key[2].is_none() && self.many.is_empty() {
+            self.one.insert(key[0], i)
+        } else {
+            self.many.insert(key, i)
+        };
+        if !self.semi {
+            self.entries.push((q, prev.unwrap_or(u32::MAX)));
         }
-        let i = self.entries.len() as u32;
-        let prev = self.heads.insert(key, i).unwrap_or(u32::MAX);
-        self.entries.push((q, prev));
     }
 
     fn get(&self, key: &[Id; 3]) -> impl Iterator<Item = &[Id; 4]> {
-        let mut at = self.heads.get(key).copied().unwrap_or(u32::MAX);
+        let head = if self.many.is_empty() {
+            self.one.get(&key[0])
+        } else {
+            self.many.get(key)
+        };
+        let mut at = head.copied().unwrap_or(u32::MAX);
         std::iter::from_fn(move || {
             let (q, next) = self.entries.get(at as usize)?;
             at = *next;
@@ -601,7 +620,12 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         // A pattern that binds nothing but its keys only needs to know which keys exist.
         let semi = pat.vars().iter().all(|v| keys.contains(v));
-        let mut table = HashTable::with_capacity(build_rows.min(1 << 22), semi);
+        let mut table = HashTable::with_capacity(build_rows.min(1 << 22), semi, keys.len() == 1);
+        if self.build_directly(pat, ranges, keys, &mut table)? {
+            let t = Rc::new(table);
+            self.tables.borrow_mut().insert(id, t.clone());
+            return Ok(t);
+        }
         let mut row = vec![Id::NONE; width];
         // Built with type inference, so the table already holds `x a U` for every
         // supertype U; probing does not infer again.
@@ -631,6 +655,101 @@ impl<'e, 'a> Exec<'e, 'a> {
         let t = Rc::new(table);
         self.tables.borrow_mut().insert(id, t.clone());
         Ok(t)
+    }
+}
+
+impl Exec<'_, '_> {
+    /// Fill a hash table straight from an index scan when the pattern is plain (stored
+    /// facts only, no type sets or inference): no row bindings per entry.  False when the
+    /// general path is needed.
+    fn build_directly(
+        &self,
+        pat: &Pattern,
+        ranges: &[(Id, Id)],
+        keys: &[Slot],
+        table: &mut HashTable,
+    ) -> Result<bool> {
+        let plain = |t: &PTerm| matches!(t, PTerm::Var(_) | PTerm::Const(_) | PTerm::Any);
+        if pat.derived
+            || pat.infer_supertypes
+            || pat.delta_only
+            || ![&pat.s, &pat.p, &pat.o].iter().all(|t| plain(t))
+            || pat.g == GTerm::Never
+        {
+            return Ok(false);
+        }
+        // Where each variable sits (positions 0..4 = s, p, o, g).
+        let mut places: Vec<(Slot, usize)> = Vec::new();
+        for (i, t) in [&pat.s, &pat.p, &pat.o].into_iter().enumerate() {
+            if let PTerm::Var(v) = t {
+                places.push((*v, i));
+            }
+        }
+        let g = match &pat.g {
+            GTerm::None => GraphSel::Any,
+            GTerm::Const(id) => GraphSel::Is(*id),
+            GTerm::Var(v) => {
+                places.push((*v, 3));
+                GraphSel::Each
+            }
+            GTerm::Never => return Ok(false),
+        };
+        let Some(key_at) = keys
+            .iter()
+            .map(|k| places.iter().find(|(v, _)| v == k).map(|(_, i)| *i))
+            .collect::<Option<Vec<usize>>>()
+        else {
+            return Ok(false);
+        };
+        // A variable in two places must hold one value.
+        let repeats: Vec<(usize, usize)> = places
+            .iter()
+            .enumerate()
+            .flat_map(|(a, (va, ia))| {
+                places[a + 1..]
+                    .iter()
+                    .filter(move |(vb, _)| vb == va)
+                    .map(move |(_, ib)| (*ia, *ib))
+            })
+            .collect();
+        let c = |t: &PTerm| match t {
+            PTerm::Const(id) => Some(*id),
+            _ => None,
+        };
+        let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() {
+            vec![None]
+        } else {
+            ranges.iter().map(|r| Some(*r)).collect()
+        };
+        for o_range in rs {
+            let ip = IdPattern {
+                s: c(&pat.s),
+                p: c(&pat.p),
+                o: c(&pat.o),
+                g,
+                o_range,
+            };
+            for q in self
+                .cx
+                .store
+                .quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))?
+            {
+                let q = q?;
+                self.tick()?;
+                if g == GraphSel::Each && q[3].is_none() {
+                    continue; // `from ?src` needs a source
+                }
+                if repeats.iter().any(|(a, b)| q[*a] != q[*b]) {
+                    continue;
+                }
+                let mut key = [Id::NONE; 3];
+                for (i, at) in key_at.iter().take(3).enumerate() {
+                    key[i] = q[*at];
+                }
+                table.insert(key, q);
+            }
+        }
+        Ok(true)
     }
 }
 

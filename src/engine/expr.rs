@@ -65,6 +65,9 @@ impl<'a> Eval<'a> {
         if let Some(v) = self.cache.borrow().get(&id) {
             return Ok(v.clone());
         }
+        if let Some(v) = self.from_block(id)? {
+            return Ok(v);
+        }
         let v = self.store.value(id, self.delta)?;
         let mut c = self.cache.borrow_mut();
         if c.len() > 1 << 20 {
@@ -72,6 +75,27 @@ impl<'a> Eval<'a> {
         }
         c.insert(id, v.clone());
         Ok(v)
+    }
+
+    /// A dictionary id, decoded with the rest of its dictionary block (all cached): ids
+    /// decoded in ascending order, or close to each other, cost a block each.
+    fn from_block(&self, id: Id) -> Result<Option<Value>> {
+        if !id.is_dictionary() || self.delta.and_then(|d| d.new_text(id)).is_some() {
+            return Ok(None);
+        }
+        let block = self.store.dictionary_block(id)?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() + block.len() > 1 << 20 {
+            cache.clear();
+        }
+        let mut found = None;
+        for (k, v) in block {
+            if k == id {
+                found = Some(v.clone());
+            }
+            cache.insert(k, v);
+        }
+        Ok(found)
     }
 
     /// Decode many ids (rows of a result) efficiently: one sorted pass over the dictionary.

@@ -17,9 +17,12 @@ use crate::error::{Error, Result};
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
-/// Entries per block.  Measured on sled 0.34 (CRATES.md): ~128 gives ~21 bytes per triple
-/// and microsecond lookups; larger blocks save little space and cost lookup time.
+/// Entries per block of the dictionary (whose blocks are decoded whole).
 pub const MAX_ENTRIES: usize = 128;
+/// Entries per block of the tuple indexes.  Lookups decode at most one restart interval
+/// of a block, so blocks can be large: fewer sled entries (sled's per-entry overhead is
+/// ~200 bytes on disk) and fewer pages for a cold process to read.
+pub const MAX_TUPLE_ENTRIES: usize = 512;
 /// Soft cap on a block's encoded size, for dictionaries of long strings.
 pub const MAX_BYTES: usize = 8 * 1024;
 /// Decoded blocks kept per block set (about 8 MB for tuple blocks).
@@ -43,14 +46,16 @@ type Block<E> = Arc<Vec<E>>;
 pub struct BlockSet<C: BlockCodec> {
     tag: u8,
     codec: C,
+    max_entries: usize,
     cache: Mutex<FxHashMap<Bytes, Block<C::Entry>>>,
 }
 
 impl<C: BlockCodec + Clone> BlockSet<C> {
-    pub fn new(tag: u8, codec: C) -> Self {
+    pub fn new(tag: u8, codec: C, max_entries: usize) -> Self {
         BlockSet {
             tag,
             codec,
+            max_entries,
             cache: Mutex::new(FxHashMap::default()),
         }
     }
@@ -99,6 +104,11 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         if let Ok(mut c) = self.cache.lock() {
             c.clear();
         }
+    }
+
+    /// The raw block that would hold `e` (the last starting at or before it).
+    pub fn floor(&self, kv: &Kv, e: &C::Entry) -> Result<Option<(Bytes, Bytes)>> {
+        self.floor_block(kv, e)
     }
 
     /// The block that would hold `e`: the last block starting at or before it.
@@ -202,7 +212,7 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         Ok(())
     }
 
-    /// Split a sorted run into blocks of at most `MAX_ENTRIES` entries (and about
+    /// Split a sorted run into blocks of at most `max_entries` entries (and about
     /// `MAX_BYTES`), evenly, so that a block that just overflowed splits in halves and a
     /// bulk load fills blocks completely.
     fn chunks<'e>(&self, entries: &'e [C::Entry]) -> Vec<&'e [C::Entry]> {
@@ -210,7 +220,7 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         if n == 0 {
             return Vec::new();
         }
-        let per = n.div_ceil(n.div_ceil(MAX_ENTRIES));
+        let per = n.div_ceil(n.div_ceil(self.max_entries));
         let mut out = Vec::new();
         let (mut start, mut bytes) = (0, 0);
         for (idx, e) in entries.iter().enumerate() {

@@ -183,6 +183,32 @@ impl BlockCodec for TupleCodec {
         }
         let keep = |e: &Tuple| lo.is_none_or(|l| e >= l);
         let mut cur = Some(first);
+        // Start at the last restart point at or before `lo`, not at the block's start.
+        if let Some(l) = lo {
+            let header = TupleHeader::parse(data)?;
+            let restart_entry = |r: usize| -> Result<(Tuple, TupleDecoder<'_>), CodecError> {
+                let offset = header.restarts[r - 1];
+                let left = header.count.saturating_sub((r * RESTART) as u64);
+                let mut rd =
+                    TupleDecoder::resume(*self, data, header.body + offset, left, [Id::MIN; 4]);
+                let e = rd.next_entry()?.ok_or(CodecError("bad restart point"))?;
+                Ok((e, rd))
+            };
+            let (mut a, mut b) = (0usize, header.restarts.len());
+            while a < b {
+                let mid = (a + b).div_ceil(2);
+                if restart_entry(mid)?.0 <= *l {
+                    a = mid;
+                } else {
+                    b = mid - 1;
+                }
+            }
+            if a > 0 {
+                let (e, rd) = restart_entry(a)?;
+                cur = Some(e);
+                d = rd;
+            }
+        }
         while let Some(e) = cur {
             if hi.is_some_and(|h| e >= *h) {
                 return Ok(false);
@@ -479,6 +505,52 @@ fn split_term(e: &[u8]) -> Result<(u8, u64, &[u8]), CodecError> {
         .and_then(|b| b.try_into().ok())
         .ok_or(CodecError("short term entry"))?;
     Ok((k, u64::from_be_bytes(raw), &e[9..]))
+}
+
+impl TermCodec {
+    /// Walk a block's entries without building them: `f(id, text)` for each, in order,
+    /// until it returns false.  One reused buffer instead of an allocation per entry.
+    pub fn for_each(
+        &self,
+        first: &[u8],
+        data: &[u8],
+        mut f: impl FnMut(Id, &[u8]) -> bool,
+    ) -> Result<(), CodecError> {
+        let (mut k, mut raw, text) = split_term(first)?;
+        let mut cur: Vec<u8> = text.to_vec();
+        if !f(Id::new(k, raw), &cur) {
+            return Ok(());
+        }
+        let mut pos = 0;
+        if get_byte(data, &mut pos)? != BLOCK_VERSION {
+            return Err(CodecError("unknown block version"));
+        }
+        let n = get_varint(data, &mut pos)?;
+        for _ in 0..n {
+            let delta = get_varint(data, &mut pos)?;
+            if delta == 0 {
+                k = get_byte(data, &mut pos)?;
+                raw = get_varint(data, &mut pos)?;
+            } else {
+                raw = raw.checked_add(delta).ok_or(CodecError("id overflow"))?;
+            }
+            let shared = get_varint(data, &mut pos)? as usize;
+            let len = get_varint(data, &mut pos)? as usize;
+            if shared > cur.len() {
+                return Err(CodecError("bad shared prefix"));
+            }
+            let suffix = data
+                .get(pos..pos.saturating_add(len))
+                .ok_or(CodecError("truncated suffix"))?;
+            pos += len;
+            cur.truncate(shared);
+            cur.extend_from_slice(suffix);
+            if !f(Id::new(k, raw), &cur) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
 }
 
 impl BlockCodec for TermCodec {

@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 pub const TAG_ID2TERM: u8 = 0x01;
 pub const TAG_TERM2ID: u8 = 0x02;
 
+/// Terms per dictionary block (for buffer sizes).
+const MAX_BLOCK_TERMS: usize = super::blocks::MAX_ENTRIES;
+
 /// Decoded terms kept in memory; cleared when full (a crude but bounded cache).
 const CACHE_LIMIT: usize = 1 << 18;
 
@@ -79,8 +82,8 @@ fn unescape_term(bytes: &[u8]) -> Option<String> {
 impl Dict {
     pub fn new() -> Dict {
         Dict {
-            id2term: BlockSet::new(TAG_ID2TERM, TermCodec),
-            term2id: BlockSet::new(TAG_TERM2ID, BytesCodec),
+            id2term: BlockSet::new(TAG_ID2TERM, TermCodec, MAX_BLOCK_TERMS),
+            term2id: BlockSet::new(TAG_TERM2ID, BytesCodec, MAX_BLOCK_TERMS),
             cache: Mutex::new(FxHashMap::default()),
         }
     }
@@ -133,44 +136,95 @@ impl Dict {
         Ok(text)
     }
 
-    /// Decode many ids at once: sorted, so each dictionary block is read once.
-    pub fn texts(&self, kv: &Kv, ids: &[Id]) -> Result<FxHashMap<Id, Arc<str>>> {
-        let mut out = FxHashMap::default();
-        let mut missing: Vec<Id> = Vec::new();
-        {
-            let cache = self
-                .cache
-                .lock()
-                .map_err(|_| Error::Storage("dictionary cache poisoned".into()))?;
+    /// Decode many ids at once: sorted, so each dictionary block is read once and walked
+    /// without building its entries.  `f` gets each distinct id with its text.
+    pub fn decode_many(&self, kv: &Kv, ids: &[Id], mut f: impl FnMut(Id, &str)) -> Result<()> {
+        let mut wanted: Vec<Id> = Vec::with_capacity(ids.len());
+        if let Ok(cache) = self.cache.lock() {
             for &id in ids {
                 match cache.get(&id) {
-                    Some(t) => {
-                        out.insert(id, t.clone());
-                    }
-                    None => missing.push(id),
+                    Some(t) => f(id, t),
+                    None => wanted.push(id),
                 }
             }
         }
-        missing.sort_unstable();
-        missing.dedup();
-        let mut cursor = self.id2term.cursor(kv);
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut i = 0;
         let mut key = Vec::with_capacity(9);
-        for id in missing {
+        while i < wanted.len() {
             key.clear();
-            id.write_key(&mut key);
-            match cursor.seek(&key)? {
-                Some(e) if e.starts_with(&key) => {
-                    let t = Arc::<str>::from(decode_text(&e[9..])?);
-                    self.cache_put(id, t.clone());
-                    out.insert(id, t);
-                }
-                _ => {
-                    return Err(Error::Storage(format!(
-                        "term id {id:?} is missing from the dictionary"
-                    )))
-                }
+            wanted[i].write_key(&mut key);
+            // Past any text of this id (UTF-8 never holds 0xFF): the block starting with
+            // this very id is found too.
+            key.push(0xFF);
+            let Some((k, v)) = self.id2term.floor(kv, &key)? else {
+                return Err(missing(wanted[i]));
+            };
+            let before = i;
+            let mut bad = None;
+            self.id2term
+                .codec()
+                .for_each(k.get(1..).unwrap_or_default(), &v, |id, text| {
+                    while i < wanted.len() && wanted[i] < id {
+                        bad = Some(wanted[i]);
+                        return false;
+                    }
+                    if i < wanted.len() && wanted[i] == id {
+                        match std::str::from_utf8(text) {
+                            Ok(t) => f(id, t),
+                            Err(_) => {
+                                bad = Some(id);
+                                return false;
+                            }
+                        }
+                        i += 1;
+                    }
+                    i < wanted.len()
+                })?;
+            if let Some(id) = bad {
+                return Err(missing(id));
+            }
+            if i == before {
+                // The floor block ends before the id: it is not in the dictionary.
+                return Err(missing(wanted[i]));
             }
         }
+        Ok(())
+    }
+
+    /// Every term of the dictionary block holding `id`, in id order: a caller decoding
+    /// ids in ascending order (a scan's column) keeps it and decodes a block at a time.
+    pub fn block_of(&self, kv: &Kv, id: Id) -> Result<Vec<(Id, String)>> {
+        let mut key = Vec::with_capacity(10);
+        id.write_key(&mut key);
+        key.push(0xFF);
+        let Some((k, v)) = self.id2term.floor(kv, &key)? else {
+            return Err(missing(id));
+        };
+        let mut out = Vec::with_capacity(MAX_BLOCK_TERMS);
+        let mut bad = false;
+        self.id2term
+            .codec()
+            .for_each(k.get(1..).unwrap_or_default(), &v, |i, text| {
+                match std::str::from_utf8(text) {
+                    Ok(t) => out.push((i, t.to_string())),
+                    Err(_) => bad = true,
+                }
+                !bad
+            })?;
+        if bad {
+            return Err(Error::Storage("dictionary text is not UTF-8".into()));
+        }
+        Ok(out)
+    }
+
+    /// Decode many ids at once (see [`Dict::decode_many`]).
+    pub fn texts(&self, kv: &Kv, ids: &[Id]) -> Result<FxHashMap<Id, Arc<str>>> {
+        let mut out = FxHashMap::default();
+        self.decode_many(kv, ids, |id, t| {
+            out.insert(id, Arc::from(t));
+        })?;
         Ok(out)
     }
 
@@ -273,6 +327,10 @@ impl Default for Dict {
     fn default() -> Self {
         Dict::new()
     }
+}
+
+fn missing(id: Id) -> Error {
+    Error::Storage(format!("term id {id:?} is missing from the dictionary"))
 }
 
 fn decode_text(bytes: &[u8]) -> Result<String> {

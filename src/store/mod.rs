@@ -182,10 +182,10 @@ impl Store {
             kv,
             path,
             dict: Dict::new(),
-            spog: BlockSet::new(TAG_SPOG, TupleCodec { arity: 4 }),
-            pos: BlockSet::new(TAG_POS, TupleCodec { arity: 3 }),
-            osp: BlockSet::new(TAG_OSP, TupleCodec { arity: 3 }),
-            gspo: BlockSet::new(TAG_GSPO, TupleCodec { arity: 4 }),
+            spog: BlockSet::new(TAG_SPOG, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
+            pos: BlockSet::new(TAG_POS, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
+            osp: BlockSet::new(TAG_OSP, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
+            gspo: BlockSet::new(TAG_GSPO, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
             stats: RwLock::new(stats),
             next: Mutex::new(next),
             gate: RwLock::new(()),
@@ -344,10 +344,21 @@ impl Store {
                 dict_ids.push(id);
             }
         }
-        for (id, text) in self.dict.texts(&self.kv, &dict_ids)? {
-            out.insert(id, make_value(id.kind(), &text));
-        }
+        self.dict.decode_many(&self.kv, &dict_ids, |id, text| {
+            out.insert(id, make_value(id.kind(), text));
+        })?;
         Ok(out)
+    }
+
+    /// The values of every term in the dictionary block holding `id` (see
+    /// [`Dict::block_of`]).
+    pub fn dictionary_block(&self, id: Id) -> Result<Vec<(Id, Value)>> {
+        Ok(self
+            .dict
+            .block_of(&self.kv, id)?
+            .into_iter()
+            .map(|(i, t)| (i, make_value(i.kind(), &t)))
+            .collect())
     }
 
     /// Entity names starting with `prefix` (REPL completion).
