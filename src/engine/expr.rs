@@ -65,7 +65,7 @@ impl<'a> Eval<'a> {
         if let Some(v) = self.cache.borrow().get(&id) {
             return Ok(v.clone());
         }
-        if let Some(v) = self.from_block(id)? {
+        if let Some(v) = self.decode_with_block(id)? {
             return Ok(v);
         }
         let v = self.store.value(id, self.delta)?;
@@ -79,7 +79,7 @@ impl<'a> Eval<'a> {
 
     /// A dictionary id, decoded with the rest of its dictionary block (all cached): ids
     /// decoded in ascending order, or close to each other, cost a block each.
-    fn from_block(&self, id: Id) -> Result<Option<Value>> {
+    fn decode_with_block(&self, id: Id) -> Result<Option<Value>> {
         if !id.is_dictionary() || self.delta.and_then(|d| d.new_text(id)).is_some() {
             return Ok(None);
         }

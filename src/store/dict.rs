@@ -166,7 +166,7 @@ impl Dict {
             self.id2term
                 .codec()
                 .for_each(k.get(1..).unwrap_or_default(), &v, |id, text| {
-                    while i < wanted.len() && wanted[i] < id {
+                    if i < wanted.len() && wanted[i] < id {
                         bad = Some(wanted[i]);
                         return false;
                     }
