@@ -362,9 +362,9 @@ impl Converter<'_> {
             } else {
                 actor_type(a.roles[0])
             };
-            if !(is_region && ty == "Actor") {
-                self.fact(&name, TYPE_PREDICATE, Value::entity(ty));
-            }
+            // A region in an actor's place (CAMEO `EUR`, `AFR`) is a regional actor: it is
+            // then both a Region and an Actor, as a State is both a Country and an Actor.
+            self.fact(&name, TYPE_PREDICATE, Value::entity(ty));
             self.fact(&name, "cameo_code", Value::string(a.code));
             for (i, role) in a.roles.iter().enumerate() {
                 // CAMEO repeats a role for emphasis (UAFUAF): one fact is enough.
