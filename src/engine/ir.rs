@@ -210,13 +210,18 @@ pub struct Context<'a> {
     pub supertypes: FxHashMap<Id, Vec<Id>>,
 }
 
-impl<'a> Context<'a> {
-    pub fn new(
-        store: &'a Store,
-        delta: Option<&'a Delta>,
-        catalog: &'a Catalog,
-        params: &'a Params,
-    ) -> Result<Context<'a>> {
+/// The ids the catalog's names have in the store: computed once per committed version
+/// (dozens of dictionary lookups for a real schema) and shared by every query.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaIds {
+    pub type_id: Option<Id>,
+    pub derived: FxHashSet<Id>,
+    pub subtypes: FxHashMap<Id, Vec<Id>>,
+    pub supertypes: FxHashMap<Id, Vec<Id>>,
+}
+
+impl SchemaIds {
+    pub fn compute(store: &Store, delta: Option<&Delta>, catalog: &Catalog) -> Result<SchemaIds> {
         let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
         let mut derived = FxHashSet::default();
         for head in catalog.derived() {
@@ -250,7 +255,58 @@ impl<'a> Context<'a> {
                 supertypes.insert(tid, sups);
             }
         }
-        Ok(Context {
+        Ok(SchemaIds {
+            type_id,
+            derived,
+            subtypes,
+            supertypes,
+        })
+    }
+}
+
+/// The catalog with its ids, for the committed state (cached per version) or as a
+/// transaction's pending changes leave it.
+pub fn schema(
+    store: &Store,
+    delta: Option<&Delta>,
+) -> Result<std::sync::Arc<(Catalog, SchemaIds)>> {
+    if delta.is_none_or(Delta::is_empty) {
+        return store.memo(|| {
+            let catalog = Catalog::load(store, None)?;
+            let ids = SchemaIds::compute(store, None, &catalog)?;
+            Ok((catalog, ids))
+        });
+    }
+    let catalog = Catalog::load(store, delta)?;
+    let ids = SchemaIds::compute(store, delta, &catalog)?;
+    Ok(std::sync::Arc::new((catalog, ids)))
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        store: &'a Store,
+        delta: Option<&'a Delta>,
+        catalog: &'a Catalog,
+        params: &'a Params,
+    ) -> Result<Context<'a>> {
+        let ids = SchemaIds::compute(store, delta, catalog)?;
+        Ok(Context::with_ids(store, delta, catalog, params, ids))
+    }
+
+    pub fn with_ids(
+        store: &'a Store,
+        delta: Option<&'a Delta>,
+        catalog: &'a Catalog,
+        params: &'a Params,
+        ids: SchemaIds,
+    ) -> Context<'a> {
+        let SchemaIds {
+            type_id,
+            derived,
+            subtypes,
+            supertypes,
+        } = ids;
+        Context {
             store,
             delta,
             catalog,
@@ -259,7 +315,7 @@ impl<'a> Context<'a> {
             derived,
             subtypes,
             supertypes,
-        })
+        }
     }
 }
 

@@ -131,8 +131,9 @@ pub fn find(
     limits: &Limits,
     mode: Mode,
 ) -> Result<QueryResult> {
-    let catalog = Catalog::load(store, delta)?;
-    let cx = Context::new(store, delta, &catalog, params)?;
+    let schema = ir::schema(store, delta)?;
+    let catalog = &schema.0;
+    let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
     let mut c = Compiler::new(&cx);
     let body = c.body(&f.body)?;
     let mut body_slots = Vec::new();
@@ -246,7 +247,7 @@ pub fn find(
     };
 
     let mut body = body;
-    let derived = derive(&cx, &catalog, &mut body, &limits.interrupt)?;
+    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
     let planner = Planner::new(&cx, &derived);
     let plan = planner.plan(&body, &[])?;
     let mut warnings = std::mem::take(&mut c.warnings);

@@ -104,6 +104,9 @@ pub struct Store {
     writer: Mutex<()>,
     /// Bumped by every commit: caches of derived facts compare it.
     version: AtomicU64,
+    /// One value computed by a layer above from the committed state (the engine keeps its
+    /// catalog there), with the version it was computed at.
+    memo: Mutex<Option<(u64, Arc<dyn std::any::Any + Send + Sync>)>>,
     options: StoreOptions,
 }
 
@@ -191,6 +194,7 @@ impl Store {
             gate: RwLock::new(()),
             writer: Mutex::new(()),
             version: AtomicU64::new(0),
+            memo: Mutex::new(None),
             options,
         })
     }
@@ -223,6 +227,28 @@ impl Store {
     /// Changes every commit; equal versions mean equal contents.
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// A value derived from the committed state, computed by `make` once per version.
+    pub fn memo<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let version = self.version();
+        if let Ok(m) = self.memo.lock() {
+            if let Some((v, value)) = m.as_ref() {
+                if *v == version {
+                    if let Ok(t) = value.clone().downcast::<T>() {
+                        return Ok(t);
+                    }
+                }
+            }
+        }
+        let value = Arc::new(make()?);
+        if let Ok(mut m) = self.memo.lock() {
+            *m = Some((version, value.clone()));
+        }
+        Ok(value)
     }
 
     pub fn stats(&self) -> Result<std::sync::RwLockReadGuard<'_, Stats>> {
