@@ -73,6 +73,19 @@ impl QuadSink for Staging<'_> {
     }
 }
 
+/// The literal kinds the schema declares, by predicate name (enforced on every fact).
+fn declared_kinds(store: &Store) -> Result<FxHashMap<String, Kind>> {
+    let catalog = crate::engine::catalog::Catalog::load(store, None)?;
+    Ok(catalog
+        .preds
+        .iter()
+        .filter_map(|(p, d)| match &d.range {
+            Some(crate::engine::catalog::Range::Kind(k)) => Some((p.clone(), *k)),
+            _ => None,
+        })
+        .collect())
+}
+
 fn next_import_number(store: &Store) -> Result<u64> {
     Ok(match store.meta("imports", None)? {
         Some(b) => b
@@ -97,6 +110,26 @@ pub struct ImportProgress {
 }
 
 impl Db {
+    /// Add many facts in one atomic commit (declared literal kinds enforced), interning
+    /// their terms in one sorted pass.  Returns what the commit changed.
+    pub fn bulk_add(&self, quads: &[Quad]) -> Result<CommitStats> {
+        let store = self.store();
+        let _w = store.writer()?;
+        let kinds = declared_kinds(store)?;
+        let staged = Cell::new(0);
+        let mut staging = Staging {
+            terms: Vec::new(),
+            index: FxHashMap::default(),
+            quads: Vec::new(),
+            kinds: &kinds,
+            staged: &staged,
+        };
+        for q in quads {
+            staging.push(q.clone())?;
+        }
+        commit_staged(store, staging, None)
+    }
+
     /// Import a file (N-Triples, N-Quads, Turtle, TriG, GDELT, CSV/TSV with a mapping):
     /// every fact of it in one commit, or — when it fails — none.  `progress` gets the
     /// bytes read so far.
@@ -120,15 +153,7 @@ impl Db {
         let start = Instant::now();
         let store = self.store();
         let _w = store.writer()?;
-        let catalog = crate::engine::catalog::Catalog::load(store, None)?;
-        let kinds: FxHashMap<String, Kind> = catalog
-            .preds
-            .iter()
-            .filter_map(|(p, d)| match &d.range {
-                Some(crate::engine::catalog::Range::Kind(k)) => Some((p.clone(), *k)),
-                _ => None,
-            })
-            .collect();
+        let kinds = declared_kinds(store)?;
         let number = next_import_number(store)? + 1;
         let mut opts = options.clone();
         if opts.blank_prefix.is_empty() {

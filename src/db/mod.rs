@@ -16,7 +16,7 @@ use crate::engine::{self, catalog::Catalog, write, Interrupt, Limits, Mode};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
-use crate::store::{CommitStats, Delta, Id, Store, StoreOptions};
+use crate::store::{Delta, Id, Store, StoreOptions};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -437,49 +437,6 @@ impl Db {
         Ok(out)
     }
 
-    /// Add many facts in one atomic commit, interning terms in one sorted pass (imports).
-    /// Returns what the commit changed.
-    pub fn bulk_add(&self, quads: &[Quad]) -> Result<CommitStats> {
-        let store = &self.inner.store;
-        let _w = store.writer()?;
-        let mut delta = Delta::new();
-        let mut values = Vec::with_capacity(quads.len() * 4);
-        for q in quads {
-            values.push(Value::Entity(q.subject.clone()));
-            values.push(Value::Entity(q.predicate.clone()));
-            values.push(q.object.clone());
-            values.push(match &q.source {
-                Some(s) => Value::Entity(s.clone()),
-                None => Value::Bool(false),
-            });
-        }
-        let catalog = Catalog::load(store, None)?;
-        for q in quads {
-            if let Some(decl) = catalog.preds.get(&q.predicate) {
-                if let Some(engine::catalog::Range::Kind(k)) = &decl.range {
-                    if !k.accepts(q.object.kind()) {
-                        return Err(Error::Invalid(format!(
-                            "'{}' takes a {}, not {}: {q}",
-                            q.predicate,
-                            k.name(),
-                            q.object
-                        )));
-                    }
-                }
-            }
-        }
-        let ids = store.intern_many(&mut delta, &values)?;
-        delta.extend_adds(ids.chunks(4).zip(quads).map(|(c, q)| {
-            [
-                c[0],
-                c[1],
-                c[2],
-                if q.source.is_some() { c[3] } else { Id::NONE },
-            ]
-        }));
-        store.commit(delta)
-    }
-
     /// Run one parsed statement (used by [`Script`]).
     fn run(
         &self,
@@ -661,24 +618,10 @@ fn run_statement(
         StatementKind::Describe(t) => {
             delta.normalized();
             let facts = write::describe(store, Some(delta), params, t)?;
-            let cols = ["subject", "predicate", "object", "source"]
-                .map(String::from)
-                .to_vec();
-            let rows = facts
-                .into_iter()
-                .map(|q| {
-                    q.into_iter()
-                        .map(|v| {
-                            if v == Value::Str(String::new()) {
-                                None
-                            } else {
-                                Some(v)
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
+            Ok((
+                four_columns(["subject", "predicate", "object", "source"], facts),
+                Vec::new(),
+            ))
         }
         StatementKind::Search { text, .. } => {
             let hits = write::search(store, Some(delta), text)?;
@@ -702,27 +645,21 @@ fn run_statement(
                     Vec::new(),
                 ));
             }
-            let cols = ["subject", "predicate", "object", "problem"]
-                .map(String::from)
-                .to_vec();
-            let rows = problems
-                .into_iter()
-                .map(|q| {
-                    q.into_iter()
-                        .map(|v| {
-                            if v == Value::Str(String::new()) {
-                                None
-                            } else {
-                                Some(v)
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            Ok((Outcome::Rows(Rows::new(cols, rows)), Vec::new()))
+            Ok((
+                four_columns(["subject", "predicate", "object", "problem"], problems),
+                Vec::new(),
+            ))
         }
         StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
     }
+}
+
+/// Rows of four columns (describe, check).
+fn four_columns(names: [&str; 4], rows: Vec<[Option<Value>; 4]>) -> Outcome {
+    Outcome::Rows(Rows::new(
+        names.map(String::from).to_vec(),
+        rows.into_iter().map(|r| r.to_vec()).collect(),
+    ))
 }
 
 /// A transaction: see [`Db::transaction`].
@@ -865,34 +802,17 @@ impl FactsBuilder<'_> {
 
     /// Write them all, or none.  Returns how many were new.
     pub fn commit(self) -> Result<u64> {
-        let store = &self.db.inner.store;
-        let _w = store.writer()?;
-        let catalog = Catalog::load(store, None)?;
-        let mut delta = Delta::new();
-        let g = match &self.source {
-            Some(s) => store.intern_entity(&mut delta, s)?,
-            None => Id::NONE,
-        };
-        for (s, p, o) in &self.quads {
-            if let Some(engine::catalog::Range::Kind(k)) =
-                catalog.preds.get(p).and_then(|d| d.range.as_ref())
-            {
-                if !k.accepts(o.kind()) {
-                    return Err(Error::Invalid(format!(
-                        "'{p}' takes a {}, not {o}",
-                        k.name()
-                    )));
-                }
-            }
-            let q = [
-                store.intern_entity(&mut delta, s)?,
-                store.intern_entity(&mut delta, p)?,
-                store.intern(&mut delta, o)?,
-                g,
-            ];
-            delta.add(q);
-        }
-        Ok(store.commit(delta)?.added)
+        let quads: Vec<Quad> = self
+            .quads
+            .into_iter()
+            .map(|(s, p, o)| Quad {
+                subject: s,
+                predicate: p,
+                object: o,
+                source: self.source.clone(),
+            })
+            .collect();
+        Ok(self.db.bulk_add(&quads)?.added)
     }
 }
 

@@ -419,27 +419,9 @@ impl<'e, 'a> Exec<'e, 'a> {
                             continue;
                         }
                     }
-                    for q in self
-                        .cx
-                        .store
-                        .quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))?
-                    {
-                        let q = q?;
-                        self.tick()?;
-                        if !self.emit(
-                            pat,
-                            pat.infer_supertypes,
-                            &q,
-                            s,
-                            p,
-                            o,
-                            row,
-                            &mut saved,
-                            next,
-                        )? {
-                            cont = false;
-                            break 'outer;
-                        }
+                    if !self.emit_stored(&ip, None, pat, (s, p, o), row, &mut saved, next)? {
+                        cont = false;
+                        break 'outer;
                     }
                 }
             }
@@ -489,27 +471,17 @@ impl<'e, 'a> Exec<'e, 'a> {
                             g,
                             o_range: None,
                         };
-                        for q in self
-                            .cx
-                            .store
-                            .quads_with(&ip, self.cx.delta.and_then(|d| d.normal()))?
-                        {
-                            let q = q?;
-                            self.tick()?;
-                            if !self.emit(
-                                pat,
-                                pat.infer_supertypes,
-                                &[q[0], q[1], class, q[3]],
-                                s,
-                                p,
-                                o,
-                                row,
-                                &mut saved,
-                                next,
-                            )? {
-                                cont = false;
-                                break 'subs;
-                            }
+                        if !self.emit_stored(
+                            &ip,
+                            Some(class),
+                            pat,
+                            (s, p, o),
+                            row,
+                            &mut saved,
+                            next,
+                        )? {
+                            cont = false;
+                            break 'subs;
                         }
                     }
                 }
@@ -517,6 +489,36 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         saved.restore(row);
         Ok(cont)
+    }
+
+    /// Emit every stored match of `ip` (reported with `object` in place of the stored
+    /// object, when given); false when the consumer stopped.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_stored(
+        &self,
+        ip: &IdPattern,
+        object: Option<Id>,
+        pat: &Pattern,
+        (s, p, o): (Res, Res, Res),
+        row: &mut Vec<Id>,
+        saved: &mut SavedSlots,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
+        for q in self
+            .cx
+            .store
+            .quads_with(ip, self.cx.delta.and_then(|d| d.normal()))?
+        {
+            let mut q = q?;
+            self.tick()?;
+            if let Some(obj) = object {
+                q[2] = obj;
+            }
+            if !self.emit(pat, pat.infer_supertypes, &q, s, p, o, row, saved, next)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Bind the free positions of `pat` from quad `q` and continue; for `?x a ?t` also

@@ -443,7 +443,7 @@ pub fn describe(
     delta: Option<&Delta>,
     params: &Params,
     t: &TermNode,
-) -> Result<Vec<[Value; 4]>> {
+) -> Result<Vec<[Option<Value>; 4]>> {
     let Some(v) = value(t, params, "describe")? else {
         return Ok(Vec::new());
     };
@@ -479,16 +479,7 @@ pub fn describe(
         .filter(|i| i.is_some())
         .collect();
     let values = store.values(&ids, delta)?;
-    let get = |id: Id| {
-        if id.is_none() {
-            Value::Str(String::new())
-        } else {
-            values
-                .get(&id)
-                .cloned()
-                .unwrap_or(Value::Str(String::new()))
-        }
-    };
+    let get = |id: Id| values.get(&id).cloned();
     Ok(quads
         .into_iter()
         .map(|q| [get(q[0]), get(q[1]), get(q[2]), get(q[3])])
@@ -556,7 +547,7 @@ fn with_article(word: &str) -> String {
 
 /// `check`: facts that violate the schema's domains and ranges, then index consistency.
 /// Each problem is (subject, predicate, object, what is wrong).
-pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
+pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
     let catalog = Catalog::load(store, None)?;
     let cx = Context::new(store, None, &catalog, params)?;
     let _ = Compiler::new(&cx);
@@ -598,20 +589,20 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Value; 4]>> {
             }
             if !problems.is_empty() {
                 out.push([
-                    store.value(q[0], None)?,
-                    Value::entity(p.clone()),
-                    store.value(q[2], None)?,
-                    Value::Str(problems.join("; ")),
+                    Some(store.value(q[0], None)?),
+                    Some(Value::entity(p.clone())),
+                    Some(store.value(q[2], None)?),
+                    Some(Value::Str(problems.join("; "))),
                 ]);
             }
         }
     }
     for problem in store.verify()? {
         out.push([
-            Value::Str(String::new()),
-            Value::Str(String::new()),
-            Value::Str(String::new()),
-            Value::Str(format!("index: {problem}")),
+            None,
+            None,
+            None,
+            Some(Value::Str(format!("index: {problem}"))),
         ]);
     }
     Ok(out)

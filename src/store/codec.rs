@@ -58,6 +58,19 @@ fn get_byte(data: &[u8], pos: &mut usize) -> Result<u8, CodecError> {
     Ok(b)
 }
 
+/// The header of a dictionary block: where entries start, and how many follow the first.
+fn plain_header(data: &[u8]) -> Result<(usize, u64), CodecError> {
+    let mut pos = 0;
+    if get_byte(data, &mut pos)? != BLOCK_VERSION {
+        return Err(CodecError("unknown block version"));
+    }
+    let n = get_varint(data, &mut pos)?;
+    if n > data.len() as u64 {
+        return Err(CodecError("entry count larger than the block"));
+    }
+    Ok((pos, n))
+}
+
 /// How a block-set packs its entries.  `Entry`'s `Ord` must equal the byte order of
 /// `write_key`, so that sled's key order and the entries' order agree.
 pub trait BlockCodec {
@@ -451,14 +464,7 @@ impl BlockCodec for BytesCodec {
         data: &[u8],
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), CodecError> {
-        let mut pos = 0;
-        if get_byte(data, &mut pos)? != BLOCK_VERSION {
-            return Err(CodecError("unknown block version"));
-        }
-        let n = get_varint(data, &mut pos)?;
-        if n > data.len() as u64 {
-            return Err(CodecError("entry count larger than the block"));
-        }
+        let (mut pos, n) = plain_header(data)?;
         out.reserve(n as usize + 1);
         let mut prev = first;
         for _ in 0..n {
@@ -521,11 +527,7 @@ impl TermCodec {
         if !f(Id::new(k, raw), &cur) {
             return Ok(());
         }
-        let mut pos = 0;
-        if get_byte(data, &mut pos)? != BLOCK_VERSION {
-            return Err(CodecError("unknown block version"));
-        }
-        let n = get_varint(data, &mut pos)?;
+        let (mut pos, n) = plain_header(data)?;
         for _ in 0..n {
             let delta = get_varint(data, &mut pos)?;
             if delta == 0 {
@@ -594,14 +596,7 @@ impl BlockCodec for TermCodec {
         data: &[u8],
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), CodecError> {
-        let mut pos = 0;
-        if get_byte(data, &mut pos)? != BLOCK_VERSION {
-            return Err(CodecError("unknown block version"));
-        }
-        let n = get_varint(data, &mut pos)?;
-        if n > data.len() as u64 {
-            return Err(CodecError("entry count larger than the block"));
-        }
+        let (mut pos, n) = plain_header(data)?;
         out.reserve(n as usize + 1);
         let mut prev = first;
         for _ in 0..n {
