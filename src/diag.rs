@@ -10,11 +10,14 @@ use std::fmt;
 /// A byte range `[start, end)` in the text a statement came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// Offset of the first byte.
     pub start: usize,
+    /// Offset just past the last byte; equal to `start` for a position (an empty span).
     pub end: usize,
 }
 
 impl Span {
+    /// The span `[start, end)`; an `end` before `start` is raised to `start` (an empty span).
     pub fn new(start: usize, end: usize) -> Span {
         Span {
             start,
@@ -38,10 +41,12 @@ impl Span {
         }
     }
 
+    /// Its length in bytes.
     pub fn len(&self) -> usize {
         self.end - self.start
     }
 
+    /// Whether it covers no byte (a position, as [`Span::at`] makes).
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }
@@ -55,9 +60,13 @@ impl Span {
     }
 }
 
+/// Whether a diagnostic stops the statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Severity {
+    /// The statement is refused and changes nothing.
     Error,
+    /// The statement still runs (an unknown predicate, an empty range); the warning comes with
+    /// its result.
     Warning,
 }
 
@@ -73,9 +82,11 @@ impl fmt::Display for Severity {
 /// A problem found in a text, located by byte span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error (the statement did not run) or warning.
     pub severity: Severity,
     /// What is wrong, in words a user understands: `expected '.' to end the statement`.
     pub message: String,
+    /// The bytes at fault, in the text being run; empty for a position ("expected … here").
     pub span: Span,
     /// A short note printed under the caret (optional).
     pub label: Option<String>,
@@ -84,6 +95,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error at `span`, without label or hint.
     pub fn error(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
@@ -94,6 +106,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning at `span`, without label or hint.
     pub fn warning(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
@@ -104,11 +117,13 @@ impl Diagnostic {
         }
     }
 
+    /// The same diagnostic with a hint (how to fix it).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
         self
     }
 
+    /// The same diagnostic with a label (printed after the caret).
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
         self
@@ -138,10 +153,37 @@ fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
 }
 
 /// A diagnostic resolved to a place: file, line, column, and the line's text.
+///
+/// Its `Display` is the rustc-style rendering, caret under the fault:
+///
+/// ```
+/// use dossier::{Diagnostic, Span};
+///
+/// let text = "find ?x where ?x a Person\n";
+/// let report = Diagnostic::error("expected '.' to end the statement", Span::at(25))
+///     .with_label("expected '.'")
+///     .with_hint("every statement ends with '.'")
+///     .report(Some("q.dq"), text);
+/// assert_eq!(report.location(), "q.dq:1:26");
+/// assert_eq!(
+///     report.to_string(),
+///     "\
+/// error: expected '.' to end the statement
+///  --> q.dq:1:26
+///   |
+/// 1 | find ?x where ?x a Person
+///   |                          ^ expected '.'
+///   = hint: every statement ends with '.'"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// Error or warning, as the diagnostic had it.
     pub severity: Severity,
+    /// What is wrong (the diagnostic's message).
     pub message: String,
+    /// The script or data file, as the user named it; `None` for text that came from no file
+    /// (a string passed to `Db::execute`).
     pub file: Option<String>,
     /// 1-based line number.
     pub line: usize,
@@ -151,11 +193,15 @@ pub struct Report {
     pub line_text: String,
     /// How many characters to underline (at least 1).
     pub width: usize,
+    /// A short note printed after the caret, if any.
     pub label: Option<String>,
+    /// How to fix it, when known.
     pub hint: Option<String>,
 }
 
 impl Report {
+    /// Resolve `d` against `text`, the text its span points into (a script, or one statement
+    /// whose span was shifted into it); `file` is only named in the location.
     pub fn new(d: &Diagnostic, file: Option<&str>, text: &str) -> Report {
         let (line, column) = line_col(text, d.span.start);
         let start = floor_char_boundary(text, d.span.start.min(text.len()));

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The library's `Result`: its error is [`Error`] unless another is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong, grouped by what the caller can do about it.
@@ -26,12 +27,25 @@ pub enum Error {
     /// A data file being imported is malformed at the reported place.
     Import(Box<Report>),
     /// A `$name` parameter has no value, or a value that cannot stand there.
-    Parameter { name: String, message: String },
+    Parameter {
+        /// The parameter's name, without the `$`.
+        name: String,
+        /// What is wrong with it: missing, or why its value cannot stand there.
+        message: String,
+    },
     /// The database could not be opened.
-    Open { path: PathBuf, reason: String },
+    Open {
+        /// The database directory, as given.
+        path: PathBuf,
+        /// Why, in words: locked by another process, written by a newer dossier, not a
+        /// database, corrupt…
+        reason: String,
+    },
     /// A file could not be read or written.
     Io {
+        /// The file, as the caller or the script named it.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The storage engine failed or found data it cannot read.
@@ -52,6 +66,19 @@ pub enum Error {
 
 impl Error {
     /// The located report, for errors about a text.
+    ///
+    /// ```
+    /// use dossier::{Db, Error};
+    /// let db = Db::memory()?;
+    /// let err = db.execute("lna backed_by egypt.\nfind ?x where ?y backed_by egypt.").unwrap_err();
+    /// assert!(matches!(err, Error::Rejected(_)));
+    /// let report = err.report().unwrap();
+    /// assert_eq!((report.line, report.column), (2, 6));
+    /// assert_eq!(report.line_text, "find ?x where ?y backed_by egypt.");
+    /// assert_eq!(report.message, "variable ?x in the find list is not bound by the body");
+    /// println!("{err}"); // rustc-style, with the line, a caret under `?x`, and a hint
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
     pub fn report(&self) -> Option<&Report> {
         match self {
             Error::Syntax(r) | Error::Rejected(r) | Error::Import(r) => Some(r),
@@ -59,10 +86,12 @@ impl Error {
         }
     }
 
+    /// An [`Error::Storage`] with `e`'s message.
     pub fn storage(e: impl fmt::Display) -> Error {
         Error::Storage(e.to_string())
     }
 
+    /// An [`Error::Io`] about `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! dossier: an embedded knowledge base of who met whom, where, when, and what they agreed.
 //!
 //! Layers, lowest first (a layer never imports a higher one):

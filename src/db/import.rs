@@ -11,12 +11,41 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What an import did.
+///
+/// ```
+/// use dossier::io::{ImportOptions, Namespaces};
+/// use dossier::db::{Db, ImportProgress};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let file = dir.path().join("backers.nt");
+/// std::fs::write(
+///     &file,
+///     "<http://ex.org/lna> <http://ex.org/backed_by> <http://ex.org/egypt> .\n\
+///      <http://ex.org/lna> <http://ex.org/backed_by> <http://ex.org/uae> .\n",
+/// )
+/// .unwrap();
+///
+/// let db = Db::memory()?;
+/// let options = ImportOptions {
+///     namespaces: Namespaces::with_base("http://ex.org/"), // IRIs under it become names
+///     ..ImportOptions::default()
+/// };
+/// let mut last = None;
+/// let imported = db.import_with_progress(&file, &options, &mut |p: ImportProgress| {
+///     last = Some(p)
+/// })?;
+/// assert_eq!((imported.summary.records, imported.stats.added), (2, 2));
+/// assert!(last.unwrap().writing); // the last call announces the commit
+/// assert_eq!(db.query("find ?x where lna backed_by ?x.")?.len(), 2);
+/// # Ok::<(), dossier::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Imported {
     /// What the reader saw (records, facts, skipped rows, literal notes).
     pub summary: ImportSummary,
     /// What the commit changed (facts that were new).
     pub stats: CommitStats,
+    /// Wall-clock time of the whole import: reading, staging and the commit.
     pub elapsed: Duration,
 }
 

@@ -26,6 +26,22 @@ use std::time::{Duration, Instant};
 pub use crate::engine::Params;
 
 /// How to open a database.
+///
+/// ```
+/// use dossier::{Db, Error, Options};
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = Options { max_rows: Some(2), ..Options::default() };
+/// let db = Db::open_with(dir.path(), options)?;
+/// db.execute("lna backed_by egypt, uae, russia.")?;
+/// let big = db.query("find ?x where lna backed_by ?x.");
+/// assert!(matches!(big, Err(Error::TooManyRows(2))));
+/// drop(db); // release the directory before opening it again
+///
+/// let reader = Db::open_with(dir.path(), Options { read_only: true, ..Options::default() })?;
+/// assert_eq!(reader.query("find ?x where lna backed_by ?x.")?.len(), 3);
+/// assert!(reader.execute("gna backed_by turkey.").is_err());
+/// # Ok::<(), dossier::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Page cache size in bytes (default 256 MiB).
@@ -81,6 +97,25 @@ struct Inner {
 }
 
 /// What a statement did.
+///
+/// ```
+/// use dossier::{Db, Outcome};
+/// let db = Db::memory()?;
+/// let outcomes = db.execute("
+///     lna backed_by egypt, uae.
+///     del lna backed_by uae.
+///     type Actor.
+///     find ?x where lna backed_by ?x.
+/// ")?;
+/// assert_eq!(outcomes[0], Outcome::Added(2));
+/// assert_eq!(outcomes[1], Outcome::Removed(1));
+/// assert_eq!(outcomes[2].to_string(), "declared type Actor");
+/// match &outcomes[3] {
+///     Outcome::Rows(rows) => assert_eq!(rows.len(), 1),
+///     other => panic!("not rows: {other}"),
+/// }
+/// # Ok::<(), dossier::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -118,12 +153,15 @@ impl fmt::Display for Outcome {
 /// A statement's outcome with its warnings and how long it took.
 #[derive(Debug, Clone)]
 pub struct Executed {
+    /// What the statement did.
     pub outcome: Outcome,
     /// E.g. `no facts use 'backd_by'`, with a suggestion.
     pub warnings: Vec<Report>,
+    /// Wall-clock time the statement took to run (parsing and checks excluded).
     pub elapsed: Duration,
     /// Where the statement is: file (if any) and 1-based line.
     pub file: Option<String>,
+    /// The 1-based line the statement starts on, in `file` (or in the text run).
     pub line: usize,
 }
 
@@ -132,6 +170,9 @@ pub struct Executed {
 pub struct CancelHandle(Arc<AtomicBool>);
 
 impl CancelHandle {
+    /// Stop the queries running on the database now: each fails with [`Error::Cancelled`].
+    /// Statements started afterwards run normally: each clears the request when it starts,
+    /// so a cancel that comes too late does not stop the next query.
     pub fn cancel(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
@@ -143,6 +184,7 @@ impl Db {
         Db::open_with(path, Options::default())
     }
 
+    /// Open (or create) the database in directory `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db> {
         let so = StoreOptions {
             cache_bytes: options.cache_bytes,
@@ -179,6 +221,7 @@ impl Db {
         &self.inner.store
     }
 
+    /// The database directory (`:memory:` for [`Db::memory`]).
     pub fn path(&self) -> &Path {
         self.inner.store.path()
     }
@@ -205,6 +248,7 @@ impl Db {
         self.execute_with(text, &Params::new())
     }
 
+    /// [`Db::execute`] with `$name` parameters bound to values (see [`Db::query_with`]).
     pub fn execute_with(&self, text: &str, params: &Params) -> Result<Vec<Outcome>> {
         self.script(text)
             .params(params.clone())
@@ -674,6 +718,8 @@ impl Tx<'_> {
         self.execute_with(text, &Params::new())
     }
 
+    /// [`Tx::execute`] with `$name` parameters bound to values.  A `load` statement is refused
+    /// inside a transaction.
     pub fn execute_with(&mut self, text: &str, params: &Params) -> Result<Vec<Outcome>> {
         let mut out = Vec::new();
         for s in crate::lang::statements(text) {
@@ -699,6 +745,7 @@ impl Tx<'_> {
         self.query_with(text, &Params::new())
     }
 
+    /// [`Tx::query`] with `$name` parameters bound to values.
     pub fn query_with(&mut self, text: &str, params: &Params) -> Result<Rows> {
         let p = self.db.prepare(text)?;
         self.delta.normalized();
@@ -751,6 +798,8 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Run the query with `params` bound to its `$name` parameters, against the committed
+    /// data (outside any transaction).
     pub fn query(&self, params: &Params) -> Result<Rows> {
         let store = &self.db.inner.store;
         self.db.inner.cancel.store(false, Ordering::SeqCst);
@@ -788,12 +837,15 @@ pub struct FactsBuilder<'db> {
 }
 
 impl FactsBuilder<'_> {
-    /// The source of the facts added after this call.
+    /// The source of every fact of this builder, those added before the call too (a later
+    /// call replaces it).  Without it the facts have no source.
     pub fn source(mut self, source: &str) -> Self {
         self.source = Some(source.to_string());
         self
     }
 
+    /// Add a fact to write.  A `&str` object is a string literal: use [`Value::entity`] for
+    /// a thing.  Nothing is written until [`FactsBuilder::commit`].
     pub fn add(mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Self {
         self.quads
             .push((subject.to_string(), predicate.to_string(), object.into()));
@@ -817,18 +869,34 @@ impl FactsBuilder<'_> {
 }
 
 /// Figures for `.stats` / `dossier stats`.
+///
+/// ```
+/// let db = dossier::Db::memory()?;
+/// db.execute("
+///     lna a ArmedGroup.
+///     lna backed_by egypt from aa_2020_09_28.
+///     lna backed_by egypt from reuters_2020_10_01.
+/// ")?;
+/// let stats = db.stats()?;
+/// assert_eq!((stats.facts, stats.triples, stats.sources), (3, 2, 2));
+/// assert_eq!(stats.classes, [("ArmedGroup".to_string(), 1)]);
+/// # Ok::<(), dossier::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DbStats {
     /// Assertions (a triple asserted by two sources counts twice).
     pub facts: u64,
     /// Distinct triples.
     pub triples: u64,
+    /// Sources with at least one fact.
     pub sources: u64,
     /// Predicates with their number of triples, most used first.
     pub predicates: Vec<(String, u64)>,
     /// Classes (objects of `a`) with their number of members, largest first.
     pub classes: Vec<(String, u64)>,
+    /// Stored rules (a derived predicate may have several).
     pub rules: u64,
+    /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
 }
 

@@ -26,6 +26,8 @@ pub struct Rows {
 }
 
 impl Rows {
+    /// Rows from column names and one value list per row, each in column order (`None`:
+    /// unbound).  The engine builds them; this is for results made by hand (tests, tools).
     pub fn new(columns: Vec<String>, rows: Vec<Vec<Option<Value>>>) -> Rows {
         Rows {
             columns: columns.into(),
@@ -43,6 +45,7 @@ impl Rows {
         self.rows.len()
     }
 
+    /// Whether no row is left to take (a query with no answers, or rows all iterated).
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -76,6 +79,20 @@ impl Iterator for Rows {
 impl ExactSizeIterator for Rows {}
 
 /// One row of a result.
+///
+/// A column that may be unbound (`optional`) reads as an `Option`:
+///
+/// ```
+/// let db = dossier::Db::memory()?;
+/// db.execute("haftar a Person; label \"Khalifa Haftar\". sarraj a Person.")?;
+/// let rows = db.query("find ?p ?l where ?p a Person, optional { ?p label ?l } order by ?p.")?;
+/// let labels: Vec<(String, Option<String>)> = rows
+///     .map(|row| Ok((row.get("p")?, row.get("l")?)))
+///     .collect::<dossier::Result<_>>()?;
+/// assert_eq!(labels[0], ("haftar".to_string(), Some("Khalifa Haftar".to_string())));
+/// assert_eq!(labels[1], ("sarraj".to_string(), None));
+/// # Ok::<(), dossier::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     columns: Arc<[String]>,
@@ -83,10 +100,13 @@ pub struct Row {
 }
 
 impl Row {
+    /// The column names, in order (the same for every row of a result).
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
 
+    /// The values in column order; `None` where the column is unbound (an `optional` that
+    /// did not match, the source of a fact without one in `describe`).
     pub fn values(&self) -> &[Option<Value>] {
         &self.values
     }

@@ -22,25 +22,34 @@ pub enum Range {
     Kind(Kind),
 }
 
+/// A `pred` declaration: what a predicate's subjects and objects should be.  A later
+/// declaration of the same predicate replaces it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PredDecl {
     /// Subjects are entities of this class (`None`: anything).
     pub domain: Option<String>,
+    /// What its objects are (`None`: anything, as `_` declares).
     pub range: Option<Range>,
 }
 
 /// A stored rule: its canonical text and the predicate it derives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleDecl {
+    /// The predicate the rule derives, by name.
     pub head: String,
+    /// The rule as the printer writes it (`rule ?a allied_with ?b :- …`, ending in `.`): it is
+    /// parsed again to run, and a rule whose text is already stored is not stored twice.
     pub text: String,
 }
 
+/// The schema and the stored rules, kept as one record of the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// Each declared type with its direct supertypes.
     pub types: BTreeMap<String, Vec<String>>,
+    /// Each declared predicate with its declaration.
     pub preds: BTreeMap<String, PredDecl>,
+    /// The stored rules, in the order they were stored.
     pub rules: Vec<RuleDecl>,
 }
 
@@ -106,6 +115,7 @@ impl Catalog {
         out
     }
 
+    /// Whether some type is declared directly below `t`.
     pub fn has_subtypes(&self, t: &str) -> bool {
         self.types.values().any(|sups| sups.iter().any(|s| s == t))
     }

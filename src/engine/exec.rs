@@ -23,10 +23,14 @@ use std::time::{Duration, Instant};
 pub struct Interrupt {
     /// Set from another thread (Ctrl-C) to stop the query.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// When to stop with [`Error::TimedOut`], with the time limit it came from (for the
+    /// message); `None`: no time limit.
     pub deadline: Option<(Instant, Duration)>,
 }
 
 impl Interrupt {
+    /// [`Error::Cancelled`] once the cancel flag is set, [`Error::TimedOut`] once past the
+    /// deadline.  The engine calls it regularly while a query runs.
     pub fn check(&self) -> Result<()> {
         if let Some(c) = &self.cancel {
             if c.load(Ordering::Relaxed) {

@@ -20,7 +20,9 @@ pub type Slot = usize;
 /// A position of a pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PTerm {
+    /// A variable: reads the slot when it is bound, binds it otherwise.
     Var(Slot),
+    /// A constant the store knows.
     Const(Id),
     /// A type and its subtypes (`?x a Actor`).
     OneOf(Vec<Id>),
@@ -35,16 +37,26 @@ pub enum PTerm {
 pub enum GTerm {
     /// No `from` (or `from _`): each triple once.
     None,
+    /// `from ?src`: binds (or reads) the asserting source, so a triple asserted by two sources
+    /// matches twice.
     Var(Slot),
+    /// `from SOURCE`: only that source's assertions.
     Const(Id),
+    /// A source the store has never seen: nothing matches.
     Never,
 }
 
+/// A compiled triple pattern: its positions, its source, and which facts it can match
+/// (stored, derived by rules, or both).
 #[derive(Debug, Clone)]
 pub struct Pattern {
+    /// The subject.
     pub s: PTerm,
+    /// The predicate.
     pub p: PTerm,
+    /// The object; [`PTerm::OneOf`] for `?x a T` when `T` has subtypes.
     pub o: PTerm,
+    /// The source (`from …`).
     pub g: GTerm,
     /// Stored facts can match (false for a predicate only rules derive).
     pub stored: bool,
@@ -62,10 +74,12 @@ pub struct Pattern {
     pub var_rels: Option<Vec<(Id, Id)>>,
     /// Canonical text (`?e venue ?c`), for plans and deterministic tie-breaks.
     pub text: String,
+    /// Where the pattern is in the statement, for diagnostics.
     pub span: Span,
 }
 
 impl Pattern {
+    /// The slots of its variables (subject, predicate, object, then source), each once.
     pub fn vars(&self) -> Vec<Slot> {
         let mut v = Vec::new();
         for t in [&self.s, &self.p, &self.o] {
@@ -96,6 +110,7 @@ impl Pattern {
             .unwrap_or(pid)
     }
 
+    /// Whether a position holds something the store has never seen, so nothing can match.
     pub fn is_never(&self) -> bool {
         [&self.s, &self.p, &self.o]
             .iter()
@@ -107,17 +122,23 @@ impl Pattern {
 /// An expression over a row.
 #[derive(Debug, Clone)]
 pub enum Ex {
+    /// The value bound to a variable.
     Slot(Slot),
     /// A constant, with its id when the store has one (for id-level fast paths).
     Const(Value, Option<Id>),
+    /// A date range `DATE..DATE`: the days from the start of one to the end of the other.
     Range(DateRange),
+    /// A comparison `left op right`.
     Cmp(CmpOp, Box<Ex>, Box<Ex>),
+    /// A function call with its arguments.
     Call(Func, Vec<Ex>),
     /// A column of the find list (having / order by), filled in after aggregation.
     Column(usize),
 }
 
 impl Ex {
+    /// Add the slots the expression reads to `out`, each once (find-list columns are not
+    /// slots and are left out).
     pub fn slots(&self, out: &mut Vec<Slot>) {
         match self {
             Ex::Slot(s) => {
@@ -135,24 +156,38 @@ impl Ex {
     }
 }
 
+/// A comparison or function conjunct of a body: a row passes when it evaluates to true.
 #[derive(Debug, Clone)]
 pub struct Filter {
+    /// The condition.
     pub ex: Ex,
+    /// Canonical text (`?d in 2020`), for plans and deterministic tie-breaks.
     pub text: String,
+    /// Where the filter is in the statement, for diagnostics.
     pub span: Span,
 }
 
+/// One conjunct of a compiled body.
 #[derive(Debug, Clone)]
 pub enum Item {
+    /// A triple pattern.
     Pattern(Pattern),
+    /// A comparison or function filter.
     Filter(Filter),
+    /// `not { … }`: the row passes when the inner body has no solution for it.
     Not(Body),
+    /// `optional { … }`: extends the row when the inner body matches, keeps it (its new
+    /// variables unbound) when it does not.
     Optional(Body),
+    /// `{ … } or { … }`: the solutions of each alternative, in turn.
     Or(Vec<Body>),
 }
 
+/// A compiled body: its conjuncts, in the written order (the planner chooses the order
+/// they run in).
 #[derive(Debug, Clone, Default)]
 pub struct Body {
+    /// The conjuncts.
     pub items: Vec<Item>,
 }
 
@@ -196,9 +231,13 @@ impl Body {
 
 /// What the compiler needs to know about the database.
 pub struct Context<'a> {
+    /// The store the query reads.
     pub store: &'a Store,
+    /// Writes not yet committed (a transaction's) that the query sees as if they were.
     pub delta: Option<&'a Delta>,
+    /// The schema and rules, as `delta` leaves them.
     pub catalog: &'a Catalog,
+    /// Values of the statement's `$name` parameters.
     pub params: &'a Params,
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
@@ -214,13 +253,19 @@ pub struct Context<'a> {
 /// (dozens of dictionary lookups for a real schema) and shared by every query.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaIds {
+    /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
+    /// Ids of the predicates rules derive (those the store knows).
     pub derived: FxHashSet<Id>,
+    /// For each type with subtypes: the ids of the type and all its subtypes, sorted.
     pub subtypes: FxHashMap<Id, Vec<Id>>,
+    /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
 }
 
 impl SchemaIds {
+    /// Look up the ids of the catalog's names in the store (and `delta`); names the store
+    /// has never seen are left out, since no fact can mention them.
     pub fn compute(store: &Store, delta: Option<&Delta>, catalog: &Catalog) -> Result<SchemaIds> {
         let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
         let mut derived = FxHashSet::default();
@@ -283,6 +328,7 @@ pub fn schema(
 }
 
 impl<'a> Context<'a> {
+    /// A context for `catalog`, computing its ids ([`SchemaIds::compute`]).
     pub fn new(
         store: &'a Store,
         delta: Option<&'a Delta>,
@@ -293,6 +339,7 @@ impl<'a> Context<'a> {
         Ok(Context::with_ids(store, delta, catalog, params, ids))
     }
 
+    /// A context from ids computed before (the per-version cache of [`schema`]).
     pub fn with_ids(
         store: &'a Store,
         delta: Option<&'a Delta>,
@@ -321,9 +368,13 @@ impl<'a> Context<'a> {
 
 /// Compiles one query (or rule) body: owns the variable → slot map.
 pub struct Compiler<'c, 'a> {
+    /// What the body is compiled against.
     pub cx: &'c Context<'a>,
+    /// Variable names (without `?`) by slot: `vars[slot]` is the name of that slot, in the
+    /// order the variables were first met; its length is the width of a row.
     pub vars: Vec<String>,
     slots: FxHashMap<String, Slot>,
+    /// Warnings about predicates and types the database has never seen, one per name.
     pub warnings: Vec<Diagnostic>,
     warned: FxHashSet<String>,
 }
@@ -334,6 +385,7 @@ pub fn rejected(d: Diagnostic) -> Error {
 }
 
 impl<'c, 'a> Compiler<'c, 'a> {
+    /// A compiler with no variables yet.
     pub fn new(cx: &'c Context<'a>) -> Self {
         Compiler {
             cx,
@@ -344,6 +396,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
         }
     }
 
+    /// The slot of variable `name` (without `?`), taking the next free one on first use.
     pub fn slot(&mut self, name: &str) -> Slot {
         if let Some(&s) = self.slots.get(name) {
             return s;
@@ -353,6 +406,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
         self.vars.len() - 1
     }
 
+    /// The slot of variable `name`, or `None` if nothing compiled so far used it.
     pub fn lookup_slot(&self, name: &str) -> Option<Slot> {
         self.slots.get(name).copied()
     }
@@ -401,6 +455,9 @@ impl<'c, 'a> Compiler<'c, 'a> {
         })
     }
 
+    /// Compile a triple pattern: constants and parameters to ids ([`PTerm::Never`] for a
+    /// value the store has never seen), `?x a T` to `T` and its subtypes.  A predicate or type
+    /// nothing uses adds a warning with a did-you-mean; an unbound `$param` is an error.
     pub fn pattern(&mut self, tp: &ast::TriplePattern) -> Result<Pattern> {
         let s = self.term(&tp.subject)?;
         let p = self.term(&tp.predicate)?;
@@ -525,6 +582,9 @@ impl<'c, 'a> Compiler<'c, 'a> {
         Ok(names)
     }
 
+    /// Compile an expression.  `columns` maps the find list's column names (`?x`, an alias,
+    /// an aggregate as written) to their index: in `having` and `order by` those read the
+    /// finished row ([`Ex::Column`]); in a body it is empty.
     pub fn expr(&mut self, e: &ast::Expr, columns: &[(String, usize)]) -> Result<Ex> {
         Ok(match e {
             ast::Expr::Term(t) => match &t.term {
@@ -584,6 +644,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
         })
     }
 
+    /// Compile a body, conjunct by conjunct, in the written order.
     pub fn body(&mut self, b: &ast::Body) -> Result<Body> {
         let mut items = Vec::new();
         for c in &b.items {
@@ -683,6 +744,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// decoded, far above any id the dictionary hands out.
 pub const SYNTHETIC_BASE: u64 = 1 << 62;
 
+/// The `n`th synthetic predicate id (see [`SYNTHETIC_BASE`]).
 pub fn synthetic_id(n: u64) -> Id {
     Id::new(kind::ENTITY, SYNTHETIC_BASE + n)
 }

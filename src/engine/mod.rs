@@ -34,6 +34,7 @@ use plan::Planner;
 /// How to run a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Run the query and return its rows.
     Run,
     /// Plan only: the plan with estimated rows.
     Explain,
@@ -44,9 +45,11 @@ pub enum Mode {
 /// The answer to a `find`.
 #[derive(Debug, Clone, Default)]
 pub struct QueryResult {
+    /// Column names (see [`crate::Rows::columns`]).
     pub columns: Vec<String>,
     /// `None` cells are variables left unbound (by `optional`).
     pub rows: Vec<Vec<Option<Value>>>,
+    /// Warnings about the query (a predicate or type nothing uses), located in its text.
     pub warnings: Vec<Diagnostic>,
     /// For `explain`.
     pub plan: Option<String>,
@@ -55,6 +58,7 @@ pub struct QueryResult {
 /// Limits of one query run.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
+    /// Cancellation and the time limit.
     pub interrupt: Interrupt,
     /// Stop with an error when the result would have more rows.
     pub max_rows: Option<u64>,

@@ -22,15 +22,20 @@ use std::collections::BTreeSet;
 /// A rule ready to run.
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
+    /// The head's subject: a slot of the body, or a constant.
     pub head_s: PTerm,
     /// The predicate the rule derives (stored facts of it are not derived again).
     pub head_p: Id,
     /// The relation derived facts go to: `head_p`, or an adorned relation of a magic-set
     /// rewrite.
     pub head_rel: Id,
+    /// The head's object: a slot of the body, or a constant.
     pub head_o: PTerm,
+    /// The body, compiled with the head's variables in the same slots.
     pub body: Body,
+    /// How many slots a row of the rule has (its variables).
     pub width: usize,
+    /// The stored text of the rule, for messages.
     pub text: String,
 }
 
@@ -47,6 +52,9 @@ pub fn parse_rule(text: &str) -> Result<ast::Rule> {
     }
 }
 
+/// Compile a parsed rule (`text` is its stored text, kept for messages); `None` when the
+/// store has no id for the head predicate, so the rule was never stored properly and is
+/// left out.
 pub fn compile_rule(
     cx: &Context<'_>,
     rule: &ast::Rule,

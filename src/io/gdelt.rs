@@ -62,6 +62,7 @@ use std::io::{BufRead, BufReader, Read};
 pub struct GdeltOptions {
     /// The source of every imported fact.
     pub source: Option<String>,
+    /// Whether a row that cannot be read stops the import or is skipped.
     pub bad_rows: BadRows,
 }
 

@@ -68,6 +68,7 @@ impl LiteralNotes {
         .filter(|(_, n)| *n > 0)
     }
 
+    /// Whether every literal was kept exactly as written (all counters zero).
     pub fn is_empty(&self) -> bool {
         self.iter().next().is_none()
     }

@@ -87,6 +87,7 @@ use std::str::FromStr;
 /// Implemented for closures `FnMut(Quad) -> Result<()>` and for `Vec<Quad>` (tests, small
 /// files).
 pub trait QuadSink {
+    /// Take one fact; an error stops the import and is returned by the importer as is.
     fn push(&mut self, quad: Quad) -> Result<()>;
 }
 
@@ -120,9 +121,14 @@ pub enum BadRows {
 /// The formats [`import_file`] knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// N-Triples (`.nt`): one triple per line.
     NTriples,
+    /// N-Quads (`.nq`): one triple per line, with an optional graph, which becomes the
+    /// fact's source.
     NQuads,
+    /// Turtle (`.ttl`, `.n3`).
     Turtle,
+    /// TriG (`.trig`): Turtle with named graphs, which become sources.
     TriG,
     /// GDELT 1.0 or 2.0 event export (tab-separated, no header).
     Gdelt,
@@ -161,6 +167,7 @@ impl Format {
             && digits(fields[1])
     }
 
+    /// The format's name, as `--format` accepts it and `Display` prints it.
     pub fn name(self) -> &'static str {
         match self {
             Format::NTriples => "ntriples",

@@ -28,6 +28,7 @@ pub struct Namespaces {
 }
 
 impl Namespaces {
+    /// Namespaces with a base (IRIs under it become bare names) and no prefixes.
     pub fn with_base(base: impl Into<String>) -> Namespaces {
         Namespaces {
             base: Some(base.into()),

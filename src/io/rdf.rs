@@ -32,13 +32,18 @@ mod lines;
 /// The RDF syntaxes this module reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RdfFormat {
+    /// N-Triples.
     NTriples,
+    /// N-Quads: named graphs become sources.
     NQuads,
+    /// Turtle.
     Turtle,
+    /// TriG: named graphs become sources.
     TriG,
 }
 
 impl RdfFormat {
+    /// The RDF syntax of an import format; `None` for GDELT and tables.
     pub fn from_format(f: Format) -> Option<RdfFormat> {
         Some(match f {
             Format::NTriples => RdfFormat::NTriples,
@@ -49,6 +54,7 @@ impl RdfFormat {
         })
     }
 
+    /// The import format this syntax is.
     pub fn format(self) -> Format {
         match self {
             RdfFormat::NTriples => Format::NTriples,
@@ -77,6 +83,7 @@ impl RdfFormat {
 /// How to read one RDF input.
 #[derive(Debug, Clone)]
 pub struct RdfOptions {
+    /// Which syntax to parse.
     pub format: RdfFormat,
     /// How IRIs become names.
     pub namespaces: Namespaces,
@@ -88,6 +95,8 @@ pub struct RdfOptions {
     pub blank_prefix: String,
     /// The source of facts in the default graph.
     pub source: Option<String>,
+    /// Whether a bad line stops the import or is skipped.  Only N-Triples and N-Quads can
+    /// skip one: Turtle and TriG always stop at a syntax error.
     pub bad_rows: BadRows,
     /// Use oxttl's own strict checking for N-Triples and N-Quads too.  The default fast
     /// path (one lenient parse per line, plus the checks lenient mode skips, cached per
@@ -98,6 +107,9 @@ pub struct RdfOptions {
 }
 
 impl RdfOptions {
+    /// Options for `format` with everything else off: no namespaces (IRIs stay whole, but
+    /// for `rdf:type`), no blank-node prefix, no source, failing at the first bad line,
+    /// the fast path.
     pub fn new(format: RdfFormat) -> RdfOptions {
         RdfOptions {
             format,

@@ -23,6 +23,7 @@ pub struct Skipped {
 /// The result of one import.
 #[derive(Debug, Clone)]
 pub struct ImportSummary {
+    /// The format the file was read as.
     pub format: Format,
     /// Records read: triples for RDF, data rows for GDELT and tables (skipped ones
     /// included).
@@ -33,10 +34,12 @@ pub struct ImportSummary {
     pub literals: LiteralNotes,
     /// Counters particular to a format, by description (`"GDELT 1.0 rows, 57 columns"`).
     pub counts: BTreeMap<&'static str, u64>,
+    /// Records skipped under [`BadRows::Skip`] (none under [`BadRows::Fail`]).
     pub skipped: Skipped,
 }
 
 impl ImportSummary {
+    /// An empty summary, for an importer to fill in.
     pub fn new(format: Format) -> ImportSummary {
         ImportSummary {
             format,

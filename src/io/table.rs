@@ -66,6 +66,8 @@ use template::{convert, DateFormat, Template};
 pub struct TableOptions {
     /// Source of facts the mapping gives no source for.
     pub source: Option<String>,
+    /// Whether a row that cannot be read (or converted as the mapping says) stops the import
+    /// or is skipped.
     pub bad_rows: BadRows,
     /// Delimiter when the mapping names none (`,`, or tab for `.tsv` files).
     pub default_delimiter: u8,

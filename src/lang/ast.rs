@@ -21,67 +21,96 @@ macro_rules! eq_ignoring_span {
 /// A whole script: statements in order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Script {
+    /// The statements, in the order written.
     pub statements: Vec<Statement>,
 }
 
+/// One statement: what it says, and where it is.
 #[derive(Debug, Clone)]
 pub struct Statement {
+    /// What the statement says.
     pub kind: StatementKind,
+    /// From its first word to its final `.`, in the text it was parsed from.
     pub span: Span,
 }
 eq_ignoring_span!(Statement { kind });
 
+/// Every kind of statement of the language (LANGUAGE.md).
 #[derive(Debug, Clone)]
 pub enum StatementKind {
     /// `[add] s p o; p o, o [from SRC].`  The patterns hold constants or `$params` only
     /// (the checks reject variables and `_`).  `add` is remembered so printing keeps it.
     Facts {
+        /// Whether `add` was written in front.
         add_keyword: bool,
+        /// The facts, one per object (`;` and `,` expanded), in the order written.
         triples: Vec<TriplePattern>,
+        /// `from SRC` after the facts: their source.  `None` inside a `from` block, whose
+        /// source applies.
         source: Option<TermNode>,
     },
     /// `from SRC { fact statements }`
     FromBlock {
+        /// The source of every fact in the block.
         source: TermNode,
+        /// The statements inside the braces: facts only, none naming a source of its own
+        /// (the parser refuses anything else).
         statements: Vec<Statement>,
     },
     /// `del s p o; ... [from SRC].`  Positions may be `_`.
     Del {
+        /// What to retract, `_` matching anything.
         triples: Vec<TriplePattern>,
+        /// `from SRC`: retract only that source's assertions; `None`: every source's.
         source: Option<TermNode>,
     },
     /// `drop source SRC.`
     DropSource(TermNode),
     /// `drop rule NAME.`: every rule whose head predicate is NAME.
     DropRule(Name),
+    /// `find …`: a query.
     Find(Find),
+    /// `rule HEAD :- BODY.`: stores a rule.
     Rule(Rule),
     /// `type T [sub U, V].`
     TypeDecl {
+        /// The type declared.
         name: Name,
+        /// The types after `sub` (empty when there is no `sub`).
         supertypes: Vec<Name>,
     },
     /// `pred p [: DOMAIN -> RANGE].`
     PredDecl {
+        /// The predicate declared.
         name: Name,
+        /// What subjects should be; `None` when no `: DOMAIN -> RANGE` is written.
         domain: Option<TypeRef>,
+        /// What objects should be (a literal kind is enforced on insert); `None` when no
+        /// `: DOMAIN -> RANGE` is written.
         range: Option<TypeRef>,
     },
     /// `describe TERM.`
     Describe(TermNode),
     /// `search "text".`
     Search {
+        /// The text to look for (escapes resolved).
         text: String,
+        /// Where the string literal is.
         span: Span,
     },
     /// `explain [analyze] find ...`
     Explain {
+        /// `explain analyze`: run the query and report actual rows and times.
         analyze: bool,
+        /// The query explained.
         find: Find,
     },
     /// `load "file.dq".`
     Load {
+        /// The file name as written (escapes resolved); a relative one is relative to the
+        /// including file.
         path: String,
+        /// Where the file name is (for "cannot load" errors).
         span: Span,
     },
     /// `check.`
@@ -91,7 +120,9 @@ pub enum StatementKind {
 /// A name with its span (a predicate, type or alias).
 #[derive(Debug, Clone)]
 pub struct Name {
+    /// The name, without angle brackets or escapes.
     pub name: String,
+    /// Where it is written.
     pub span: Span,
 }
 eq_ignoring_span!(Name { name });
@@ -100,9 +131,17 @@ eq_ignoring_span!(Name { name });
 #[derive(Debug, Clone)]
 pub enum TypeRef {
     /// `_`: anything.
-    Any { span: Span },
+    Any {
+        /// Where the `_` is.
+        span: Span,
+    },
     /// A literal kind: `string int float bool date`.
-    Kind { kind: Kind, span: Span },
+    Kind {
+        /// The kind declared.
+        kind: Kind,
+        /// Where its name is.
+        span: Span,
+    },
     /// An entity class, e.g. `Actor`.
     Class(Name),
 }
@@ -121,9 +160,12 @@ pub enum Term {
     Value(Value),
 }
 
+/// A [`Term`] with the span it was written at.
 #[derive(Debug, Clone)]
 pub struct TermNode {
+    /// What is written there.
     pub term: Term,
+    /// Where it is written.
     pub span: Span,
 }
 eq_ignoring_span!(TermNode { term });
@@ -131,12 +173,16 @@ eq_ignoring_span!(TermNode { term });
 /// `s p o [from SRC]`: a triple in a fact, a `del`, a query body or a rule.
 #[derive(Debug, Clone)]
 pub struct TriplePattern {
+    /// The subject.
     pub subject: TermNode,
+    /// The predicate (`a` is the entity `type`).
     pub predicate: TermNode,
+    /// The object.
     pub object: TermNode,
     /// `from SRC` written on this pattern (queries and rule bodies).  Facts and `del` keep
     /// their statement-level source in the statement instead.
     pub source: Option<TermNode>,
+    /// From the subject to the end of the object (or of `from SRC`).
     pub span: Span,
 }
 eq_ignoring_span!(TriplePattern {
@@ -149,13 +195,17 @@ eq_ignoring_span!(TriplePattern {
 /// The conjunction after `where` (or inside `{ }`).
 #[derive(Debug, Clone)]
 pub struct Body {
+    /// The conjuncts, in the order written.
     pub items: Vec<Conjunct>,
+    /// Where the body is written.
     pub span: Span,
 }
 eq_ignoring_span!(Body { items });
 
+/// One conjunct of a body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Conjunct {
+    /// A triple pattern (`?x backed_by ?y [from ?src]`).
     Pattern(TriplePattern),
     /// A boolean expression: a comparison or a function call such as `contains(?l, "x")`.
     Filter(Expr),
@@ -167,13 +217,21 @@ pub enum Conjunct {
     Or(Vec<Body>),
 }
 
+/// A comparison operator; on dates each compares intervals (LANGUAGE.md, "Values and
+/// dates").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CmpOp {
+    /// `=`: see [`Value::lang_eq`].
     Eq,
+    /// `!=`: not `=`.
     Ne,
+    /// `<`: less than; a date must end before the other starts.
     Lt,
+    /// `<=`: `<` or `=`.
     Le,
+    /// `>`: greater than; a date must start after the other ends.
     Gt,
+    /// `>=`: `>` or `=`.
     Ge,
     /// `in`: the left date's interval lies inside the right date or range.
     In,
@@ -182,6 +240,7 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// The operator as written (`<=`, `in`).
     pub fn symbol(self) -> &'static str {
         match self {
             CmpOp::Eq => "=",
@@ -199,17 +258,28 @@ impl CmpOp {
 /// The built-in functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Func {
+    /// `contains(s, t)`: whether the text `s` (a string, or an entity's name) contains `t`,
+    /// case-sensitively.
     Contains,
+    /// `starts_with(s, t)`: whether text `s` starts with `t`.
     StartsWith,
+    /// `matches(s, regex)`: whether the regular expression matches somewhere in `s` (false
+    /// for an invalid regex).
     Matches,
+    /// `lower(s)`: the text in lowercase, as a string.
     Lower,
+    /// `year(d)`: a date's year, as an integer.
     Year,
+    /// `month(d)`: a date's month (1..=12); nothing for a date of year precision.
     Month,
+    /// `label(e)`: an entity's `label` string, or its name when it has none.
     Label,
+    /// `len(s)`: the length of a text, in characters.
     Len,
 }
 
 impl Func {
+    /// Every function (for completion and did-you-mean).
     pub const ALL: [Func; 8] = [
         Func::Contains,
         Func::StartsWith,
@@ -221,6 +291,7 @@ impl Func {
         Func::Len,
     ];
 
+    /// The name the function is called by.
     pub fn name(self) -> &'static str {
         match self {
             Func::Contains => "contains",
@@ -234,6 +305,7 @@ impl Func {
         }
     }
 
+    /// The function called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Func> {
         Func::ALL.into_iter().find(|f| f.name() == name)
     }
@@ -247,23 +319,38 @@ impl Func {
     }
 }
 
+/// An expression: a filter, a computed column, or a `having`/`order by` key.
 #[derive(Debug, Clone)]
 pub enum Expr {
     /// A variable, constant or parameter.
     Term(TermNode),
     /// `DATE..DATE`, only meaningful on the right of `in` / `overlaps`.
-    Range { from: Date, to: Date, span: Span },
+    Range {
+        /// The first date: the range starts where it starts.
+        from: Date,
+        /// The last date: the range ends where it ends (included).
+        to: Date,
+        /// From the first date to the last.
+        span: Span,
+    },
     /// `left op right`
     Cmp {
+        /// The operator.
         op: CmpOp,
+        /// The left operand.
         left: Box<Expr>,
+        /// The right operand.
         right: Box<Expr>,
+        /// From the left operand to the right one.
         span: Span,
     },
     /// `func(args)`
     Call {
+        /// The function.
         func: Func,
+        /// Its arguments, as many as [`Func::arity`] (the parser checks).
         args: Vec<Expr>,
+        /// From the name to the closing parenthesis.
         span: Span,
     },
     /// A column of the find list named by its alias, in `having` and `order by`
@@ -274,6 +361,7 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Where the expression is written.
     pub fn span(&self) -> Span {
         match self {
             Expr::Term(t) => t.span,
@@ -284,16 +372,24 @@ impl Expr {
     }
 }
 
+/// An aggregate function of the find list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AggFunc {
+    /// `count(?v)`: solutions where `?v` is bound; `count(distinct ?v)`: distinct values;
+    /// `count()`: solutions.
     Count,
+    /// `min(?v)`: the smallest value, in `order by` order.
     Min,
+    /// `max(?v)`: the largest value, in `order by` order.
     Max,
+    /// `sum(?v)`: the sum of the numbers (an integer when all are), other kinds ignored.
     Sum,
+    /// `avg(?v)`: the mean of the numbers, as a float; other kinds ignored.
     Avg,
 }
 
 impl AggFunc {
+    /// The name the aggregate is called by.
     pub fn name(self) -> &'static str {
         match self {
             AggFunc::Count => "count",
@@ -308,10 +404,13 @@ impl AggFunc {
 /// `count(?v)`, `count(distinct ?v)`, `count()`, `min(?v)` ...
 #[derive(Debug, Clone)]
 pub struct Aggregate {
+    /// The aggregate function.
     pub func: AggFunc,
+    /// `distinct` written before the argument: each distinct value counts once.
     pub distinct: bool,
     /// `None` only for `count()`: the number of solutions.
     pub arg: Option<Expr>,
+    /// From the name to the closing parenthesis.
     pub span: Span,
 }
 eq_ignoring_span!(Aggregate {
@@ -324,22 +423,37 @@ eq_ignoring_span!(Aggregate {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     /// An expression: usually a variable, or a function of variables (`year(?d)`).
-    Expr { expr: Expr, alias: Option<Name> },
+    Expr {
+        /// The expression.
+        expr: Expr,
+        /// `as NAME`: the column's name (a variable's column is named after it otherwise).
+        alias: Option<Name>,
+    },
+    /// An aggregate; the other columns of the find list are the groups.
     Aggregate {
+        /// The aggregate.
         aggregate: Aggregate,
+        /// `as NAME`: the column's name (otherwise the aggregate as written,
+        /// `count(?e)`).
         alias: Option<Name>,
     },
 }
 
+/// A sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Order {
+    /// Ascending (the default).
     Asc,
+    /// Descending.
     Desc,
 }
 
+/// One key of `order by`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderKey {
+    /// What to sort by: a variable, an alias, an aggregate or another expression.
     pub expr: Expr,
+    /// The direction ([`Order::Asc`] when none is written).
     pub order: Order,
     /// Whether `asc`/`desc` was written (kept for printing).
     pub explicit: bool,
@@ -348,22 +462,30 @@ pub struct OrderKey {
 /// A `limit` or `offset` count: a number or a `$param`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Count {
+    /// A number written in the query.
     Value(u64),
+    /// A `$name` parameter (the name without `$`), which must hold a whole number ≥ 0.
     Param(String),
 }
 
 /// `find [distinct] cols|* where body [having ...] [order by ...] [limit N] [offset N]`
 #[derive(Debug, Clone)]
 pub struct Find {
+    /// `find distinct`: accepted and kept for printing; answers are sets either way.
     pub distinct: bool,
     /// Empty means `*`: every variable of the body, in order of first appearance.
     pub projection: Vec<Projection>,
+    /// The body after `where`.
     pub body: Body,
     /// Conditions after `having`, separated by `,` (all must hold).
     pub having: Vec<Expr>,
+    /// The `order by` keys, most significant first.
     pub order_by: Vec<OrderKey>,
+    /// `limit N`: at most N rows, taken after `offset`.
     pub limit: Option<Count>,
+    /// `offset N`: skip the first N rows (of the ordered result).
     pub offset: Option<Count>,
+    /// From `find` to the end of the query (the `.` excluded).
     pub span: Span,
 }
 eq_ignoring_span!(Find {
@@ -379,8 +501,11 @@ eq_ignoring_span!(Find {
 /// `rule HEAD :- BODY.`
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The triple the rule derives; its predicate is a constant.
     pub head: TriplePattern,
+    /// The conditions under which it holds.
     pub body: Body,
+    /// From `rule` to the end of the body (the `.` excluded).
     pub span: Span,
 }
 eq_ignoring_span!(Rule { head, body });

@@ -12,8 +12,11 @@ use std::fmt;
 /// "coarser first", which is the tie-break `order by` uses for dates starting on one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Precision {
+    /// Only the year is known (`@2020`): the date covers the whole year.
     Year,
+    /// Year and month (`2020-09`): the date covers the whole month.
     Month,
+    /// A single day (`2020-09-28`).
     Day,
 }
 
@@ -21,6 +24,19 @@ pub enum Precision {
 ///
 /// `month` and `day` are 0 when not known.  Equality is structural: `2020` and `2020-01`
 /// are different dates, as the language's `=` requires.
+///
+/// Comparisons are on the days a date covers:
+///
+/// ```
+/// use dossier::Date;
+///
+/// let september = Date::month(2020, 9).unwrap();
+/// let talks = Date::day(2020, 9, 28).unwrap();
+/// assert!(talks.within(&september.as_range()));
+/// // Neither before nor after the month it lies in:
+/// assert!(!talks.before(&september.as_range()) && !talks.after(&september.as_range()));
+/// assert!(Date::month(2019, 4).unwrap().before(&Date::year(2020).unwrap().as_range()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Date {
     year: i32,
@@ -31,9 +47,19 @@ pub struct Date {
 /// Why a date could not be built; the parser turns this into a diagnostic with a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateError {
+    /// The year, as given, is outside 0..=9999.
     YearOutOfRange(i64),
+    /// The month, as given, is not 1..=12.
     MonthOutOfRange(u32),
-    DayOutOfRange { year: i32, month: u8, day: u32 },
+    /// The day does not exist in that month (`2019-02-29`).
+    DayOutOfRange {
+        /// The year, valid.
+        year: i32,
+        /// The month, valid (1..=12).
+        month: u8,
+        /// The day as given: 0, or more than the month has.
+        day: u32,
+    },
 }
 
 impl fmt::Display for DateError {
@@ -52,13 +78,17 @@ impl fmt::Display for DateError {
 
 impl std::error::Error for DateError {}
 
+/// The first year a [`Date`] can have.
 pub const MIN_YEAR: i32 = 0;
+/// The last year a [`Date`] can have: a year is written with four digits.
 pub const MAX_YEAR: i32 = 9999;
 
+/// Whether `year` is a leap year of the proleptic Gregorian calendar.
 pub fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
+/// The number of days of `month` (1..=12) in `year`; 0 for a month that does not exist.
 pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -95,6 +125,7 @@ pub fn civil_from_days(z: i32) -> (i32, u8, u8) {
 }
 
 impl Date {
+    /// The date of year precision covering all of `year`; an error outside 0..=9999.
     pub fn year(year: i32) -> Result<Date, DateError> {
         check_year(year as i64)?;
         Ok(Date {
@@ -104,6 +135,8 @@ impl Date {
         })
     }
 
+    /// The date of month precision covering all of `month` of `year`; an error for a month
+    /// outside 1..=12 or a year outside 0..=9999.
     pub fn month(year: i32, month: u32) -> Result<Date, DateError> {
         check_year(year as i64)?;
         if !(1..=12).contains(&month) {
@@ -116,6 +149,7 @@ impl Date {
         })
     }
 
+    /// The date of day precision; an error when the day does not exist (`2019-02-29`).
     pub fn day(year: i32, month: u32, day: u32) -> Result<Date, DateError> {
         let m = Date::month(year, month)?;
         if day == 0 || day > days_in_month(year, m.month) as u32 {
@@ -132,6 +166,7 @@ impl Date {
         })
     }
 
+    /// How much of the date is known: which of year, month and day are set.
     pub fn precision(&self) -> Precision {
         if self.month == 0 {
             Precision::Year
@@ -142,6 +177,7 @@ impl Date {
         }
     }
 
+    /// The year, known at every precision.
     pub fn year_part(&self) -> i32 {
         self.year
     }
@@ -181,6 +217,18 @@ impl Date {
     /// Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (an optional leading `@` is accepted).
     /// The language parser has its own, more helpful, error messages; this is for data
     /// (imports, parameters, typed row access).
+    ///
+    /// ```
+    /// use dossier::{Date, Precision};
+    ///
+    /// let d = Date::parse("2019-04").unwrap();
+    /// assert_eq!(d.precision(), Precision::Month);
+    /// assert_eq!((d.year_part(), d.month_part(), d.day_part()), (2019, Some(4), None));
+    /// assert_eq!(Date::parse("@2020").unwrap(), Date::year(2020).unwrap());
+    /// assert_eq!(Date::parse("2020").unwrap().to_string(), "@2020"); // reads back as a date
+    /// assert!(Date::parse("2019-02-29").is_err()); // no such day
+    /// assert!(Date::parse("2020-9-28").is_err()); // two-digit months and days
+    /// ```
     pub fn parse(text: &str) -> Result<Date, String> {
         let t = text.strip_prefix('@').unwrap_or(text);
         let parts: Vec<&str> = t.split('-').collect();
@@ -225,6 +273,7 @@ impl Date {
         self.start_day() <= other.end && other.start <= self.end_day()
     }
 
+    /// The interval of days the date covers: one day, a whole month or a whole year.
     pub fn as_range(&self) -> DateRange {
         DateRange {
             start: self.start_day(),
@@ -283,7 +332,10 @@ impl Date {
 /// An inclusive interval of day numbers: what a date or a `DATE..DATE` range denotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateRange {
+    /// First day, in days since 1970-01-01 (negative before 1970).
     pub start: i32,
+    /// Last day (included), in days since 1970-01-01.  Before `start` only for a written
+    /// range that ends before it starts (`2020..2019`, which the checker warns about).
     pub end: i32,
 }
 

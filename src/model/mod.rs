@@ -24,13 +24,19 @@ pub const TYPE_PREDICATE: &str = "type";
 /// Subjects, predicates and sources are entities (names); the object is any value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Quad {
+    /// The entity the fact is about, by name.
     pub subject: String,
+    /// The relation, by name (`type` for `a`; see [`TYPE_PREDICATE`]).
     pub predicate: String,
+    /// The value: an entity or a literal.
     pub object: Value,
+    /// The source entity that asserted the fact; `None` for a fact asserted without `from`.
     pub source: Option<String>,
 }
 
 impl Quad {
+    /// A fact without a source.  A `&str` object becomes a string literal; pass
+    /// [`Value::entity`] for a thing.
     pub fn new(
         subject: impl Into<String>,
         predicate: impl Into<String>,
@@ -44,6 +50,7 @@ impl Quad {
         }
     }
 
+    /// The same fact, asserted by `source` (an entity name).
     pub fn from_source(mut self, source: impl Into<String>) -> Quad {
         self.source = Some(source.into());
         self

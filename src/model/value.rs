@@ -10,11 +10,18 @@ use std::hash::{Hash, Hasher};
 /// predicates, types, sources); everything else is a literal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Value {
+    /// A named thing, by name (without angle brackets).
     Entity(String),
+    /// A string literal.
     Str(String),
+    /// An integer literal.
     Int(i64),
+    /// A float.  NaN and infinities can be stored (from the API or an import) but have no
+    /// literal in the language, so a `.dq` export leaves them out.
     Float(f64),
+    /// `true` or `false`.
     Bool(bool),
+    /// A date of year, month or day precision.
     Date(Date),
 }
 
@@ -22,11 +29,18 @@ pub enum Value {
 /// `Entity` for predicates whose objects are things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 pub enum Kind {
+    /// `int`.
     Int,
+    /// `float`; also accepts integers (see [`Kind::accepts`]).
     Float,
+    /// `date`, of any precision.
     Date,
+    /// `string`.
     Str,
+    /// `bool`.
     Bool,
+    /// A thing rather than a literal: the kind of [`Value::Entity`].  It has no name in
+    /// declarations, which name a type instead (`pred backed_by: Actor -> Actor`).
     Entity,
 }
 
@@ -71,6 +85,7 @@ pub const KEYWORDS: &[&str] = &[
     "false",
 ];
 
+/// Whether `s` is a reserved word of the language ([`KEYWORDS`]).
 pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
@@ -103,14 +118,18 @@ pub fn is_bare_name(s: &str) -> bool {
 }
 
 impl Value {
+    /// An entity (a named thing), as opposed to the string literal that `Value::from(&str)`
+    /// gives.
     pub fn entity(name: impl Into<String>) -> Value {
         Value::Entity(name.into())
     }
 
+    /// A string literal.
     pub fn string(text: impl Into<String>) -> Value {
         Value::Str(text.into())
     }
 
+    /// The value's kind: the declared range a schema would check it against.
     pub fn kind(&self) -> Kind {
         match self {
             Value::Entity(_) => Kind::Entity,
@@ -122,6 +141,7 @@ impl Value {
         }
     }
 
+    /// The entity's name, or `None` when the value is not an entity (a string is not).
     pub fn as_entity(&self) -> Option<&str> {
         match self {
             Value::Entity(e) => Some(e),
@@ -129,6 +149,8 @@ impl Value {
         }
     }
 
+    /// The string literal's text, or `None` when the value is not a string (an entity is not;
+    /// see [`Value::text`] for either).
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -144,6 +166,7 @@ impl Value {
         }
     }
 
+    /// The number as a float (an integer converted), or `None` for other kinds.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
@@ -179,6 +202,21 @@ impl Value {
     /// The total order `order by` uses: numbers (integers and floats together) < dates
     /// (by start, coarser first) < strings < booleans < entities.  Values the language calls
     /// equal-but-distinct (`1` and `1.0`) are ordered int first so the order stays total.
+    ///
+    /// ```
+    /// use dossier::Value;
+    ///
+    /// let mut column = vec![
+    ///     Value::entity("z"),
+    ///     Value::Bool(false),
+    ///     Value::string("s"),
+    ///     Value::Int(3),
+    ///     Value::Float(0.5),
+    /// ];
+    /// column.sort_by(Value::total_cmp);
+    /// assert_eq!(column[0], Value::Float(0.5));
+    /// assert_eq!(column[4], Value::entity("z"));
+    /// ```
     pub fn total_cmp(&self, other: &Value) -> Ordering {
         use Value::*;
         match (self, other) {
@@ -196,6 +234,17 @@ impl Value {
     /// `=` of the language: numbers numerically, dates by precision and interval, other
     /// kinds structurally; different kinds are never equal (an integer against a date is
     /// read as a year, and a year equals only a year-precision date).
+    ///
+    /// ```
+    /// use dossier::{Date, Value};
+    ///
+    /// assert!(Value::Int(1).lang_eq(&Value::Float(1.0)));
+    /// assert_ne!(Value::Int(1), Value::Float(1.0)); // `==` is identity, not the language's `=`
+    /// assert!(!Value::entity("lna").lang_eq(&Value::string("lna")));
+    /// let year = Value::Date(Date::parse("2020").unwrap());
+    /// assert!(year.lang_eq(&Value::Int(2020)));
+    /// assert!(!year.lang_eq(&Value::Date(Date::parse("2020-01").unwrap())));
+    /// ```
     pub fn lang_eq(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
@@ -214,7 +263,18 @@ impl Value {
     }
 
     /// `<` `<=` `>` `>=` of the language.  `None` when the two cannot be compared (different
-    /// kinds), which a filter treats as false.
+    /// kinds), which a filter treats as false.  Dates are not ordered here: they compare as
+    /// intervals (one ends before the other starts; see [`Value::as_date_range`] and
+    /// [`Date::before`]), so two dates give `None` too.
+    ///
+    /// ```
+    /// use dossier::Value;
+    /// use std::cmp::Ordering;
+    ///
+    /// assert_eq!(Value::Int(2).lang_cmp(&Value::Float(2.5)), Some(Ordering::Less));
+    /// assert_eq!(Value::string("b").lang_cmp(&Value::string("a")), Some(Ordering::Greater));
+    /// assert_eq!(Value::string("1").lang_cmp(&Value::Int(1)), None);
+    /// ```
     pub fn lang_cmp(&self, other: &Value) -> Option<Ordering> {
         use Value::*;
         match (self, other) {

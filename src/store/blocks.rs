@@ -37,12 +37,16 @@ impl From<CodecError> for Error {
 /// One insert or delete to merge into a block set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// Add the entry (a no-op when it is there).
     Insert,
+    /// Remove the entry (a no-op when it is not there).
     Delete,
 }
 
 type Block<E> = Arc<Vec<E>>;
 
+/// One ordered set of entries (an index, or one direction of the dictionary) stored as
+/// packed blocks under the sled keys starting with its tag.
 pub struct BlockSet<C: BlockCodec> {
     tag: u8,
     codec: C,
@@ -51,6 +55,8 @@ pub struct BlockSet<C: BlockCodec> {
 }
 
 impl<C: BlockCodec + Clone> BlockSet<C> {
+    /// The set under key tag `tag`, packing blocks of at most `max_entries` entries with
+    /// `codec` (the entries already stored must have been written with the same codec).
     pub fn new(tag: u8, codec: C, max_entries: usize) -> Self {
         BlockSet {
             tag,
@@ -60,6 +66,7 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         }
     }
 
+    /// How the set packs its entries.
     pub fn codec(&self) -> &C {
         &self.codec
     }
@@ -521,6 +528,7 @@ pub struct TupleCursor<'a> {
 }
 
 impl<'a> TupleCursor<'a> {
+    /// A cursor over `set`, positioned nowhere yet: the first lookup finds its block.
     pub fn new(set: &'a BlockSet<TupleCodec>, kv: &'a Kv) -> TupleCursor<'a> {
         TupleCursor {
             set,

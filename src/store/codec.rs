@@ -15,6 +15,8 @@ use super::id::{Id, ID_BYTES};
 /// A block value starts with this byte; a different one is a format error, not garbage.
 const BLOCK_VERSION: u8 = 1;
 
+/// A block that cannot be decoded: what was wrong with it.  Shown as "corrupt index
+/// block: …" and turned into [`crate::Error::Storage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodecError(pub &'static str);
 
@@ -24,6 +26,8 @@ impl std::fmt::Display for CodecError {
     }
 }
 
+/// Append `v` as a LEB128 varint: 7 bits a byte, low bits first (1 byte below 128, at
+/// most 10).
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -32,6 +36,8 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Read a varint written by [`put_varint`] at `*pos`, advancing `*pos` past it; an error
+/// when the data ends first or the value overflows 64 bits.
 pub fn get_varint(data: &[u8], pos: &mut usize) -> Result<u64, CodecError> {
     let mut v: u64 = 0;
     let mut shift = 0;
@@ -74,9 +80,12 @@ fn plain_header(data: &[u8]) -> Result<(usize, u64), CodecError> {
 /// How a block-set packs its entries.  `Entry`'s `Ord` must equal the byte order of
 /// `write_key`, so that sled's key order and the entries' order agree.
 pub trait BlockCodec {
+    /// What the set holds: a [`Tuple`] of ids, or a byte string.
     type Entry: Ord + Clone + std::fmt::Debug;
 
+    /// Append an entry's key form (a block's sled key is the tag then its first entry's).
     fn write_key(&self, e: &Self::Entry, out: &mut Vec<u8>);
+    /// Read back an entry written by [`BlockCodec::write_key`].
     fn read_key(&self, key: &[u8]) -> Result<Self::Entry, CodecError>;
     /// Encode `entries[1..]` against their predecessors (`entries[0]` is the block key).
     fn encode_rest(&self, entries: &[Self::Entry], out: &mut Vec<u8>);
@@ -121,6 +130,7 @@ pub type Tuple = [Id; 4];
 /// Tuples of `arity` ids (3 for triple indexes, 4 for quad indexes).
 #[derive(Debug, Clone, Copy)]
 pub struct TupleCodec {
+    /// Ids per entry that are stored (3 or 4); the rest of the [`Tuple`] is `Id::NONE`.
     pub arity: usize,
 }
 
@@ -388,13 +398,17 @@ impl<'d> TupleDecoder<'d> {
 /// where the entries start.
 #[derive(Debug, Clone, Default)]
 pub struct TupleHeader {
+    /// Entries in the block after the first (which is the block's key).
     pub count: u64,
     /// Byte offsets (from `body`) of the entries at positions RESTART, 2·RESTART, ….
     pub restarts: Vec<usize>,
+    /// Where the entries after the first start in the block value.
     pub body: usize,
 }
 
 impl TupleHeader {
+    /// Read the header of a tuple block value.  A block of version 1, written before restart
+    /// points existed, has none (`restarts` is empty).
     pub fn parse(data: &[u8]) -> Result<TupleHeader, CodecError> {
         let mut pos = 0;
         let version = get_byte(data, &mut pos)?;

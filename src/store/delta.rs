@@ -30,11 +30,15 @@ pub struct Delta {
 /// A delta reduced to its effect: sorted, disjoint quad adds and removes.
 #[derive(Debug, Default, Clone)]
 pub struct Normalized {
+    /// Quads whose last operation was an add, sorted; some may be stored already (the commit
+    /// resolves that against the indexes).
     pub adds: Vec<Tuple>,
+    /// Quads whose last operation was a remove, sorted; some may not be stored at all.
     pub removes: Vec<Tuple>,
 }
 
 impl Delta {
+    /// An empty delta: no changes, no new terms.
     pub fn new() -> Delta {
         Delta::default()
     }
@@ -57,6 +61,8 @@ impl Delta {
         self.normal = None;
     }
 
+    /// Set (or, with `None`, delete) the meta record under the full sled `key`; a later call
+    /// for the same key replaces it.  Layers above go through [`super::Store::put_meta`].
     pub fn put_meta(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         self.meta.insert(key, value);
     }
@@ -67,6 +73,7 @@ impl Delta {
         self.meta.get(key).map(|v| v.as_deref())
     }
 
+    /// Whether committing would change nothing: no quad operation, new term or meta record.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty() && self.new_texts.is_empty() && self.meta.is_empty()
     }
@@ -76,6 +83,8 @@ impl Delta {
         self.ops.len()
     }
 
+    /// The id this delta gave a term of kind `k` (string or entity) with text `text`, if the
+    /// term is new here.
     pub fn new_term(&self, k: u8, text: &str) -> Option<Id> {
         let map = if k == super::id::kind::STR {
             &self.new_strings
@@ -96,6 +105,7 @@ impl Delta {
         self.new_texts.insert(id, Box::from(text));
     }
 
+    /// The text of a term that received its id in this delta (`None` for committed terms).
     pub fn new_text(&self, id: Id) -> Option<&str> {
         self.new_texts.get(&id).map(|b| &**b)
     }

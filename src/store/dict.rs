@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
+/// Key tag of the `id → term` block set.
 pub const TAG_ID2TERM: u8 = 0x01;
+/// Key tag of the `term → id` block set.
 pub const TAG_TERM2ID: u8 = 0x02;
 
 /// Terms per dictionary block (for buffer sizes).
@@ -23,6 +25,8 @@ const MAX_BLOCK_TERMS: usize = super::blocks::MAX_ENTRIES;
 /// Decoded terms kept in memory; cleared when full (a crude but bounded cache).
 const CACHE_LIMIT: usize = 1 << 18;
 
+/// The dictionary's two block sets, with a cache of decoded terms (valid forever, since a
+/// term's id never changes).
 pub struct Dict {
     id2term: BlockSet<TermCodec>,
     term2id: BlockSet<BytesCodec>,
@@ -80,6 +84,8 @@ fn unescape_term(bytes: &[u8]) -> Option<String> {
 }
 
 impl Dict {
+    /// The dictionary over the entries under its two tags; it holds no data itself, only
+    /// caches.
     pub fn new() -> Dict {
         Dict {
             id2term: BlockSet::new(TAG_ID2TERM, TermCodec, MAX_BLOCK_TERMS),
@@ -313,11 +319,14 @@ impl Dict {
         }))
     }
 
+    /// Drop the decoded blocks of both sets (a commit rewrote some of them).  Decoded terms
+    /// stay cached: ids never change meaning.
     pub fn clear_cache(&self) {
         self.id2term.clear_cache();
         self.term2id.clear_cache();
     }
 
+    /// Sled entries (blocks) of the `id → term` and the `term → id` sets.
     pub fn block_counts(&self, kv: &Kv) -> Result<(u64, u64)> {
         Ok((self.id2term.block_count(kv)?, self.term2id.block_count(kv)?))
     }
@@ -359,11 +368,14 @@ fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
 /// Allocation of new dictionary ids: the next free number per dictionary kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct NextIds {
+    /// The last number given to a string (0: none yet).
     pub string: u64,
+    /// The last number given to an entity (0: none yet).
     pub entity: u64,
 }
 
 impl NextIds {
+    /// A new id of kind `k` (`kind::STR`; any other kind numbers as an entity).
     pub fn take(&mut self, k: u8) -> Id {
         let slot = if k == kind::STR {
             &mut self.string
@@ -374,12 +386,14 @@ impl NextIds {
         Id::new(k, *slot)
     }
 
+    /// The meta record: both counters, 8 bytes big-endian each.
     pub fn to_bytes(self) -> Vec<u8> {
         let mut v = self.string.to_be_bytes().to_vec();
         v.extend_from_slice(&self.entity.to_be_bytes());
         v
     }
 
+    /// Read the meta record back; `None` when it is shorter than 16 bytes.
     pub fn from_bytes(b: &[u8]) -> Option<NextIds> {
         Some(NextIds {
             string: u64::from_be_bytes(b.get(0..8)?.try_into().ok()?),

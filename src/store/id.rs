@@ -15,12 +15,19 @@ use crate::model::{Date, Precision, Value};
 /// Kind tags.  Their order is the order of kinds in a key, and `NONE` (0) sorts first:
 /// it stands for "no source" and for an unbound slot in the engine.
 pub mod kind {
+    /// No value: [`super::Id::NONE`].
     pub const NONE: u8 = 0;
+    /// An integer, inline (sign bit flipped).
     pub const INT: u8 = 1;
+    /// A float, inline (sign-folded bits).
     pub const FLOAT: u8 = 2;
+    /// A date, inline (biased start day, then precision).
     pub const DATE: u8 = 3;
+    /// A string, numbered by the dictionary.
     pub const STR: u8 = 4;
+    /// A boolean, inline (0 or 1).
     pub const BOOL: u8 = 5;
+    /// An entity, numbered by the dictionary.
     pub const ENTITY: u8 = 6;
     /// One past the last kind: ids of this kind never exist (used as an upper bound).
     pub const END: u8 = 7;
@@ -51,27 +58,33 @@ impl Id {
         kind: kind::NONE,
         raw: 0,
     };
+    /// The largest id: above every id of every kind (kind [`kind::END`]).
     pub const MAX: Id = Id {
         kind: kind::END,
         raw: u64::MAX,
     };
 
+    /// An id from its kind tag ([`kind`]) and 64 bits, as stored; nothing is checked.
     pub const fn new(kind: u8, raw: u64) -> Id {
         Id { kind, raw }
     }
 
+    /// The kind tag (one of [`kind`]).
     pub fn kind(self) -> u8 {
         self.kind
     }
 
+    /// The 64 bits: the encoded value of an inline id, the dictionary number otherwise.
     pub fn raw(self) -> u64 {
         self.raw
     }
 
+    /// Whether this is [`Id::NONE`] (any id of kind `NONE`).
     pub fn is_none(self) -> bool {
         self.kind == kind::NONE
     }
 
+    /// Whether this stands for a value (not [`Id::NONE`]).
     pub fn is_some(self) -> bool {
         self.kind != kind::NONE
     }
@@ -81,6 +94,7 @@ impl Id {
         matches!(self.kind, kind::STR | kind::ENTITY)
     }
 
+    /// The inline id of an integer; ids of integers sort as the integers do.
     pub fn int(i: i64) -> Id {
         Id {
             kind: kind::INT,
@@ -88,6 +102,7 @@ impl Id {
         }
     }
 
+    /// The inline id of a float; ids of floats sort as [`f64::total_cmp`] does.
     pub fn float(x: f64) -> Id {
         let bits = x.to_bits();
         // Positive floats: set the sign bit so they sort above negatives; negatives: flip
@@ -99,6 +114,7 @@ impl Id {
         }
     }
 
+    /// The inline id of a boolean (`false` first).
     pub fn bool(b: bool) -> Id {
         Id {
             kind: kind::BOOL,
@@ -106,6 +122,8 @@ impl Id {
         }
     }
 
+    /// The inline id of a date; ids of dates sort by start day, then coarser first, as
+    /// [`Date`]'s `Ord` does.
     pub fn date(d: &Date) -> Id {
         Id::date_key(d.start_day(), d.precision())
     }
@@ -172,11 +190,15 @@ impl Id {
         (self.kind == kind::DATE).then(|| ((self.raw >> 2) as i64 - DAY_BIAS) as i32)
     }
 
+    /// Append the key form: the kind byte, then the 64 bits big-endian ([`ID_BYTES`] bytes),
+    /// so byte order equals id order.
     pub fn write_key(self, out: &mut Vec<u8>) {
         out.push(self.kind);
         out.extend_from_slice(&self.raw.to_be_bytes());
     }
 
+    /// Read an id from the start of `bytes` (its key form); `None` when fewer than
+    /// [`ID_BYTES`] bytes are there.
     pub fn read_key(bytes: &[u8]) -> Option<Id> {
         let kind = *bytes.first()?;
         let raw: [u8; 8] = bytes.get(1..ID_BYTES)?.try_into().ok()?;

@@ -18,20 +18,24 @@ pub struct KvBatch {
 }
 
 impl KvBatch {
+    /// Set `key` to `value`; within a batch, the last write to a key wins.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.inner.insert(key, value);
         self.len += 1;
     }
 
+    /// Remove `key` (a no-op when absent).
     pub fn delete(&mut self, key: Vec<u8>) {
         self.inner.remove(key);
         self.len += 1;
     }
 
+    /// Writes recorded (puts and deletes, a key written twice counting twice).
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no write was recorded.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -60,6 +64,7 @@ impl Kv {
         Ok(Kv { db, tree })
     }
 
+    /// The value under `key`, if any.
     pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
         Ok(self.tree.get(key)?)
     }
@@ -104,15 +109,19 @@ impl Kv {
         Ok(())
     }
 
+    /// Bytes the files take on disk, as sled reports it.
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.db.size_on_disk()?)
     }
 
+    /// Whether the store opened existing files (sled recovered a previous process's state)
+    /// rather than creating new ones.
     pub fn was_recovered(&self) -> bool {
         self.db.was_recovered()
     }
 }
 
+/// Entries of a key range in key order, from [`Kv::range`] and [`Kv::range_after`].
 pub struct KvIter {
     inner: sled::Iter,
 }

@@ -83,10 +83,14 @@ pub struct CommitStats {
     pub added: u64,
     /// Assertions removed.
     pub removed: u64,
+    /// Distinct triples that appeared (had no assertion before).
     pub triples_added: u64,
+    /// Distinct triples that vanished (their last assertion was removed).
     pub triples_removed: u64,
 }
 
+/// The facts of one database on sled: dictionary, the four indexes and the counts, with
+/// the read gate and the writer lock that keep readers from seeing half a commit.
 pub struct Store {
     kv: Kv,
     path: PathBuf,
@@ -199,10 +203,12 @@ impl Store {
         })
     }
 
+    /// The database directory (`:memory:` for [`Store::temporary`]).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The options it was opened with.
     pub fn options(&self) -> &StoreOptions {
         &self.options
     }
@@ -251,6 +257,8 @@ impl Store {
         Ok(value)
     }
 
+    /// The exact counts of the committed state (pending deltas not included).  Hold the
+    /// guard briefly: a commit waits for it.
     pub fn stats(&self) -> Result<std::sync::RwLockReadGuard<'_, Stats>> {
         self.stats.read().map_err(lock_err)
     }
@@ -269,6 +277,7 @@ impl Store {
         self.dict.lookup(&self.kv, k, text)
     }
 
+    /// The id of entity `name` if the store (or `delta`) knows it.
     pub fn lookup_entity(&self, name: &str, delta: Option<&Delta>) -> Result<Option<Id>> {
         if let Some(id) = delta.and_then(|d| d.new_term(kind::ENTITY, name)) {
             return Ok(Some(id));
@@ -285,6 +294,7 @@ impl Store {
         Ok(self.allocate(delta, k, text))
     }
 
+    /// The id of entity `name`, giving it a new one in `delta` if it has none yet.
     pub fn intern_entity(&self, delta: &mut Delta, name: &str) -> Result<Id> {
         if let Some(id) = self.lookup_entity(name, Some(delta))? {
             return Ok(id);
@@ -419,6 +429,8 @@ impl Store {
         Ok(self.kv.get(&key)?.map(|v| v.to_vec()))
     }
 
+    /// Set (`None`: delete) the meta record `name` in `delta`; it is written with the
+    /// delta's commit.  Names are the layers' own (`catalog`, `imports`).
     pub fn put_meta(&self, delta: &mut Delta, name: &str, value: Option<Vec<u8>>) {
         delta.put_meta(Store::user_key(name), value);
     }

@@ -29,15 +29,21 @@ pub enum GraphSel {
 /// A triple pattern over ids.  `None` positions are free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdPattern {
+    /// The subject, or `None` for any.
     pub s: Option<Id>,
+    /// The predicate, or `None` for any.
     pub p: Option<Id>,
+    /// The object, or `None` for any (see `o_range`).
     pub o: Option<Id>,
+    /// Which assertions of a triple to return: see [`GraphSel`].
     pub g: GraphSel,
     /// When `o` is free: only objects in `[lo, hi)` (id order).
     pub o_range: Option<(Id, Id)>,
 }
 
 impl IdPattern {
+    /// A pattern over triples: each matching triple once ([`GraphSel::Any`]), no object
+    /// range.
     pub fn new(s: Option<Id>, p: Option<Id>, o: Option<Id>) -> IdPattern {
         IdPattern {
             s,
@@ -63,9 +69,13 @@ impl IdPattern {
 /// Index orders: where each of s, p, o, g sits in the index's tuples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
+    /// Subject, predicate, object, source: every assertion.
     Spog,
+    /// Predicate, object, subject: each distinct triple once.
     Pos,
+    /// Object, subject, predicate: each distinct triple once.
     Osp,
+    /// Source, subject, predicate, object: only assertions that have a source.
     Gspo,
 }
 

@@ -8,10 +8,14 @@
 use super::id::{Id, ID_BYTES};
 use rustc_hash::FxHashMap;
 
+/// Key tag of the per-predicate counts ([`PredStats`]).
 pub const TAG_PRED: u8 = 0x20;
+/// Key tag of the per-class counts (entities stated to have the type).
 pub const TAG_CLASS: u8 = 0x21;
+/// Key tag of the per-source counts (assertions).
 pub const TAG_SOURCE: u8 = 0x22;
 
+/// The counts of one predicate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PredStats {
     /// Distinct triples with this predicate.
@@ -23,6 +27,7 @@ pub struct PredStats {
 }
 
 impl PredStats {
+    /// The stored value: the three counts, 8 bytes big-endian each.
     pub fn to_bytes(self) -> Vec<u8> {
         [self.triples, self.subjects, self.objects]
             .iter()
@@ -30,6 +35,7 @@ impl PredStats {
             .collect()
     }
 
+    /// Read a stored value back; `None` when it is shorter than 24 bytes.
     pub fn from_bytes(b: &[u8]) -> Option<PredStats> {
         let n = |i: usize| {
             Some(u64::from_be_bytes(
@@ -43,6 +49,7 @@ impl PredStats {
         })
     }
 
+    /// Whether no triple uses the predicate (its entry is deleted then).
     pub fn is_empty(&self) -> bool {
         self.triples == 0
     }
@@ -51,8 +58,12 @@ impl PredStats {
 /// The in-memory mirror of every count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Per predicate id; a predicate no triple uses has no entry.
     pub preds: FxHashMap<Id, PredStats>,
+    /// Per class id: entities stated to have that type (`?x a T` triples; subtypes not
+    /// included).  An empty class has no entry.
     pub classes: FxHashMap<Id, u64>,
+    /// Per source id: the assertions it makes.  A source with none has no entry.
     pub sources: FxHashMap<Id, u64>,
     /// Distinct triples.
     pub triples: u64,
@@ -61,15 +72,18 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The counts of predicate `p` (all zero when no triple uses it).
     pub fn pred(&self, p: Id) -> PredStats {
         self.preds.get(&p).copied().unwrap_or_default()
     }
 
+    /// How many entities are stated to have type `c` (0 when none).
     pub fn class(&self, c: Id) -> u64 {
         self.classes.get(&c).copied().unwrap_or(0)
     }
 }
 
+/// The sled key of a count: `tag` then the id's key form.
 pub fn stat_key(tag: u8, id: Id) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + ID_BYTES);
     k.push(tag);
@@ -80,10 +94,15 @@ pub fn stat_key(tag: u8, id: Id) -> Vec<u8> {
 /// Signed changes to counts, accumulated during a commit and applied at its end.
 #[derive(Debug, Default)]
 pub struct StatsDelta {
+    /// Per predicate: changes to (triples, distinct subjects, distinct objects).
     pub preds: FxHashMap<Id, (i64, i64, i64)>,
+    /// Per class: change to its member count.
     pub classes: FxHashMap<Id, i64>,
+    /// Per source: change to its assertion count.
     pub sources: FxHashMap<Id, i64>,
+    /// Change to the number of distinct triples.
     pub triples: i64,
+    /// Change to the number of assertions.
     pub quads: i64,
 }
 
