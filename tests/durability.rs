@@ -230,8 +230,18 @@ fn a_newer_format_is_refused() {
     let path = dir.path().join("kb");
     Db::open(&path).unwrap().execute("x p 1.").unwrap();
     {
-        // What a future dossier would have written.
-        let db = sled::open(&path).unwrap();
+        // What a future dossier would have written (sled may still hold the lock of the
+        // database just closed for a moment).
+        let start = Instant::now();
+        let db = loop {
+            match sled::open(&path) {
+                Ok(db) => break db,
+                Err(e) => {
+                    assert!(start.elapsed() < Duration::from_secs(10), "{e}");
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+            }
+        };
         let t = db.open_tree("dossier").unwrap();
         t.insert(b"\x00format", &99u32.to_be_bytes()).unwrap();
         db.flush().unwrap();

@@ -833,12 +833,28 @@ impl Prepared {
 pub struct FactsBuilder<'db> {
     db: &'db Db,
     source: Option<String>,
-    quads: Vec<(String, String, Value)>,
+    quads: Vec<Quad>,
 }
 
 impl FactsBuilder<'_> {
-    /// The source of every fact of this builder, those added before the call too (a later
-    /// call replaces it).  Without it the facts have no source.
+    /// The source of the facts added after this call (until another call to `source`):
+    /// one builder can write facts from several sources.  Facts added before any call have
+    /// no source.
+    ///
+    /// ```
+    /// use dossier::{Db, Value};
+    /// let db = Db::memory()?;
+    /// db.facts()
+    ///     .add("haftar", "label", "Khalifa Haftar")
+    ///     .source("aa_2020_09_28")
+    ///     .add("lna", "backed_by", Value::entity("egypt"))
+    ///     .source("reuters_2020_06_06")
+    ///     .add("lna", "backed_by", Value::entity("russia"))
+    ///     .commit()?;
+    /// assert_eq!(db.sources()?.len(), 2);
+    /// assert_eq!(db.query("find ?s where lna backed_by egypt from ?s.")?.len(), 1);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
     pub fn source(mut self, source: &str) -> Self {
         self.source = Some(source.to_string());
         self
@@ -847,24 +863,18 @@ impl FactsBuilder<'_> {
     /// Add a fact to write.  A `&str` object is a string literal: use [`Value::entity`] for
     /// a thing.  Nothing is written until [`FactsBuilder::commit`].
     pub fn add(mut self, subject: &str, predicate: &str, object: impl Into<Value>) -> Self {
-        self.quads
-            .push((subject.to_string(), predicate.to_string(), object.into()));
+        self.quads.push(Quad {
+            subject: subject.to_string(),
+            predicate: predicate.to_string(),
+            object: object.into(),
+            source: self.source.clone(),
+        });
         self
     }
 
     /// Write them all, or none.  Returns how many were new.
     pub fn commit(self) -> Result<u64> {
-        let quads: Vec<Quad> = self
-            .quads
-            .into_iter()
-            .map(|(s, p, o)| Quad {
-                subject: s,
-                predicate: p,
-                object: o,
-                source: self.source.clone(),
-            })
-            .collect();
-        Ok(self.db.bulk_add(&quads)?.added)
+        Ok(self.db.bulk_add(&self.quads)?.added)
     }
 }
 

@@ -1,10 +1,11 @@
 //! The query engine: compile a statement against the store, plan it, run it.
 //!
 //! A `find` flows: AST → [`ir`] (slots, ids, subtypes) → rules evaluated for the derived
-//! predicates it needs ([`rules`]) → [`plan`] (cost-based order, index or hash joins,
-//! range push-down) → [`exec`] (nested loops over one row, streaming into the collector)
-//! → [`finish`] (groups, having, order, limit) → values decoded in one pass.
-//! Writes ([`write`]) turn statements into a [`crate::store::Delta`].
+//! predicates it needs ([`rules`], with a magic-set rewrite in `magic`) → `plan`
+//! (cost-based order, index or hash joins, range push-down) → `exec` (nested loops over
+//! one row, streaming into the collector) → `finish` (groups, having, order, limit) →
+//! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
+//! [`crate::store::Delta`].
 
 pub mod catalog;
 mod derived;

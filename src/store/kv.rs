@@ -59,7 +59,23 @@ impl Kv {
         } else {
             config.path(path)
         };
-        let db = config.open().map_err(|e| open_error(path, e))?;
+        // sled releases its file lock only when its background threads of a closed
+        // database finish, a moment after the last handle drops: a program that closes
+        // and reopens a database (or a process started right after another ended) retries
+        // briefly before reporting the lock.
+        let start = std::time::Instant::now();
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e)
+                    if is_lock_error(&e)
+                        && start.elapsed() < std::time::Duration::from_millis(1500) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(e) => return Err(open_error(path, e)),
+            }
+        };
         let tree = db.open_tree("dossier").map_err(|e| open_error(path, e))?;
         Ok(Kv { db, tree })
     }
@@ -134,11 +150,13 @@ impl Iterator for KvIter {
     }
 }
 
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock"))
+}
+
 fn open_error(path: &Path, e: sled::Error) -> Error {
     let reason = match &e {
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
-        {
+        e if is_lock_error(e) => {
             "it is locked by another process (only one process may open a database at a time)"
                 .to_string()
         }
