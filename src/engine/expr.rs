@@ -23,6 +23,9 @@ pub struct Eval<'a> {
     /// `kind::STR` with raw numbers from `SCRATCH_BASE`.
     scratch: RefCell<Vec<Value>>,
     scratch_index: RefCell<FxHashMap<Value, Id>>,
+    /// The dictionary block of the last id decoded (sorted by id): a column scanned in
+    /// order decodes a block at a time without caching every term of it.
+    block: RefCell<Vec<(Id, Value)>>,
 }
 
 const SCRATCH_BASE: u64 = 3 << 62;
@@ -45,6 +48,7 @@ impl<'a> Eval<'a> {
             label_id,
             scratch: RefCell::default(),
             scratch_index: RefCell::default(),
+            block: RefCell::default(),
         })
     }
 
@@ -83,17 +87,23 @@ impl<'a> Eval<'a> {
         if !id.is_dictionary() || self.delta.and_then(|d| d.new_text(id)).is_some() {
             return Ok(None);
         }
-        let block = self.store.dictionary_block(id)?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.len() + block.len() > 1 << 20 {
-            cache.clear();
+        let mut block = self.block.borrow_mut();
+        let hit = block.binary_search_by(|(k, _)| k.cmp(&id)).is_ok();
+        if !hit {
+            *block = self.store.dictionary_block(id)?;
         }
-        let mut found = None;
-        for (k, v) in block {
-            if k == id {
-                found = Some(v.clone());
+        let found = block
+            .binary_search_by(|(k, _)| k.cmp(&id))
+            .ok()
+            .map(|i| block[i].1.clone());
+        // Ids met out of order (a join's other side) are kept in the cache; in-order ones
+        // are served by the block.
+        if let (false, Some(v)) = (hit, &found) {
+            let mut cache = self.cache.borrow_mut();
+            if cache.len() > 1 << 20 {
+                cache.clear();
             }
-            cache.insert(k, v);
+            cache.insert(id, v.clone());
         }
         Ok(found)
     }

@@ -66,6 +66,7 @@ pub struct Collector<'e, 'a> {
     rows: Vec<Vec<Id>>,
     seen_rows: FxHashSet<Vec<Id>>,
     groups: FxHashMap<Vec<Id>, usize>,
+    key_buf: Vec<Id>,
     accs: Vec<Vec<Acc>>,
     group_keys: Vec<Vec<Id>>,
 }
@@ -97,6 +98,7 @@ impl<'e, 'a> Collector<'e, 'a> {
             rows: Vec::new(),
             seen_rows: FxHashSet::default(),
             groups: FxHashMap::default(),
+            key_buf: Vec::new(),
             accs: Vec::new(),
             group_keys: Vec::new(),
         }
@@ -125,15 +127,19 @@ impl<'e, 'a> Collector<'e, 'a> {
                     return Ok(true);
                 }
             }
-            let key: Vec<Id> = self
-                .shape
-                .cols
-                .iter()
-                .filter(|c| !c.is_agg())
-                .map(|c| self.cell(c, row))
-                .collect::<Result<_>>()?;
-            let gi = match self.groups.get(&key) {
-                Some(&i) => i,
+            // The group key is built in a reused buffer and looked up as a slice: a row of
+            // an existing group allocates nothing.
+            let mut key = std::mem::take(&mut self.key_buf);
+            key.clear();
+            for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
+                key.push(self.cell(c, row)?);
+            }
+            let found = self.groups.get(key.as_slice()).copied();
+            let gi = match found {
+                Some(i) => {
+                    self.key_buf = key;
+                    i
+                }
                 None => {
                     let i = self.accs.len();
                     self.accs.push(self.new_accs());

@@ -73,7 +73,9 @@ impl Printer {
         for w in &e.warnings {
             eprintln!("{w}");
         }
-        let mut out = io::stdout().lock();
+        // Standard output is line-buffered: a buffer makes a result one write, not a system
+        // call per row.
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
         match &e.outcome {
             Outcome::Rows(rows) => write_rows(&mut out, rows, self.format)?,
             Outcome::Plan(plan) => writeln!(out, "{plan}")?,
