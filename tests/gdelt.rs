@@ -1,5 +1,8 @@
 //! GDELT event exports → facts, on the vendored samples in `tests/data/gdelt/`.
 
+mod common;
+
+use common::about;
 use dossier::io::gdelt::{self, GdeltOptions};
 use dossier::io::{import_file, BadRows, ImportOptions, ImportSummary};
 use dossier::{Date, Quad, Value};
@@ -25,15 +28,6 @@ fn events(quads: &[Quad]) -> usize {
         .iter()
         .filter(|q| q.predicate == "type" && q.subject.starts_with("gdelt:"))
         .count()
-}
-
-/// The facts about `subject`, as `predicate object` lines.
-fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
-    quads
-        .iter()
-        .filter(|q| q.subject == subject)
-        .map(|q| format!("{} {}", q.predicate, q.object))
-        .collect()
 }
 
 fn set(lines: &[&str]) -> BTreeSet<String> {

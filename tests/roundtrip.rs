@@ -265,11 +265,7 @@ fn find() -> BoxedStrategy<Find> {
         .prop_flat_map(|(distinct, projection, body)| {
             let aliases: Vec<String> = projection
                 .iter()
-                .filter_map(|p| match p {
-                    Projection::Expr { alias, .. } | Projection::Aggregate { alias, .. } => {
-                        alias.as_ref().map(|a| a.name.clone())
-                    }
-                })
+                .filter_map(|p| p.alias().map(|a| a.name.clone()))
                 .collect();
             let mut leaves = vec![safe_term().prop_map(|t| Expr::Term(node(t))).boxed()];
             leaves.push(

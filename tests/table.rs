@@ -1,5 +1,8 @@
 //! CSV/TSV + mapping file → facts, on `examples/acled/`.
 
+mod common;
+
+use common::about;
 use dossier::io::table::{self, TableOptions};
 use dossier::io::{import_file, BadRows, ImportOptions, Mapping};
 use dossier::{Date, Quad, Value};
@@ -10,14 +13,6 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/acled")
         .join(name)
-}
-
-fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
-    quads
-        .iter()
-        .filter(|q| q.subject == subject)
-        .map(|q| format!("{} {}", q.predicate, q.object))
-        .collect()
 }
 
 const LNA: &str = "actor:military_forces_of_libya_2014_libyan_national_army_lna";

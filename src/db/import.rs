@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::io::{self, ImportOptions, ImportSummary, QuadSink};
 use crate::model::{Kind, Quad, Value};
 use crate::store::{CommitStats, Delta, Id, Store};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::cell::Cell;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -53,8 +53,8 @@ pub struct Imported {
 /// million facts cost a few bytes each until they are interned in one sorted pass and
 /// committed at once (nothing lands if the import fails).
 struct Staging<'a> {
-    terms: Vec<Value>,
-    index: FxHashMap<Value, u32>,
+    /// The distinct terms, numbered in the order they were first seen.
+    terms: FxIndexSet<Value>,
     quads: Vec<[u32; 4]>,
     /// Declared literal kinds, by predicate name.
     kinds: &'a FxHashMap<String, Kind>,
@@ -63,17 +63,22 @@ struct Staging<'a> {
     staged: &'a Cell<u64>,
 }
 
+type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
+
 const NO_SOURCE: u32 = u32::MAX;
 
-impl Staging<'_> {
-    fn term(&mut self, v: Value) -> u32 {
-        if let Some(&i) = self.index.get(&v) {
-            return i;
+impl<'a> Staging<'a> {
+    fn new(kinds: &'a FxHashMap<String, Kind>, staged: &'a Cell<u64>) -> Staging<'a> {
+        Staging {
+            terms: FxIndexSet::default(),
+            quads: Vec::new(),
+            kinds,
+            staged,
         }
-        let i = self.terms.len() as u32;
-        self.terms.push(v.clone());
-        self.index.insert(v, i);
-        i
+    }
+
+    fn term(&mut self, v: Value) -> u32 {
+        self.terms.insert_full(v).0 as u32
     }
 }
 
@@ -146,13 +151,7 @@ impl Db {
         let _w = store.writer()?;
         let kinds = declared_kinds(store)?;
         let staged = Cell::new(0);
-        let mut staging = Staging {
-            terms: Vec::new(),
-            index: FxHashMap::default(),
-            quads: Vec::new(),
-            kinds: &kinds,
-            staged: &staged,
-        };
+        let mut staging = Staging::new(&kinds, &staged);
         for q in quads {
             staging.push(q.clone())?;
         }
@@ -189,13 +188,7 @@ impl Db {
             opts.blank_prefix = format!("i{number}_");
         }
         let staged = Cell::new(0);
-        let mut staging = Staging {
-            terms: Vec::new(),
-            index: FxHashMap::default(),
-            quads: Vec::new(),
-            kinds: &kinds,
-            staged: &staged,
-        };
+        let mut staging = Staging::new(&kinds, &staged);
         let mut bytes = 0;
         let summary = io::import_file_with_progress(
             path,
@@ -231,6 +224,7 @@ fn commit_staged(
 ) -> Result<CommitStats> {
     let mut delta = Delta::new();
     let Staging { terms, quads, .. } = staging;
+    let terms: Vec<Value> = terms.into_iter().collect();
     let ids = store.intern_many(&mut delta, &terms)?;
     drop(terms);
     delta.extend_adds(quads.into_iter().map(|[s, p, o, g]| {

@@ -68,6 +68,15 @@ struct HashTable {
     semi: bool,
 }
 
+/// A hash table key: the values at `at` (at most three of them) in `values`.
+fn join_key(at: &[usize], values: &[Id]) -> [Id; 3] {
+    let mut key = [Id::NONE; 3];
+    for (k, i) in key.iter_mut().zip(at) {
+        *k = values[*i];
+    }
+    key
+}
+
 impl HashTable {
     fn with_capacity(n: usize, semi: bool, single: bool) -> HashTable {
         let (mut one, mut many) = (FxHashMap::default(), FxHashMap::default());
@@ -593,10 +602,7 @@ impl<'e, 'a> Exec<'e, 'a> {
         ) else {
             return Ok(true);
         };
-        let mut key = [Id::NONE; 3];
-        for (i, k) in keys.iter().take(3).enumerate() {
-            key[i] = row[*k];
-        }
+        let key = join_key(keys, row);
         let mut saved = SavedSlots::default();
         let mut cont = true;
         for q in table.get(&key) {
@@ -627,20 +633,29 @@ impl<'e, 'a> Exec<'e, 'a> {
         // A pattern that binds nothing but its keys only needs to know which keys exist.
         let semi = pat.vars().iter().all(|v| keys.contains(v));
         let mut table = HashTable::with_capacity(build_rows.min(1 << 22), semi, keys.len() == 1);
-        if self.build_directly(pat, ranges, keys, &mut table)? {
-            let t = Rc::new(table);
-            self.tables.borrow_mut().insert(id, t.clone());
-            return Ok(t);
+        if !self.build_directly(pat, ranges, keys, &mut table)? {
+            self.build_by_scan(pat, ranges, keys, width, &mut table)?;
         }
+        let t = Rc::new(table);
+        self.tables.borrow_mut().insert(id, t.clone());
+        Ok(t)
+    }
+
+    /// Fill a hash table from a scan of the pattern with only its constants bound (the
+    /// general path: type sets, inference, derived facts).
+    fn build_by_scan(
+        &self,
+        pat: &Pattern,
+        ranges: &[(Id, Id)],
+        keys: &[Slot],
+        width: usize,
+        table: &mut HashTable,
+    ) -> Result<()> {
         let mut row = vec![Id::NONE; width];
         // Built with type inference, so the table already holds `x a U` for every
         // supertype U; probing does not infer again.
-        let unbound = pat.clone();
-        self.scan(NO_STEP, &unbound, ranges, &mut row, &mut |r| {
-            let mut key = [Id::NONE; 3];
-            for (i, k) in keys.iter().take(3).enumerate() {
-                key[i] = r[*k];
-            }
+        self.scan(NO_STEP, pat, ranges, &mut row, &mut |r| {
+            let key = join_key(keys, r);
             let value_at = |t: &PTerm| match t {
                 PTerm::Var(s) => r[*s],
                 PTerm::Const(id) => *id,
@@ -658,9 +673,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             );
             Ok(true)
         })?;
-        let t = Rc::new(table);
-        self.tables.borrow_mut().insert(id, t.clone());
-        Ok(t)
+        Ok(())
     }
 }
 
@@ -748,10 +761,7 @@ impl Exec<'_, '_> {
                 if repeats.iter().any(|(a, b)| q[*a] != q[*b]) {
                     continue;
                 }
-                let mut key = [Id::NONE; 3];
-                for (i, at) in key_at.iter().take(3).enumerate() {
-                    key[i] = q[*at];
-                }
+                let key = join_key(&key_at, &q);
                 table.insert(key, q);
             }
         }

@@ -82,19 +82,27 @@ impl Pattern {
     /// The slots of its variables (subject, predicate, object, then source), each once.
     pub fn vars(&self) -> Vec<Slot> {
         let mut v = Vec::new();
-        for t in [&self.s, &self.p, &self.o] {
-            if let PTerm::Var(x) = t {
-                if !v.contains(x) {
-                    v.push(*x);
-                }
-            }
-        }
-        if let GTerm::Var(x) = self.g {
-            if !v.contains(&x) {
-                v.push(x);
-            }
-        }
+        self.add_vars(&mut v);
         v
+    }
+
+    /// Add the pattern's variables that `out` does not hold yet.
+    pub fn add_vars(&self, out: &mut Vec<Slot>) {
+        let g = match self.g {
+            GTerm::Var(x) => Some(x),
+            _ => None,
+        };
+        let terms = [&self.s, &self.p, &self.o]
+            .into_iter()
+            .filter_map(|t| match t {
+                PTerm::Var(x) => Some(*x),
+                _ => None,
+            });
+        for x in terms.chain(g) {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
     }
 
     /// The relation holding derived facts of predicate `pid` for this pattern.
@@ -196,13 +204,7 @@ impl Body {
     pub fn bound_slots(&self, out: &mut Vec<Slot>) {
         for item in &self.items {
             match item {
-                Item::Pattern(p) => {
-                    for v in p.vars() {
-                        if !out.contains(&v) {
-                            out.push(v);
-                        }
-                    }
-                }
+                Item::Pattern(p) => p.add_vars(out),
                 Item::Optional(b) => b.bound_slots(out),
                 Item::Or(bs) => bs.iter().for_each(|b| b.bound_slots(out)),
                 Item::Filter(_) | Item::Not(_) => {}
@@ -214,13 +216,7 @@ impl Body {
     pub fn all_slots(&self, out: &mut Vec<Slot>) {
         for item in &self.items {
             match item {
-                Item::Pattern(p) => {
-                    for v in p.vars() {
-                        if !out.contains(&v) {
-                            out.push(v);
-                        }
-                    }
-                }
+                Item::Pattern(p) => p.add_vars(out),
                 Item::Filter(f) => f.ex.slots(out),
                 Item::Not(b) | Item::Optional(b) => b.all_slots(out),
                 Item::Or(bs) => bs.iter().for_each(|b| b.all_slots(out)),

@@ -188,11 +188,7 @@ impl Rewriter<'_> {
                     pat.rel = Some(self.adorned(q, use_ad));
                 }
             }
-            for v in pat.vars() {
-                if !slots.contains(&v) {
-                    slots.push(v);
-                }
-            }
+            pat.add_vars(&mut slots);
             prefix.push(Item::Pattern(pat));
         }
         prefix.extend(filters);

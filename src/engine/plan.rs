@@ -121,7 +121,7 @@ impl State {
 /// Slots a join unit binds.
 fn bind_slots(item: &Item, out: &mut Vec<Slot>) {
     match item {
-        Item::Pattern(p) => out.extend(p.vars()),
+        Item::Pattern(p) => p.add_vars(out),
         Item::Or(bs) => bs.iter().for_each(|b| b.bound_slots(out)),
         _ => {}
     }

@@ -439,6 +439,15 @@ pub enum Projection {
     },
 }
 
+impl Projection {
+    /// The `as NAME` of the column, if it has one.
+    pub fn alias(&self) -> Option<&Name> {
+        match self {
+            Projection::Expr { alias, .. } | Projection::Aggregate { alias, .. } => alias.as_ref(),
+        }
+    }
+}
+
 /// A sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Order {

@@ -281,11 +281,7 @@ pub(crate) fn find<'a>(cx: &Cx, j: &'a str) -> PResult<'a, Find> {
     let (r, b) = body(cx, r)?;
     let aliases: Vec<String> = projection
         .iter()
-        .filter_map(|p| match p {
-            Projection::Expr { alias, .. } | Projection::Aggregate { alias, .. } => {
-                alias.as_ref().map(|a| a.name.clone())
-            }
-        })
+        .filter_map(|p| p.alias().map(|a| a.name.clone()))
         .collect();
     let ecx = ExprCx {
         aggregates: true,

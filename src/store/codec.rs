@@ -2,13 +2,14 @@
 //!
 //! sled's cost is per entry (~200 bytes each on disk whatever the size), so the indexes
 //! store *blocks*: the sled key is the first entry of a run, the value is the rest of the
-//! run, each entry encoded against the one before it.  Two codecs:
+//! run, each entry encoded against the one before it.  Three codecs:
 //! - [`TupleCodec`] for index entries (tuples of ids): per entry, which component is the
 //!   first to differ, that component as a delta when its kind is unchanged, and the
 //!   components after it in full.  Sorted neighbours share most of their components, so an
 //!   entry takes 2–6 bytes instead of 27–36.
-//! - [`BytesCodec`] for the term dictionary (byte strings): front coding (shared prefix
-//!   length, suffix).
+//! - [`BytesCodec`] for the dictionary's `term → id` side (byte strings): front coding
+//!   (shared prefix length, suffix).
+//! - [`TermCodec`] for its `id → term` side: the id as a delta, then the text front coded.
 
 use super::id::{Id, ID_BYTES};
 
@@ -75,6 +76,34 @@ fn plain_header(data: &[u8]) -> Result<(usize, u64), CodecError> {
         return Err(CodecError("entry count larger than the block"));
     }
     Ok((pos, n))
+}
+
+/// Front coding of `cur` against `prev`: the length of the prefix they share, then the
+/// rest of `cur`.
+fn put_front_coded(out: &mut Vec<u8>, prev: &[u8], cur: &[u8]) {
+    let shared = prev.iter().zip(cur).take_while(|(a, b)| a == b).count();
+    put_varint(out, shared as u64);
+    put_varint(out, (cur.len() - shared) as u64);
+    out.extend_from_slice(&cur[shared..]);
+}
+
+/// Read what [`put_front_coded`] wrote at `*pos`: the shared prefix length (at most
+/// `prev_len`, the previous entry's length) and the suffix.
+fn get_front_coded<'a>(
+    data: &'a [u8],
+    pos: &mut usize,
+    prev_len: usize,
+) -> Result<(usize, &'a [u8]), CodecError> {
+    let shared = get_varint(data, pos)? as usize;
+    let len = get_varint(data, pos)? as usize;
+    if shared > prev_len {
+        return Err(CodecError("bad shared prefix"));
+    }
+    let suffix = data
+        .get(*pos..pos.saturating_add(len))
+        .ok_or(CodecError("truncated suffix"))?;
+    *pos += len;
+    Ok((shared, suffix))
 }
 
 /// How a block-set packs its entries.  `Entry`'s `Ord` must equal the byte order of
@@ -461,14 +490,7 @@ impl BlockCodec for BytesCodec {
         out.push(BLOCK_VERSION);
         put_varint(out, entries.len().saturating_sub(1) as u64);
         for w in entries.windows(2) {
-            let shared = w[0]
-                .iter()
-                .zip(w[1].iter())
-                .take_while(|(a, b)| a == b)
-                .count();
-            put_varint(out, shared as u64);
-            put_varint(out, (w[1].len() - shared) as u64);
-            out.extend_from_slice(&w[1][shared..]);
+            put_front_coded(out, &w[0], &w[1]);
         }
     }
 
@@ -482,16 +504,8 @@ impl BlockCodec for BytesCodec {
         out.reserve(n as usize + 1);
         let mut prev = first;
         for _ in 0..n {
-            let shared = get_varint(data, &mut pos)? as usize;
-            let len = get_varint(data, &mut pos)? as usize;
-            if shared > prev.len() {
-                return Err(CodecError("bad shared prefix"));
-            }
-            let suffix = data
-                .get(pos..pos.saturating_add(len))
-                .ok_or(CodecError("truncated suffix"))?;
-            pos += len;
-            let mut cur = Vec::with_capacity(shared + len);
+            let (shared, suffix) = get_front_coded(data, &mut pos, prev.len())?;
+            let mut cur = Vec::with_capacity(shared + suffix.len());
             cur.extend_from_slice(&prev[..shared]);
             cur.extend_from_slice(suffix);
             if cur <= prev {
@@ -518,13 +532,18 @@ impl BlockCodec for BytesCodec {
 #[derive(Debug, Clone, Copy)]
 pub struct TermCodec;
 
-fn split_term(e: &[u8]) -> Result<(u8, u64, &[u8]), CodecError> {
-    let k = *e.first().ok_or(CodecError("empty term entry"))?;
-    let raw: [u8; 8] = e
-        .get(1..9)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(CodecError("short term entry"))?;
-    Ok((k, u64::from_be_bytes(raw), &e[9..]))
+/// The `id → term` entry of `id` and its text.
+pub fn term_entry(id: Id, text: &[u8]) -> Vec<u8> {
+    let mut e = Vec::with_capacity(ID_BYTES + text.len());
+    id.write_key(&mut e);
+    e.extend_from_slice(text);
+    e
+}
+
+/// An `id → term` entry's id and text.
+fn split_term(e: &[u8]) -> Result<(Id, &[u8]), CodecError> {
+    let id = Id::read_key(e).ok_or(CodecError("short term entry"))?;
+    Ok((id, &e[ID_BYTES..]))
 }
 
 impl TermCodec {
@@ -536,34 +555,30 @@ impl TermCodec {
         data: &[u8],
         mut f: impl FnMut(Id, &[u8]) -> bool,
     ) -> Result<(), CodecError> {
-        let (mut k, mut raw, text) = split_term(first)?;
+        let (mut id, text) = split_term(first)?;
         let mut cur: Vec<u8> = text.to_vec();
-        if !f(Id::new(k, raw), &cur) {
+        if !f(id, &cur) {
             return Ok(());
         }
         let (mut pos, n) = plain_header(data)?;
         for _ in 0..n {
             let delta = get_varint(data, &mut pos)?;
-            if delta == 0 {
-                k = get_byte(data, &mut pos)?;
-                raw = get_varint(data, &mut pos)?;
+            id = if delta == 0 {
+                let k = get_byte(data, &mut pos)?;
+                Id::new(k, get_varint(data, &mut pos)?)
             } else {
-                raw = raw.checked_add(delta).ok_or(CodecError("id overflow"))?;
-            }
-            let shared = get_varint(data, &mut pos)? as usize;
-            let len = get_varint(data, &mut pos)? as usize;
-            if shared > cur.len() {
-                return Err(CodecError("bad shared prefix"));
-            }
-            let suffix = data
-                .get(pos..pos.saturating_add(len))
-                .ok_or(CodecError("truncated suffix"))?;
-            pos += len;
+                let raw = id.raw().checked_add(delta);
+                Id::new(id.kind(), raw.ok_or(CodecError("id overflow"))?)
+            };
+            let (shared, suffix) = get_front_coded(data, &mut pos, cur.len())?;
             cur.truncate(shared);
             cur.extend_from_slice(suffix);
-            if !f(Id::new(k, raw), &cur) {
+            if !f(id, &cur) {
                 return Ok(());
             }
+        }
+        if pos != data.len() {
+            return Err(CodecError("trailing bytes"));
         }
         Ok(())
     }
@@ -585,22 +600,17 @@ impl BlockCodec for TermCodec {
         out.push(BLOCK_VERSION);
         put_varint(out, entries.len().saturating_sub(1) as u64);
         for w in entries.windows(2) {
-            let (Ok((pk, praw, ptext)), Ok((k, raw, text))) =
-                (split_term(&w[0]), split_term(&w[1]))
-            else {
+            let (Ok((prev, ptext)), Ok((id, text))) = (split_term(&w[0]), split_term(&w[1])) else {
                 continue; // entries are built by the dictionary and always well formed
             };
-            if k == pk && raw > praw {
-                put_varint(out, raw - praw);
+            if id.kind() == prev.kind() && id.raw() > prev.raw() {
+                put_varint(out, id.raw() - prev.raw());
             } else {
                 out.push(0);
-                out.push(k);
-                put_varint(out, raw);
+                out.push(id.kind());
+                put_varint(out, id.raw());
             }
-            let shared = ptext.iter().zip(text).take_while(|(a, b)| a == b).count();
-            put_varint(out, shared as u64);
-            put_varint(out, (text.len() - shared) as u64);
-            out.extend_from_slice(&text[shared..]);
+            put_front_coded(out, ptext, text);
         }
     }
 
@@ -610,43 +620,16 @@ impl BlockCodec for TermCodec {
         data: &[u8],
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), CodecError> {
-        let (mut pos, n) = plain_header(data)?;
-        out.reserve(n as usize + 1);
-        let mut prev = first;
-        for _ in 0..n {
-            let (pk, praw, ptext) = split_term(&prev)?;
-            let delta = get_varint(data, &mut pos)?;
-            let (k, raw) = if delta == 0 {
-                let k = get_byte(data, &mut pos)?;
-                (k, get_varint(data, &mut pos)?)
-            } else {
-                (
-                    pk,
-                    praw.checked_add(delta).ok_or(CodecError("id overflow"))?,
-                )
-            };
-            let shared = get_varint(data, &mut pos)? as usize;
-            let len = get_varint(data, &mut pos)? as usize;
-            if shared > ptext.len() {
-                return Err(CodecError("bad shared prefix"));
-            }
-            let suffix = data
-                .get(pos..pos.saturating_add(len))
-                .ok_or(CodecError("truncated suffix"))?;
-            pos += len;
-            let mut cur = Vec::with_capacity(9 + shared + len);
-            cur.push(k);
-            cur.extend_from_slice(&raw.to_be_bytes());
-            cur.extend_from_slice(&ptext[..shared]);
-            cur.extend_from_slice(suffix);
-            if cur <= prev {
-                return Err(CodecError("entries out of order"));
-            }
-            out.push(std::mem::replace(&mut prev, cur));
-        }
-        out.push(prev);
-        if pos != data.len() {
-            return Err(CodecError("trailing bytes"));
+        let start = out.len();
+        let mut in_order = true;
+        self.for_each(&first, data, |id, text| {
+            let entry = term_entry(id, text);
+            in_order = out.len() == start || out.last().is_some_and(|prev| *prev < entry);
+            out.push(entry);
+            in_order
+        })?;
+        if !in_order {
+            return Err(CodecError("entries out of order"));
         }
         Ok(())
     }

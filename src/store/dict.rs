@@ -7,7 +7,7 @@
 //! term forever, so rows can be decoded after the read lock is released.
 
 use super::blocks::{BlockSet, Op};
-use super::codec::{get_varint, put_varint, BytesCodec, TermCodec};
+use super::codec::{get_varint, put_varint, term_entry, BytesCodec, TermCodec};
 use super::id::{kind, Id};
 use super::kv::{Kv, KvBatch};
 use crate::error::{Error, Result};
@@ -31,13 +31,6 @@ pub struct Dict {
     id2term: BlockSet<TermCodec>,
     term2id: BlockSet<BytesCodec>,
     cache: Mutex<FxHashMap<Id, Arc<str>>>,
-}
-
-fn id2term_entry(id: Id, text: &str) -> Vec<u8> {
-    let mut e = Vec::with_capacity(9 + text.len());
-    id.write_key(&mut e);
-    e.extend_from_slice(text.as_bytes());
-    e
 }
 
 /// `kind ++ text with 00 escaped as 00 FF ++ 00 01`: a prefix no other term's entry has,
@@ -254,7 +247,7 @@ impl Dict {
         }
         let mut by_id: Vec<(Vec<u8>, Op)> = terms
             .iter()
-            .map(|(id, t)| (id2term_entry(*id, t), Op::Insert))
+            .map(|(id, t)| (term_entry(*id, t.as_bytes()), Op::Insert))
             .collect();
         by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         by_id.dedup_by(|a, b| a.0 == b.0);

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use dossier::io::{ImportOptions, Namespaces};
-use dossier::Db;
+use dossier::{Db, Quad};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,4 +40,13 @@ pub fn bench_db(db: &Db, events: u32) -> serde_json::Value {
         .expect("import");
     serde_json::from_str(&std::fs::read_to_string(dir.join("params.json")).expect("params"))
         .expect("json")
+}
+
+/// The facts about `subject`, as `predicate object` lines.
+pub fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
+    quads
+        .iter()
+        .filter(|q| q.subject == subject)
+        .map(|q| format!("{} {}", q.predicate, q.object))
+        .collect()
 }
