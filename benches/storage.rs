@@ -198,34 +198,65 @@ fn main() {
         )
         .expect("open");
         let n = if durable { 300 } else { 3000 };
-        let t = Instant::now();
-        for (s, p, o) in facts.iter().take(n) {
-            let _w = store.writer().expect("writer");
-            let mut delta = Delta::new();
-            let q = [
-                store.intern_entity(&mut delta, s).expect("intern"),
-                store.intern_entity(&mut delta, p).expect("intern"),
-                store.intern(&mut delta, o).expect("intern"),
-                dossier::store::Id::NONE,
-            ];
-            delta.add(q);
-            store.commit(delta).expect("commit");
-        }
-        println!(
-            "single-fact statements ({}): {:.0} statements/s",
-            if durable {
-                "durable, flushed each"
-            } else {
-                "not flushed"
-            },
-            n as f64 / t.elapsed().as_secs_f64()
-        );
+        let rate = single_statements(&store, &facts[..n]);
+        let how = if durable {
+            "durable, flushed each"
+        } else {
+            "not flushed"
+        };
+        println!("single-fact statements ({how}): {rate:.0} statements/s");
     }
+    // The same into a store whose facts come from 100,000 sources: what a commit costs
+    // must not grow with the number of sources (or predicates, or classes).
+    let store = Store::open(
+        &dir.join("sourced.db"),
+        StoreOptions {
+            durable: false,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("open");
+    {
+        let _w = store.writer().expect("writer");
+        let mut delta = Delta::new();
+        let mut values = Vec::new();
+        for (i, (s, p, o)) in facts.iter().take(100_000).enumerate() {
+            values.push(Value::entity(s.clone()));
+            values.push(Value::entity(p.clone()));
+            values.push(o.clone());
+            values.push(Value::entity(format!("article_{i}")));
+        }
+        let ids = store.intern_many(&mut delta, &values).expect("intern");
+        delta.extend_adds(ids.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]));
+        store.commit(delta).expect("commit");
+    }
+    let rate = single_statements(&store, &facts[100_000..103_000]);
+    println!(
+        "single-fact statements (not flushed, 100,000 sources stored): {rate:.0} statements/s"
+    );
     if std::env::var_os("KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     } else {
         println!("kept {}", dir.display());
     }
+}
+
+/// Commit each fact as its own statement; statements per second.
+fn single_statements(store: &Store, facts: &[(String, String, Value)]) -> f64 {
+    let t = Instant::now();
+    for (s, p, o) in facts {
+        let _w = store.writer().expect("writer");
+        let mut delta = Delta::new();
+        let q = [
+            store.intern_entity(&mut delta, s).expect("intern"),
+            store.intern_entity(&mut delta, p).expect("intern"),
+            store.intern(&mut delta, o).expect("intern"),
+            dossier::store::Id::NONE,
+        ];
+        delta.add(q);
+        store.commit(delta).expect("commit");
+    }
+    facts.len() as f64 / t.elapsed().as_secs_f64()
 }
 
 fn tempfile_dir() -> PathBuf {

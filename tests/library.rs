@@ -136,6 +136,38 @@ fn transactions_roll_back_on_error_and_on_panic() {
     assert_eq!(db.query("find ?x where ?x p ?n.").unwrap().len(), 2);
 }
 
+/// Asserting again, inside a transaction, what a source already asserts changes nothing
+/// the transaction sees: one assertion, counted once.
+#[test]
+fn a_transaction_sees_a_repeated_assertion_once() {
+    let db = Db::memory().unwrap();
+    db.execute("lna backed_by egypt from aa. lna backed_by uae from afp.")
+        .unwrap();
+    let q = "find ?src ?y where lna backed_by ?y from ?src order by ?src.";
+    let before = db.query(q).unwrap();
+    let seen = db
+        .transaction(|tx| {
+            tx.execute("lna backed_by egypt from aa. lna backed_by russia from aa.")?;
+            Ok((
+                tx.query(q)?,
+                tx.query("find count(?src) as n where lna backed_by ?y from ?src.")?,
+            ))
+        })
+        .unwrap();
+    let names = |rows: dossier::Rows| -> Vec<String> {
+        rows.map(|r| {
+            let (src, y) = (r.get::<String>("src"), r.get::<String>("y"));
+            format!("{} {}", src.unwrap(), y.unwrap())
+        })
+        .collect()
+    };
+    assert_eq!(names(before), ["aa egypt", "afp uae"]);
+    let (rows, count) = seen;
+    assert_eq!(names(rows), ["aa egypt", "aa russia", "afp uae"]);
+    let n = count.into_iter().next().unwrap().get::<i64>("n").unwrap();
+    assert_eq!(n, 3);
+}
+
 #[test]
 fn prepared_queries_run_many_times() {
     let db = Db::memory().unwrap();

@@ -30,6 +30,14 @@ impl KvBatch {
         self.len += 1;
     }
 
+    /// Set `key` to `value`, or remove it when `value` is `None`.
+    pub fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        match value {
+            Some(v) => self.put(key, v),
+            None => self.delete(key),
+        }
+    }
+
     /// Writes recorded (puts and deletes, a key written twice counting twice).
     pub fn len(&self) -> usize {
         self.len

@@ -458,40 +458,34 @@ impl Store {
         } else {
             self.resolve(n)?
         };
+        // The POS changes serve the distinct-object counts and the POS index; sorted once.
+        let pos = (
+            in_order(Order::Pos, &resolved.triple_adds, |_| true),
+            in_order(Order::Pos, &resolved.triple_removes, |_| true),
+        );
         let mut sd = StatsDelta::default();
-        self.count(&resolved, type_id, empty, &mut sd)?;
+        self.count(&resolved, &pos, type_id, empty, &mut sd)?;
 
         let mut batch = KvBatch::default();
+        self.pos
+            .merge(&self.kv, &merge_ops(&pos.0, &pos.1), &mut batch)?;
+        drop(pos);
         let spog: Vec<(Tuple, Op)> = merge_ops(&resolved.quad_adds, &resolved.quad_removes);
         self.spog.merge(&self.kv, &spog, &mut batch)?;
         drop(spog);
-        let sourced = |v: &[Tuple]| -> Vec<Tuple> {
-            let mut g: Vec<Tuple> = v
-                .iter()
-                .filter(|q| q[3].is_some())
-                .map(|q| Order::Gspo.from_spog(q))
-                .collect();
-            g.sort_unstable();
-            g
-        };
+        let sourced = |q: &Tuple| q[3].is_some();
         let gspo = merge_ops(
-            &sourced(&resolved.quad_adds),
-            &sourced(&resolved.quad_removes),
+            &in_order(Order::Gspo, &resolved.quad_adds, sourced),
+            &in_order(Order::Gspo, &resolved.quad_removes, sourced),
         );
         self.gspo.merge(&self.kv, &gspo, &mut batch)?;
         drop(gspo);
-        for (order, set) in [(Order::Pos, &self.pos), (Order::Osp, &self.osp)] {
-            let perm = |v: &[Tuple]| -> Vec<Tuple> {
-                let mut p: Vec<Tuple> = v.iter().map(|t| order.from_spog(t)).collect();
-                p.sort_unstable();
-                p
-            };
-            let ops = merge_ops(
-                &perm(&resolved.triple_adds),
-                &perm(&resolved.triple_removes),
-            );
-            set.merge(&self.kv, &ops, &mut batch)?;
-        }
+        let osp = merge_ops(
+            &in_order(Order::Osp, &resolved.triple_adds, |_| true),
+            &in_order(Order::Osp, &resolved.triple_removes, |_| true),
+        );
+        self.osp.merge(&self.kv, &osp, &mut batch)?;
+        drop(osp);
 
         let terms: Vec<(Id, &str)> = delta.new_texts.iter().map(|(id, t)| (*id, &**t)).collect();
         self.dict.write_new(&self.kv, &terms, &mut batch)?;
@@ -502,20 +496,14 @@ impl Store {
             batch.put(META_NEXT.to_vec(), next.to_bytes());
         }
         for (k, v) in std::mem::take(&mut delta.meta) {
-            match v {
-                Some(v) => batch.put(k, v),
-                None => batch.delete(k),
-            }
+            batch.set(k, v);
         }
-        let mut new_stats = self.stats()?.clone();
-        for (k, v) in sd.apply(&mut new_stats) {
-            match v {
-                Some(v) => batch.put(k, v),
-                None => batch.delete(k),
-            }
+        let update = sd.update(&*self.stats()?);
+        for (k, v) in update.writes() {
+            batch.set(k, v);
         }
-        let mut totals = new_stats.triples.to_be_bytes().to_vec();
-        totals.extend_from_slice(&new_stats.quads.to_be_bytes());
+        let mut totals = update.triples.to_be_bytes().to_vec();
+        totals.extend_from_slice(&update.quads.to_be_bytes());
         batch.put(META_TOTALS.to_vec(), totals);
 
         {
@@ -525,7 +513,7 @@ impl Store {
                 set.clear_cache();
             }
             self.dict.clear_cache();
-            *self.stats.write().map_err(lock_err)? = new_stats;
+            update.apply(&mut *self.stats.write().map_err(lock_err)?);
             *self.next.lock().map_err(lock_err)? = next;
             self.version.fetch_add(1, Ordering::AcqRel);
         }
@@ -594,6 +582,7 @@ impl Store {
     fn count(
         &self,
         r: &Resolved,
+        (pos_adds, pos_removes): &(Vec<Tuple>, Vec<Tuple>),
         type_id: Option<Id>,
         empty: bool,
         sd: &mut StatsDelta,
@@ -613,47 +602,44 @@ impl Store {
                 }
             }
         }
-        // Subjects: groups of (s, p), in SPO order already.
-        let groups = group_changes(&r.triple_adds, &r.triple_removes, |t| (t[0], t[1]));
-        let mut spog = self.spog.cursor(&self.kv);
-        for ((s, p), adds, removes) in groups {
+        // Distinct subjects of p change with the groups of (s, p) changes (SPO order
+        // already), distinct objects with the groups of (p, o).
+        let (adds, removes) = (&r.triple_adds, &r.triple_removes);
+        self.presence_changes(&self.spog, adds, removes, empty, |_, p, d| {
+            sd.preds.entry(p).or_default().1 += d
+        })?;
+        self.presence_changes(&self.pos, pos_adds, pos_removes, empty, |p, _, d| {
+            sd.preds.entry(p).or_default().2 += d
+        })?;
+        Ok(())
+    }
+
+    /// For each group of changes to the entries of `set` that start with `(a, b)`:
+    /// `f(a, b, +1)` when the first such entry appears, `-1` when the last one goes, `0`
+    /// otherwise.  Whether others remain is a probe bounded by the group's removes.
+    fn presence_changes(
+        &self,
+        set: &BlockSet<TupleCodec>,
+        adds: &[Tuple],
+        removes: &[Tuple],
+        empty: bool,
+        mut f: impl FnMut(Id, Id, i64),
+    ) -> Result<()> {
+        let mut cursor = set.cursor(&self.kv);
+        for ((a, b), n_adds, n_removes) in group_changes(adds, removes, |t| (t[0], t[1])) {
             let before = if empty {
                 0
             } else {
                 count_distinct(
-                    &mut spog,
-                    [s, p, Id::MIN, Id::MIN],
-                    [s, p.successor(), Id::MIN, Id::MIN],
-                    removes + 1,
+                    &mut cursor,
+                    [a, b, Id::MIN, Id::MIN],
+                    [a, b.successor(), Id::MIN, Id::MIN],
+                    n_removes + 1,
                     3,
                 )?
             };
-            let after = before + adds - removes.min(before);
-            sd.preds.entry(p).or_default().1 += presence_change(before, after);
-        }
-        // Objects: groups of (p, o), in POS order.
-        let by_pos = |v: &[Tuple]| -> Vec<Tuple> {
-            let mut x: Vec<Tuple> = v.iter().map(|t| Order::Pos.from_spog(t)).collect();
-            x.sort_unstable();
-            x
-        };
-        let (pa, pr) = (by_pos(&r.triple_adds), by_pos(&r.triple_removes));
-        let groups = group_changes(&pa, &pr, |t| (t[0], t[1]));
-        let mut pos = self.pos.cursor(&self.kv);
-        for ((p, o), adds, removes) in groups {
-            let before = if empty {
-                0
-            } else {
-                count_distinct(
-                    &mut pos,
-                    [p, o, Id::MIN, Id::MIN],
-                    [p, o.successor(), Id::MIN, Id::MIN],
-                    removes + 1,
-                    3,
-                )?
-            };
-            let after = before + adds - removes.min(before);
-            sd.preds.entry(p).or_default().2 += presence_change(before, after);
+            let after = before + n_adds - n_removes.min(before);
+            f(a, b, presence_change(before, after));
         }
         Ok(())
     }
@@ -869,6 +855,17 @@ fn group_changes<K: Ord + Copy>(
 
 /// Distinct values of the first `width` components among entries in `[lo, hi)`, counting
 /// at most `cap`: one seek per distinct value, so a huge group is never read whole.
+/// The tuples `keep` selects, in `order`'s component order, sorted.
+fn in_order(order: Order, v: &[Tuple], keep: impl Fn(&Tuple) -> bool) -> Vec<Tuple> {
+    let mut out: Vec<Tuple> = v
+        .iter()
+        .filter(|t| keep(t))
+        .map(|t| order.from_spog(t))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 fn count_distinct(
     cursor: &mut blocks::Cursor<'_, TupleCodec>,
     lo: Tuple,

@@ -9,7 +9,7 @@
 //! Whatever positions a pattern binds, one of them has those positions as a prefix, and a
 //! range on the object of a known predicate (`?d in 2020-03`) is a range of `POS`.
 
-use super::blocks::{Scan, TupleCursor};
+use super::blocks::{BlockSet, Scan, TupleCursor};
 use super::codec::{Tuple, TupleCodec};
 use super::id::Id;
 use super::{Normalized, Store};
@@ -169,35 +169,13 @@ pub struct QuadIter<'a> {
 impl Store {
     /// The triples (or assertions) matching `pat`.
     pub fn quads(&self, pat: &IdPattern) -> Result<QuadIter<'_>> {
-        let (order, dedup, expand) = match pat.g {
-            GraphSel::Is(g) if g.is_some() => (Order::Gspo, false, false),
-            GraphSel::Is(_) | GraphSel::Each => {
-                if pat.s.is_some() {
-                    (Order::Spog, false, false)
-                } else {
-                    (triple_order(pat), false, true)
-                }
-            }
-            GraphSel::Any => {
-                if pat.s.is_some() {
-                    if pat.o.is_some() && pat.p.is_none() {
-                        (Order::Osp, false, false)
-                    } else {
-                        (Order::Spog, true, false)
-                    }
-                } else {
-                    (triple_order(pat), false, false)
-                }
-            }
-        };
+        let Access {
+            order,
+            dedup,
+            expand,
+        } = Access::of(pat);
         let (lo, hi) = bounds(order, pat);
-        let set = match order {
-            Order::Spog => &self.spog,
-            Order::Pos => &self.pos,
-            Order::Osp => &self.osp,
-            Order::Gspo => &self.gspo,
-        };
-        let scan = set.scan(&self.kv, &lo, &hi)?;
+        let scan = self.index(order).scan(&self.kv, &lo, &hi)?;
         Ok(QuadIter {
             store: self,
             scan,
@@ -214,25 +192,19 @@ impl Store {
     /// a triple counts when the pattern asks for sources).  Cheap: block headers, at most
     /// a few thousand blocks.  For the planner.
     pub fn estimate(&self, pat: &IdPattern) -> Result<u64> {
-        let order = match pat.g {
-            GraphSel::Is(g) if g.is_some() => Order::Gspo,
-            _ if pat.s.is_some() => {
-                if pat.o.is_some() && pat.p.is_none() {
-                    Order::Osp
-                } else {
-                    Order::Spog
-                }
-            }
-            _ => triple_order(pat),
-        };
-        let set = match order {
+        let order = Access::of(pat).order;
+        let (lo, hi) = bounds(order, pat);
+        self.index(order).approx_count(&self.kv, &lo, &hi, 4096)
+    }
+
+    /// The index stored in `order`.
+    fn index(&self, order: Order) -> &BlockSet<TupleCodec> {
+        match order {
             Order::Spog => &self.spog,
             Order::Pos => &self.pos,
             Order::Osp => &self.osp,
             Order::Gspo => &self.gspo,
-        };
-        let (lo, hi) = bounds(order, pat);
-        set.approx_count(&self.kv, &lo, &hi, 4096)
+        }
     }
 
     /// The matches of `pat`, appended to `out`, found through `probe`'s cursors: lookups
@@ -246,34 +218,22 @@ impl Store {
         pat: &IdPattern,
         out: &mut Vec<Tuple>,
     ) -> Result<bool> {
-        let (order, dedup) = match pat.g {
-            GraphSel::Is(g) if g.is_some() => (Order::Gspo, false),
-            GraphSel::Is(_) | GraphSel::Each => {
-                if pat.s.is_none() {
-                    return Ok(false);
-                }
-                (Order::Spog, false)
-            }
-            GraphSel::Any => {
-                if pat.s.is_some() {
-                    if pat.o.is_some() && pat.p.is_none() {
-                        (Order::Osp, false)
-                    } else {
-                        (Order::Spog, true)
-                    }
-                } else {
-                    (triple_order(pat), false)
-                }
-            }
-        };
+        let Access {
+            order,
+            dedup,
+            expand,
+        } = Access::of(pat);
+        if expand {
+            return Ok(false);
+        }
         let (lo, hi) = bounds(order, pat);
-        let (set, slot) = match order {
-            Order::Spog => (&self.spog, &mut probe.spog),
-            Order::Pos => (&self.pos, &mut probe.pos),
-            Order::Osp => (&self.osp, &mut probe.osp),
-            Order::Gspo => (&self.gspo, &mut probe.gspo),
+        let slot = match order {
+            Order::Spog => &mut probe.spog,
+            Order::Pos => &mut probe.pos,
+            Order::Osp => &mut probe.osp,
+            Order::Gspo => &mut probe.gspo,
         };
-        let cursor = slot.get_or_insert_with(|| TupleCursor::new(set, &self.kv));
+        let cursor = slot.get_or_insert_with(|| TupleCursor::new(self.index(order), &self.kv));
         probe.buf.clear();
         // Lookups are small; a large range is streamed by the caller instead, so that a
         // consumer that stops early (an existence check) does not pay for all of it.
@@ -314,65 +274,54 @@ impl Store {
             let lo = n.removes.partition_point(|r| r[..3] < t[..3]);
             n.removes.get(lo).is_some_and(|r| r[..3] == t[..3])
         };
+        // What the rows are: distinct triples (source NONE) or assertions.
+        let row = |q: &Tuple| match pat.g {
+            GraphSel::Any => [q[0], q[1], q[2], Id::NONE],
+            _ => *q,
+        };
         let mut out: Vec<Result<Tuple>> = Vec::new();
-        let mut seen_triples: Vec<[Id; 3]> = Vec::new();
+        let mut from_store: Vec<Tuple> = Vec::new();
         for q in self.quads(&pat)? {
             let q = q?;
-            match pat.g {
-                GraphSel::Any => {
-                    if triple_removes(&q) {
-                        // Still there if some assertion survives or is added.
-                        let all = IdPattern {
-                            s: Some(q[0]),
-                            p: Some(q[1]),
-                            o: Some(q[2]),
-                            g: GraphSel::Each,
-                            o_range: None,
-                        };
-                        let mut alive = false;
-                        for x in self.quads(&all)? {
-                            if !removed(&x?) {
-                                alive = true;
-                                break;
-                            }
-                        }
-                        let lo = n.adds.partition_point(|a| a[..3] < q[..3]);
-                        alive |= n.adds.get(lo).is_some_and(|a| a[..3] == q[..3]);
-                        if !alive {
-                            continue;
+            let alive = match pat.g {
+                GraphSel::Any if triple_removes(&q) => {
+                    // Still there if some assertion survives or is added.
+                    let all = IdPattern {
+                        s: Some(q[0]),
+                        p: Some(q[1]),
+                        o: Some(q[2]),
+                        g: GraphSel::Each,
+                        o_range: None,
+                    };
+                    let mut alive = false;
+                    for x in self.quads(&all)? {
+                        if !removed(&x?) {
+                            alive = true;
+                            break;
                         }
                     }
-                    seen_triples.push([q[0], q[1], q[2]]);
-                    out.push(Ok(q));
+                    let lo = n.adds.partition_point(|a| a[..3] < q[..3]);
+                    alive || n.adds.get(lo).is_some_and(|a| a[..3] == q[..3])
                 }
-                _ => {
-                    if !removed(&q) {
-                        out.push(Ok(q));
-                    }
-                }
+                GraphSel::Any => true,
+                _ => !removed(&q),
+            };
+            if alive {
+                from_store.push(row(&q));
+                out.push(Ok(q));
             }
         }
-        seen_triples.sort_unstable();
-        for a in &n.adds {
-            if !pat.matches(a) {
+        // Adds of what is stored were yielded above (an add keeps its triple alive);
+        // adds are sorted, so the assertions of one new triple are neighbours.
+        from_store.sort_unstable();
+        let mut last = None;
+        for a in n.adds.iter().filter(|a| pat.matches(a)) {
+            let r = row(a);
+            if last == Some(r) || from_store.binary_search(&r).is_ok() {
                 continue;
             }
-            match pat.g {
-                GraphSel::Any => {
-                    let t = [a[0], a[1], a[2]];
-                    if seen_triples.binary_search(&t).is_ok() {
-                        continue;
-                    }
-                    seen_triples.insert(seen_triples.partition_point(|x| *x < t), t);
-                    if self.any(&IdPattern::new(Some(a[0]), Some(a[1]), Some(a[2])))?
-                        && !triple_removes(a)
-                    {
-                        continue; // already yielded from the store
-                    }
-                    out.push(Ok([a[0], a[1], a[2], Id::NONE]));
-                }
-                _ => out.push(Ok(*a)),
-            }
+            last = Some(r);
+            out.push(Ok(r));
         }
         Ok(Box::new(out.into_iter()))
     }
@@ -394,6 +343,48 @@ pub struct Probe<'s> {
     osp: Option<TupleCursor<'s>>,
     gspo: Option<TupleCursor<'s>>,
     buf: Vec<Tuple>,
+}
+
+/// How a pattern is read from the indexes.
+struct Access {
+    /// The index scanned.
+    order: Order,
+    /// Scanning SPOG for distinct triples: skip repeats of the same `[s, p, o]`.
+    dedup: bool,
+    /// Each distinct triple found is expanded into its assertions (a source asked of
+    /// triples scanned without their subject).
+    expand: bool,
+}
+
+impl Access {
+    fn of(pat: &IdPattern) -> Access {
+        let (order, dedup, expand) = match pat.g {
+            GraphSel::Is(g) if g.is_some() => (Order::Gspo, false, false),
+            GraphSel::Is(_) | GraphSel::Each => {
+                if pat.s.is_some() {
+                    (Order::Spog, false, false)
+                } else {
+                    (triple_order(pat), false, true)
+                }
+            }
+            GraphSel::Any => {
+                if pat.s.is_some() {
+                    if pat.o.is_some() && pat.p.is_none() {
+                        (Order::Osp, false, false)
+                    } else {
+                        (Order::Spog, true, false)
+                    }
+                } else {
+                    (triple_order(pat), false, false)
+                }
+            }
+        };
+        Access {
+            order,
+            dedup,
+            expand,
+        }
+    }
 }
 
 fn triple_order(pat: &IdPattern) -> Order {

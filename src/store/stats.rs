@@ -111,41 +111,89 @@ fn add(n: u64, d: i64) -> u64 {
 }
 
 impl StatsDelta {
-    /// Apply to `stats`; returns the sled writes (key, value or `None` to delete).
-    pub fn apply(&self, stats: &mut Stats) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        let mut writes = Vec::new();
-        for (&p, &(t, s, o)) in &self.preds {
-            let cur = stats.pred(p);
-            let new = PredStats {
-                triples: add(cur.triples, t),
-                subjects: add(cur.subjects, s),
-                objects: add(cur.objects, o),
-            };
-            if new.is_empty() {
-                stats.preds.remove(&p);
-                writes.push((stat_key(TAG_PRED, p), None));
-            } else {
-                stats.preds.insert(p, new);
-                writes.push((stat_key(TAG_PRED, p), Some(new.to_bytes())));
-            }
-        }
+    /// The counts this delta leads to from `stats`, which it leaves as they are: readers
+    /// keep the current counts until the commit's batch is applied, and a commit costs
+    /// what it changes, not a copy of every count.
+    pub fn update(&self, stats: &Stats) -> StatsUpdate {
+        let preds = self
+            .preds
+            .iter()
+            .map(|(&p, &(t, s, o))| {
+                let cur = stats.pred(p);
+                let new = PredStats {
+                    triples: add(cur.triples, t),
+                    subjects: add(cur.subjects, s),
+                    objects: add(cur.objects, o),
+                };
+                (p, new)
+            })
+            .collect();
+        let mut counts = Vec::new();
         for (tag, map, deltas) in [
-            (TAG_CLASS, &mut stats.classes, &self.classes),
-            (TAG_SOURCE, &mut stats.sources, &self.sources),
+            (TAG_CLASS, &stats.classes, &self.classes),
+            (TAG_SOURCE, &stats.sources, &self.sources),
         ] {
             for (&id, &d) in deltas {
-                let new = add(map.get(&id).copied().unwrap_or(0), d);
-                if new == 0 {
-                    map.remove(&id);
-                    writes.push((stat_key(tag, id), None));
-                } else {
-                    map.insert(id, new);
-                    writes.push((stat_key(tag, id), Some(new.to_be_bytes().to_vec())));
-                }
+                counts.push((tag, id, add(map.get(&id).copied().unwrap_or(0), d)));
             }
         }
-        stats.triples = add(stats.triples, self.triples);
-        stats.quads = add(stats.quads, self.quads);
-        writes
+        StatsUpdate {
+            preds,
+            counts,
+            triples: add(stats.triples, self.triples),
+            quads: add(stats.quads, self.quads),
+        }
+    }
+}
+
+/// The new values of the counts a commit changes.
+#[derive(Debug)]
+pub struct StatsUpdate {
+    preds: Vec<(Id, PredStats)>,
+    /// `(TAG_CLASS or TAG_SOURCE, id, count)`.
+    counts: Vec<(u8, Id, u64)>,
+    /// Distinct triples after the commit.
+    pub triples: u64,
+    /// Assertions after the commit.
+    pub quads: u64,
+}
+
+impl StatsUpdate {
+    /// The sled writes (key, value or `None` to delete a count that became zero).
+    pub fn writes(&self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let preds = self.preds.iter().map(|(p, new)| {
+            let value = (!new.is_empty()).then(|| new.to_bytes());
+            (stat_key(TAG_PRED, *p), value)
+        });
+        let counts = self.counts.iter().map(|&(tag, id, n)| {
+            let value = (n != 0).then(|| n.to_be_bytes().to_vec());
+            (stat_key(tag, id), value)
+        });
+        preds.chain(counts).collect()
+    }
+
+    /// Bring the in-memory counts to the new values.
+    pub fn apply(self, stats: &mut Stats) {
+        for (p, new) in self.preds {
+            if new.is_empty() {
+                stats.preds.remove(&p);
+            } else {
+                stats.preds.insert(p, new);
+            }
+        }
+        for (tag, id, n) in self.counts {
+            let map = if tag == TAG_CLASS {
+                &mut stats.classes
+            } else {
+                &mut stats.sources
+            };
+            if n == 0 {
+                map.remove(&id);
+            } else {
+                map.insert(id, n);
+            }
+        }
+        stats.triples = self.triples;
+        stats.quads = self.quads;
     }
 }
