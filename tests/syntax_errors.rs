@@ -615,6 +615,13 @@ const CHECKS: &[(&str, Severity, &str, usize, usize)] = &[
         24,
     ),
     (
+        "find ?x count(?l) as n where ?x p ?l having lower(?x).",
+        Severity::Warning,
+        "lower(…) gives a value, not a condition",
+        1,
+        45,
+    ),
+    (
         "find ?x where ?x p ?d, ?d in 2021..2020.",
         Severity::Warning,
         "the range @2021..@2020 is empty: it ends before it starts",

@@ -15,6 +15,9 @@ struct Frame {
     canonical: Option<PathBuf>,
     text: Arc<str>,
     statements: std::vec::IntoIter<std::result::Result<Statement, Diagnostic>>,
+    /// `(offset, line)`: the line number at a byte offset, moved forward statement by
+    /// statement (counting from the start for each one made a long script quadratic).
+    line_at: (usize, usize),
 }
 
 /// The statements of a script, run one per `next()`: each yields what the statement did,
@@ -103,7 +106,20 @@ impl Frame {
             canonical,
             text,
             statements: statements.into_iter(),
+            line_at: (0, 1),
         }
+    }
+
+    /// The line of byte offset `pos` (statements come in order, so this counts only the
+    /// text since the previous one).
+    fn line_of(&mut self, pos: usize) -> usize {
+        let (from, line) = self.line_at;
+        if pos < from || pos > self.text.len() {
+            return line_col(&self.text, pos).0;
+        }
+        let line = line + memchr::memchr_iter(b'\n', &self.text.as_bytes()[from..pos]).count();
+        self.line_at = (pos, line);
+        line
     }
 
     fn name(&self) -> Option<String> {
@@ -144,7 +160,7 @@ impl Iterator for Script<'_> {
             let start = Instant::now();
             let r = self.db.run(&stmt, &self.params, None);
             let elapsed = start.elapsed();
-            let line = line_col(&text, stmt.span.start).0;
+            let line = frame.line_of(stmt.span.start);
             return Some(match r {
                 Ok((outcome, ws)) => {
                     let mut all = warnings;
@@ -160,5 +176,18 @@ impl Iterator for Script<'_> {
                 Err(e) => Err(e.resolve(file.as_deref(), &text)),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Db;
+
+    #[test]
+    fn each_statement_knows_its_line() {
+        let db = Db::memory().expect("db");
+        let text = "e1 p 1.\n\n# note\ne2 p 2. e3 p 3.\ne4 p\n  4.\nfind ?x\n where ?x p ?n.";
+        let lines: Vec<usize> = db.script(text).map(|r| r.expect("runs").line).collect();
+        assert_eq!(lines, [1, 4, 4, 5, 7]);
     }
 }

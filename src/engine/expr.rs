@@ -235,7 +235,7 @@ impl<'a> Eval<'a> {
                     match self.eval(a, row, cols)? {
                         Some(v) => vals.push(v),
                         None => {
-                            return Ok(if is_predicate(*f) {
+                            return Ok(if f.is_condition() {
                                 Some(Value::Bool(false))
                             } else {
                                 None
@@ -307,11 +307,6 @@ impl<'a> Eval<'a> {
         self.labels.borrow_mut().insert(id, v.clone());
         Ok(v)
     }
-}
-
-/// Functions that are conditions: an unbound argument makes them false, not empty.
-fn is_predicate(f: Func) -> bool {
-    matches!(f, Func::Contains | Func::StartsWith | Func::Matches)
 }
 
 fn interval(o: &Operand) -> Option<DateRange> {

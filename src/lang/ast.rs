@@ -310,6 +310,11 @@ impl Func {
         Func::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// Whether the function is a condition (true or false) rather than a value.
+    pub fn is_condition(self) -> bool {
+        matches!(self, Func::Contains | Func::StartsWith | Func::Matches)
+    }
+
     /// How many arguments it takes.
     pub fn arity(self) -> usize {
         match self {

@@ -4,13 +4,21 @@
 use super::ast::{Body, Conjunct, Expr, TermNode, TriplePattern};
 use super::expr::{call, cmp_op, comparison_rest, ExprCx};
 use super::input::{expected, ws, Cx, PError, PResult};
-use super::lexical::{keyword, next_is_keyword, peek_word, symbol};
+use super::lexical::{call_name, keyword, next_is_keyword, peek_word, symbol};
 use super::print::print_term;
 use super::term::{missing, required_term, starts_term, term};
 use nom::Parser;
 
 /// Words that end a query body.
-const BODY_END_KEYWORDS: [&str; 4] = ["having", "order", "limit", "offset"];
+pub(crate) const BODY_END_KEYWORDS: [&str; 4] = ["having", "order", "limit", "offset"];
+
+/// Whether a pattern ends at `k` (after whitespace): the end of the input, `,`, `.`, `}` or a
+/// word that ends the body.
+fn at_pattern_end(k: &str) -> bool {
+    k.is_empty()
+        || k.starts_with([',', '.', '}'])
+        || peek_word(k).is_some_and(|w| BODY_END_KEYWORDS.contains(&w))
+}
 
 /// A body: at least one conjunct, separated by `,`.
 pub(crate) fn body<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Body> {
@@ -53,7 +61,7 @@ fn conjunct<'a>(cx: &Cx, i: &'a str, prev: Option<&TriplePattern>) -> PResult<'a
             let (r, b) = block(cx, &j[8..], "optional")?;
             return Ok((r, vec![Conjunct::Optional(b)]));
         }
-        Some(w) if ws(&j[w.len()..]).starts_with('(') => {
+        _ if call_name(j).is_some() => {
             let (r, c) = call(cx, j, ExprCx::BODY)?;
             let (r, e) = comparison_rest(cx, c, r, ExprCx::BODY)?;
             return Ok((r, vec![Conjunct::Filter(e)]));
@@ -96,10 +104,7 @@ fn pattern_rest<'a>(
     prev: Option<&TriplePattern>,
 ) -> PResult<'a, Vec<Conjunct>> {
     let k = ws(i);
-    let ends = k.is_empty()
-        || k.starts_with([',', '.', '}'])
-        || peek_word(k).is_some_and(|w| BODY_END_KEYWORDS.contains(&w));
-    if ends {
+    if at_pattern_end(k) {
         let text = print_term(&subject.term);
         let e = cx.error_at(subject.span, format!("'{text}' is not a condition"));
         let e = match prev {
@@ -138,11 +143,7 @@ fn pattern_rest<'a>(
         match symbol(";").parse(r) {
             Ok((a, _)) => {
                 r = a;
-                let k = ws(a);
-                let done = k.is_empty()
-                    || k.starts_with([',', '.', '}'])
-                    || peek_word(k).is_some_and(|w| BODY_END_KEYWORDS.contains(&w));
-                if done {
+                if at_pattern_end(ws(a)) {
                     break;
                 }
             }

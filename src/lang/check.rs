@@ -171,20 +171,25 @@ fn body(b: &Body, scope: &HashSet<String>, out: &mut Vec<Diagnostic>) {
             Conjunct::Filter(e) => {
                 unbound_in(e, &here, "used in a condition", out);
                 expr_shape(e, false, false, out);
-                if let Expr::Call { func, span, .. } = e {
-                    if !matches!(func, Func::Contains | Func::StartsWith | Func::Matches) {
-                        out.push(
-                            Diagnostic::warning(
-                                format!("{}(…) gives a value, not a condition", func.name()),
-                                *span,
-                            )
-                            .with_hint(format!("compare it, e.g. {}(…) = …", func.name())),
-                        );
-                    }
-                }
+                value_as_condition(e, out);
             }
             Conjunct::Not(inner) | Conjunct::Optional(inner) => body(inner, &here, out),
             Conjunct::Or(branches) => branches.iter().for_each(|br| body(br, &here, out)),
+        }
+    }
+}
+
+/// Warn about a function that gives a value used where a condition goes.
+fn value_as_condition(e: &Expr, out: &mut Vec<Diagnostic>) {
+    if let Expr::Call { func, span, .. } = e {
+        if !func.is_condition() {
+            out.push(
+                Diagnostic::warning(
+                    format!("{}(…) gives a value, not a condition", func.name()),
+                    *span,
+                )
+                .with_hint(format!("compare it, e.g. {}(…) = …", func.name())),
+            );
         }
     }
 }
@@ -304,6 +309,7 @@ fn find(f: &Find, out: &mut Vec<Diagnostic>) {
     for h in &f.having {
         unbound_in(h, &bound, "in 'having'", out);
         expr_shape(h, false, false, out);
+        value_as_condition(h, out);
         if let Expr::Cmp { left, .. } = h {
             if let Expr::Term(TermNode {
                 term: Term::Value(Value::Entity(n)),

@@ -3,7 +3,7 @@
 
 use super::ast::Statement;
 use super::input::{ws, Cx};
-use super::lexical::peek_word;
+use super::lexical::{lt_is_operator, peek_word};
 use super::parser::statement;
 use super::to_diagnostic;
 use crate::diag::Diagnostic;
@@ -106,10 +106,7 @@ fn scan(text: &str, start: usize, braces: bool, is_from: bool) -> Option<usize> 
             b'"' => {
                 k = skip_quoted(b, k, b'"')?;
             }
-            b'<' if b.get(k + 1).is_some_and(|&c| {
-                !(c.is_ascii_whitespace() || c.is_ascii_digit() || b"=?$\"@-(".contains(&c))
-            }) =>
-            {
+            b'<' if !lt_is_operator(text[k + 1..].chars().next()) => {
                 // An unterminated `<` is treated as the operator.
                 if let Some(end) = skip_quoted(b, k, b'>') {
                     k = end;

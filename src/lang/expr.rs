@@ -2,7 +2,10 @@
 
 use super::ast::{AggFunc, Aggregate, CmpOp, Expr, Func, Name};
 use super::input::{backtrack, expected, ws, Cx, PError, PResult};
-use super::lexical::{angle_name, bare_word, keyword, number_or_date, peek_word, symbol, NumLit};
+use super::lexical::{
+    angle_name, bare_word, call_name, keyword, lt_is_operator, number_or_date, peek_word, symbol,
+    NumLit,
+};
 use super::term::{missing, term};
 use crate::model::Date;
 use nom::Parser;
@@ -70,11 +73,7 @@ pub(crate) fn cmp_op(i: &str) -> PResult<'_, CmpOp> {
         }
     }
     if let Some(r) = j.strip_prefix('<') {
-        let op_follows = r
-            .chars()
-            .next()
-            .is_none_or(|c| c.is_whitespace() || c.is_ascii_digit() || "=?$\"@-(".contains(c));
-        return if op_follows {
+        return if lt_is_operator(r.chars().next()) {
             Ok((r, CmpOp::Lt))
         } else {
             backtrack(j)
@@ -99,10 +98,8 @@ pub(crate) fn operand<'a>(
     range_ok: bool,
 ) -> PResult<'a, Expr> {
     let j = ws(i);
-    if let Some(w) = peek_word(j) {
-        if ws(&j[w.len()..]).starts_with('(') {
-            return call(cx, j, ecx);
-        }
+    if call_name(j).is_some() {
+        return call(cx, j, ecx);
     }
     if range_ok && j.starts_with(|c: char| c.is_ascii_digit() || c == '@') {
         if let Some(found) = range(cx, j)? {

@@ -5,6 +5,7 @@
 //! text without any pointer arithmetic.  Errors remember the remaining length too, so they
 //! convert to a [`Diagnostic`] once the total is known.
 
+use super::lexical::is_word_char;
 use crate::diag::{Diagnostic, Span};
 use nom::error::{ErrorKind, ParseError};
 use std::cell::Cell;
@@ -222,10 +223,6 @@ pub(crate) fn describe_next(i: &str) -> String {
     } else {
         format!("'{}'", &j[..token_len(j)])
     }
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// Length in bytes of the token starting at `j` (roughly: a word, a number, a two-char

@@ -5,10 +5,9 @@
 
 use super::input::{backtrack, blank, ws, PError, PResult};
 use crate::model::{Date, DateError};
-use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::bytes::complete::{tag, take_while};
 use nom::character::complete::{char, digit1, satisfy};
 use nom::combinator::{opt, recognize, verify};
-use nom::multi::many0_count;
 use nom::sequence::preceded;
 use nom::Parser;
 
@@ -20,6 +19,12 @@ pub(crate) fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// Whether `<` followed by `next` is the less-than operator rather than the start of a
+/// `<name>`: at the end, or before whitespace, a digit or what starts an operand.
+pub(crate) fn lt_is_operator(next: Option<char>) -> bool {
+    next.is_none_or(|c| c.is_whitespace() || c.is_ascii_digit() || "=?$\"@-(".contains(c))
+}
+
 /// `[A-Za-z_][A-Za-z0-9_]*`: a variable or parameter name.
 pub(crate) fn ident(i: &str) -> PResult<'_, &str> {
     recognize((satisfy(is_word_start), take_while(is_word_char))).parse(i)
@@ -29,19 +34,20 @@ pub(crate) fn ident(i: &str) -> PResult<'_, &str> {
 /// never ends in `:` or `-` (`backed_by:` is `backed_by` then `:`; `Actor->Actor` is
 /// `Actor`, `->`, `Actor`).  Keywords and `_` are words too; callers tell them apart.
 pub(crate) fn bare_word(i: &str) -> PResult<'_, &str> {
-    recognize((
-        ident,
-        many0_count((
-            take_while1(|c| c == ':' || c == '-'),
-            take_while1(is_word_char),
-        )),
-    ))
-    .parse(i)
+    match crate::model::bare_word_len(i) {
+        0 => backtrack(i),
+        n => Ok((&i[n..], &i[..n])),
+    }
 }
 
 /// The word at the start of `i` (no whitespace skipped), if any.
 pub(crate) fn peek_word(i: &str) -> Option<&str> {
     bare_word(i).ok().map(|(_, w)| w)
+}
+
+/// The name of the call at the start of `i`: a word followed (after whitespace) by `(`.
+pub(crate) fn call_name(i: &str) -> Option<&str> {
+    peek_word(i).filter(|w| ws(&i[w.len()..]).starts_with('('))
 }
 
 /// After whitespace, the keyword `k` as a whole word.  Recoverable when absent.

@@ -9,7 +9,9 @@ use super::ast::*;
 use super::body::body;
 use super::expr::{call, comparison_rest, operand, ExprCx};
 use super::input::{describe_next, expected, ws, Cx, PError, PResult};
-use super::lexical::{ident, keyword, next_is_keyword, peek_word, string_literal, symbol};
+use super::lexical::{
+    call_name, ident, keyword, next_is_keyword, peek_word, string_literal, symbol,
+};
 use super::term::{missing, required_name, required_term, starts_term};
 use crate::model::{is_keyword, Kind};
 use nom::combinator::cut;
@@ -76,9 +78,9 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
             .hint(format!("write <{w}> to use it as a name"))
             .fail();
         }
-        Some(w) if STATEMENT_KEYWORDS.contains(&w.to_ascii_lowercase().as_str()) => {
-            let lower = w.to_ascii_lowercase();
+        Some(w) if STATEMENT_KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w)) => {
             facts(cx, j, false).map_err(|e| {
+                let lower = w.to_ascii_lowercase();
                 e.map(|e| e.hint(format!("keywords are lowercase: write '{lower}'")))
             })?
         }
@@ -112,9 +114,7 @@ fn end_of(i: &str, query: bool) -> Result<&str, nom::Err<PError>> {
         Err(_) => {
             let mut e = expected(i, "expected '.' to end the statement");
             let k = ws(i);
-            if let Some(w) =
-                peek_word(k).filter(|w| ["having", "order", "limit", "offset"].contains(w))
-            {
+            if let Some(w) = peek_word(k).filter(|w| super::body::BODY_END_KEYWORDS.contains(w)) {
                 e = e.hint(format!("'{w}' comes too late: after the body come having, order by, limit, offset, in this order"));
             } else if starts_term(k) {
                 e = e.hint(if query {
@@ -320,10 +320,8 @@ fn find_list<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Vec<Projection>> {
     let j = ws(i);
     if let Some(r) = j.strip_prefix('*') {
         let k = ws(r);
-        if k.starts_with('?') || peek_word(k).is_some_and(|w| ws(&k[w.len()..]).starts_with('(')) {
-            return PError::at(j, 1, "'*' cannot be mixed with other columns")
-                .hint("'*' already stands for every variable of the body; list the columns instead")
-                .fail();
+        if k.starts_with('?') || call_name(k).is_some() {
+            return star_mixed(j);
         }
         return Ok((r, Vec::new()));
     }
@@ -337,8 +335,7 @@ fn find_list<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Vec<Projection>> {
         let item = if k.starts_with('?') {
             let (after, e) = operand(cx, k, ecx, false)?;
             Some((after, e))
-        } else if let Some(w) = peek_word(k).filter(|w| ws(&k[w.len()..]).starts_with('(')) {
-            let _ = w;
+        } else if call_name(k).is_some() {
             let (after, e) = call(cx, k, ecx)?;
             Some((after, e))
         } else {
@@ -475,7 +472,7 @@ fn rule<'a>(cx: &Cx, j: &'a str) -> PResult<'a, StatementKind> {
     let (r, subject) = required_term(cx, r, false, "expected the head of the rule after 'rule'")?;
     let (r, predicate) = required_term(cx, r, true, "expected a predicate in the rule head")?;
     let k = ws(r);
-    if let Some(w) = peek_word(k).filter(|w| ws(&k[w.len()..]).starts_with('(')) {
+    if let Some(w) = call_name(k) {
         let (msg, hint) = if super::expr::agg_from_name(w).is_some() {
             (
                 "a rule head cannot contain an aggregate",

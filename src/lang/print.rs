@@ -5,6 +5,7 @@
 //! The engine uses [`print_rule`] to store rules as text.
 
 use super::ast::*;
+use super::lexical::lt_is_operator;
 use crate::model::{write_entity, Kind, Value, TYPE_PREDICATE};
 use std::fmt::Write;
 
@@ -235,7 +236,7 @@ pub fn print_predicate(t: &Term) -> String {
 fn body_predicate(t: &Term) -> String {
     if let Term::Value(Value::Entity(e)) = t {
         if let Some(c) = e.chars().next() {
-            if c.is_whitespace() || c.is_ascii_digit() || "=?$\"@-(".contains(c) {
+            if lt_is_operator(Some(c)) {
                 let mut s = format!("<\\{c}");
                 for ch in e[c.len_utf8()..].chars() {
                     if ch == '>' || ch == '\\' {

@@ -9,8 +9,8 @@ pub use date::{
     civil_from_days, days_from_civil, days_in_month, Date, DateError, DateRange, Precision,
 };
 pub use value::{
-    is_bare_name, is_keyword, write_entity, write_float, write_string_literal, Kind, Value,
-    KEYWORDS,
+    bare_word_len, is_bare_name, is_keyword, write_entity, write_float, write_string_literal, Kind,
+    Value, KEYWORDS,
 };
 
 use serde::{Deserialize, Serialize};

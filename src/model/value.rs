@@ -94,27 +94,34 @@ pub fn is_keyword(s: &str) -> bool {
 /// number of `[:-]+[A-Za-z0-9_]+` groups (so a name never ends in `:` or `-`, which keeps
 /// `pred p: A -> B` readable), and not a keyword nor the wildcard `_`.
 pub fn is_bare_name(s: &str) -> bool {
+    !s.is_empty() && bare_word_len(s) == s.len() && s != "_" && !is_keyword(s)
+}
+
+/// The length in bytes of the bare word `s` starts with (0 when none): the lexer's word
+/// rule, kept here so that the printer and the parser cannot disagree on it.
+pub fn bare_word_len(s: &str) -> usize {
     let b = s.as_bytes();
-    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
-        return false;
-    }
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut i = 1;
-    while i < b.len() {
-        if word(b[i]) {
-            i += 1;
-        } else if b[i] == b':' || b[i] == b'-' {
-            while i < b.len() && (b[i] == b':' || b[i] == b'-') {
-                i += 1;
-            }
-            if i == b.len() || !word(b[i]) {
-                return false;
-            }
-        } else {
-            return false;
-        }
+    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
+        return 0;
     }
-    s != "_" && !is_keyword(s)
+    let mut end = 1;
+    while end < b.len() && word(b[end]) {
+        end += 1;
+    }
+    loop {
+        let mut i = end;
+        while i < b.len() && (b[i] == b':' || b[i] == b'-') {
+            i += 1;
+        }
+        if i == end || i == b.len() || !word(b[i]) {
+            return end;
+        }
+        while i < b.len() && word(b[i]) {
+            i += 1;
+        }
+        end = i;
+    }
 }
 
 impl Value {
