@@ -112,7 +112,8 @@ pub fn days_from_civil(year: i32, month: u8, day: u8) -> i32 {
 
 /// The inverse of [`days_from_civil`].
 pub fn civil_from_days(z: i32) -> (i32, u8, u8) {
-    let z = z + 719468;
+    // In i64: a day number read from a corrupt id may be near i32::MAX.
+    let z = z as i64 + 719468;
     let era = if z >= 0 { z } else { z - 146096 } / 146097;
     let doe = z - era * 146097;
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
@@ -121,7 +122,7 @@ pub fn civil_from_days(z: i32) -> (i32, u8, u8) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
 }
 
 impl Date {
@@ -361,6 +362,21 @@ mod tests {
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2020, 9, 28), 18533);
+    }
+
+    #[test]
+    fn any_day_number_is_an_answer_not_a_panic() {
+        for z in [
+            i32::MIN,
+            i32::MIN + 1,
+            -800_000,
+            2_932_897,
+            i32::MAX - 1,
+            i32::MAX,
+        ] {
+            assert!(Date::from_day_number(z).is_err(), "{z}");
+        }
+        assert!(Date::from_day_number(2_932_896).is_ok()); // 9999-12-31
     }
 
     #[test]

@@ -269,21 +269,26 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
         max_blocks: usize,
     ) -> Result<u64> {
         let hi_key = self.key(hi);
-        let start = match self.floor_block(kv, lo)? {
-            Some((k, _)) => k.to_vec(),
-            None => self.key(lo),
-        };
         let mut n = 0u64;
-        for (i, r) in kv.range(&start, &hi_key).enumerate() {
-            let (k, v) = r?;
-            if i == 0 {
-                let b = self.block(&k, &v)?;
-                n += b.iter().filter(|e| *e >= lo && *e < hi).count() as u64;
-                continue;
+        let rest = match self.floor_block(kv, lo)? {
+            Some((k, v)) => {
+                // Exact in the block holding `lo`: its restart points skip what precedes.
+                let mut buf = Vec::new();
+                let first = self.codec.read_key(k.get(1..).unwrap_or_default())?;
+                let more = self
+                    .codec
+                    .decode_range(first, &v, Some(lo), Some(hi), &mut buf)?;
+                if !more {
+                    return Ok(buf.len() as u64);
+                }
+                n += buf.len() as u64;
+                kv.range_after(&k, &hi_key)
             }
-            if i >= max_blocks {
-                break;
-            }
+            None => kv.range(&self.key(lo), &hi_key),
+        };
+        for r in rest.take(max_blocks) {
+            let (_, v) = r?;
+            // The entry count after the first, right after the version byte.
             let mut pos = 1;
             n += super::codec::get_varint(&v, &mut pos)? + 1;
         }
@@ -716,6 +721,43 @@ impl<'a> TupleCursor<'a> {
                 None => return Ok(true),
             }
             i = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::codec::{Tuple, TupleCodec};
+    use crate::store::id::{kind, Id};
+    use std::path::Path;
+
+    #[test]
+    fn approx_count_is_exact_in_a_block_and_close_across_blocks() {
+        let kv = Kv::open(Path::new(""), 1 << 20, true).expect("kv");
+        let set = BlockSet::new(0x70, TupleCodec { arity: 3 }, MAX_TUPLE_ENTRIES);
+        let t = |i: u64| -> Tuple {
+            let e = |n| Id::new(kind::ENTITY, n);
+            [e(i), e(1), e(2), Id::NONE]
+        };
+        // 5,000 entries (the even numbers below 10,000): several blocks.
+        let changes: Vec<(Tuple, Op)> = (0..5000).map(|i| (t(i * 2), Op::Insert)).collect();
+        let mut batch = KvBatch::default();
+        set.merge(&kv, &changes, &mut batch).expect("merge");
+        kv.apply(batch).expect("apply");
+        assert!(set.block_count(&kv).expect("count") > 5);
+        let exact = |lo: u64, hi: u64| (lo..hi.min(10_000)).filter(|i| i % 2 == 0).count() as u64;
+        for (lo, hi) in [(0, 10), (3000, 3001), (3001, 3002), (9990, 20_000)] {
+            let n = set.approx_count(&kv, &t(lo), &t(hi), 4096).expect("count");
+            assert_eq!(n, exact(lo, hi), "[{lo}, {hi})");
+        }
+        for (lo, hi) in [(0, 10_000), (101, 7000), (2500, 9000), (20_000, 30_000)] {
+            let n = set.approx_count(&kv, &t(lo), &t(hi), 4096).expect("count");
+            let want = exact(lo, hi);
+            assert!(
+                (want..=want + MAX_TUPLE_ENTRIES as u64).contains(&n),
+                "[{lo}, {hi}): {n}, exactly {want}"
+            );
         }
     }
 }
