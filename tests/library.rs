@@ -168,6 +168,21 @@ fn a_transaction_sees_a_repeated_assertion_once() {
     assert_eq!(n, 3);
 }
 
+/// `label(…)` inside a transaction sees the labels the transaction added.
+#[test]
+fn label_sees_a_transactions_own_labels() {
+    let db = Db::memory().unwrap();
+    db.execute("haftar a Person.").unwrap();
+    let rows = db
+        .transaction(|tx| {
+            tx.execute("haftar label \"Khalifa Haftar\".")?;
+            tx.query("find label(?x) as name where ?x a Person.")
+        })
+        .unwrap();
+    let names: Vec<String> = rows.map(|r| r.get::<String>("name").unwrap()).collect();
+    assert_eq!(names, ["Khalifa Haftar"]);
+}
+
 #[test]
 fn prepared_queries_run_many_times() {
     let db = Db::memory().unwrap();

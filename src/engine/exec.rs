@@ -7,7 +7,7 @@
 
 use super::derived::Derived;
 use super::expr::Eval;
-use super::ir::{Context, GTerm, PTerm, Pattern, Slot};
+use super::ir::{range_options, Context, GTerm, PTerm, Pattern, Slot};
 use super::plan::{Plan, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
@@ -352,12 +352,8 @@ impl<'e, 'a> Exec<'e, 'a> {
         ) else {
             return Ok(true);
         };
-        let g = match &pat.g {
-            GTerm::None => GraphSel::Any,
-            GTerm::Const(id) => GraphSel::Is(*id),
-            GTerm::Var(v) if row[*v].is_some() => GraphSel::Is(row[*v]),
-            GTerm::Var(_) => GraphSel::Each,
-            GTerm::Never => return Ok(true),
+        let Some(g) = pat.g.selector(|v| Some(row[v]).filter(|id| id.is_some())) else {
+            return Ok(true);
         };
         // A type bound from an earlier step also matches its subtypes.
         if let (Res::Bound(pid), Res::Bound(t)) = (p, o) {
@@ -371,20 +367,16 @@ impl<'e, 'a> Exec<'e, 'a> {
             Res::Bound(id) => Some(id),
             _ => None,
         };
-        let objects: Vec<Option<Id>> = match o {
-            Res::Set(ids) => ids.iter().map(|i| Some(*i)).collect(),
-            other => vec![bound(other)],
+        // Each object to scan for (no allocation per row: this runs for every input row).
+        let (set, single) = match o {
+            Res::Set(ids) => (ids, None),
+            other => (&[][..], Some(bound(other))),
         };
         let mut saved = SavedSlots::default();
         let mut cont = true;
-        'outer: for obj in objects {
+        'outer: for obj in set.iter().map(|i| Some(*i)).chain(single) {
             if pat.stored && !pat.delta_only {
-                let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() || obj.is_some() {
-                    vec![None]
-                } else {
-                    ranges.iter().map(|r| Some(*r)).collect()
-                };
-                for o_range in rs {
+                for o_range in range_options(ranges, obj.is_some()) {
                     let ip = IdPattern {
                         s: bound(s),
                         p: bound(p),
@@ -704,15 +696,12 @@ impl Exec<'_, '_> {
                 places.push((*v, i));
             }
         }
-        let g = match &pat.g {
-            GTerm::None => GraphSel::Any,
-            GTerm::Const(id) => GraphSel::Is(*id),
-            GTerm::Var(v) => {
-                places.push((*v, 3));
-                GraphSel::Each
-            }
-            GTerm::Never => return Ok(false),
+        let Some(g) = pat.g.selector(|_| None) else {
+            return Ok(false);
         };
+        if let GTerm::Var(v) = pat.g {
+            places.push((v, 3));
+        }
         let Some(key_at) = keys
             .iter()
             .map(|k| places.iter().find(|(v, _)| v == k).map(|(_, i)| *i))
@@ -735,12 +724,7 @@ impl Exec<'_, '_> {
             PTerm::Const(id) => Some(*id),
             _ => None,
         };
-        let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() {
-            vec![None]
-        } else {
-            ranges.iter().map(|r| Some(*r)).collect()
-        };
-        for o_range in rs {
+        for o_range in range_options(ranges, false) {
             let ip = IdPattern {
                 s: c(&pat.s),
                 p: c(&pat.p),

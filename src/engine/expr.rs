@@ -17,7 +17,8 @@ pub struct Eval<'a> {
     pub delta: Option<&'a Delta>,
     cache: RefCell<FxHashMap<Id, Value>>,
     regexes: RefCell<FxHashMap<String, Option<Regex>>>,
-    labels: RefCell<FxHashMap<Id, Value>>,
+    /// `label(…)` of each entity name asked so far.
+    labels: RefCell<FxHashMap<String, Value>>,
     label_id: Option<Id>,
     /// Values computed by the query that have no id in the store (`lower(?s)`): ids
     /// `kind::STR` with raw numbers from `SCRATCH_BASE`.
@@ -262,10 +263,11 @@ impl<'a> Eval<'a> {
                     return Ok(Some(Value::Bool(false)));
                 };
                 let mut cache = self.regexes.borrow_mut();
-                let re = cache
-                    .entry(pat.to_string())
-                    .or_insert_with(|| Regex::new(pat).ok());
-                Some(Value::Bool(re.as_ref().is_some_and(|r| r.is_match(s))))
+                if !cache.contains_key(pat) {
+                    cache.insert(pat.to_string(), Regex::new(pat).ok());
+                }
+                let re = cache.get(pat).and_then(Option::as_ref);
+                Some(Value::Bool(re.is_some_and(|r| r.is_match(s))))
             }
             Func::Lower => text(0).map(|s| Value::Str(s.to_lowercase())),
             Func::Len => text(0).map(|s| Value::Int(s.chars().count() as i64)),
@@ -287,15 +289,17 @@ impl<'a> Eval<'a> {
 
     /// An entity's label, or its name when it has none.
     fn label(&self, name: &str) -> Result<Value> {
+        if let Some(v) = self.labels.borrow().get(name) {
+            return Ok(v.clone());
+        }
         let Some(id) = self.store.lookup_entity(name, self.delta)? else {
             return Ok(Value::Str(name.to_string()));
         };
-        if let Some(v) = self.labels.borrow().get(&id) {
-            return Ok(v.clone());
-        }
         let mut label = None;
         if let Some(l) = self.label_id {
-            for q in self.store.quads(&IdPattern::new(Some(id), Some(l), None))? {
+            let pending = self.delta.and_then(|d| d.normal());
+            let labels = IdPattern::new(Some(id), Some(l), None);
+            for q in self.store.quads_with(&labels, pending)? {
                 let v = self.value(q?[2])?;
                 if let Value::Str(_) = v {
                     label = Some(v);
@@ -304,7 +308,7 @@ impl<'a> Eval<'a> {
             }
         }
         let v = label.unwrap_or_else(|| Value::Str(name.to_string()));
-        self.labels.borrow_mut().insert(id, v.clone());
+        self.labels.borrow_mut().insert(name.to_string(), v.clone());
         Ok(v)
     }
 }

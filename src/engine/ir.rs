@@ -7,7 +7,7 @@ use crate::diag::{Diagnostic, Span};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, CmpOp, Func, Term};
 use crate::model::{DateRange, Value, TYPE_PREDICATE};
-use crate::store::{kind, Delta, Id, Store};
+use crate::store::{kind, Delta, GraphSel, Id, Store};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 
@@ -44,6 +44,33 @@ pub enum GTerm {
     Const(Id),
     /// A source the store has never seen: nothing matches.
     Never,
+}
+
+impl GTerm {
+    /// Which assertions a scan reads: `value(slot)` is a variable's value when it is
+    /// bound.  `None` when nothing can match (a source never seen).
+    pub fn selector(&self, value: impl Fn(Slot) -> Option<Id>) -> Option<GraphSel> {
+        match self {
+            GTerm::None => Some(GraphSel::Any),
+            GTerm::Const(id) => Some(GraphSel::Is(*id)),
+            GTerm::Var(v) => Some(value(*v).map_or(GraphSel::Each, GraphSel::Is)),
+            GTerm::Never => None,
+        }
+    }
+}
+
+/// The object ranges a scan covers: each range pushed down into it, or one unrestricted
+/// scan when there are none or the object is bound.
+pub fn range_options(
+    ranges: &[(Id, Id)],
+    object_bound: bool,
+) -> impl Iterator<Item = Option<(Id, Id)>> + '_ {
+    let (each, whole) = if ranges.is_empty() || object_bound {
+        (&[][..], Some(None))
+    } else {
+        (ranges, None)
+    };
+    each.iter().map(|r| Some(*r)).chain(whole)
 }
 
 /// A compiled triple pattern: its positions, its source, and which facts it can match

@@ -8,7 +8,7 @@
 //! user wrote the patterns.
 
 use super::derived::Derived;
-use super::ir::{Body, Context, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
+use super::ir::{range_options, Body, Context, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
 use crate::error::Result;
 use crate::lang::ast::CmpOp;
 use crate::model::{Precision, Value};
@@ -598,12 +598,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 _ => vec![None],
             }
         };
-        let g = match &pat.g {
-            GTerm::Const(id) => GraphSel::Is(*id),
-            GTerm::Var(v) if bset.contains(v) => GraphSel::Each,
-            GTerm::Var(_) => GraphSel::Each,
-            _ => GraphSel::Any,
-        };
+        // Planned as every assertion when the source is a variable (bound or not).
+        let g = pat.g.selector(|_| None).unwrap_or(GraphSel::Any);
         let stats = self.cx.store.stats()?;
         let mut per_row = 0.0;
         let mut card = 0.0;
@@ -615,12 +611,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 for s in consts(&pat.s) {
                     for p in consts(&pat.p) {
                         for o in consts(&pat.o) {
-                            let rs: Vec<Option<(Id, Id)>> = if ranges.is_empty() {
-                                vec![None]
-                            } else {
-                                ranges.iter().map(|r| Some(*r)).collect()
-                            };
-                            for r in rs {
+                            for r in range_options(ranges, false) {
                                 c += self.cx.store.estimate(&IdPattern {
                                     s,
                                     p,
