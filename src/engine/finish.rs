@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
 use crate::store::Id;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use std::cmp::Ordering;
 
 /// One column of the result (visible or hidden).
@@ -63,13 +63,15 @@ pub struct Collector<'e, 'a> {
     /// Solutions need deduplication before aggregation (the plan may repeat them).
     dedupe_solutions: bool,
     seen_solutions: FxHashSet<Vec<Id>>,
-    rows: Vec<Vec<Id>>,
-    seen_rows: FxHashSet<Vec<Id>>,
-    groups: FxHashMap<Vec<Id>, usize>,
+    /// Distinct rows, in the order they came (without aggregates).
+    rows: FxIndexSet<Vec<Id>>,
+    /// Each group's key and accumulators, in the order the groups appeared.
+    groups: FxIndexMap<Vec<Id>, Vec<Acc>>,
     key_buf: Vec<Id>,
-    accs: Vec<Vec<Acc>>,
-    group_keys: Vec<Vec<Id>>,
 }
+
+type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
+type FxIndexMap<K, V> = indexmap::IndexMap<K, V, FxBuildHasher>;
 
 #[derive(Debug, Clone)]
 enum Acc {
@@ -95,12 +97,9 @@ impl<'e, 'a> Collector<'e, 'a> {
             ev,
             dedupe_solutions: !plan_unique,
             seen_solutions: FxHashSet::default(),
-            rows: Vec::new(),
-            seen_rows: FxHashSet::default(),
-            groups: FxHashMap::default(),
+            rows: FxIndexSet::default(),
+            groups: FxIndexMap::default(),
             key_buf: Vec::new(),
-            accs: Vec::new(),
-            group_keys: Vec::new(),
         }
     }
 
@@ -134,18 +133,14 @@ impl<'e, 'a> Collector<'e, 'a> {
             for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
                 key.push(self.cell(c, row)?);
             }
-            let found = self.groups.get(key.as_slice()).copied();
-            let gi = match found {
+            let gi = match self.groups.get_index_of(key.as_slice()) {
                 Some(i) => {
                     self.key_buf = key;
                     i
                 }
                 None => {
-                    let i = self.accs.len();
-                    self.accs.push(self.new_accs());
-                    self.group_keys.push(key.clone());
-                    self.groups.insert(key, i);
-                    i
+                    let accs = self.new_accs();
+                    self.groups.insert_full(key, accs).0
                 }
             };
             let mut ai = 0;
@@ -163,7 +158,7 @@ impl<'e, 'a> Collector<'e, 'a> {
                     };
                     let ev = self.ev;
                     update(
-                        &mut self.accs[gi][ai],
+                        &mut self.groups[gi][ai],
                         *func,
                         *distinct,
                         arg.is_none(),
@@ -181,10 +176,9 @@ impl<'e, 'a> Collector<'e, 'a> {
             .iter()
             .map(|c| self.cell(c, row))
             .collect::<Result<_>>()?;
-        if !self.seen_rows.insert(cells.clone()) {
+        if !self.rows.insert(cells) {
             return Ok(true);
         }
-        self.rows.push(cells);
         Ok(self
             .shape
             .stop_after()
@@ -193,7 +187,7 @@ impl<'e, 'a> Collector<'e, 'a> {
 
     /// Rows (or groups) collected so far.
     pub fn len(&self) -> usize {
-        self.rows.len() + self.accs.len()
+        self.rows.len() + self.groups.len()
     }
 
     fn new_accs(&self) -> Vec<Acc> {
@@ -222,14 +216,14 @@ impl<'e, 'a> Collector<'e, 'a> {
     pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
         let shape = self.shape;
         let ev = self.ev;
-        if shape.aggregated() {
-            if self.accs.is_empty() && shape.cols.iter().all(Col::is_agg) {
+        let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
+            if self.groups.is_empty() && shape.cols.iter().all(Col::is_agg) {
                 // No solutions and no groups: one row (`count()` is 0).
-                self.accs.push(self.new_accs());
-                self.group_keys.push(Vec::new());
+                let accs = self.new_accs();
+                self.groups.insert(Vec::new(), accs);
             }
-            let mut rows = Vec::with_capacity(self.accs.len());
-            for (key, accs) in self.group_keys.into_iter().zip(self.accs) {
+            let mut rows = Vec::with_capacity(self.groups.len());
+            for (key, accs) in self.groups {
                 let mut key = key.into_iter();
                 let mut accs = accs.into_iter();
                 let mut row = Vec::with_capacity(shape.cols.len());
@@ -242,11 +236,13 @@ impl<'e, 'a> Collector<'e, 'a> {
                 }
                 rows.push(row);
             }
-            self.rows = rows;
-        }
+            rows
+        } else {
+            self.rows.into_iter().collect()
+        };
         if !shape.having.is_empty() {
-            let mut kept = Vec::with_capacity(self.rows.len());
-            for row in self.rows {
+            let mut kept = Vec::with_capacity(rows.len());
+            for row in rows {
                 let mut ok = true;
                 for h in &shape.having {
                     if !ev.test(h, &[], &row)? {
@@ -258,22 +254,21 @@ impl<'e, 'a> Collector<'e, 'a> {
                     kept.push(row);
                 }
             }
-            self.rows = kept;
+            rows = kept;
         }
-        let mut rows = self.rows;
         if !shape.order.is_empty() {
             rows = sort(rows, shape, ev)?;
         }
         if shape.cols.len() > shape.visible {
-            let mut seen = FxHashSet::default();
-            rows = rows
+            // Without the hidden columns rows may repeat: keep the first of each.
+            let distinct: FxIndexSet<Vec<Id>> = rows
                 .into_iter()
                 .map(|mut r| {
                     r.truncate(shape.visible);
                     r
                 })
-                .filter(|r| seen.insert(r.clone()))
                 .collect();
+            rows = distinct.into_iter().collect();
         }
         let start = (shape.offset as usize).min(rows.len());
         let end = match shape.limit {
