@@ -106,8 +106,4 @@ impl Derived {
             self.full.get(&p)
         }
     }
-
-    pub fn predicates(&self) -> impl Iterator<Item = Id> + '_ {
-        self.full.keys().copied()
-    }
 }

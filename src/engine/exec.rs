@@ -66,6 +66,8 @@ struct HashTable {
     entries: Vec<([Id; 4], u32)>,
     /// A semi-join: only the keys matter (entries hold one placeholder).
     semi: bool,
+    /// One join variable: keys go in `one`, else in `many`.
+    single: bool,
 }
 
 /// A hash table key: the values at `at` (at most three of them) in `values`.
@@ -95,6 +97,7 @@ impl HashTable {
             many,
             entries,
             semi,
+            single,
         }
     }
 
@@ -104,7 +107,7 @@ impl HashTable {
         } else {
             self.entries.len() as u32
         };
-        let prev = if key[1].is_none() && key[2].is_none() && self.many.is_empty() {
+        let prev = if self.single {
             self.one.insert(key[0], i)
         } else {
             self.many.insert(key, i)
@@ -115,7 +118,7 @@ impl HashTable {
     }
 
     fn get(&self, key: &[Id; 3]) -> impl Iterator<Item = &[Id; 4]> {
-        let head = if self.many.is_empty() {
+        let head = if self.single {
             self.one.get(&key[0])
         } else {
             self.many.get(key)
@@ -142,6 +145,8 @@ pub struct Exec<'e, 'a> {
     probes: RefCell<FxHashMap<usize, Probe<'a>>>,
     /// A buffer for one lookup's matches (reused).
     found: RefCell<Vec<[Id; 4]>>,
+    /// The key of a hashed `not`, built per row without allocating.
+    key_buf: RefCell<Vec<Id>>,
 }
 
 /// The step id of scans that are not plan steps (hash table builds).
@@ -178,6 +183,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             ticks: Cell::new(0),
             probes: RefCell::default(),
             found: RefCell::default(),
+            key_buf: RefCell::default(),
         }
     }
 
@@ -201,15 +207,14 @@ impl<'e, 'a> Exec<'e, 'a> {
         };
         self.tick()?;
         let Some(profile) = &self.profile else {
-            return self.step(step, rest, row, sink);
+            return self.step(step, row, &mut |r| self.steps(rest, r, sink));
         };
         let start = Instant::now();
         let mut rows = 0u64;
-        let r = self.step(step, rest, row, &mut |r| {
+        let r = self.step(step, row, &mut |r| {
             rows += 1;
             self.steps(rest, r, sink)
         });
-        // `step` already calls `rest`; the wrapper above only counts (see `step_counted`).
         let mut p = profile.borrow_mut();
         let e = p.entry(step.id).or_default();
         e.calls += 1;
@@ -218,32 +223,16 @@ impl<'e, 'a> Exec<'e, 'a> {
         r
     }
 
-    /// Run one step; `rest` is the continuation for each extended row.
-    fn step(
-        &self,
-        step: &Step,
-        rest: &[Step],
-        row: &mut Vec<Id>,
-        sink: &mut Sink<'_>,
-    ) -> Result<bool> {
-        // With profiling on, `steps` passes a sink that itself continues with `rest`; the
-        // continuation here must then be that sink alone.
-        let profiled = self.profile.is_some();
-        let mut next = |r: &mut Vec<Id>| -> Result<bool> {
-            if profiled {
-                sink(r)
-            } else {
-                self.steps(rest, r, sink)
-            }
-        };
+    /// Run one step; `next` continues with each extended row (the rest of the plan).
+    fn step(&self, step: &Step, row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
         match &step.kind {
-            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, &mut next),
+            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, next),
             StepKind::HashJoin {
                 pat,
                 ranges,
                 keys,
                 build_rows,
-            } => self.hash_join(step.id, pat, ranges, keys, *build_rows, row, &mut next),
+            } => self.hash_join(step.id, pat, ranges, keys, *build_rows, row, next),
             StepKind::Filter(f) => {
                 if self.ev.test(&f.ex, row, &[])? {
                     next(row)
@@ -254,8 +243,10 @@ impl<'e, 'a> Exec<'e, 'a> {
             StepKind::NotExists { plan, keys, hashed } => {
                 let exists = if *hashed {
                     let set = self.solution_set(step.id, plan, keys, row.len())?;
-                    let key: Vec<Id> = keys.iter().map(|&k| row[k]).collect();
-                    set.contains(&key)
+                    let mut key = self.key_buf.borrow_mut();
+                    key.clear();
+                    key.extend(keys.iter().map(|&k| row[k]));
+                    set.contains(key.as_slice())
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
                 };
@@ -282,7 +273,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
             StepKind::Union { branches } => {
                 for b in branches {
-                    if !self.steps(&b.steps, row, &mut next)? {
+                    if !self.steps(&b.steps, row, next)? {
                         return Ok(false);
                     }
                 }

@@ -239,6 +239,16 @@ impl Body {
         }
     }
 
+    /// Whether some pattern of the body, at any depth, satisfies `f`.
+    pub fn any_pattern(&self, f: &dyn Fn(&Pattern) -> bool) -> bool {
+        self.items.iter().any(|it| match it {
+            Item::Pattern(p) => f(p),
+            Item::Not(b) | Item::Optional(b) => b.any_pattern(f),
+            Item::Or(bs) => bs.iter().any(|b| b.any_pattern(f)),
+            Item::Filter(_) => false,
+        })
+    }
+
     /// Every slot mentioned anywhere in the body.
     pub fn all_slots(&self, out: &mut Vec<Slot>) {
         for item in &self.items {
@@ -313,12 +323,12 @@ impl SchemaIds {
                 ids.sort_unstable();
                 subtypes.insert(tid, ids);
             }
-            let sups: Vec<Id> = catalog
-                .supertypes(t)
-                .into_iter()
-                .filter(|s| s != t)
-                .filter_map(|s| store.lookup_entity(&s, delta).ok().flatten())
-                .collect();
+            let mut sups: Vec<Id> = Vec::new();
+            for s in catalog.supertypes(t).into_iter().filter(|s| s != t) {
+                if let Some(id) = store.lookup_entity(&s, delta)? {
+                    sups.push(id);
+                }
+            }
             if !sups.is_empty() {
                 supertypes.insert(tid, sups);
             }
@@ -427,11 +437,6 @@ impl<'c, 'a> Compiler<'c, 'a> {
         self.vars.push(name.to_string());
         self.slots.insert(name.to_string(), self.vars.len() - 1);
         self.vars.len() - 1
-    }
-
-    /// The slot of variable `name`, or `None` if nothing compiled so far used it.
-    pub fn lookup_slot(&self, name: &str) -> Option<Slot> {
-        self.slots.get(name).copied()
     }
 
     /// The value of a constant or `$param`.
@@ -653,7 +658,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 }
             },
             ast::Expr::Aggregate(a) => {
-                let key = aggregate_text(a);
+                let key = crate::lang::print_aggregate(a);
                 match columns.iter().find(|(c, _)| c == &key) {
                     Some((_, c)) => Ex::Column(*c),
                     None => {
@@ -707,28 +712,15 @@ pub fn pattern_text(tp: &ast::TriplePattern) -> String {
     s
 }
 
-/// An aggregate as written (`count(distinct ?e)`): the name of its column.
-pub fn aggregate_text(a: &ast::Aggregate) -> String {
-    let arg = a
-        .arg
-        .as_ref()
-        .map(crate::lang::print_expr)
-        .unwrap_or_default();
-    format!(
-        "{}({}{arg})",
-        a.func.name(),
-        if a.distinct { "distinct " } else { "" }
-    )
-}
-
 /// The closest known name within a small edit distance.
 pub fn suggest<'n>(name: &str, known: impl Iterator<Item = &'n str>) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
+    let lower = name.to_lowercase();
     for k in known {
         if k == name {
             continue;
         }
-        let d = edit_distance(&name.to_lowercase(), &k.to_lowercase());
+        let d = edit_distance(&lower, &k.to_lowercase());
         let limit = (name.chars().count() / 3).clamp(1, 3);
         if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
             best = Some((d, k));

@@ -295,10 +295,5 @@ pub fn rewrite(
 }
 
 fn has_derived(b: &Body) -> bool {
-    b.items.iter().any(|it| match it {
-        Item::Pattern(p) => p.derived,
-        Item::Not(b) | Item::Optional(b) => has_derived(b),
-        Item::Or(bs) => bs.iter().any(has_derived),
-        Item::Filter(_) => false,
-    })
+    b.any_pattern(&|p| p.derived)
 }

@@ -190,7 +190,7 @@ pub fn find(
                     distinct: aggregate.distinct,
                     arg,
                 });
-                let text = ir::aggregate_text(aggregate);
+                let text = crate::lang::print_aggregate(aggregate);
                 names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
                 keys.push((text, i));
                 if let Some(a) = alias {
@@ -207,7 +207,7 @@ pub fn find(
         collect_refs(e, &mut refs_aggs, &mut refs_vars);
     }
     for a in refs_aggs {
-        let text = ir::aggregate_text(&a);
+        let text = crate::lang::print_aggregate(&a);
         if !keys.iter().any(|(k, _)| *k == text) {
             let arg = match &a.arg {
                 Some(e) => Some(c.expr(e, &[])?),

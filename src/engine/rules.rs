@@ -211,9 +211,6 @@ fn tarjan(nodes: &[Id], edges: &FxHashMap<Id, Vec<(Id, bool)>>) -> Vec<Vec<Id>> 
             succ.dedup();
             for w in succ {
                 if !self.index.contains_key(&w) {
-                    if !self.edges.contains_key(&w) && !self.low.contains_key(&w) {
-                        // a node with no rules of its own still forms its component
-                    }
                     self.visit(w);
                     let lw = self.low[&w];
                     let lv = self.low[&v];
@@ -384,12 +381,7 @@ fn nested_reference(body: &Body, members: &FxHashSet<Id>) -> bool {
 }
 
 fn contains_reference(body: &Body, members: &FxHashSet<Id>) -> bool {
-    body.items.iter().any(|it| match it {
-        Item::Pattern(p) => p.derived && refers_to(p, members),
-        Item::Optional(b) | Item::Not(b) => contains_reference(b, members),
-        Item::Or(bs) => bs.iter().any(|b| contains_reference(b, members)),
-        Item::Filter(_) => false,
-    })
+    body.any_pattern(&|p| p.derived && refers_to(p, members))
 }
 
 /// Run one rule (body variant) and add the head facts that are not known yet to `new`.

@@ -31,8 +31,8 @@ mod term;
 pub use check::{check_script, check_statement};
 pub use complete::{completeness, statements, Completeness, Statements};
 pub use print::{
-    print_body, print_expr, print_find, print_predicate, print_rule, print_script, print_statement,
-    print_term,
+    print_aggregate, print_body, print_expr, print_find, print_predicate, print_rule, print_script,
+    print_statement, print_term,
 };
 
 use crate::diag::{Diagnostic, Span};

@@ -209,7 +209,7 @@ pub fn print_expr(e: &Expr) -> String {
             format!("{}({})", func.name(), args.join(", "))
         }
         Expr::Alias(n) => print_name(&n.name),
-        Expr::Aggregate(a) => aggregate(a),
+        Expr::Aggregate(a) => print_aggregate(a),
     }
 }
 
@@ -314,7 +314,7 @@ fn projection(p: &Projection) -> String {
         Projection::Aggregate {
             aggregate: a,
             alias,
-        } => (aggregate(a), alias),
+        } => (print_aggregate(a), alias),
     };
     match alias {
         Some(a) => format!("{body} as {}", print_name(&a.name)),
@@ -322,7 +322,8 @@ fn projection(p: &Projection) -> String {
     }
 }
 
-fn aggregate(a: &Aggregate) -> String {
+/// An aggregate as written (`count(distinct ?e)`), which is also its column's name.
+pub fn print_aggregate(a: &Aggregate) -> String {
     let arg = a.arg.as_ref().map(print_expr).unwrap_or_default();
     let distinct = if a.distinct { "distinct " } else { "" };
     format!("{}({distinct}{arg})", a.func.name())
