@@ -236,7 +236,10 @@ impl Db {
         Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
-                deadline: o.timeout.map(|t| (Instant::now() + t, t)),
+                // A limit too far away to be an instant is no limit.
+                deadline: o
+                    .timeout
+                    .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
             max_rows: o.max_rows,
         }

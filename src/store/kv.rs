@@ -65,6 +65,7 @@ impl Kv {
         config = if temporary {
             config.temporary(true)
         } else {
+            refuse_without_snapshot(path)?;
             config.path(path)
         };
         // sled releases its file lock only when its background threads of a closed
@@ -73,7 +74,7 @@ impl Kv {
         // briefly before reporting the lock.
         let start = std::time::Instant::now();
         let db = loop {
-            match config.open() {
+            match guarded(|| config.open()).map_err(|m| damaged(path, &m))? {
                 Ok(db) => break db,
                 Err(e)
                     if is_lock_error(&e)
@@ -84,26 +85,37 @@ impl Kv {
                 Err(e) => return Err(open_error(path, e)),
             }
         };
-        let tree = db.open_tree("dossier").map_err(|e| open_error(path, e))?;
+        let tree = guarded(|| db.open_tree("dossier"))
+            .map_err(|m| damaged(path, &m))?
+            .map_err(|e| open_error(path, e))?;
+        if !temporary {
+            remember_snapshot(path);
+        }
         Ok(Kv { db, tree })
     }
 
     /// The value under `key`, if any.
     pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        Ok(self.tree.get(key)?)
+        Ok(guarded(|| self.tree.get(key)).map_err(storage_panic)??)
     }
 
     /// The last entry whose key is in `[min, key]`.
     pub fn floor(&self, min: &[u8], key: &[u8]) -> Result<Option<(Bytes, Bytes)>> {
-        Ok(self.tree.range(min..=key).next_back().transpose()?)
+        Ok(
+            guarded(|| self.tree.range(min..=key).next_back().transpose())
+                .map_err(storage_panic)??,
+        )
     }
 
     /// The first entry whose key is in `(after, end)`.
     pub fn next_after(&self, after: &[u8], end: &[u8]) -> Result<Option<(Bytes, Bytes)>> {
-        let r = self
-            .tree
-            .range::<&[u8], _>((Bound::Excluded(after), Bound::Excluded(end)));
-        Ok(r.into_iter().next().transpose()?)
+        let r = || {
+            self.tree
+                .range::<&[u8], _>((Bound::Excluded(after), Bound::Excluded(end)))
+                .next()
+                .transpose()
+        };
+        Ok(guarded(r).map_err(storage_panic)??)
     }
 
     /// Entries with keys in `[from, to)`, in key order.
@@ -124,18 +136,18 @@ impl Kv {
 
     /// Apply every write of the batch, or none of them.
     pub fn apply(&self, batch: KvBatch) -> Result<()> {
-        Ok(self.tree.apply_batch(batch.inner)?)
+        Ok(guarded(|| self.tree.apply_batch(batch.inner)).map_err(storage_panic)??)
     }
 
     /// Make everything written so far durable.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        guarded(|| self.db.flush()).map_err(storage_panic)??;
         Ok(())
     }
 
     /// Bytes the files take on disk, as sled reports it.
     pub fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk()?)
+        Ok(guarded(|| self.db.size_on_disk()).map_err(storage_panic)??)
     }
 
     /// Whether the store opened existing files (sled recovered a previous process's state)
@@ -154,7 +166,10 @@ impl Iterator for KvIter {
     type Item = Result<(Bytes, Bytes)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|r| r.map_err(Error::from))
+        match guarded(|| self.inner.next()) {
+            Ok(r) => r.map(|r| r.map_err(Error::from)),
+            Err(m) => Some(Err(storage_panic(m))),
+        }
     }
 }
 
@@ -179,5 +194,112 @@ fn open_error(path: &Path, e: sled::Error) -> Error {
     Error::Open {
         path: path.to_path_buf(),
         reason,
+    }
+}
+
+/// Run a sled call, turning a panic inside it into an error message.  sled 0.34 panics on
+/// some damaged files (a missing snapshot, a torn segment) instead of returning an error; a
+/// damaged database must give an error that says what to do, never take the process down.
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    quiet_panics::install();
+    quiet_panics::GUARDED.with(|g| g.set(g.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    quiet_panics::GUARDED.with(|g| g.set(g.get() - 1));
+    r.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "an internal error".to_string())
+    })
+}
+
+/// A panic caught in [`guarded`] is reported as an error, so the default hook's message
+/// ("thread panicked at …") would only be noise; other panics print as before.
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        pub static GUARDED: Cell<u32> = const { Cell::new(0) };
+    }
+
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if GUARDED.with(Cell::get) == 0 {
+                    previous(info);
+                }
+            }));
+        });
+    }
+}
+
+fn storage_panic(message: String) -> Error {
+    Error::Storage(format!(
+        "the storage engine failed on damaged data ({message}); run `dossier check` and restore from a backup if it reports problems"
+    ))
+}
+
+fn damaged(path: &Path, message: &str) -> Error {
+    Error::Open {
+        path: path.to_path_buf(),
+        reason: format!(
+            "its files are damaged: the storage engine failed while recovering them ({message}). Nothing was changed; restore the directory from a backup"
+        ),
+    }
+}
+
+/// The file in a database directory that records what dossier saw there, so that a file
+/// later gone missing is noticed before sled opens (and overwrites) the rest.
+const MANIFEST: &str = "dossier.manifest";
+const SNAPSHOT_SEEN: &str = "snapshot-seen";
+
+fn has_snapshot(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("snap."))
+    })
+}
+
+/// sled keeps the state of its log in a snapshot file (`snap.*`).  Without it, sled
+/// recovers from the log alone, which works only until it has reused a log segment; after
+/// that it recovers an empty database and truncates the data file on open.  Once a
+/// snapshot has been seen in a directory, one must be there: if it is gone, refuse to open
+/// instead of letting sled discard the data.
+fn refuse_without_snapshot(dir: &Path) -> Result<()> {
+    let seen = std::fs::read_to_string(dir.join(MANIFEST))
+        .is_ok_and(|m| m.lines().any(|l| l.trim() == SNAPSHOT_SEEN));
+    if seen && dir.join("db").exists() && !has_snapshot(dir) {
+        return Err(Error::Open {
+            path: dir.to_path_buf(),
+            reason: "its snapshot file (snap.*) is missing, so the storage engine would recover \
+                     nothing and overwrite the data. Nothing was changed. Restore the directory \
+                     from a backup (`dossier backup` makes one)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Note in the manifest that the directory has a snapshot (sled writes one when it opens
+/// existing files).  Best effort: a read-only directory simply goes without the check.
+fn remember_snapshot(dir: &Path) {
+    let manifest = dir.join(MANIFEST);
+    let seen = std::fs::read_to_string(&manifest)
+        .is_ok_and(|m| m.lines().any(|l| l.trim() == SNAPSHOT_SEEN));
+    if seen || !has_snapshot(dir) {
+        return;
+    }
+    let tmp = dir.join(format!("{MANIFEST}.tmp"));
+    let text = format!("dossier database\n{SNAPSHOT_SEEN}\n");
+    let written = std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &manifest));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
 }

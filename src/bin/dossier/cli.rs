@@ -223,7 +223,8 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     if !(secs > 0.0 && secs.is_finite()) {
         return Err("the timeout must be a positive number of seconds".into());
     }
-    Ok(Duration::from_secs_f64(secs))
+    // Past what a `Duration` holds (about 585 billion years) is no limit at all.
+    Ok(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 fn parse_import_format(s: &str) -> Result<dossier::io::Format, String> {

@@ -101,6 +101,14 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
         };
         let r = db.import_with_progress(file, &opts, &mut on_progress);
         bar.finish_and_clear();
+        // Reported only once durable: a crash after the summary must not lose the import.
+        let r = r
+            .map_err(|e| (e, "nothing was imported from"))
+            .and_then(|imp| {
+                db.flush()
+                    .map(|()| imp)
+                    .map_err(|e| (e, "the import may not have been saved to disk:"))
+            });
         match r {
             Ok(imp) => {
                 let secs = imp.elapsed.as_secs_f64();
@@ -115,9 +123,9 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
                     eprintln!("{}", output::time_line(imp.elapsed));
                 }
             }
-            Err(e) => {
+            Err((e, what)) => {
                 eprintln!("{e}");
-                eprintln!("nothing was imported from {}", file.display());
+                eprintln!("{what} {}", file.display());
                 failed = true;
                 if !settings.keep_going {
                     break;

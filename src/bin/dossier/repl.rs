@@ -37,14 +37,7 @@ pub fn run(
     history: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let interactive = std::io::stdin().is_terminal();
-    let db = open(
-        settings,
-        if interactive {
-            Access::Durable
-        } else {
-            Access::Batch
-        },
-    )?;
+    let db = open(settings, Access::Write)?;
     let mut shell = Shell {
         db: db.clone(),
         settings,

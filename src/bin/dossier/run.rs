@@ -3,9 +3,10 @@
 
 use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
-use dossier::{Db, Error, Outcome};
+use dossier::{Db, Error, Executed, Outcome};
 use std::io::{self, IsTerminal, Read};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// How to report the statements of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +64,13 @@ impl<'a> Runner<'a> {
     }
 
     /// Run `text`; `file` names it in errors and is where `load` paths start from.
+    ///
+    /// Writes are acknowledged ("added 3 facts") only once they are durable: outcomes wait
+    /// in [`Acks`] until one flush covers them all (group commit), so a script of many small
+    /// statements costs a few disk syncs, and a crash never takes back a reported write.
     pub fn run_text(&self, text: &str, file: Option<&Path>, echo: Echo) -> Tally {
         let mut tally = Tally::default();
+        let mut acks = Acks::default();
         let mut script = self.db.script(text).params(self.settings.params.clone());
         if let Some(f) = file {
             script = script.file(f);
@@ -73,44 +79,72 @@ impl<'a> Runner<'a> {
             match r {
                 Ok(e) => {
                     tally.statements += 1;
-                    let quiet = echo == Echo::ResultsOnly
-                        && matches!(
-                            e.outcome,
-                            Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_)
-                        );
                     match e.outcome {
                         Outcome::Added(n) => tally.added += n,
                         Outcome::Removed(n) => tally.removed += n,
                         _ => {}
                     }
-                    let printed = if quiet {
-                        for w in &e.warnings {
-                            eprintln!("{w}");
-                        }
-                        Ok(())
-                    } else {
-                        self.printer.executed(&e)
-                    };
-                    if let Err(err) = printed {
-                        if err.kind() != io::ErrorKind::BrokenPipe {
-                            eprintln!("error: writing the output: {err}");
-                            tally.failed += 1;
-                        }
-                        tally.stop = true;
-                        return tally;
+                    let write = is_write(&e.outcome);
+                    acks.push(e, write);
+                    // Results are never held back; writes wait for a group's flush.
+                    if !write || acks.due() {
+                        self.release(&mut acks, echo, &mut tally);
                     }
                 }
                 Err(e) => {
+                    self.release(&mut acks, echo, &mut tally);
+                    if tally.stop {
+                        return tally;
+                    }
                     tally.failed += 1;
                     eprintln!("{e}");
                     if matches!(e, Error::Cancelled) || !self.settings.keep_going {
                         tally.stop = true;
-                        return tally;
                     }
                 }
             }
+            if tally.stop {
+                return tally;
+            }
         }
+        self.release(&mut acks, echo, &mut tally);
         tally
+    }
+
+    /// Make the waiting writes durable, then print what the waiting statements did.  If
+    /// the flush fails nothing of them is reported as done, and the run stops.
+    fn release(&self, acks: &mut Acks, echo: Echo, tally: &mut Tally) {
+        let (items, dirty) = acks.take();
+        if dirty {
+            if let Err(e) = self.db.flush() {
+                let writes = items.iter().filter(|e| is_write(&e.outcome)).count();
+                eprintln!(
+                    "error: {writes} statement(s) ran but could not be made durable, so they may be lost: {e}"
+                );
+                tally.failed += 1;
+                tally.stop = true;
+                return;
+            }
+        }
+        for e in &items {
+            let quiet = echo == Echo::ResultsOnly && is_write(&e.outcome);
+            let printed = if quiet {
+                for w in &e.warnings {
+                    eprintln!("{w}");
+                }
+                Ok(())
+            } else {
+                self.printer.executed(e)
+            };
+            if let Err(err) = printed {
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("error: writing the output: {err}");
+                    tally.failed += 1;
+                }
+                tally.stop = true;
+                return;
+            }
+        }
     }
 
     /// Run script files in order (`-`: standard input); stops at the first failing file
@@ -139,6 +173,50 @@ impl<'a> Runner<'a> {
             }
         }
         total
+    }
+}
+
+/// Whether an outcome reports a write (schema and rule statements included).
+fn is_write(o: &Outcome) -> bool {
+    matches!(
+        o,
+        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_)
+    )
+}
+
+/// Outcomes of statements whose writes are committed but not yet flushed to disk.
+#[derive(Default)]
+struct Acks {
+    items: Vec<Executed>,
+    /// When the oldest waiting write was committed.
+    since: Option<Instant>,
+    /// Whether a waiting statement wrote something (a flush is needed).
+    dirty: bool,
+}
+
+impl Acks {
+    /// A group is flushed after this long or this many statements, whichever comes first:
+    /// long enough to share one disk sync among many small statements, short enough that
+    /// a script's output keeps flowing.
+    const WINDOW: Duration = Duration::from_millis(20);
+    const MAX: usize = 1024;
+
+    fn push(&mut self, e: Executed, write: bool) {
+        if write {
+            self.dirty = true;
+            self.since.get_or_insert_with(Instant::now);
+        }
+        self.items.push(e);
+    }
+
+    fn due(&self) -> bool {
+        self.items.len() >= Self::MAX || self.since.is_some_and(|t| t.elapsed() >= Self::WINDOW)
+    }
+
+    fn take(&mut self) -> (Vec<Executed>, bool) {
+        let dirty = std::mem::take(&mut self.dirty);
+        self.since = None;
+        (std::mem::take(&mut self.items), dirty)
     }
 }
 
