@@ -5,7 +5,7 @@
 //! (cost-based order, index or hash joins, range push-down) → `exec` (nested loops over
 //! one row, streaming into the collector) → `finish` (groups, having, order, limit) →
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
-//! [`crate::store::Delta`].
+//! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
 pub mod catalog;
 mod derived;
@@ -13,6 +13,7 @@ mod exec;
 mod explain;
 mod expr;
 mod finish;
+pub mod inspect;
 pub mod ir;
 mod magic;
 mod plan;
