@@ -1,7 +1,8 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
 use super::catalog::{Catalog, Range};
-use super::ir::{Compiler, Context, Params};
+use super::compile::{Compiler, Context};
+use super::ir::Params;
 use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;

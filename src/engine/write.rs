@@ -3,7 +3,8 @@
 //! The read-only statements that are not queries are in `inspect.rs`.
 
 use super::catalog::{Catalog, PredDecl, Range, RuleDecl};
-use super::ir::{Context, Params};
+use super::compile::Context;
+use super::ir::Params;
 use super::rules;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
