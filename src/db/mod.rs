@@ -12,7 +12,7 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, write, Interrupt, Limits, Mode};
+use crate::engine::{self, catalog::Catalog, inspect, write, Interrupt, Limits, Mode};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
@@ -664,14 +664,14 @@ fn run_statement(
         }
         StatementKind::Describe(t) => {
             delta.normalized();
-            let facts = write::describe(store, Some(delta), params, t)?;
+            let facts = inspect::describe(store, Some(delta), params, t)?;
             Ok((
                 four_columns(["subject", "predicate", "object", "source"], facts),
                 Vec::new(),
             ))
         }
         StatementKind::Search { text, .. } => {
-            let hits = write::search(store, Some(delta), text)?;
+            let hits = inspect::search(store, Some(delta), text)?;
             let cols = vec!["entity".to_string(), "label".to_string()];
             Ok((
                 Outcome::Rows(Rows::new(
@@ -682,7 +682,7 @@ fn run_statement(
             ))
         }
         StatementKind::Check => {
-            let problems = write::check(store, params)?;
+            let problems = inspect::check(store, params)?;
             if problems.is_empty() {
                 return Ok((
                     Outcome::Done(

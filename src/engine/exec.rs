@@ -5,9 +5,10 @@
 //! hashed `not`s (built once per query); the final sink decides what to keep, and returning
 //! `false` from it stops everything (so `limit 10` on a huge result stops early).
 
+use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
-use super::ir::{range_options, Context, GTerm, PTerm, Pattern, Slot};
+use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
 use super::plan::{Plan, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};

@@ -1,18 +1,20 @@
 //! The query engine: compile a statement against the store, plan it, run it.
 //!
-//! A `find` flows: AST → [`ir`] (slots, ids, subtypes) → rules evaluated for the derived
+//! A `find` flows: AST → [`compile`] into [`ir`] (slots, ids, subtypes) → rules evaluated for the derived
 //! predicates it needs ([`rules`], with a magic-set rewrite in `magic`) → `plan`
 //! (cost-based order, index or hash joins, range push-down) → `exec` (nested loops over
 //! one row, streaming into the collector) → `finish` (groups, having, order, limit) →
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
-//! [`crate::store::Delta`].
+//! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
 pub mod catalog;
+pub mod compile;
 mod derived;
 mod exec;
 mod explain;
 mod expr;
 mod finish;
+pub mod inspect;
 pub mod ir;
 mod magic;
 mod plan;
@@ -28,8 +30,8 @@ use crate::lang::ast::{self, Count, Projection, Term};
 use crate::model::Value;
 use crate::store::{Delta, Id, Store};
 use catalog::Catalog;
+use compile::{Compiler, Context};
 use finish::{Col, Collector, Shape};
-use ir::{Compiler, Context};
 use plan::Planner;
 
 /// How to run a query.
@@ -136,7 +138,7 @@ pub fn find(
     limits: &Limits,
     mode: Mode,
 ) -> Result<QueryResult> {
-    let schema = ir::schema(store, delta)?;
+    let schema = compile::schema(store, delta)?;
     let catalog = &schema.0;
     let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
     let mut c = Compiler::new(&cx);

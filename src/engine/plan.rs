@@ -7,8 +7,9 @@
 //! numbers and of the patterns' canonical text (for ties), never of the order in which the
 //! user wrote the patterns.
 
+use super::compile::Context;
 use super::derived::Derived;
-use super::ir::{range_options, Body, Context, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
+use super::ir::{range_options, Body, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
 use crate::error::Result;
 use crate::lang::ast::CmpOp;
 use crate::model::{Precision, Value};

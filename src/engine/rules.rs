@@ -7,10 +7,11 @@
 //! (derived facts are a subset of a finite set of pairs), cyclic or not.
 
 use super::catalog::Catalog;
+use super::compile::{Compiler, Context};
 use super::derived::{Derived, Relation};
 use super::exec::{Exec, Interrupt};
 use super::expr::Eval;
-use super::ir::{Body, Compiler, Context, Item, PTerm};
+use super::ir::{Body, Item, PTerm};
 use super::plan::Planner;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};

@@ -1,18 +1,19 @@
-//! Statements that change the database, and the read-only ones that are not queries
-//! (`describe`, `search`, `check`).  Writes only record into a [`Delta`]; the caller
+//! Statements that change the database.  Writes only record into a [`Delta`]; the caller
 //! commits it, or drops it when the statement fails, so a failed statement changes nothing.
+//! The read-only statements that are not queries are in `inspect.rs`.
 
 use super::catalog::{Catalog, PredDecl, Range, RuleDecl};
-use super::ir::{Compiler, Context, Params};
+use super::compile::Context;
+use super::ir::Params;
 use super::rules;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, Term, TermNode, TriplePattern, TypeRef};
 use crate::model::{Kind, Value, TYPE_PREDICATE};
-use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store};
+use crate::store::{Delta, GraphSel, Id, IdPattern, Store};
 
 /// The value of a constant or parameter in a fact or `del`.
-fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<Value>> {
+pub(super) fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<Value>> {
     match &t.term {
         Term::Value(v) => Ok(Some(v.clone())),
         Term::Param(name) => match params.get(name) {
@@ -435,175 +436,4 @@ pub fn pred_decl(
     }
     catalog.preds.insert(name.name.clone(), decl);
     catalog.save(store, delta)
-}
-
-/// `describe x`: every fact with x as subject or object, with its source.
-pub fn describe(
-    store: &Store,
-    delta: Option<&Delta>,
-    params: &Params,
-    t: &TermNode,
-) -> Result<Vec<[Option<Value>; 4]>> {
-    let Some(v) = value(t, params, "describe")? else {
-        return Ok(Vec::new());
-    };
-    let Some(id) = store.lookup(&v, delta)? else {
-        return Ok(Vec::new());
-    };
-    let mut quads = Vec::new();
-    let overlay = delta.and_then(|d| d.normal());
-    for q in store.quads_with(
-        &IdPattern {
-            g: GraphSel::Each,
-            ..IdPattern::new(Some(id), None, None)
-        },
-        overlay,
-    )? {
-        quads.push(q?);
-    }
-    for q in store.quads_with(
-        &IdPattern {
-            g: GraphSel::Each,
-            ..IdPattern::new(None, None, Some(id))
-        },
-        overlay,
-    )? {
-        let q = q?;
-        if q[0] != id {
-            quads.push(q);
-        }
-    }
-    let ids: Vec<Id> = quads
-        .iter()
-        .flat_map(|q| q.iter().copied())
-        .filter(|i| i.is_some())
-        .collect();
-    let values = store.values(&ids, delta)?;
-    let get = |id: Id| values.get(&id).cloned();
-    Ok(quads
-        .into_iter()
-        .map(|q| [get(q[0]), get(q[1]), get(q[2]), get(q[3])])
-        .collect())
-}
-
-/// `search "text"`: entities whose name, label or alias contains the text (ignoring case),
-/// with their label.
-pub fn search(
-    store: &Store,
-    delta: Option<&Delta>,
-    text: &str,
-) -> Result<Vec<(Value, Option<Value>)>> {
-    let needle = text.to_lowercase();
-    let label = store.lookup_entity("label", delta)?;
-    let alias = store.lookup_entity("alias", delta)?;
-    let mut hits: Vec<Id> = Vec::new();
-    for t in store.terms_of_kind(kind::ENTITY)? {
-        let (id, name) = t?;
-        if name.to_lowercase().contains(&needle) {
-            hits.push(id);
-        }
-    }
-    for t in store.terms_of_kind(kind::STR)? {
-        let (sid, s) = t?;
-        if !s.to_lowercase().contains(&needle) {
-            continue;
-        }
-        for p in [label, alias].into_iter().flatten() {
-            for q in store.quads(&IdPattern::new(None, Some(p), Some(sid)))? {
-                hits.push(q?[0]);
-            }
-        }
-    }
-    hits.sort_unstable();
-    hits.dedup();
-    // Entities that are only names (predicates, types with no facts) are still things.
-    let mut out = Vec::new();
-    for id in hits {
-        let v = store.value(id, delta)?;
-        let l = match label {
-            Some(l) => match store
-                .quads(&IdPattern::new(Some(id), Some(l), None))?
-                .next()
-            {
-                Some(q) => Some(store.value(q?[2], delta)?),
-                None => None,
-            },
-            None => None,
-        };
-        out.push((v, l));
-    }
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(out)
-}
-
-/// "a State", "an Event".
-fn with_article(word: &str) -> String {
-    let vowel = word
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
-    format!("{} {word}", if vowel { "an" } else { "a" })
-}
-
-/// `check`: facts that violate the schema's domains and ranges, then index consistency.
-/// Each problem is (subject, predicate, object, what is wrong).
-pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
-    let catalog = Catalog::load(store, None)?;
-    let cx = Context::new(store, None, &catalog, params)?;
-    let _ = Compiler::new(&cx);
-    let mut out = Vec::new();
-    let type_id = cx.type_id;
-    let has_type = |x: Id, class: &str| -> Result<bool> {
-        let Some(t) = type_id else { return Ok(false) };
-        for c in catalog.subtypes(class) {
-            if let Some(cid) = store.lookup_entity(&c, None)? {
-                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
-    };
-    for (p, decl) in &catalog.preds {
-        let Some(pid) = store.lookup_entity(p, None)? else {
-            continue;
-        };
-        for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
-            let q = q?;
-            let mut problems = Vec::new();
-            if let Some(d) = &decl.domain {
-                if !has_type(q[0], d)? {
-                    problems.push(format!("subject is not {}", with_article(d)));
-                }
-            }
-            let wrong_range =
-                match &decl.range {
-                    Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?)
-                        .then(|| with_article(c)),
-                    Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind()))
-                        .then(|| with_article(k.name())),
-                    None => None,
-                };
-            if let Some(what) = wrong_range {
-                problems.push(format!("object is not {what}"));
-            }
-            if !problems.is_empty() {
-                out.push([
-                    Some(store.value(q[0], None)?),
-                    Some(Value::entity(p.clone())),
-                    Some(store.value(q[2], None)?),
-                    Some(Value::Str(problems.join("; "))),
-                ]);
-            }
-        }
-    }
-    for problem in store.verify()? {
-        out.push([
-            None,
-            None,
-            None,
-            Some(Value::Str(format!("index: {problem}"))),
-        ]);
-    }
-    Ok(out)
 }

@@ -7,12 +7,15 @@
 use crate::diag::Span;
 use crate::model::{Date, Kind, Value};
 
-/// Implements `PartialEq` on a node by comparing every field but `span`.
+/// Implements `PartialEq` on a node by comparing every field but `span`.  The fields are
+/// destructured without `..`, so a field added to the node and not listed here is a
+/// compile error rather than a field equality silently ignores.
 macro_rules! eq_ignoring_span {
-    ($t:ty { $($f:ident),* }) => {
+    ($t:ident { $($f:ident),* }) => {
         impl PartialEq for $t {
             fn eq(&self, other: &Self) -> bool {
-                true $(&& self.$f == other.$f)*
+                let $t { $($f,)* span: _ } = self;
+                true $(&& *$f == other.$f)*
             }
         }
     };
@@ -597,7 +600,7 @@ impl PartialEq for StatementKind {
                 },
             ) => n == n2 && d == d2 && r == r2,
             (Describe(a), Describe(b)) => a == b,
-            (Search { text: a, .. }, Search { text: b, .. }) => a == b,
+            (Search { text: a, span: _ }, Search { text: b, span: _ }) => a == b,
             (
                 Explain {
                     analyze: a,
@@ -608,9 +611,26 @@ impl PartialEq for StatementKind {
                     find: f2,
                 },
             ) => a == a2 && f == f2,
-            (Load { path: a, .. }, Load { path: b, .. }) => a == b,
+            (Load { path: a, span: _ }, Load { path: b, span: _ }) => a == b,
             (Check, Check) => true,
-            _ => false,
+            // Listed without a wildcard so that a new kind must be added above.
+            (
+                Facts { .. }
+                | FromBlock { .. }
+                | Del { .. }
+                | DropSource(_)
+                | DropRule(_)
+                | Find(_)
+                | Rule(_)
+                | TypeDecl { .. }
+                | PredDecl { .. }
+                | Describe(_)
+                | Search { .. }
+                | Explain { .. }
+                | Load { .. }
+                | Check,
+                _,
+            ) => false,
         }
     }
 }
@@ -618,10 +638,10 @@ impl PartialEq for StatementKind {
 impl PartialEq for TypeRef {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (TypeRef::Any { .. }, TypeRef::Any { .. }) => true,
-            (TypeRef::Kind { kind: a, .. }, TypeRef::Kind { kind: b, .. }) => a == b,
+            (TypeRef::Any { span: _ }, TypeRef::Any { span: _ }) => true,
+            (TypeRef::Kind { kind: a, span: _ }, TypeRef::Kind { kind: b, span: _ }) => a == b,
             (TypeRef::Class(a), TypeRef::Class(b)) => a == b,
-            _ => false,
+            (TypeRef::Any { .. } | TypeRef::Kind { .. } | TypeRef::Class(_), _) => false,
         }
     }
 }
@@ -631,9 +651,15 @@ impl PartialEq for Expr {
         match (self, other) {
             (Expr::Term(a), Expr::Term(b)) => a == b,
             (
-                Expr::Range { from: f, to: t, .. },
                 Expr::Range {
-                    from: f2, to: t2, ..
+                    from: f,
+                    to: t,
+                    span: _,
+                },
+                Expr::Range {
+                    from: f2,
+                    to: t2,
+                    span: _,
                 },
             ) => f == f2 && t == t2,
             (
@@ -641,26 +667,108 @@ impl PartialEq for Expr {
                     op: o,
                     left: l,
                     right: r,
-                    ..
+                    span: _,
                 },
                 Expr::Cmp {
                     op: o2,
                     left: l2,
                     right: r2,
-                    ..
+                    span: _,
                 },
             ) => o == o2 && l == l2 && r == r2,
             (
                 Expr::Call {
-                    func: f, args: a, ..
+                    func: f,
+                    args: a,
+                    span: _,
                 },
                 Expr::Call {
-                    func: f2, args: a2, ..
+                    func: f2,
+                    args: a2,
+                    span: _,
                 },
             ) => f == f2 && a == a2,
             (Expr::Alias(a), Expr::Alias(b)) => a == b,
             (Expr::Aggregate(a), Expr::Aggregate(b)) => a == b,
-            _ => false,
+            (
+                Expr::Term(_)
+                | Expr::Range { .. }
+                | Expr::Cmp { .. }
+                | Expr::Call { .. }
+                | Expr::Alias(_)
+                | Expr::Aggregate(_),
+                _,
+            ) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lang::parse_script;
+
+    fn parsed(text: &str) -> super::Script {
+        match parse_script(text) {
+            Ok(s) => s,
+            Err(d) => panic!("{text}: {}", d.message),
+        }
+    }
+
+    /// The same statements laid out differently: every span differs, nothing else does.
+    const BASE: &str = "e p 1 from s. from s { b q \"x\". } del e p _ from s. drop source s. \
+        drop rule r. type T sub U. pred p: T -> int. pred q: _ -> U. describe e. \
+        search \"t\". load \"f.dq\". check. rule ?x r ?y :- ?x p ?y, ?y > 1. \
+        explain find ?x count(distinct ?y) as n where ?x p ?y, ?y in 2020..2021, \
+        contains(?x, \"a\"), not { ?x q _ }, optional { ?x r ?z }, { ?x s ?w } or { ?x t ?w } \
+        having n > 1 order by n desc limit 3 offset 1.";
+
+    #[test]
+    fn spans_do_not_take_part_in_equality() {
+        let spaced = BASE.replace(' ', "\n   ");
+        let (a, b) = (parsed(BASE), parsed(&spaced));
+        assert_ne!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "the spans should differ"
+        );
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn every_other_field_takes_part_in_equality() {
+        // One change per field kind: each must make the scripts differ.
+        let changes = [
+            ("e p 1 from s.", "add e p 1 from s."),
+            ("e p 1 from s.", "e p 2 from s."),
+            ("e p 1 from s.", "e p 1 from s2."),
+            ("e p 1 from s.", "e p 1."),
+            ("from s { b q \"x\". }", "from s { b q \"y\". }"),
+            ("del e p _ from s.", "del e p _."),
+            ("?x r ?y :-", "?x r2 ?y :-"),
+            ("drop source s.", "drop source s2."),
+            ("drop rule r.", "drop rule r2."),
+            ("type T sub U.", "type T."),
+            ("pred p: T -> int.", "pred p: T -> string."),
+            ("pred q: _ -> U.", "pred q: U -> U."),
+            ("describe e.", "describe b."),
+            ("search \"t\".", "search \"u\"."),
+            ("load \"f.dq\".", "load \"g.dq\"."),
+            ("?y > 1.", "?y >= 1."),
+            ("explain find", "explain analyze find"),
+            ("count(distinct ?y)", "count(?y)"),
+            ("as n where", "as m where"),
+            ("2020..2021", "2020..2022"),
+            ("contains(?x", "starts_with(?x"),
+            ("having n > 1", "having n > 2"),
+            ("order by n desc", "order by n asc"),
+            ("limit 3", "limit 4"),
+            ("offset 1", "offset 2"),
+        ];
+        let base = parsed(BASE);
+        for (from, to) in changes {
+            assert!(BASE.contains(from), "{from}");
+            let changed = BASE.replacen(from, to, 1);
+            assert_ne!(base, parsed(&changed), "{from} → {to}");
         }
     }
 }

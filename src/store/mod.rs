@@ -12,15 +12,20 @@
 //!
 //! A commit writes all of it in one `apply_batch`, so a statement lands whole or not at all,
 //! then flushes (unless durability was relaxed for a bulk load).
+//!
+//! This file is the API (open, dictionary, meta records); `commit.rs` writes a delta,
+//! `verify.rs` checks that the indexes and counts agree.
 
 pub mod blocks;
 pub mod codec;
+mod commit;
 pub mod delta;
 pub mod dict;
 pub mod id;
 pub mod kv;
 mod scan;
 pub mod stats;
+mod verify;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
@@ -29,12 +34,11 @@ pub use stats::{PredStats, Stats};
 
 use crate::error::{Error, Result};
 use crate::model::Value;
-use blocks::{BlockSet, Op};
-use codec::{Tuple, TupleCodec};
+use blocks::BlockSet;
+use codec::TupleCodec;
 use dict::{Dict, NextIds};
 use kv::{Kv, KvBatch};
 use rustc_hash::FxHashMap;
-use stats::StatsDelta;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -435,311 +439,11 @@ impl Store {
         delta.put_meta(Store::user_key(name), value);
     }
 
-    // ----- writing -----
-
-    /// Write a delta atomically.  The caller holds [`Store::writer`].
-    pub fn commit(&self, mut delta: Delta) -> Result<CommitStats> {
-        if self.options.read_only {
-            return Err(Error::Invalid("the database was opened read-only".into()));
-        }
-        if delta.is_empty() {
-            return Ok(CommitStats::default());
-        }
-        let n = delta.take_normalized();
-        let type_id = match delta.new_term(kind::ENTITY, crate::model::TYPE_PREDICATE) {
-            Some(id) => Some(id),
-            None => self
-                .dict
-                .lookup(&self.kv, kind::ENTITY, crate::model::TYPE_PREDICATE)?,
-        };
-        let empty = self.stats()?.quads == 0;
-        let resolved = if empty {
-            resolve_into_empty(n)
-        } else {
-            self.resolve(n)?
-        };
-        // The POS changes serve the distinct-object counts and the POS index; sorted once.
-        let pos = (
-            in_order(Order::Pos, &resolved.triple_adds, |_| true),
-            in_order(Order::Pos, &resolved.triple_removes, |_| true),
-        );
-        let mut sd = StatsDelta::default();
-        self.count(&resolved, &pos, type_id, empty, &mut sd)?;
-
-        let mut batch = KvBatch::default();
-        self.pos
-            .merge(&self.kv, &merge_ops(&pos.0, &pos.1), &mut batch)?;
-        drop(pos);
-        let spog: Vec<(Tuple, Op)> = merge_ops(&resolved.quad_adds, &resolved.quad_removes);
-        self.spog.merge(&self.kv, &spog, &mut batch)?;
-        drop(spog);
-        let sourced = |q: &Tuple| q[3].is_some();
-        let gspo = merge_ops(
-            &in_order(Order::Gspo, &resolved.quad_adds, sourced),
-            &in_order(Order::Gspo, &resolved.quad_removes, sourced),
-        );
-        self.gspo.merge(&self.kv, &gspo, &mut batch)?;
-        drop(gspo);
-        let osp = merge_ops(
-            &in_order(Order::Osp, &resolved.triple_adds, |_| true),
-            &in_order(Order::Osp, &resolved.triple_removes, |_| true),
-        );
-        self.osp.merge(&self.kv, &osp, &mut batch)?;
-        drop(osp);
-
-        let terms: Vec<(Id, &str)> = delta.new_texts.iter().map(|(id, t)| (*id, &**t)).collect();
-        self.dict.write_new(&self.kv, &terms, &mut batch)?;
-        let mut next = *self.next.lock().map_err(lock_err)?;
-        next.string += delta.new_strings.len() as u64;
-        next.entity += delta.new_entities.len() as u64;
-        if !terms.is_empty() {
-            batch.put(META_NEXT.to_vec(), next.to_bytes());
-        }
-        for (k, v) in std::mem::take(&mut delta.meta) {
-            batch.set(k, v);
-        }
-        let update = sd.update(&*self.stats()?);
-        for (k, v) in update.writes() {
-            batch.set(k, v);
-        }
-        let mut totals = update.triples.to_be_bytes().to_vec();
-        totals.extend_from_slice(&update.quads.to_be_bytes());
-        batch.put(META_TOTALS.to_vec(), totals);
-
-        {
-            let _gate = self.gate.write().map_err(lock_err)?;
-            self.kv.apply(batch)?;
-            for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
-                set.clear_cache();
-            }
-            self.dict.clear_cache();
-            update.apply(&mut *self.stats.write().map_err(lock_err)?);
-            *self.next.lock().map_err(lock_err)? = next;
-            self.version.fetch_add(1, Ordering::AcqRel);
-        }
-        if self.options.durable {
-            self.kv.flush()?;
-        }
-        Ok(CommitStats {
-            added: resolved.quad_adds.len() as u64,
-            removed: resolved.quad_removes.len() as u64,
-            triples_added: resolved.triple_adds.len() as u64,
-            triples_removed: resolved.triple_removes.len() as u64,
-        })
-    }
+    // ----- writing (`commit.rs`) and checks (`verify.rs`) -----
 
     /// Make every commit so far durable (after bulk loads with durability relaxed).
     pub fn flush(&self) -> Result<()> {
         self.kv.flush()
-    }
-
-    /// Compare the delta with what is stored: which assertions really change, and which
-    /// triples appear or disappear.
-    fn resolve(&self, n: Normalized) -> Result<Resolved> {
-        let mut r = Resolved::default();
-        let mut cursor = self.spog.cursor(&self.kv);
-        let (mut i, mut j) = (0, 0);
-        let mut existing = Vec::new();
-        while i < n.adds.len() || j < n.removes.len() {
-            let t = match (n.adds.get(i), n.removes.get(j)) {
-                (Some(a), Some(b)) => triple_of(a).min(triple_of(b)),
-                (Some(a), None) => triple_of(a),
-                (None, Some(b)) => triple_of(b),
-                (None, None) => break,
-            };
-            existing.clear();
-            let lo = [t[0], t[1], t[2], Id::MIN];
-            let hi = [t[0], t[1], t[2].successor(), Id::MIN];
-            cursor.range_into(&lo, &hi, &mut existing)?;
-            let before = existing.len();
-            let mut after = before;
-            while let Some(q) = n.adds.get(i).filter(|q| triple_of(q) == t) {
-                if existing.binary_search(q).is_err() {
-                    r.quad_adds.push(*q);
-                    after += 1;
-                }
-                i += 1;
-            }
-            while let Some(q) = n.removes.get(j).filter(|q| triple_of(q) == t) {
-                if existing.binary_search(q).is_ok() {
-                    r.quad_removes.push(*q);
-                    after -= 1;
-                }
-                j += 1;
-            }
-            let triple = [t[0], t[1], t[2], Id::NONE];
-            if before == 0 && after > 0 {
-                r.triple_adds.push(triple);
-            } else if before > 0 && after == 0 {
-                r.triple_removes.push(triple);
-            }
-        }
-        Ok(r)
-    }
-
-    /// Turn the triple-level changes into count changes.  Distinct subject/object counts
-    /// need to know whether other triples share the (s, p) or (p, o): a bounded probe.
-    fn count(
-        &self,
-        r: &Resolved,
-        (pos_adds, pos_removes): &(Vec<Tuple>, Vec<Tuple>),
-        type_id: Option<Id>,
-        empty: bool,
-        sd: &mut StatsDelta,
-    ) -> Result<()> {
-        sd.quads = r.quad_adds.len() as i64 - r.quad_removes.len() as i64;
-        sd.triples = r.triple_adds.len() as i64 - r.triple_removes.len() as i64;
-        for (v, d) in [(&r.quad_adds, 1i64), (&r.quad_removes, -1)] {
-            for q in v.iter().filter(|q| q[3].is_some()) {
-                *sd.sources.entry(q[3]).or_default() += d;
-            }
-        }
-        for (v, d) in [(&r.triple_adds, 1i64), (&r.triple_removes, -1)] {
-            for t in v.iter() {
-                sd.preds.entry(t[1]).or_default().0 += d;
-                if Some(t[1]) == type_id {
-                    *sd.classes.entry(t[2]).or_default() += d;
-                }
-            }
-        }
-        // Distinct subjects of p change with the groups of (s, p) changes (SPO order
-        // already), distinct objects with the groups of (p, o).
-        let (adds, removes) = (&r.triple_adds, &r.triple_removes);
-        self.presence_changes(&self.spog, adds, removes, empty, |_, p, d| {
-            sd.preds.entry(p).or_default().1 += d
-        })?;
-        self.presence_changes(&self.pos, pos_adds, pos_removes, empty, |p, _, d| {
-            sd.preds.entry(p).or_default().2 += d
-        })?;
-        Ok(())
-    }
-
-    /// For each group of changes to the entries of `set` that start with `(a, b)`:
-    /// `f(a, b, +1)` when the first such entry appears, `-1` when the last one goes, `0`
-    /// otherwise.  Whether others remain is a probe bounded by the group's removes.
-    fn presence_changes(
-        &self,
-        set: &BlockSet<TupleCodec>,
-        adds: &[Tuple],
-        removes: &[Tuple],
-        empty: bool,
-        mut f: impl FnMut(Id, Id, i64),
-    ) -> Result<()> {
-        let mut cursor = set.cursor(&self.kv);
-        for ((a, b), n_adds, n_removes) in group_changes(adds, removes, |t| (t[0], t[1])) {
-            let before = if empty {
-                0
-            } else {
-                count_distinct(
-                    &mut cursor,
-                    [a, b, Id::MIN, Id::MIN],
-                    [a, b.successor(), Id::MIN, Id::MIN],
-                    n_removes + 1,
-                    3,
-                )?
-            };
-            let after = before + n_adds - n_removes.min(before);
-            f(a, b, presence_change(before, after));
-        }
-        Ok(())
-    }
-
-    // ----- checks and figures -----
-
-    /// Check that every index holds the same facts and every count is exact.  Returns the
-    /// problems found (empty when consistent).  Reads everything: O(facts).
-    pub fn verify(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let _g = self.read()?;
-        let mut quads: Vec<Tuple> = Vec::new();
-        for q in self.spog.all(&self.kv) {
-            quads.push(q?);
-        }
-        let mut triples: Vec<Tuple> = quads.iter().map(|q| [q[0], q[1], q[2], Id::NONE]).collect();
-        triples.dedup();
-        for (order, set, name) in [
-            (Order::Pos, &self.pos, "POS"),
-            (Order::Osp, &self.osp, "OSP"),
-        ] {
-            let mut got: Vec<Tuple> = Vec::new();
-            for e in set.all(&self.kv) {
-                got.push(order.to_spog(&e?));
-            }
-            got.sort_unstable();
-            if got != triples {
-                problems.push(format!(
-                    "index {name} holds {} triples, SPOG {}",
-                    got.len(),
-                    triples.len()
-                ));
-            }
-        }
-        let mut sourced: Vec<Tuple> = quads.iter().filter(|q| q[3].is_some()).copied().collect();
-        sourced.sort_unstable();
-        let mut got: Vec<Tuple> = Vec::new();
-        for e in self.gspo.all(&self.kv) {
-            got.push(Order::Gspo.to_spog(&e?));
-        }
-        got.sort_unstable();
-        if got != sourced {
-            problems.push(format!(
-                "index GSPO holds {} sourced facts, SPOG {}",
-                got.len(),
-                sourced.len()
-            ));
-        }
-        // Recount everything from the triples.
-        let mut expect = Stats::default();
-        let type_id = self
-            .dict
-            .lookup(&self.kv, kind::ENTITY, crate::model::TYPE_PREDICATE)?;
-        expect.triples = triples.len() as u64;
-        expect.quads = quads.len() as u64;
-        for q in &sourced {
-            *expect.sources.entry(q[3]).or_default() += 1;
-        }
-        let mut subjects: Vec<(Id, Id)> = triples.iter().map(|t| (t[1], t[0])).collect();
-        let mut objects: Vec<(Id, Id)> = triples.iter().map(|t| (t[1], t[2])).collect();
-        subjects.sort_unstable();
-        subjects.dedup();
-        objects.sort_unstable();
-        objects.dedup();
-        for t in &triples {
-            expect.preds.entry(t[1]).or_default().triples += 1;
-            if Some(t[1]) == type_id {
-                *expect.classes.entry(t[2]).or_default() += 1;
-            }
-        }
-        for (p, _) in subjects {
-            expect.preds.entry(p).or_default().subjects += 1;
-        }
-        for (p, _) in objects {
-            expect.preds.entry(p).or_default().objects += 1;
-        }
-        let have = self.stats()?.clone();
-        if have != expect {
-            problems.push(format!(
-                "counts disagree with the indexes: stored {} triples / {} facts / {} predicates, recounted {} / {} / {}",
-                have.triples,
-                have.quads,
-                have.preds.len(),
-                expect.triples,
-                expect.quads,
-                expect.preds.len()
-            ));
-        }
-        // Every id in the indexes must decode.
-        let mut ids: Vec<Id> = quads
-            .iter()
-            .flat_map(|q| q.iter().copied())
-            .filter(|i| i.is_dictionary())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if let Err(e) = self.dict.texts(&self.kv, &ids) {
-            problems.push(format!("dictionary: {e}"));
-        }
-        Ok(problems)
     }
 
     /// Bytes the database takes on disk (as sled reports it).
@@ -772,132 +476,6 @@ fn make_value(k: u8, text: &str) -> Value {
         Value::Str(text.to_string())
     } else {
         Value::Entity(text.to_string())
-    }
-}
-
-fn triple_of(q: &Tuple) -> [Id; 3] {
-    [q[0], q[1], q[2]]
-}
-
-#[derive(Default)]
-struct Resolved {
-    quad_adds: Vec<Tuple>,
-    quad_removes: Vec<Tuple>,
-    /// Triples (as `[s, p, o, NONE]`) that appear / disappear, in SPO order.
-    triple_adds: Vec<Tuple>,
-    triple_removes: Vec<Tuple>,
-}
-
-/// Into an empty store every add is new and every remove is a no-op.
-fn resolve_into_empty(n: Normalized) -> Resolved {
-    let mut triple_adds: Vec<Tuple> = n
-        .adds
-        .iter()
-        .map(|q| [q[0], q[1], q[2], Id::NONE])
-        .collect();
-    triple_adds.dedup();
-    Resolved {
-        quad_adds: n.adds,
-        quad_removes: Vec::new(),
-        triple_adds,
-        triple_removes: Vec::new(),
-    }
-}
-
-fn merge_ops(adds: &[Tuple], removes: &[Tuple]) -> Vec<(Tuple, Op)> {
-    let mut out = Vec::with_capacity(adds.len() + removes.len());
-    let (mut i, mut j) = (0, 0);
-    while i < adds.len() || j < removes.len() {
-        let take_add = match (adds.get(i), removes.get(j)) {
-            (Some(a), Some(r)) => a < r,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if take_add {
-            out.push((adds[i], Op::Insert));
-            i += 1;
-        } else {
-            out.push((removes[j], Op::Delete));
-            j += 1;
-        }
-    }
-    out
-}
-
-/// Group two sorted lists by a key that is a prefix of their order: (key, adds, removes).
-fn group_changes<K: Ord + Copy>(
-    adds: &[Tuple],
-    removes: &[Tuple],
-    key: impl Fn(&Tuple) -> K,
-) -> Vec<(K, u64, u64)> {
-    let mut out: Vec<(K, u64, u64)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < adds.len() || j < removes.len() {
-        let k = match (adds.get(i), removes.get(j)) {
-            (Some(a), Some(r)) => key(a).min(key(r)),
-            (Some(a), None) => key(a),
-            (None, Some(r)) => key(r),
-            (None, None) => break,
-        };
-        let (mut a, mut r) = (0, 0);
-        while adds.get(i).is_some_and(|x| key(x) == k) {
-            a += 1;
-            i += 1;
-        }
-        while removes.get(j).is_some_and(|x| key(x) == k) {
-            r += 1;
-            j += 1;
-        }
-        out.push((k, a, r));
-    }
-    out
-}
-
-/// Distinct values of the first `width` components among entries in `[lo, hi)`, counting
-/// at most `cap`: one seek per distinct value, so a huge group is never read whole.
-/// The tuples `keep` selects, in `order`'s component order, sorted.
-fn in_order(order: Order, v: &[Tuple], keep: impl Fn(&Tuple) -> bool) -> Vec<Tuple> {
-    let mut out: Vec<Tuple> = v
-        .iter()
-        .filter(|t| keep(t))
-        .map(|t| order.from_spog(t))
-        .collect();
-    out.sort_unstable();
-    out
-}
-
-fn count_distinct(
-    cursor: &mut blocks::Cursor<'_, TupleCodec>,
-    lo: Tuple,
-    hi: Tuple,
-    cap: u64,
-    width: usize,
-) -> Result<u64> {
-    let mut n = 0;
-    let mut at = lo;
-    while n < cap {
-        let Some(first) = cursor.seek(&at)? else {
-            break;
-        };
-        if first >= hi {
-            break;
-        }
-        n += 1;
-        let mut next = first;
-        next[width - 1] = next[width - 1].successor();
-        for x in next.iter_mut().skip(width) {
-            *x = Id::MIN;
-        }
-        at = next;
-    }
-    Ok(n)
-}
-
-fn presence_change(before: u64, after: u64) -> i64 {
-    match (before > 0, after > 0) {
-        (false, true) => 1,
-        (true, false) => -1,
-        _ => 0,
     }
 }
 
