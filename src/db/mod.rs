@@ -4,6 +4,7 @@ mod import;
 mod params;
 mod rows;
 mod script;
+mod statement;
 
 pub use import::{ImportProgress, Imported};
 pub use params::parse_param;
@@ -12,11 +13,12 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, inspect, write, Interrupt, Limits, Mode};
+use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
+use statement::{is_write, run_statement};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -510,20 +512,6 @@ impl Db {
     }
 }
 
-fn is_write(k: &StatementKind) -> bool {
-    matches!(
-        k,
-        StatementKind::Facts { .. }
-            | StatementKind::FromBlock { .. }
-            | StatementKind::Del { .. }
-            | StatementKind::DropSource(_)
-            | StatementKind::DropRule(_)
-            | StatementKind::Rule(_)
-            | StatementKind::TypeDecl { .. }
-            | StatementKind::PredDecl { .. }
-    )
-}
-
 /// Syntax-independent checks of the language: errors refuse the statement.
 fn check(stmt: &ast::Statement, file: Option<&str>, text: &str) -> Result<Vec<Report>> {
     let mut warnings = Vec::new();
@@ -535,178 +523,6 @@ fn check(stmt: &ast::Statement, file: Option<&str>, text: &str) -> Result<Vec<Re
         warnings.push(r);
     }
     Ok(warnings)
-}
-
-/// Run a statement against the store with `delta` collecting its writes; `commit` says
-/// whether to commit them (a single statement) or leave them (a transaction).
-fn run_statement(
-    store: &Store,
-    stmt: &ast::Statement,
-    params: &Params,
-    delta: &mut Delta,
-    limits: &Limits,
-    commit: bool,
-) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
-    let catalog = || Catalog::load(store, Some(delta));
-    let done = |delta: &mut Delta, o: Outcome| -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
-        if commit {
-            let stats = store.commit(std::mem::take(delta))?;
-            return Ok((
-                match o {
-                    Outcome::Added(_) => Outcome::Added(stats.added),
-                    Outcome::Removed(_) => Outcome::Removed(stats.removed),
-                    other => other,
-                },
-                Vec::new(),
-            ));
-        }
-        Ok((o, Vec::new()))
-    };
-    match &stmt.kind {
-        StatementKind::Facts {
-            triples, source, ..
-        } => {
-            let c = catalog()?;
-            let n = write::facts(store, delta, &c, params, triples, source.as_ref())?;
-            done(delta, Outcome::Added(n))
-        }
-        StatementKind::FromBlock { source, statements } => {
-            let c = catalog()?;
-            let mut n = 0;
-            for s in statements {
-                match &s.kind {
-                    StatementKind::Facts {
-                        triples,
-                        source: inner,
-                        ..
-                    } => {
-                        n += write::facts(
-                            store,
-                            delta,
-                            &c,
-                            params,
-                            triples,
-                            inner.as_ref().or(Some(source)),
-                        )?;
-                    }
-                    _ => {
-                        return Err(Error::at(crate::diag::Diagnostic::error(
-                            "only facts can stand inside a from block",
-                            s.span,
-                        )))
-                    }
-                }
-            }
-            done(delta, Outcome::Added(n))
-        }
-        StatementKind::Del { triples, source } => {
-            let n = write::del(store, delta, params, triples, source.as_ref())?;
-            done(delta, Outcome::Removed(n))
-        }
-        StatementKind::DropSource(src) => {
-            let n = write::drop_source(store, delta, params, src)?;
-            done(delta, Outcome::Removed(n))
-        }
-        StatementKind::DropRule(name) => {
-            let n = write::drop_rule(store, delta, &name.name)?;
-            let msg = match n {
-                0 => format!("no rule derives '{}'", name.name),
-                1 => format!("dropped 1 rule deriving '{}'", name.name),
-                n => format!("dropped {n} rules deriving '{}'", name.name),
-            };
-            done(delta, Outcome::Done(msg))
-        }
-        StatementKind::Rule(r) => {
-            let new = write::rule(store, delta, params, r)?;
-            let head = crate::lang::print_predicate(&r.head.predicate.term);
-            done(
-                delta,
-                Outcome::Done(if new {
-                    format!("stored a rule for '{head}'")
-                } else {
-                    format!("this rule for '{head}' was already stored")
-                }),
-            )
-        }
-        StatementKind::TypeDecl { name, supertypes } => {
-            write::type_decl(store, delta, name, supertypes)?;
-            done(delta, Outcome::Done(format!("declared type {}", name.name)))
-        }
-        StatementKind::PredDecl {
-            name,
-            domain,
-            range,
-        } => {
-            write::pred_decl(store, delta, name, domain.as_ref(), range.as_ref())?;
-            done(
-                delta,
-                Outcome::Done(format!("declared predicate {}", name.name)),
-            )
-        }
-        StatementKind::Find(f) => {
-            delta.normalized();
-            let r = engine::find(store, Some(delta), params, f, limits, Mode::Run)?;
-            Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings))
-        }
-        StatementKind::Explain { analyze, find } => {
-            delta.normalized();
-            let mode = if *analyze {
-                Mode::Analyze
-            } else {
-                Mode::Explain
-            };
-            let r = engine::find(store, Some(delta), params, find, limits, mode)?;
-            let mut text = r.plan.unwrap_or_default();
-            if *analyze {
-                text.push_str(&format!("\n{} rows", r.rows.len()));
-            }
-            Ok((Outcome::Plan(text), r.warnings))
-        }
-        StatementKind::Describe(t) => {
-            delta.normalized();
-            let facts = inspect::describe(store, Some(delta), params, t)?;
-            Ok((
-                four_columns(["subject", "predicate", "object", "source"], facts),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Search { text, .. } => {
-            let hits = inspect::search(store, Some(delta), text)?;
-            let cols = vec!["entity".to_string(), "label".to_string()];
-            Ok((
-                Outcome::Rows(Rows::new(
-                    cols,
-                    hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect(),
-                )),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Check => {
-            let problems = inspect::check(store, params)?;
-            if problems.is_empty() {
-                return Ok((
-                    Outcome::Done(
-                        "no problems found: every fact fits the schema and every index agrees"
-                            .into(),
-                    ),
-                    Vec::new(),
-                ));
-            }
-            Ok((
-                four_columns(["subject", "predicate", "object", "problem"], problems),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
-    }
-}
-
-/// Rows of four columns (describe, check).
-fn four_columns(names: [&str; 4], rows: Vec<[Option<Value>; 4]>) -> Outcome {
-    Outcome::Rows(Rows::new(
-        names.map(String::from).to_vec(),
-        rows.into_iter().map(|r| r.to_vec()).collect(),
-    ))
 }
 
 /// A transaction: see [`Db::transaction`].

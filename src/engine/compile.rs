@@ -4,7 +4,7 @@
 
 use super::catalog::Catalog;
 use super::ir::{Body, Ex, Filter, GTerm, Item, PTerm, Params, Pattern, Slot};
-use crate::diag::Diagnostic;
+use crate::diag::{suggest, Diagnostic};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, Term};
 use crate::model::{DateRange, Value, TYPE_PREDICATE};
@@ -459,66 +459,4 @@ pub fn pattern_text(tp: &ast::TriplePattern) -> String {
         s.push_str(&print_term(&src.term));
     }
     s
-}
-
-/// The closest known name within a small edit distance.
-pub fn suggest<'n>(name: &str, known: impl Iterator<Item = &'n str>) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    let lower = name.to_lowercase();
-    for k in known {
-        if k == name {
-            continue;
-        }
-        let d = edit_distance(&lower, &k.to_lowercase());
-        let limit = (name.chars().count() / 3).clamp(1, 3);
-        if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
-            best = Some((d, k));
-        }
-    }
-    best.map(|(_, k)| k.to_string())
-}
-
-/// Edit distance counting a swap of two neighbouring letters as one edit (`lable` →
-/// `label`), the typo people make most.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions() {
-        let known = ["backed_by", "based_in", "label"];
-        assert_eq!(
-            suggest("backd_by", known.iter().copied()),
-            Some("backed_by".into())
-        );
-        assert_eq!(
-            suggest("lable", known.iter().copied()),
-            Some("label".into())
-        );
-        assert_eq!(suggest("zzz", known.iter().copied()), None);
-    }
 }

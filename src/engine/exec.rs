@@ -165,6 +165,42 @@ enum Res<'p> {
     Any,
 }
 
+/// A pattern resolved against the current row: the positions a match binds.
+#[derive(Clone, Copy)]
+struct Target<'p> {
+    pat: &'p Pattern,
+    s: Res<'p>,
+    p: Res<'p>,
+    o: Res<'p>,
+    /// `?x a ?t` also continues with every supertype of the stated type.
+    infer: bool,
+}
+
+/// A hash join step's pattern, the object ranges of its build scan, its key slots and the
+/// rows the planner expects the table to hold.
+#[derive(Clone, Copy)]
+struct Join<'p> {
+    pat: &'p Pattern,
+    ranges: &'p [(Id, Id)],
+    keys: &'p [Slot],
+    build_rows: usize,
+}
+
+/// Where a step's matches go: the row they bind into, the bindings to undo before the
+/// next match, and the rest of the plan.
+struct Out<'r, 'n, 's> {
+    row: &'r mut Vec<Id>,
+    saved: SavedSlots,
+    next: &'n mut Sink<'s>,
+}
+
+impl Out<'_, '_, '_> {
+    /// Undo the last match's bindings (when the step is done with the row).
+    fn restore(&mut self) {
+        self.saved.restore(self.row);
+    }
+}
+
 impl<'e, 'a> Exec<'e, 'a> {
     pub fn new(
         cx: &'e Context<'a>,
@@ -233,7 +269,15 @@ impl<'e, 'a> Exec<'e, 'a> {
                 ranges,
                 keys,
                 build_rows,
-            } => self.hash_join(step.id, pat, ranges, keys, *build_rows, row, next),
+            } => {
+                let join = Join {
+                    pat,
+                    ranges,
+                    keys,
+                    build_rows: *build_rows,
+                };
+                self.hash_join(step.id, join, row, next)
+            }
             StepKind::Filter(f) => {
                 if self.ev.test(&f.ex, row, &[])? {
                     next(row)
@@ -364,7 +408,18 @@ impl<'e, 'a> Exec<'e, 'a> {
             Res::Set(ids) => (ids, None),
             other => (&[][..], Some(bound(other))),
         };
-        let mut saved = SavedSlots::default();
+        let t = Target {
+            pat,
+            s,
+            p,
+            o,
+            infer: pat.infer_supertypes,
+        };
+        let mut out = Out {
+            row,
+            saved: SavedSlots::default(),
+            next,
+        };
         let mut cont = true;
         'outer: for obj in set.iter().map(|i| Some(*i)).chain(single) {
             if pat.stored && !pat.delta_only {
@@ -394,17 +449,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                         if handled {
                             for q in &found {
                                 self.tick()?;
-                                if !self.emit(
-                                    pat,
-                                    pat.infer_supertypes,
-                                    q,
-                                    s,
-                                    p,
-                                    o,
-                                    row,
-                                    &mut saved,
-                                    next,
-                                )? {
+                                if !self.emit(&t, q, &mut out)? {
                                     cont = false;
                                     break;
                                 }
@@ -416,7 +461,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                             continue;
                         }
                     }
-                    if !self.emit_stored(&ip, None, pat, (s, p, o), row, &mut saved, next)? {
+                    if !self.emit_stored(&ip, None, &t, &mut out)? {
                         cont = false;
                         break 'outer;
                     }
@@ -436,17 +481,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     };
                     let ok = rel.scan(bound(s), obj, |a, b| {
                         self.tick()?;
-                        self.emit(
-                            pat,
-                            pat.infer_supertypes,
-                            &[a, pid, b, Id::NONE],
-                            s,
-                            p,
-                            o,
-                            row,
-                            &mut saved,
-                            next,
-                        )
+                        self.emit(&t, &[a, pid, b, Id::NONE], &mut out)
                     })?;
                     if !ok {
                         cont = false;
@@ -468,15 +503,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                             g,
                             o_range: None,
                         };
-                        if !self.emit_stored(
-                            &ip,
-                            Some(class),
-                            pat,
-                            (s, p, o),
-                            row,
-                            &mut saved,
-                            next,
-                        )? {
+                        if !self.emit_stored(&ip, Some(class), &t, &mut out)? {
                             cont = false;
                             break 'subs;
                         }
@@ -484,22 +511,18 @@ impl<'e, 'a> Exec<'e, 'a> {
                 }
             }
         }
-        saved.restore(row);
+        out.restore();
         Ok(cont)
     }
 
     /// Emit every stored match of `ip` (reported with `object` in place of the stored
     /// object, when given); false when the consumer stopped.
-    #[allow(clippy::too_many_arguments)]
     fn emit_stored(
         &self,
         ip: &IdPattern,
         object: Option<Id>,
-        pat: &Pattern,
-        (s, p, o): (Res, Res, Res),
-        row: &mut Vec<Id>,
-        saved: &mut SavedSlots,
-        next: &mut Sink<'_>,
+        t: &Target<'_>,
+        out: &mut Out<'_, '_, '_>,
     ) -> Result<bool> {
         for q in self
             .cx
@@ -511,28 +534,24 @@ impl<'e, 'a> Exec<'e, 'a> {
             if let Some(obj) = object {
                 q[2] = obj;
             }
-            if !self.emit(pat, pat.infer_supertypes, &q, s, p, o, row, saved, next)? {
+            if !self.emit(t, &q, out)? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// Bind the free positions of `pat` from quad `q` and continue; for `?x a ?t` also
-    /// continue with every supertype of the stated type.
-    #[allow(clippy::too_many_arguments)]
-    fn emit(
-        &self,
-        pat: &Pattern,
-        infer: bool,
-        q: &[Id; 4],
-        s: Res,
-        p: Res,
-        o: Res,
-        row: &mut Vec<Id>,
-        saved: &mut SavedSlots,
-        next: &mut Sink<'_>,
-    ) -> Result<bool> {
+    /// Bind the free positions of the target from quad `q` and continue; for `?x a ?t`
+    /// (when the target infers) also continue with every supertype of the stated type.
+    fn emit(&self, t: &Target<'_>, q: &[Id; 4], out: &mut Out<'_, '_, '_>) -> Result<bool> {
+        let Target {
+            pat,
+            s,
+            p,
+            o,
+            infer,
+        } = *t;
+        let Out { row, saved, next } = out;
         saved.restore(row);
         for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
             if let Res::Free(slot) = r {
@@ -567,18 +586,15 @@ impl<'e, 'a> Exec<'e, 'a> {
         Ok(true)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn hash_join(
         &self,
         id: usize,
-        pat: &Pattern,
-        ranges: &[(Id, Id)],
-        keys: &[Slot],
-        build_rows: usize,
+        join: Join<'_>,
         row: &mut Vec<Id>,
         next: &mut Sink<'_>,
     ) -> Result<bool> {
-        let table = self.table(id, pat, ranges, keys, build_rows, row.len())?;
+        let table = self.table(id, join, row.len())?;
+        let pat = join.pat;
         let (Some(s), Some(p), Some(o)) = (
             self.resolve(&pat.s, row),
             self.resolve(&pat.p, row),
@@ -586,31 +602,40 @@ impl<'e, 'a> Exec<'e, 'a> {
         ) else {
             return Ok(true);
         };
-        let key = join_key(keys, row);
-        let mut saved = SavedSlots::default();
+        let key = join_key(join.keys, row);
+        let t = Target {
+            pat,
+            s,
+            p,
+            o,
+            infer: false,
+        };
+        let mut out = Out {
+            row,
+            saved: SavedSlots::default(),
+            next,
+        };
         let mut cont = true;
         for q in table.get(&key) {
             self.tick()?;
-            if !self.emit(pat, false, q, s, p, o, row, &mut saved, next)? {
+            if !self.emit(&t, q, &mut out)? {
                 cont = false;
                 break;
             }
         }
-        saved.restore(row);
+        out.restore();
         Ok(cont)
     }
 
     /// The hash table of a hash join: the pattern's matches with only its constants bound,
     /// keyed by the values of the join variables.
-    fn table(
-        &self,
-        id: usize,
-        pat: &Pattern,
-        ranges: &[(Id, Id)],
-        keys: &[Slot],
-        build_rows: usize,
-        width: usize,
-    ) -> Result<Rc<HashTable>> {
+    fn table(&self, id: usize, join: Join<'_>, width: usize) -> Result<Rc<HashTable>> {
+        let Join {
+            pat,
+            ranges,
+            keys,
+            build_rows,
+        } = join;
         if let Some(t) = self.tables.borrow().get(&id) {
             return Ok(t.clone());
         }

@@ -129,7 +129,8 @@ fn derive(
     }
 }
 
-/// Run (or explain) a `find`.
+/// Run (or explain) a `find`: compile the body and the find list, derive the facts of the
+/// rules it needs, plan, run into the collector, then decode the finished rows.
 pub fn find(
     store: &Store,
     delta: Option<&Delta>,
@@ -142,11 +143,46 @@ pub fn find(
     let catalog = &schema.0;
     let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
     let mut c = Compiler::new(&cx);
-    let body = c.body(&f.body)?;
+    let mut body = c.body(&f.body)?;
+    let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
+    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
+    let plan = Planner::new(&cx, &derived).plan(&body, &[])?;
+    let warnings = std::mem::take(&mut c.warnings);
+    if mode == Mode::Explain {
+        return Ok(QueryResult {
+            columns,
+            rows: Vec::new(),
+            warnings,
+            plan: Some(explain::render(&plan, &c.vars, None)),
+        });
+    }
+
+    let ev = expr::Eval::new(store, delta)?;
+    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
+    let id_rows = run(&exec, &plan, &shape, &ev, c.vars.len(), limits)?;
+    let plan_text = (mode == Mode::Analyze).then(|| {
+        let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
+        explain::render(&plan, &c.vars, profile.as_ref())
+    });
+    Ok(QueryResult {
+        columns,
+        rows: decode(&ev, id_rows)?,
+        warnings,
+        plan: plan_text,
+    })
+}
+
+/// Compile the find list, `having` and `order by` into the collector's [`Shape`]: the
+/// visible columns, then hidden ones for what `having`/`order by` name that the find list
+/// lacks.  Also returns the visible columns' names.
+fn compile_shape(
+    c: &mut Compiler<'_, '_>,
+    f: &ast::Find,
+    body: &ir::Body,
+    params: &Params,
+) -> Result<(Shape, Vec<String>)> {
     let mut body_slots = Vec::new();
     body.bound_slots(&mut body_slots);
-
-    // The find list: visible columns, then hidden ones for having/order by.
     let mut cols = Vec::new();
     let mut names = Vec::new();
     let mut keys: Vec<(String, usize)> = Vec::new();
@@ -252,26 +288,22 @@ pub fn find(
         limit: count(&f.limit, params)?,
         body_slots,
     };
+    Ok((shape, names))
+}
 
-    let mut body = body;
-    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
-    let planner = Planner::new(&cx, &derived);
-    let plan = planner.plan(&body, &[])?;
-    let mut warnings = std::mem::take(&mut c.warnings);
-    if mode == Mode::Explain {
-        return Ok(QueryResult {
-            columns: names,
-            rows: Vec::new(),
-            warnings,
-            plan: Some(explain::render(&plan, &c.vars, None)),
-        });
-    }
-
-    let ev = expr::Eval::new(store, delta)?;
-    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
-    let mut collector = Collector::new(&shape, &ev, plan.unique);
-    let mut row = vec![Id::NONE; c.vars.len()];
-    exec.run(&plan, &mut row, &mut |r| {
+/// Run the plan over rows of `width` slots into a collector of `shape`; the finished rows
+/// of ids.  More than `limits.max_rows` rows is an error, checked as rows arrive.
+fn run(
+    exec: &exec::Exec<'_, '_>,
+    plan: &plan::Plan,
+    shape: &Shape,
+    ev: &expr::Eval<'_>,
+    width: usize,
+    limits: &Limits,
+) -> Result<Vec<Vec<Id>>> {
+    let mut collector = Collector::new(shape, ev, plan.unique);
+    let mut row = vec![Id::NONE; width];
+    exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
         if let Some(max) = limits.max_rows {
             if collector.len() as u64 > max {
@@ -286,10 +318,11 @@ pub fn find(
             return Err(Error::TooManyRows(max));
         }
     }
-    let plan_text = (mode == Mode::Analyze).then(|| {
-        let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
-        explain::render(&plan, &c.vars, profile.as_ref())
-    });
+    Ok(id_rows)
+}
+
+/// The rows' values, every id decoded in one sorted pass over the dictionary.
+fn decode(ev: &expr::Eval<'_>, id_rows: Vec<Vec<Id>>) -> Result<Vec<Vec<Option<Value>>>> {
     let ids: Vec<Id> = id_rows
         .iter()
         .flatten()
@@ -297,15 +330,8 @@ pub fn find(
         .filter(|i| i.is_some())
         .collect();
     let values = ev.values(&ids)?;
-    let rows = id_rows
+    Ok(id_rows
         .into_iter()
         .map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect())
-        .collect();
-    warnings.extend(std::mem::take(&mut c.warnings));
-    Ok(QueryResult {
-        columns: names,
-        rows,
-        warnings,
-        plan: plan_text,
-    })
+        .collect())
 }

@@ -91,6 +91,15 @@ pub struct Planner<'p, 'a> {
     next_id: Cell<usize>,
 }
 
+/// The filters and `not`s of a body, each placed as soon as the variables it needs are
+/// settled; `placed_*[i]` says whether the `i`th one is in the plan yet.
+struct Waiting<'b> {
+    filters: Vec<&'b Filter>,
+    placed_filters: Vec<bool>,
+    nots: Vec<&'b Body>,
+    placed_nots: Vec<bool>,
+}
+
 /// What is bound while a body is planned.
 struct State {
     /// Bound in every row.
@@ -205,8 +214,12 @@ impl<'p, 'a> Planner<'p, 'a> {
             unique: true,
             ..Plan::default()
         };
-        let mut placed_filters = vec![false; filters.len()];
-        let mut placed_nots = vec![false; nots.len()];
+        let mut waiting = Waiting {
+            placed_filters: vec![false; filters.len()],
+            placed_nots: vec![false; nots.len()],
+            filters,
+            nots,
+        };
         let mut optionals = optionals.into_iter();
         loop {
             // Slots a unit still to come (or an optional) may bind are not settled yet.
@@ -217,15 +230,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             for b in optionals.clone() {
                 b.bound_slots(&mut st.pending);
             }
-            self.place_ready(
-                &filters,
-                &mut placed_filters,
-                &nots,
-                &mut placed_nots,
-                &visible,
-                &st,
-                &mut plan,
-            )?;
+            self.place_ready(&mut waiting, &visible, &st, &mut plan)?;
             if units.is_empty() {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
@@ -249,7 +254,14 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             let mut best: Option<Choice> = None;
             for (i, unit) in units.iter().enumerate() {
-                let c = self.choice(i, unit, &st, plan.rows, &filters, &placed_filters)?;
+                let c = self.choice(
+                    i,
+                    unit,
+                    &st,
+                    plan.rows,
+                    &waiting.filters,
+                    &waiting.placed_filters,
+                )?;
                 let better = match &best {
                     None => true,
                     Some(b) => {
@@ -285,8 +297,8 @@ impl<'p, 'a> Planner<'p, 'a> {
             });
         }
         // Whatever is left refers to variables nothing binds; it runs last (and fails).
-        for (i, f) in filters.iter().enumerate() {
-            if !placed_filters[i] {
+        for (i, f) in waiting.filters.iter().enumerate() {
+            if !waiting.placed_filters[i] {
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::Filter((*f).clone()),
@@ -295,8 +307,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 });
             }
         }
-        for (i, b) in nots.iter().enumerate() {
-            if !placed_nots[i] {
+        for (i, b) in waiting.nots.iter().enumerate() {
+            if !waiting.placed_nots[i] {
                 let sub = self.plan_in(b, &st.all(), &st.maybe)?;
                 plan.steps.push(Step {
                     id: self.id(),
@@ -318,17 +330,19 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(plan)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn place_ready(
         &self,
-        filters: &[&Filter],
-        placed_f: &mut [bool],
-        nots: &[&Body],
-        placed_n: &mut [bool],
+        waiting: &mut Waiting<'_>,
         visible: &[Slot],
         st: &State,
         plan: &mut Plan,
     ) -> Result<()> {
+        let Waiting {
+            filters,
+            placed_filters: placed_f,
+            nots,
+            placed_nots: placed_n,
+        } = waiting;
         for (i, f) in filters.iter().enumerate() {
             if placed_f[i] {
                 continue;
