@@ -13,8 +13,12 @@ mod complete;
 mod help;
 mod highlight;
 mod output;
+#[cfg(feature = "viz")]
+mod pictures;
 mod repl;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, Settings};
@@ -146,6 +150,29 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let s = settings(&a.common, &a.output);
             let db = open(&s, Access::ReadOnly)?;
             commands::check(&db, &s)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Graph(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::graph(&db, a, &s, None)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Timeline(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::timeline(&db, a, &s, None)
+        }
+        #[cfg(feature = "serve")]
+        Some(Command::Serve(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let access = if a.writable {
+                Access::Durable
+            } else {
+                Access::ReadOnly
+            };
+            let db = open(&s, access)?;
+            serve::run(db, a)
         }
     }
 }
