@@ -581,6 +581,8 @@ impl Db {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
         let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
         match delta {
             Some(d) => run_statement(store, stmt, params, d, &limits, false),
             None => {
@@ -890,16 +892,11 @@ impl Prepared {
     pub fn query_with_options(&self, params: &Params, options: &QueryOptions) -> Result<Rows> {
         let store = &self.db.inner.store;
         self.db.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.db.limits_with(options);
+        limits.interrupt.check()?;
         let _r = store.read()?;
-        let r = engine::find(
-            store,
-            None,
-            params,
-            &self.find,
-            &self.db.limits_with(options),
-            Mode::Run,
-        )
-        .map_err(|e| e.resolve(None, &self.text))?;
+        let r = engine::find(store, None, params, &self.find, &limits, Mode::Run)
+            .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 }
