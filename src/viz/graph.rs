@@ -55,9 +55,9 @@ impl Node {
         }
     }
 
-    /// What to print on the node: its label, else its name.
+    /// What to print on the node: its label, else its name (a literal without quotes).
     pub fn caption(&self) -> String {
-        self.label.clone().unwrap_or_else(|| self.name())
+        self.label.clone().unwrap_or_else(|| self.value.plain())
     }
 }
 
