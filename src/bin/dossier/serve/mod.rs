@@ -197,9 +197,15 @@ pub async fn blocking<T: Send + 'static>(
         armed: true,
     };
     let s = server.clone();
-    let joined = tokio::task::spawn_blocking(move || work(&s.db, &options)).await;
+    // Counted where the work ends, so that an abandoned request counts when its query has
+    // really stopped.
+    let joined = tokio::task::spawn_blocking(move || {
+        let out = work(&s.db, &options);
+        s.stats.finished.fetch_add(1, Ordering::SeqCst);
+        out
+    })
+    .await;
     guard.disarm();
-    server.stats.finished.fetch_add(1, Ordering::SeqCst);
     joined.map_err(|e| {
         server.stats.failed.fetch_add(1, Ordering::SeqCst);
         api::error_response(
