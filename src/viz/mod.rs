@@ -88,7 +88,7 @@ pub(crate) fn text_width(s: &str, size: f64) -> f64 {
 }
 
 /// Colours given to groups of nodes or lanes, in order (Tableau 10).
-pub(crate) const PALETTE: [&str; 10] = [
+pub const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac",
 ];

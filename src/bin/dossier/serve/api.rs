@@ -444,6 +444,7 @@ pub async fn language(State(s): State<Arc<Server>>) -> Response {
         "functions": functions,
         "aggregates": dossier::lang::ast::AggFunc::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
         "predicates": predicates,
+        "palette": viz::PALETTE,
     }))
     .into_response()
 }

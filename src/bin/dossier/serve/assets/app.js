@@ -246,12 +246,27 @@ function svgEl(tag, attrs) {
   return e;
 }
 
+// One colour per group for the whole view: the first answer that names a group decides,
+// and a later answer's colour is taken only if no other group has it.
+function colourOf(group, suggested) {
+  const G = state.graph;
+  if (!group) return suggested;
+  if (G.legend.has(group)) return G.legend.get(group);
+  const used = new Set(G.legend.values());
+  const palette = (state.lang && state.lang.palette) || [];
+  const colour = !used.has(suggested) ? suggested : palette.find((c) => !used.has(c)) || suggested;
+  G.legend.set(group, colour);
+  return colour;
+}
+
 function mergeGraph(g, around) {
   const G = state.graph;
+  for (const l of g.legend) colourOf(l.group, l.colour);
   const index = g.nodes.map((n) => {
     let have = G.byName.get(n.name);
     if (!have) {
       have = Object.assign({}, n);
+      have.colour = colourOf(n.group, n.colour);
       if (around) { // new neighbours start around the node that was expanded
         const a = Math.random() * 2 * Math.PI, r = 90 + Math.random() * 60;
         have.x = around.x + r * Math.cos(a);
@@ -270,7 +285,6 @@ function mergeGraph(g, around) {
     const edge = { from: index[e.from], to: index[e.to], predicate: e.predicate, sources: e.sources };
     if (edge.from && edge.to && !seen.has(key(edge))) { seen.add(key(edge)); G.edges.push(edge); }
   }
-  for (const l of g.legend) G.legend.set(l.group, l.colour);
   G.notes = g.notes;
 }
 
