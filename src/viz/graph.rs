@@ -145,9 +145,9 @@ impl Default for NetworkOptions {
     }
 }
 
-/// How many facts of one node are read when looking for edges among nodes already in the
-/// picture (a bound on the work for busy nodes at the edge of the network).
-const MAX_FACTS_SCANNED_PER_NODE: usize = 20_000;
+/// How many facts of one node are read each way (a bound on the work for busy nodes: the
+/// rest of a hub's facts are neither drawn nor counted).
+const MAX_FACTS_SCANNED_PER_NODE: usize = 5_000;
 
 /// The network around `roots`: every fact between entities within `depth` hops, following
 /// facts both ways (`type` facts colour nodes rather than link them, unless `follow` names
@@ -182,7 +182,12 @@ pub fn network(db: &Db, roots: &[&str], options: &NetworkOptions) -> Result<Grap
         let mut added = 0usize;
         let mut hidden = 0u64;
         for dir in [Direction::Out, Direction::In] {
-            for q in store.quads(&dir.pattern(id))? {
+            // Triples only (sources are read for the edges kept), and at most so many per
+            // node: a hub's thousands of events are counted as hidden up to there.
+            for q in store
+                .quads(&dir.triples(id))?
+                .take(MAX_FACTS_SCANNED_PER_NODE)
+            {
                 let q = q?;
                 let (other, p) = (dir.other(&q), q[1]);
                 if other.kind() != kind::ENTITY || !filter.allows(p) || other == id {
@@ -201,10 +206,7 @@ pub fn network(db: &Db, roots: &[&str], options: &NetworkOptions) -> Result<Grap
                     added += 1;
                     nodes.insert(other, Node::new(Value::Entity(String::new()), depth + 1));
                 }
-                edges
-                    .entry([q[0], q[1], q[2]])
-                    .or_default()
-                    .extend(q[3].is_some().then_some(q[3]));
+                edges.entry([q[0], q[1], q[2]]).or_default();
             }
         }
         if hidden > 0 {
@@ -232,15 +234,24 @@ pub fn network(db: &Db, roots: &[&str], options: &NetworkOptions) -> Result<Grap
         .collect();
     for id in frontier {
         for q in store
-            .quads(&Direction::Out.pattern(id))?
+            .quads(&Direction::Out.triples(id))?
             .take(MAX_FACTS_SCANNED_PER_NODE)
         {
             let q = q?;
             if nodes.contains_key(&q[2]) && q[2] != id && filter.allows(q[1]) {
-                edges
-                    .entry([q[0], q[1], q[2]])
-                    .or_default()
-                    .extend(q[3].is_some().then_some(q[3]));
+                edges.entry([q[0], q[1], q[2]]).or_default();
+            }
+        }
+    }
+    // The sources of the edges kept.
+    for ([s, p, o], sources) in edges.iter_mut() {
+        for q in store.quads(&IdPattern {
+            g: GraphSel::Each,
+            ..IdPattern::new(Some(*s), Some(*p), Some(*o))
+        })? {
+            let q = q?;
+            if q[3].is_some() {
+                sources.insert(q[3]);
             }
         }
     }
@@ -382,14 +393,19 @@ enum Direction {
 }
 
 impl Direction {
-    fn pattern(self, id: Id) -> IdPattern {
-        let p = match self {
+    /// Each distinct triple once.
+    fn triples(self, id: Id) -> IdPattern {
+        match self {
             Direction::Out => IdPattern::new(Some(id), None, None),
             Direction::In => IdPattern::new(None, None, Some(id)),
-        };
+        }
+    }
+
+    /// Every assertion, with its source.
+    fn pattern(self, id: Id) -> IdPattern {
         IdPattern {
             g: GraphSel::Each,
-            ..p
+            ..self.triples(id)
         }
     }
 

@@ -12,7 +12,7 @@ const SCALE: f32 = 45.0;
 /// Pairs of nodes the simulation may visit over all its steps for one component: bounds
 /// its time (about 4 ns a pair) for big pictures; small ones get `MAX_STEPS`.
 const PAIR_BUDGET: usize = 30_000_000;
-const MAX_STEPS: usize = 400;
+const MAX_STEPS: usize = 250;
 const MIN_STEPS: usize = 40;
 /// Space between packed components, in pixels.
 const GAP: f64 = 60.0;
