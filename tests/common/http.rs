@@ -1,5 +1,6 @@
 //! A `dossier serve` process for tests, and a minimal HTTP/1.1 client (one connection per
 //! request, `Connection: close`), so the tests need no HTTP crate.
+#![allow(dead_code)] // each test uses part of it
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
