@@ -7,7 +7,7 @@
 //! Without Chromium the test fails, unless `DOSSIER_SKIP_BROWSER=1`.
 #![cfg(feature = "serve")]
 
-#[path = "common/http.rs"]
+#[path = "common/server.rs"]
 mod http;
 
 use serde_json::{json, Value};
@@ -203,26 +203,13 @@ fn start_browser() -> Option<(Browser, String)> {
     }
 }
 
-fn example_db(dir: &Path) -> PathBuf {
-    let db = dir.join("example.db");
-    let ok = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--db")
-        .arg(&db)
-        .arg("run")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/libya.dq"))
-        .output()
-        .expect("runs");
-    assert!(ok.status.success());
-    db
-}
-
 #[test]
 fn the_page_works_in_a_browser() {
     let Some((_browser, ws)) = start_browser() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tmp");
-    let server = http::Server::start(&example_db(dir.path()), &[]);
+    let server = http::Server::start(&http::example_db(dir.path()), &[]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap_or(Path::new("."))

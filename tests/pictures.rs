@@ -3,7 +3,11 @@
 //! end, `--format dot` prints rows as a graph, and the shell's `.graph` writes its file.
 #![cfg(feature = "viz")]
 
-use std::path::{Path, PathBuf};
+#[path = "common/server.rs"]
+mod server;
+
+use server::example_db;
+use std::path::Path;
 use std::process::Command;
 
 fn dossier() -> Command {
@@ -12,24 +16,6 @@ fn dossier() -> Command {
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The example database, loaded from examples/libya.dq into `dir`.
-fn example_db(dir: &Path) -> PathBuf {
-    let db = dir.join("example.db");
-    let out = dossier()
-        .arg("--db")
-        .arg(&db)
-        .arg("run")
-        .arg(root().join("examples/libya.dq"))
-        .output()
-        .expect("dossier runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    db
 }
 
 /// The README's text with line continuations joined and spaces collapsed.

@@ -2,49 +2,19 @@
 //! per-request limits, a client going away, and a load test of many concurrent requests.
 #![cfg(feature = "serve")]
 
-#[path = "common/http.rs"]
+#[path = "common/server.rs"]
 mod http;
 
-use http::Server;
+use http::{example_db as example, Server};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn dossier() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-}
-
-/// A database made by running `script` (a file path or the text to write to one).
-fn db_from(dir: &Path, script: &str) -> PathBuf {
-    let db = dir.join("kb.db");
-    let file = if Path::new(script).exists() {
-        PathBuf::from(script)
-    } else {
-        let f = dir.join("data.dq");
-        std::fs::write(&f, script).expect("write");
-        f
-    };
-    let out = dossier()
-        .arg("--db")
-        .arg(&db)
-        .arg("run")
-        .arg(file)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    db
-}
-
-fn example(dir: &Path) -> PathBuf {
-    db_from(
-        dir,
-        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/libya.dq"),
-    )
+/// A database made by running `text` as a script.
+fn db_from(dir: &Path, text: &str) -> PathBuf {
+    let f = dir.join("data.dq");
+    std::fs::write(&f, text).expect("write");
+    http::db_from_file(dir, &f)
 }
 
 #[test]

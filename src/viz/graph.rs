@@ -245,15 +245,7 @@ pub fn network(db: &Db, roots: &[&str], options: &NetworkOptions) -> Result<Grap
     }
     // The sources of the edges kept.
     for ([s, p, o], sources) in edges.iter_mut() {
-        for q in store.quads(&IdPattern {
-            g: GraphSel::Each,
-            ..IdPattern::new(Some(*s), Some(*p), Some(*o))
-        })? {
-            let q = q?;
-            if q[3].is_some() {
-                sources.insert(q[3]);
-            }
-        }
+        add_sources(store, IdPattern::new(Some(*s), Some(*p), Some(*o)), sources)?;
     }
     let mut graph = assemble(store, nodes, &edges)?;
     graph.notes = notes;
@@ -341,13 +333,8 @@ pub fn neighbourhood(db: &Db, name: &str, limit: usize) -> Result<Option<Neighbo
             ids.extend(sources.iter().copied());
         }
     }
-    let values = store.values(&ids, None)?;
-    let get = |id: &Id| -> Result<Value> {
-        values
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Error::Storage(format!("id {id:?} has no term")))
-    };
+    let terms = Terms::of(store, &ids)?;
+    let get = |id: &Id| terms.get(id);
     let label = store.lookup_entity("label", None)?;
     let ty = store.lookup_entity(TYPE_PREDICATE, None)?;
     for (k, facts) in found.iter().enumerate() {
@@ -383,6 +370,64 @@ pub fn neighbourhood(db: &Db, name: &str, limit: usize) -> Result<Option<Neighbo
     }
     [out.outgoing_total, out.incoming_total] = totals;
     Ok(Some(out))
+}
+
+/// The sources asserting the facts `pattern` matches (whatever its `g`), added to `into`.
+pub(crate) fn add_sources(
+    store: &Store,
+    pattern: IdPattern,
+    into: &mut BTreeSet<Id>,
+) -> Result<()> {
+    for q in store.quads(&IdPattern {
+        g: GraphSel::Each,
+        ..pattern
+    })? {
+        let q = q?;
+        if q[3].is_some() {
+            into.insert(q[3]);
+        }
+    }
+    Ok(())
+}
+
+/// The names of sources, sorted.
+pub(crate) fn source_names(store: &Store, ids: &BTreeSet<Id>) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(ids.len());
+    for id in ids {
+        names.push(store.value(*id, None)?.to_string());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Decoded terms; a missing one is a storage error.
+struct Terms(FxHashMap<Id, Value>);
+
+impl Terms {
+    fn of(store: &Store, ids: &[Id]) -> Result<Terms> {
+        Ok(Terms(store.values(ids, None)?))
+    }
+
+    fn get(&self, id: &Id) -> Result<Value> {
+        self.0
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::Storage(format!("id {id:?} has no term")))
+    }
+}
+
+/// The first `label` of entity `id` (`label` is the predicate's id, if it exists).
+pub(crate) fn label_of(store: &Store, id: Id, label: Option<Id>) -> Result<Option<String>> {
+    let Some(l) = label else { return Ok(None) };
+    if let Some(q) = store
+        .quads(&IdPattern::new(Some(id), Some(l), None))?
+        .next()
+    {
+        if let Value::Str(s) = store.value(q?[2], None)? {
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
 }
 
 /// Which way a fact is read from a node.
@@ -460,13 +505,8 @@ fn assemble(
         ids.push(*p);
         ids.extend(sources.iter().copied());
     }
-    let values = store.values(&ids, None)?;
-    let name = |id: &Id| -> Result<Value> {
-        values
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Error::Storage(format!("id {id:?} has no term")))
-    };
+    let terms = Terms::of(store, &ids)?;
+    let name = |id: &Id| terms.get(id);
     let mut graph = Graph::default();
     for (id, mut n) in nodes.iter().map(|(i, n)| (i, n.clone())) {
         n.value = name(id)?;
@@ -522,19 +562,12 @@ pub fn graph_from_rows(db: &Db, rows: &Rows, max_nodes: usize) -> Result<Graph> 
             continue;
         };
         let mut sources = BTreeSet::new();
-        for q in store.quads(&IdPattern {
-            g: GraphSel::Each,
-            ..IdPattern::new(Some(s), Some(p), Some(o))
-        })? {
-            let q = q?;
-            if q[3].is_some() {
-                sources.insert(q[3]);
-            }
-        }
-        for src in sources {
-            e.sources.push(store.value(src, None)?.to_string());
-        }
-        e.sources.sort();
+        add_sources(
+            store,
+            IdPattern::new(Some(s), Some(p), Some(o)),
+            &mut sources,
+        )?;
+        e.sources = source_names(store, &sources)?;
     }
     decorate(store, &mut graph)?;
     Ok(graph)
@@ -621,16 +654,7 @@ fn decorate(store: &Store, graph: &mut Graph) -> Result<()> {
         let Some(id) = store.lookup_entity(name, None)? else {
             continue;
         };
-        if let Some(l) = label {
-            if let Some(q) = store
-                .quads(&IdPattern::new(Some(id), Some(l), None))?
-                .next()
-            {
-                if let Value::Str(s) = store.value(q?[2], None)? {
-                    n.label = Some(s);
-                }
-            }
-        }
+        n.label = label_of(store, id, label)?;
         if let Some(t) = ty {
             let mut types = BTreeSet::new();
             for q in store.quads(&IdPattern::new(Some(id), Some(t), None))? {

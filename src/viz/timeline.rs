@@ -3,11 +3,12 @@
 //! with the uncertain ends lighter.  Nothing is rounded to a day that the data does not
 //! give.
 
+use super::graph::{add_sources, label_of, source_names};
 use super::{num, shorten, text_width, xml_escape, PALETTE};
 use crate::error::{Error, Result};
 use crate::model::civil_from_days;
 use crate::model::{Date, Precision, Value};
-use crate::store::{GraphSel, IdPattern};
+use crate::store::IdPattern;
 use crate::{Db, Rows};
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
@@ -244,22 +245,15 @@ fn decorate(db: &Db, t: &mut Timeline) -> Result<()> {
     let _read = store.read()?;
     let label = store.lookup_entity("label", None)?;
     let label_of = |v: &Value| -> Result<Option<String>> {
-        let (Value::Entity(name), Some(l)) = (v, label) else {
-            return Ok(None);
-        };
-        let Some(id) = store.lookup_entity(name, None)? else {
-            return Ok(None);
-        };
-        if let Some(q) = store
-            .quads(&IdPattern::new(Some(id), Some(l), None))?
-            .next()
-        {
-            if let Value::Str(s) = store.value(q?[2], None)? {
-                return Ok(Some(s));
-            }
+        match v {
+            Value::Entity(name) => match store.lookup_entity(name, None)? {
+                Some(id) => label_of(store, id, label),
+                None => Ok(None),
+            },
+            _ => Ok(None),
         }
-        Ok(None)
     };
+
     for item in &mut t.items {
         item.label = label_of(&item.value)?;
         if let Some(l) = &item.lane {
@@ -273,20 +267,9 @@ fn decorate(db: &Db, t: &mut Timeline) -> Result<()> {
             let Some(o) = store.lookup(&Value::Date(d), None)? else {
                 continue;
             };
-            for q in store.quads(&IdPattern {
-                g: GraphSel::Each,
-                ..IdPattern::new(Some(s), None, Some(o))
-            })? {
-                let q = q?;
-                if q[3].is_some() {
-                    sources.insert(q[3]);
-                }
-            }
+            add_sources(store, IdPattern::new(Some(s), None, Some(o)), &mut sources)?;
         }
-        for src in sources {
-            item.sources.push(store.value(src, None)?.to_string());
-        }
-        item.sources.sort();
+        item.sources = source_names(store, &sources)?;
     }
     Ok(())
 }

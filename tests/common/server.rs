@@ -1,12 +1,39 @@
-//! A `dossier serve` process for tests, and a minimal HTTP/1.1 client (one connection per
-//! request, `Connection: close`), so the tests need no HTTP crate.
+//! `dossier` processes for tests: databases made by `dossier run`, a `dossier serve`, and a
+//! minimal HTTP/1.1 client (one connection per request, `Connection: close`), so the tests
+//! need no HTTP crate.
 #![allow(dead_code)] // each test uses part of it
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// A database in `dir` made by `dossier run SCRIPT` (a file).
+pub fn db_from_file(dir: &Path, script: &Path) -> PathBuf {
+    let db = dir.join("kb.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .arg("--db")
+        .arg(&db)
+        .arg("run")
+        .arg(script)
+        .output()
+        .expect("dossier runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+/// A database in `dir` holding the example (examples/libya.dq).
+pub fn example_db(dir: &Path) -> PathBuf {
+    db_from_file(
+        dir,
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/libya.dq")),
+    )
+}
 
 /// A server on 127.0.0.1 and an ephemeral port; killed when dropped.
 pub struct Server {
