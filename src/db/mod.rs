@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
-use statement::{is_write, run_statement};
+use statement::run_statement;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -167,6 +167,70 @@ pub struct Executed {
     pub line: usize,
 }
 
+/// Stops the queries it is given to (see [`QueryOptions::cancel`]), from any thread, and
+/// only those: other queries on the same database run on.
+///
+/// ```
+/// use dossier::{CancelToken, Db, Error, Params, QueryOptions};
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt.")?;
+/// let token = CancelToken::new();
+/// let options = QueryOptions { cancel: Some(token.clone()), ..QueryOptions::default() };
+/// token.cancel(); // e.g. from the thread that saw the client go away
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::Cancelled)));
+/// // The database-wide limits and every other query are untouched.
+/// assert_eq!(db.query("find ?x where lna backed_by ?x.")?.len(), 1);
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Stop the queries that run with this token: each fails with [`Error::Cancelled`]
+    /// at its next check.  A token stays cancelled.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Limits of one query run, on top of the database's [`Options`]: where both set a limit,
+/// the stricter one holds.  What a server gives each request.
+///
+/// ```
+/// use dossier::{Db, Error, Params, QueryOptions};
+/// use std::time::Duration;
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt, uae, russia.")?;
+/// let options = QueryOptions {
+///     max_rows: Some(2),
+///     timeout: Some(Duration::from_secs(5)),
+///     ..QueryOptions::default()
+/// };
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::TooManyRows(2))));
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    /// Stop the query when it runs longer.
+    pub timeout: Option<Duration>,
+    /// Stop the query when its result would have more rows.
+    pub max_rows: Option<u64>,
+    /// Stop the query when this token is cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
 /// Cancels the queries running on a database, from any thread.
 #[derive(Clone, Debug)]
 pub struct CancelHandle(Arc<AtomicBool>);
@@ -234,16 +298,28 @@ impl Db {
     }
 
     fn limits(&self) -> Limits {
+        self.limits_with(&QueryOptions::default())
+    }
+
+    /// The database's limits tightened by one query's options.
+    fn limits_with(&self, q: &QueryOptions) -> Limits {
         let o = &self.inner.options;
+        let stricter = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timeout = match (o.timeout, q.timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
+                token: q.cancel.as_ref().map(|t| t.0.clone()),
                 // A limit too far away to be an instant is no limit.
-                deadline: o
-                    .timeout
-                    .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
+                deadline: timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
-            max_rows: o.max_rows,
+            max_rows: stricter(o.max_rows, q.max_rows),
         }
     }
 
@@ -287,6 +363,17 @@ impl Db {
     /// ```
     pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
         self.prepare(text)?.query(params)
+    }
+
+    /// [`Db::query_with`] under one query's own limits and cancel token (see
+    /// [`QueryOptions`]).
+    pub fn query_with_options(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<Rows> {
+        self.prepare(text)?.query_with_options(params, options)
     }
 
     /// Parse and check a query once, to run it many times with different parameters.
@@ -492,20 +579,24 @@ impl Db {
         stmt: &ast::Statement,
         params: &Params,
         delta: Option<&mut Delta>,
+        options: &QueryOptions,
     ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
+            Some(d) => run_statement(store, stmt, params, d, &limits, false),
             None => {
-                if is_write(&stmt.kind) {
+                if stmt.kind.is_write() {
                     let _w = store.writer()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), true)
+                    run_statement(store, stmt, params, &mut d, &limits, true)
                 } else {
                     let _r = store.read()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), false)
+                    run_statement(store, stmt, params, &mut d, &limits, false)
                 }
             }
         }
@@ -552,7 +643,12 @@ impl Tx<'_> {
             }
             let (o, _) = self
                 .db
-                .run(&stmt, params, Some(&mut self.delta))
+                .run(
+                    &stmt,
+                    params,
+                    Some(&mut self.delta),
+                    &QueryOptions::default(),
+                )
                 .map_err(|e| e.resolve(None, text))?;
             out.push(o);
         }
@@ -620,18 +716,18 @@ impl Prepared {
     /// Run the query with `params` bound to its `$name` parameters, against the committed
     /// data (outside any transaction).
     pub fn query(&self, params: &Params) -> Result<Rows> {
+        self.query_with_options(params, &QueryOptions::default())
+    }
+
+    /// [`Prepared::query`] under this run's own limits and cancel token.
+    pub fn query_with_options(&self, params: &Params, options: &QueryOptions) -> Result<Rows> {
         let store = &self.db.inner.store;
         self.db.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.db.limits_with(options);
+        limits.interrupt.check()?;
         let _r = store.read()?;
-        let r = engine::find(
-            store,
-            None,
-            params,
-            &self.find,
-            &self.db.limits(),
-            Mode::Run,
-        )
-        .map_err(|e| e.resolve(None, &self.text))?;
+        let r = engine::find(store, None, params, &self.find, &limits, Mode::Run)
+            .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 }

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 pub struct Interrupt {
     /// Set from another thread (Ctrl-C) to stop the query.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// This query's own cancel flag (a web request whose client went away), beside the
+    /// database-wide one.
+    pub token: Option<Arc<AtomicBool>>,
     /// When to stop with [`Error::TimedOut`], with the time limit it came from (for the
     /// message); `None`: no time limit.
     pub deadline: Option<(Instant, Duration)>,
@@ -33,7 +36,7 @@ impl Interrupt {
     /// [`Error::Cancelled`] once the cancel flag is set, [`Error::TimedOut`] once past the
     /// deadline.  The engine calls it regularly while a query runs.
     pub fn check(&self) -> Result<()> {
-        if let Some(c) = &self.cancel {
+        for c in [&self.cancel, &self.token].into_iter().flatten() {
             if c.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }

@@ -315,6 +315,9 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             let rows = Rows::new(vec!["kind".into(), "name".into(), "count".into()], rows);
             output::write_rows(w, &rows, format).map_err(werr)
         }
+        // Figures are no network: they print as tab-separated values.
+        #[cfg(feature = "viz")]
+        OutputFormat::Dot => stats(db, OutputFormat::Tsv, w),
     }
 }
 

@@ -34,6 +34,13 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".stats", ""),
     (".check", ""),
     (".load", " FILE"),
+    #[cfg(feature = "viz")]
+    (".graph", " ENTITY... [--depth N] [-o FILE]"),
+    #[cfg(feature = "viz")]
+    (
+        ".timeline",
+        " ['find ?e ?d …'] [--from DATE] [--to DATE] [-o FILE]",
+    ),
 ];
 
 const FUNCTIONS: &[&str] = &[

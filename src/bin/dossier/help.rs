@@ -119,6 +119,11 @@ const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
   .stats                     how much is stored, by predicate and class
   .check                     facts that violate the schema; index consistency
   .load FILE                 run a script file (relative paths: from here)
+  .graph ENTITY... [OPTIONS] the network around entities, as graph.svg (options as
+                             `dossier graph`: --depth N, --follow P, --exclude P,
+                             --query 'find ?a ?p ?b …', --format dot, -o FILE)
+  .timeline ['QUERY'] [OPTIONS]   dated events on a time axis, as timeline.svg
+                             (--from DATE, --to DATE, -o FILE)
   .format table|json|jsonl|csv|tsv     how results are printed
   .timer on|off              print each statement's time
   .quit                      leave (or Ctrl-D)"#;

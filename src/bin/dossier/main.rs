@@ -13,8 +13,12 @@ mod complete;
 mod help;
 mod highlight;
 mod output;
+#[cfg(feature = "viz")]
+mod pictures;
 mod repl;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, Settings};
@@ -63,6 +67,9 @@ enum Access {
     /// meanwhile (see `run::Runner`), so a few hundred statements do not cost a few
     /// hundred syncs and a crash never takes back what was reported.
     Write,
+    /// Writes flushed by the library before it returns: for `serve --writable`, whose
+    /// responses acknowledge writes without going through the command line's group commit.
+    Durable,
 }
 
 fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
@@ -78,7 +85,7 @@ fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
         &settings.db,
         Options {
             read_only: access == Access::ReadOnly,
-            durable: false,
+            durable: access == Access::Durable,
             timeout: settings.timeout,
             ..Options::default()
         },
@@ -146,6 +153,29 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let s = settings(&a.common, &a.output);
             let db = open(&s, Access::ReadOnly)?;
             commands::check(&db, &s)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Graph(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::graph(&db, a, &s, None)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Timeline(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::timeline(&db, a, &s, None)
+        }
+        #[cfg(feature = "serve")]
+        Some(Command::Serve(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let access = if a.writable {
+                Access::Durable
+            } else {
+                Access::ReadOnly
+            };
+            let db = open(&s, access)?;
+            serve::run(db, a)
         }
     }
 }

@@ -301,6 +301,11 @@ impl<'a> Shell<'a> {
                 }
                 Ok(())
             }
+            #[cfg(feature = "viz")]
+            ".graph" | ".timeline" => {
+                self.picture(cmd, arg.unwrap_or(""));
+                Ok(())
+            }
             other => {
                 eprintln!("error: unknown command '{other}' (.help commands lists them)");
                 Ok(())
@@ -310,6 +315,36 @@ impl<'a> Shell<'a> {
             eprintln!("{e}");
         }
         Next::Continue
+    }
+
+    /// `.graph …` and `.timeline …`: the options of `dossier graph` and `dossier timeline`;
+    /// the picture goes to `graph.svg` or `timeline.svg` unless `-o` says otherwise.
+    #[cfg(feature = "viz")]
+    fn picture(&self, cmd: &str, arg: &str) {
+        use crate::cli::{GraphArgs, TimelineArgs};
+        use clap::Parser;
+        let words = match crate::pictures::split_words(arg) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return;
+            }
+        };
+        let argv = std::iter::once(cmd.to_string()).chain(words);
+        let done = if cmd == ".graph" {
+            GraphArgs::try_parse_from(argv)
+                .map(|a| crate::pictures::graph(&self.db, &a, self.settings, Some("graph.svg")))
+        } else {
+            TimelineArgs::try_parse_from(argv).map(|a| {
+                crate::pictures::timeline(&self.db, &a, self.settings, Some("timeline.svg"))
+            })
+        };
+        match done {
+            Err(e) => eprintln!("{}", e.render().to_string().trim_end()),
+            Ok(Err(Failure::Error(e))) => eprintln!("{e}"),
+            Ok(Err(Failure::Usage(u))) => eprintln!("error: {}", u.0),
+            Ok(Err(Failure::Reported)) | Ok(Ok(())) => {}
+        }
     }
 
     fn lines(&self, lines: Result<Vec<String>, Error>, empty: &str) -> Result<(), Error> {
