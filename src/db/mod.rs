@@ -375,7 +375,8 @@ impl Db {
             .collect())
     }
 
-    /// Sources with how many facts each asserts, most first.
+    /// Sources with how many facts each asserts, most first; each source as the language
+    /// writes it (`DbStats::by_source` has them as values).
     pub fn sources(&self) -> Result<Vec<(String, u64)>> {
         let store = &self.inner.store;
         let counts: Vec<(Id, u64)> = store
@@ -384,28 +385,19 @@ impl Db {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect();
-        let mut out = Vec::new();
-        for (id, n) in counts {
-            out.push((store.value(id, None)?.to_string(), n));
-        }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(out)
+        Ok(by_count(store, counts)?
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect())
     }
 
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
         let s = store.stats()?.clone();
-        let mut predicates = Vec::new();
-        for (p, ps) in &s.preds {
-            predicates.push((store.value(*p, None)?.to_string(), ps.triples));
-        }
-        predicates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut classes = Vec::new();
-        for (c, n) in &s.classes {
-            classes.push((store.value(*c, None)?.to_string(), *n));
-        }
-        classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
+        let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
+        let by_source = by_count(store, s.sources.iter().map(|(g, n)| (*g, *n)))?;
         let catalog = Catalog::load(store, None)?;
         Ok(DbStats {
             facts: s.quads,
@@ -413,9 +405,44 @@ impl Db {
             sources: s.sources.len() as u64,
             predicates,
             classes,
+            by_source,
             rules: catalog.rules.len() as u64,
             disk_bytes: store.size_on_disk().unwrap_or(0),
         })
+    }
+
+    /// Write every fact in `format`: a `.dq` script (schema, rules, then the facts sorted
+    /// and grouped by source: it loads again) or N-Quads.  Facts a format cannot express
+    /// are left out and counted in the summary.
+    ///
+    /// ```
+    /// use dossier::{io::ExportFormat, Db};
+    /// let db = Db::memory()?;
+    /// db.execute("type Actor. lna a Actor. lna backed_by egypt from aa_2020_09_28.")?;
+    /// let mut out = Vec::new();
+    /// let summary = db.export(&mut out, &ExportFormat::Dq)?;
+    /// assert_eq!(summary.facts, 2);
+    /// assert_eq!(
+    ///     String::from_utf8(out).unwrap(),
+    ///     "type Actor.\n\nlna a Actor.\n\nfrom aa_2020_09_28 {\n    lna backed_by egypt.\n}\n"
+    /// );
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn export<W: std::io::Write>(
+        &self,
+        out: W,
+        format: &crate::io::ExportFormat,
+    ) -> Result<crate::io::ExportSummary> {
+        use crate::io::{export, ExportFormat};
+        let quads = self.quads()?;
+        match format {
+            ExportFormat::Dq => {
+                let mut header = self.schema()?;
+                header.extend(self.rules()?);
+                export::write_dq(out, &header, quads)
+            }
+            ExportFormat::NQuads(ns) => export::write_nquads(out, &quads, ns),
+        }
     }
 
     /// Predicate names in use or declared (for completion).
@@ -697,6 +724,7 @@ impl FactsBuilder<'_> {
 /// Figures for `.stats` / `dossier stats`.
 ///
 /// ```
+/// use dossier::Value;
 /// let db = dossier::Db::memory()?;
 /// db.execute("
 ///     lna a ArmedGroup.
@@ -705,7 +733,8 @@ impl FactsBuilder<'_> {
 /// ")?;
 /// let stats = db.stats()?;
 /// assert_eq!((stats.facts, stats.triples, stats.sources), (3, 2, 2));
-/// assert_eq!(stats.classes, [("ArmedGroup".to_string(), 1)]);
+/// assert_eq!(stats.classes, [(Value::entity("ArmedGroup"), 1)]);
+/// assert_eq!(stats.by_source[0], (Value::entity("aa_2020_09_28"), 1));
 /// # Ok::<(), dossier::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -716,14 +745,30 @@ pub struct DbStats {
     pub triples: u64,
     /// Sources with at least one fact.
     pub sources: u64,
-    /// Predicates with their number of triples, most used first.
-    pub predicates: Vec<(String, u64)>,
-    /// Classes (objects of `a`) with their number of members, largest first.
-    pub classes: Vec<(String, u64)>,
+    /// Predicates (entities) with their number of triples, most used first, then by name.
+    pub predicates: Vec<(Value, u64)>,
+    /// Classes (objects of `a`) with their number of members, largest first, then by name.
+    pub classes: Vec<(Value, u64)>,
+    /// Sources (entities) with their number of facts, most first, then by name.
+    pub by_source: Vec<(Value, u64)>,
     /// Stored rules (a derived predicate may have several).
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// The values of `counts`' ids, largest count first, ties by the values as written.
+fn by_count(
+    store: &Store,
+    counts: impl IntoIterator<Item = (Id, u64)>,
+) -> Result<Vec<(Value, u64)>> {
+    let mut out = Vec::new();
+    for (id, n) in counts {
+        let v = store.value(id, None)?;
+        out.push((v.to_string(), v, n));
+    }
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    Ok(out.into_iter().map(|(_, v, n)| (v, n)).collect())
 }
 
 pub(crate) fn resolve_path(base: Option<&Path>, path: &str) -> PathBuf {

@@ -23,6 +23,16 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
+/// The formats the facts of a database export to (see `Db::export`).
+#[derive(Debug, Clone)]
+pub enum ExportFormat {
+    /// A `.dq` script: the schema and the rules, then every fact, sorted and grouped by
+    /// source, so the same facts always give the same bytes.  It loads again.
+    Dq,
+    /// N-Quads, names expanded to IRIs by these namespaces, sources as graph names.
+    NQuads(Namespaces),
+}
+
 /// What an export wrote, and what it had to leave out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportSummary {

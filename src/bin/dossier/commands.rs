@@ -4,7 +4,7 @@ use crate::cli::{ExportArgs, ExportFormat, ImportArgs, Settings};
 use crate::output::{self, OutputFormat};
 use crate::run::effective_format;
 use dossier::db::ImportProgress;
-use dossier::io::{export, BadRows, ImportOptions, Namespaces};
+use dossier::io::{BadRows, ExportFormat as FactsFormat, ImportOptions, Namespaces};
 use dossier::{Db, Error, Outcome, Rows, Value};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
@@ -183,19 +183,17 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
         output::count_rows(n)
     } else {
-        let quads = db.quads()?;
-        let summary = if format == ExportFormat::Dq {
-            let mut header = db.schema()?;
-            header.extend(db.rules()?);
-            export::write_dq(&mut out, &header, quads)?
+        let facts_format = if format == ExportFormat::Dq {
+            FactsFormat::Dq
         } else {
             let ns = args
                 .base
                 .as_ref()
                 .map(Namespaces::with_base)
                 .unwrap_or_default();
-            export::write_nquads(&mut out, &quads, &ns)?
+            FactsFormat::NQuads(ns)
         };
+        let summary = db.export(&mut out, &facts_format)?;
         for (why, n) in &summary.skipped {
             eprintln!("warning: left out {n} facts: {why}");
         }
@@ -212,18 +210,18 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
 /// table, the 20 largest of each; in the other formats, all of them as `kind name count`
 /// rows (or one JSON object).
 pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
-    let mut s = db.stats()?;
-    // The library names predicates and classes in the language's syntax (`<type>`); the
-    // rows below want the names themselves.
-    for (n, _) in s.predicates.iter_mut().chain(s.classes.iter_mut()) {
-        *n = dossier::db::parse_param(n).plain();
-    }
+    let s = db.stats()?;
+    // The rows below show the names themselves (`type`, not the language's `<type>`).
+    let names = |list: &[(Value, u64)]| -> Vec<(String, u64)> {
+        list.iter().map(|(v, n)| (v.plain(), *n)).collect()
+    };
+    let (predicates, classes) = (names(&s.predicates), names(&s.classes));
     let totals = [
         ("facts", s.facts),
         ("triples", s.triples),
         ("sources", s.sources),
-        ("predicates", s.predicates.len() as u64),
-        ("classes", s.classes.len() as u64),
+        ("predicates", predicates.len() as u64),
+        ("classes", classes.len() as u64),
         ("rules", s.rules),
         ("disk bytes", s.disk_bytes),
     ];
@@ -242,7 +240,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
-            for (title, list) in [("predicates", &s.predicates), ("classes", &s.classes)] {
+            for (title, list) in [("predicates", &predicates), ("classes", &classes)] {
                 if list.is_empty() {
                     continue;
                 }
@@ -275,8 +273,8 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 m.insert(k.replace(' ', "_"), serde_json::Value::from(v));
             }
-            m.insert("by_predicate".into(), obj(&s.predicates));
-            m.insert("by_class".into(), obj(&s.classes));
+            m.insert("by_predicate".into(), obj(&predicates));
+            m.insert("by_class".into(), obj(&classes));
             let v = serde_json::Value::Object(m);
             let text = if format == OutputFormat::Json {
                 serde_json::to_string_pretty(&v)
@@ -298,10 +296,10 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 rows.push(row("total", &k.replace(' ', "_"), v));
             }
-            for (n, c) in &s.predicates {
+            for (n, c) in &predicates {
                 rows.push(row("predicate", n, *c));
             }
-            for (n, c) in &s.classes {
+            for (n, c) in &classes {
                 rows.push(row("class", n, *c));
             }
             let rows = Rows::new(vec!["kind".into(), "name".into(), "count".into()], rows);

@@ -334,14 +334,10 @@ impl<'a> Shell<'a> {
         let rows = Rows::new(
             vec!["source".into(), "facts".into()],
             self.db
-                .sources()?
+                .stats()?
+                .by_source
                 .into_iter()
-                .map(|(s, n)| {
-                    vec![
-                        Some(dossier::db::parse_param(&s)),
-                        Some(Value::Int(n as i64)),
-                    ]
-                })
+                .map(|(s, n)| vec![Some(s), Some(Value::Int(n as i64))])
                 .collect(),
         );
         let mut out = std::io::stdout().lock();
