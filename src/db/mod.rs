@@ -462,6 +462,12 @@ impl Db {
         Ok(names)
     }
 
+    /// Declared type names, sorted (for completion).
+    pub fn type_names(&self) -> Result<Vec<String>> {
+        let catalog = Catalog::load(&self.inner.store, None)?;
+        Ok(catalog.types.into_keys().collect())
+    }
+
     /// Entity names starting with `prefix`, at most `limit` (completion).
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
         self.inner.store.entities_with_prefix(prefix, limit)

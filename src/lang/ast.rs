@@ -397,6 +397,15 @@ pub enum AggFunc {
 }
 
 impl AggFunc {
+    /// Every aggregate (for completion and did-you-mean).
+    pub const ALL: [AggFunc; 5] = [
+        AggFunc::Count,
+        AggFunc::Min,
+        AggFunc::Max,
+        AggFunc::Sum,
+        AggFunc::Avg,
+    ];
+
     /// The name the aggregate is called by.
     pub fn name(self) -> &'static str {
         match self {
