@@ -1,5 +1,6 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
+mod export;
 mod import;
 mod params;
 mod rows;
@@ -411,40 +412,6 @@ impl Db {
         })
     }
 
-    /// Write every fact in `format`: a `.dq` script (schema, rules, then the facts sorted
-    /// and grouped by source: it loads again) or N-Quads.  Facts a format cannot express
-    /// are left out and counted in the summary.
-    ///
-    /// ```
-    /// use dossier::{io::ExportFormat, Db};
-    /// let db = Db::memory()?;
-    /// db.execute("type Actor. lna a Actor. lna backed_by egypt from aa_2020_09_28.")?;
-    /// let mut out = Vec::new();
-    /// let summary = db.export(&mut out, &ExportFormat::Dq)?;
-    /// assert_eq!(summary.facts, 2);
-    /// assert_eq!(
-    ///     String::from_utf8(out).unwrap(),
-    ///     "type Actor.\n\nlna a Actor.\n\nfrom aa_2020_09_28 {\n    lna backed_by egypt.\n}\n"
-    /// );
-    /// # Ok::<(), dossier::Error>(())
-    /// ```
-    pub fn export<W: std::io::Write>(
-        &self,
-        out: W,
-        format: &crate::io::ExportFormat,
-    ) -> Result<crate::io::ExportSummary> {
-        use crate::io::{export, ExportFormat};
-        let quads = self.quads()?;
-        match format {
-            ExportFormat::Dq => {
-                let mut header = self.schema()?;
-                header.extend(self.rules()?);
-                export::write_dq(out, &header, quads)
-            }
-            ExportFormat::NQuads(ns) => export::write_nquads(out, &quads, ns),
-        }
-    }
-
     /// Predicate names in use or declared (for completion).
     pub fn predicate_names(&self) -> Result<Vec<String>> {
         let store = &self.inner.store;
@@ -471,49 +438,6 @@ impl Db {
     /// Entity names starting with `prefix`, at most `limit` (completion).
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
         self.inner.store.entities_with_prefix(prefix, limit)
-    }
-
-    /// Every fact, grouped by source (no source first), for export.
-    pub fn quads(&self) -> Result<Vec<Quad>> {
-        let store = &self.inner.store;
-        let _read = store.read()?;
-        let mut ids = Vec::new();
-        for q in store.quads(&crate::store::IdPattern {
-            g: crate::store::GraphSel::Each,
-            ..crate::store::IdPattern::new(None, None, None)
-        })? {
-            ids.push(q?);
-        }
-        ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
-        let flat: Vec<Id> = ids
-            .iter()
-            .flat_map(|q| q.iter().copied())
-            .filter(|i| i.is_some())
-            .collect();
-        let values = store.values(&flat, None)?;
-        let name = |id: &Id| -> Result<String> {
-            match values.get(id) {
-                Some(Value::Entity(e)) => Ok(e.clone()),
-                _ => Err(Error::Storage(format!("id {id:?} is not an entity"))),
-            }
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for q in &ids {
-            out.push(Quad {
-                subject: name(&q[0])?,
-                predicate: name(&q[1])?,
-                object: values
-                    .get(&q[2])
-                    .cloned()
-                    .ok_or_else(|| Error::Storage("missing value".into()))?,
-                source: if q[3].is_none() {
-                    None
-                } else {
-                    Some(name(&q[3])?)
-                },
-            });
-        }
-        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]).

@@ -64,11 +64,12 @@ pub mod gdelt;
 mod literal;
 mod names;
 pub mod rdf;
+mod sort;
 mod summary;
 pub mod table;
 mod tail;
 
-pub use export::{ExportFormat, ExportSummary};
+pub use export::{DqSort, ExportFormat, ExportSummary};
 pub use literal::LiteralNotes;
 pub use names::Namespaces;
 pub use summary::{ImportSummary, Skipped, MAX_LISTED};
