@@ -6,7 +6,7 @@ use crate::run::effective_format;
 use dossier::db::ImportProgress;
 use dossier::io::{BadRows, ExportFormat as FactsFormat, ImportOptions, Namespaces};
 use dossier::{Db, Error, Outcome, Rows, Value};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
@@ -33,19 +33,6 @@ impl From<Error> for Failure {
 
 fn io_err(what: &str, e: io::Error) -> Error {
     Error::io(what, e)
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -90,12 +77,12 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
             bar.set_position(p.bytes);
             let secs = started.elapsed().as_secs_f64().max(1e-3);
             if p.writing {
-                bar.set_message(format!("writing {} facts…", thousands(p.facts)));
+                bar.set_message(format!("writing {} facts…", HumanCount(p.facts)));
             } else {
                 bar.set_message(format!(
                     "{} facts, {} facts/s",
-                    thousands(p.facts),
-                    thousands((p.facts as f64 / secs) as u64)
+                    HumanCount(p.facts),
+                    HumanCount((p.facts as f64 / secs) as u64)
                 ));
             }
         };
@@ -107,9 +94,9 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
                 println!("{}", imp.summary);
                 println!(
                     "{} new facts in {:.2} s ({} facts/s)",
-                    thousands(imp.stats.added),
+                    HumanCount(imp.stats.added),
                     secs,
-                    thousands((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
+                    HumanCount((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
                 );
                 if settings.timer {
                     eprintln!("{}", output::time_line(imp.elapsed));
@@ -197,7 +184,7 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         for (why, n) in &summary.skipped {
             eprintln!("warning: left out {n} facts: {why}");
         }
-        format!("{} facts", thousands(summary.facts))
+        format!("{} facts", HumanCount(summary.facts))
     };
     out.flush().map_err(|e| io_err(target, e))?;
     if name.is_some() {
@@ -234,7 +221,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     let shown = if *k == "disk bytes" {
                         human_bytes(*v)
                     } else {
-                        thousands(*v)
+                        HumanCount(*v).to_string()
                     };
                     (k.replace(" bytes", ""), shown)
                 })
@@ -247,7 +234,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                 let shown: Vec<(String, String)> = list
                     .iter()
                     .take(20)
-                    .map(|(n, c)| (n.clone(), thousands(*c)))
+                    .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
                     ["predicate", "triples"]
