@@ -1,5 +1,7 @@
 //! Export: `.dq` text (exact output) and N-Quads (round trips through import).
 
+mod common;
+
 use dossier::io::export::{write_dq, write_nquads};
 use dossier::io::rdf::{self, RdfFormat, RdfOptions};
 use dossier::io::{ExportFormat, Namespaces};
@@ -175,14 +177,9 @@ gna active false from <http://example.org/a b>.
 gna backed_by turkey from aa_2020_09_28.
 "#;
 
-/// The example plus [`EXTRA`], read the way a user loads it.
+/// The example plus [`EXTRA`].
 fn example() -> Db {
-    let db = Db::memory().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/libya.dq");
-    let text = std::fs::read_to_string(&path).unwrap();
-    for r in db.script(&text).file(&path) {
-        r.unwrap();
-    }
+    let db = common::libya();
     db.execute(EXTRA).unwrap();
     db
 }

@@ -86,14 +86,15 @@ impl<'s> QuadStream<'s> {
         }
     }
 
-    /// Decode the next batch; false at the end.
-    fn fill(&mut self) -> Result<bool> {
+    /// Decode the next batch into `ready` (none: the stream is done).
+    fn fill(&mut self) -> Result<()> {
         let mut ids = Vec::with_capacity(self.batch);
         for q in self.ids.by_ref().take(self.batch) {
             ids.push(q?);
         }
         if ids.is_empty() {
-            return Ok(false);
+            self.done = true;
+            return Ok(());
         }
         let flat: Vec<Id> = ids
             .iter()
@@ -124,7 +125,7 @@ impl<'s> QuadStream<'s> {
             });
         }
         self.ready = out.into_iter();
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -139,16 +140,9 @@ impl Iterator for QuadStream<'_> {
             if self.done {
                 return None;
             }
-            match self.fill() {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
+            if let Err(e) = self.fill() {
+                self.done = true;
+                return Some(Err(e));
             }
         }
     }
