@@ -1,5 +1,6 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
+mod export;
 mod import;
 mod params;
 mod rows;
@@ -465,7 +466,8 @@ impl Db {
             .collect())
     }
 
-    /// Sources with how many facts each asserts, most first.
+    /// Sources with how many facts each asserts, most first; each source as the language
+    /// writes it (`DbStats::by_source` has them as values).
     pub fn sources(&self) -> Result<Vec<(String, u64)>> {
         let store = &self.inner.store;
         let counts: Vec<(Id, u64)> = store
@@ -474,28 +476,19 @@ impl Db {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect();
-        let mut out = Vec::new();
-        for (id, n) in counts {
-            out.push((store.value(id, None)?.to_string(), n));
-        }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(out)
+        Ok(by_count(store, counts)?
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect())
     }
 
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
         let s = store.stats()?.clone();
-        let mut predicates = Vec::new();
-        for (p, ps) in &s.preds {
-            predicates.push((store.value(*p, None)?.to_string(), ps.triples));
-        }
-        predicates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut classes = Vec::new();
-        for (c, n) in &s.classes {
-            classes.push((store.value(*c, None)?.to_string(), *n));
-        }
-        classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
+        let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
+        let by_source = by_count(store, s.sources.iter().map(|(g, n)| (*g, *n)))?;
         let catalog = Catalog::load(store, None)?;
         Ok(DbStats {
             facts: s.quads,
@@ -503,6 +496,7 @@ impl Db {
             sources: s.sources.len() as u64,
             predicates,
             classes,
+            by_source,
             rules: catalog.rules.len() as u64,
             disk_bytes: store.size_on_disk().unwrap_or(0),
         })
@@ -525,52 +519,15 @@ impl Db {
         Ok(names)
     }
 
+    /// Declared type names, sorted (for completion).
+    pub fn type_names(&self) -> Result<Vec<String>> {
+        let catalog = Catalog::load(&self.inner.store, None)?;
+        Ok(catalog.types.into_keys().collect())
+    }
+
     /// Entity names starting with `prefix`, at most `limit` (completion).
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
         self.inner.store.entities_with_prefix(prefix, limit)
-    }
-
-    /// Every fact, grouped by source (no source first), for export.
-    pub fn quads(&self) -> Result<Vec<Quad>> {
-        let store = &self.inner.store;
-        let _read = store.read()?;
-        let mut ids = Vec::new();
-        for q in store.quads(&crate::store::IdPattern {
-            g: crate::store::GraphSel::Each,
-            ..crate::store::IdPattern::new(None, None, None)
-        })? {
-            ids.push(q?);
-        }
-        ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
-        let flat: Vec<Id> = ids
-            .iter()
-            .flat_map(|q| q.iter().copied())
-            .filter(|i| i.is_some())
-            .collect();
-        let values = store.values(&flat, None)?;
-        let name = |id: &Id| -> Result<String> {
-            match values.get(id) {
-                Some(Value::Entity(e)) => Ok(e.clone()),
-                _ => Err(Error::Storage(format!("id {id:?} is not an entity"))),
-            }
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for q in &ids {
-            out.push(Quad {
-                subject: name(&q[0])?,
-                predicate: name(&q[1])?,
-                object: values
-                    .get(&q[2])
-                    .cloned()
-                    .ok_or_else(|| Error::Storage("missing value".into()))?,
-                source: if q[3].is_none() {
-                    None
-                } else {
-                    Some(name(&q[3])?)
-                },
-            });
-        }
-        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]).
@@ -796,6 +753,7 @@ impl FactsBuilder<'_> {
 /// Figures for `.stats` / `dossier stats`.
 ///
 /// ```
+/// use dossier::Value;
 /// let db = dossier::Db::memory()?;
 /// db.execute("
 ///     lna a ArmedGroup.
@@ -804,7 +762,8 @@ impl FactsBuilder<'_> {
 /// ")?;
 /// let stats = db.stats()?;
 /// assert_eq!((stats.facts, stats.triples, stats.sources), (3, 2, 2));
-/// assert_eq!(stats.classes, [("ArmedGroup".to_string(), 1)]);
+/// assert_eq!(stats.classes, [(Value::entity("ArmedGroup"), 1)]);
+/// assert_eq!(stats.by_source[0], (Value::entity("aa_2020_09_28"), 1));
 /// # Ok::<(), dossier::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -815,14 +774,30 @@ pub struct DbStats {
     pub triples: u64,
     /// Sources with at least one fact.
     pub sources: u64,
-    /// Predicates with their number of triples, most used first.
-    pub predicates: Vec<(String, u64)>,
-    /// Classes (objects of `a`) with their number of members, largest first.
-    pub classes: Vec<(String, u64)>,
+    /// Predicates (entities) with their number of triples, most used first, then by name.
+    pub predicates: Vec<(Value, u64)>,
+    /// Classes (objects of `a`) with their number of members, largest first, then by name.
+    pub classes: Vec<(Value, u64)>,
+    /// Sources (entities) with their number of facts, most first, then by name.
+    pub by_source: Vec<(Value, u64)>,
     /// Stored rules (a derived predicate may have several).
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// The values of `counts`' ids, largest count first, ties by the values as written.
+fn by_count(
+    store: &Store,
+    counts: impl IntoIterator<Item = (Id, u64)>,
+) -> Result<Vec<(Value, u64)>> {
+    let mut out = Vec::new();
+    for (id, n) in counts {
+        let v = store.value(id, None)?;
+        out.push((v.to_string(), v, n));
+    }
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    Ok(out.into_iter().map(|(_, v, n)| (v, n)).collect())
 }
 
 pub(crate) fn resolve_path(base: Option<&Path>, path: &str) -> PathBuf {

@@ -397,7 +397,7 @@ pub enum AggFunc {
 }
 
 impl AggFunc {
-    /// Every aggregate (for highlighting and completion).
+    /// Every aggregate (for highlighting, completion and did-you-mean).
     pub const ALL: [AggFunc; 5] = [
         AggFunc::Count,
         AggFunc::Min,

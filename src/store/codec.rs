@@ -645,6 +645,66 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The bytes of index blocks on disk.  A change here makes existing databases
+    /// unreadable or, worse, misread: it needs a new block version; this fails first.
+    #[test]
+    fn tuple_block_golden_bytes() {
+        let e = |r: u64| Id::new(kind::ENTITY, r);
+        let codec = TupleCodec { arity: 4 };
+        let entries = [
+            [e(1), e(2), e(3), Id::NONE],
+            [e(1), e(2), e(5), Id::NONE],
+            [e(1), e(2), e(5), e(9)],
+            [e(1), e(4), Id::int(-1), Id::NONE],
+            [e(2), e(1), Id::new(kind::STR, 7), e(9)],
+        ];
+        let mut key = Vec::new();
+        codec.write_key(&entries[0], &mut key);
+        #[rustfmt::skip]
+        assert_eq!(key, [
+            6, 0, 0, 0, 0, 0, 0, 0, 1,
+            6, 0, 0, 0, 0, 0, 0, 0, 2,
+            6, 0, 0, 0, 0, 0, 0, 0, 3,
+            0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        let mut block = Vec::new();
+        codec.encode_rest(&entries, &mut block);
+        #[rustfmt::skip]
+        let expected: Vec<u8> = [
+            &[2u8, 4, 0][..],   // block version 2, 4 more entries, no restart point
+            &[0b1110, 2],       // object differs (2), same kind (4), source's kind kept (8): +2
+            &[0b0011, 6, 9],    // source differs, new kind: ENTITY, 9
+            &[0b0101, 2, 1],    // predicate +2; the object's kind changes: INT, then its raw
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+            &[0],               // and the source's: NONE (no raw)
+            &[0b1100, 1, 1, 4, 7, 6, 9], // subject +1; predicate 1; STR 7; ENTITY 9
+        ]
+        .concat();
+        assert_eq!(block, expected);
+        let mut out = Vec::new();
+        codec.decode(entries[0], &block, &mut out).unwrap();
+        assert_eq!(out, entries);
+
+        // 18 entries: the 18th is a restart point, written in full, its offset recorded.
+        let codec = TupleCodec { arity: 3 };
+        let run: Vec<Tuple> = (0..18)
+            .map(|i| [e(1), e(1), Id::int(i), Id::NONE])
+            .collect();
+        let mut block = Vec::new();
+        codec.encode_rest(&run, &mut block);
+        let mut expected = vec![2u8, 17, 1, 0, 32]; // 17 more, 1 restart at body offset 32
+        for _ in 0..16 {
+            expected.extend_from_slice(&[0b110, 1]); // object +1
+        }
+        // In full: header 0, then kind and raw of each component (int 17 = 2^63 + 17).
+        expected.extend_from_slice(&[0, 6, 1, 6, 1, 1]);
+        expected.extend_from_slice(&[0x91, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1]);
+        assert_eq!(block, expected);
+        let mut out = Vec::new();
+        codec.decode(run[0], &block, &mut out).unwrap();
+        assert_eq!(out, run);
+    }
+
     fn arb_id() -> impl Strategy<Value = Id> {
         prop_oneof![
             (0u64..50).prop_map(|r| Id::new(kind::ENTITY, r)),

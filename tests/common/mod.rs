@@ -42,6 +42,17 @@ pub fn bench_db(db: &Db, events: u32) -> serde_json::Value {
         .expect("json")
 }
 
+/// A database in memory holding `examples/libya.dq`, loaded as a user loads it.
+pub fn libya() -> Db {
+    let db = Db::memory().expect("memory db");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/libya.dq");
+    let text = std::fs::read_to_string(&path).expect("examples/libya.dq");
+    for r in db.script(&text).file(&path) {
+        r.expect("the example runs");
+    }
+    db
+}
+
 /// The facts about `subject`, as `predicate object` lines.
 pub fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
     quads

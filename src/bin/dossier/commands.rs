@@ -4,9 +4,9 @@ use crate::cli::{ExportArgs, ExportFormat, ImportArgs, Settings};
 use crate::output::{self, OutputFormat};
 use crate::run::effective_format;
 use dossier::db::ImportProgress;
-use dossier::io::{export, BadRows, ImportOptions, Namespaces};
+use dossier::io::{BadRows, ExportFormat as FactsFormat, ImportOptions, Namespaces};
 use dossier::{Db, Error, Outcome, Rows, Value};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
@@ -33,19 +33,6 @@ impl From<Error> for Failure {
 
 fn io_err(what: &str, e: io::Error) -> Error {
     Error::io(what, e)
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -90,12 +77,12 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
             bar.set_position(p.bytes);
             let secs = started.elapsed().as_secs_f64().max(1e-3);
             if p.writing {
-                bar.set_message(format!("writing {} facts…", thousands(p.facts)));
+                bar.set_message(format!("writing {} facts…", HumanCount(p.facts)));
             } else {
                 bar.set_message(format!(
                     "{} facts, {} facts/s",
-                    thousands(p.facts),
-                    thousands((p.facts as f64 / secs) as u64)
+                    HumanCount(p.facts),
+                    HumanCount((p.facts as f64 / secs) as u64)
                 ));
             }
         };
@@ -115,9 +102,9 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
                 println!("{}", imp.summary);
                 println!(
                     "{} new facts in {:.2} s ({} facts/s)",
-                    thousands(imp.stats.added),
+                    HumanCount(imp.stats.added),
                     secs,
-                    thousands((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
+                    HumanCount((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
                 );
                 if settings.timer {
                     eprintln!("{}", output::time_line(imp.elapsed));
@@ -191,23 +178,21 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
         output::count_rows(n)
     } else {
-        let quads = db.quads()?;
-        let summary = if format == ExportFormat::Dq {
-            let mut header = db.schema()?;
-            header.extend(db.rules()?);
-            export::write_dq(&mut out, &header, quads)?
+        let facts_format = if format == ExportFormat::Dq {
+            FactsFormat::Dq
         } else {
             let ns = args
                 .base
                 .as_ref()
                 .map(Namespaces::with_base)
                 .unwrap_or_default();
-            export::write_nquads(&mut out, &quads, &ns)?
+            FactsFormat::NQuads(ns)
         };
+        let summary = db.export(&mut out, &facts_format)?;
         for (why, n) in &summary.skipped {
             eprintln!("warning: left out {n} facts: {why}");
         }
-        format!("{} facts", thousands(summary.facts))
+        format!("{} facts", HumanCount(summary.facts))
     };
     out.flush().map_err(|e| io_err(target, e))?;
     if name.is_some() {
@@ -220,18 +205,18 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
 /// table, the 20 largest of each; in the other formats, all of them as `kind name count`
 /// rows (or one JSON object).
 pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
-    let mut s = db.stats()?;
-    // The library names predicates and classes in the language's syntax (`<type>`); the
-    // rows below want the names themselves.
-    for (n, _) in s.predicates.iter_mut().chain(s.classes.iter_mut()) {
-        *n = dossier::db::parse_param(n).plain();
-    }
+    let s = db.stats()?;
+    // The rows below show the names themselves (`type`, not the language's `<type>`).
+    let names = |list: &[(Value, u64)]| -> Vec<(String, u64)> {
+        list.iter().map(|(v, n)| (v.plain(), *n)).collect()
+    };
+    let (predicates, classes) = (names(&s.predicates), names(&s.classes));
     let totals = [
         ("facts", s.facts),
         ("triples", s.triples),
         ("sources", s.sources),
-        ("predicates", s.predicates.len() as u64),
-        ("classes", s.classes.len() as u64),
+        ("predicates", predicates.len() as u64),
+        ("classes", classes.len() as u64),
         ("rules", s.rules),
         ("disk bytes", s.disk_bytes),
     ];
@@ -244,20 +229,20 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     let shown = if *k == "disk bytes" {
                         human_bytes(*v)
                     } else {
-                        thousands(*v)
+                        HumanCount(*v).to_string()
                     };
                     (k.replace(" bytes", ""), shown)
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
-            for (title, list) in [("predicates", &s.predicates), ("classes", &s.classes)] {
+            for (title, list) in [("predicates", &predicates), ("classes", &classes)] {
                 if list.is_empty() {
                     continue;
                 }
                 let shown: Vec<(String, String)> = list
                     .iter()
                     .take(20)
-                    .map(|(n, c)| (n.clone(), thousands(*c)))
+                    .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
                     ["predicate", "triples"]
@@ -283,8 +268,8 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 m.insert(k.replace(' ', "_"), serde_json::Value::from(v));
             }
-            m.insert("by_predicate".into(), obj(&s.predicates));
-            m.insert("by_class".into(), obj(&s.classes));
+            m.insert("by_predicate".into(), obj(&predicates));
+            m.insert("by_class".into(), obj(&classes));
             let v = serde_json::Value::Object(m);
             let text = if format == OutputFormat::Json {
                 serde_json::to_string_pretty(&v)
@@ -306,10 +291,10 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 rows.push(row("total", &k.replace(' ', "_"), v));
             }
-            for (n, c) in &s.predicates {
+            for (n, c) in &predicates {
                 rows.push(row("predicate", n, *c));
             }
-            for (n, c) in &s.classes {
+            for (n, c) in &classes {
                 rows.push(row("class", n, *c));
             }
             let rows = Rows::new(vec!["kind".into(), "name".into(), "count".into()], rows);

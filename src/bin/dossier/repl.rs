@@ -19,6 +19,7 @@ use crate::run::{effective_format, Echo, Runner, Tally};
 use crate::{help, open, Access};
 use dossier::lang::{completeness, Completeness};
 use dossier::{Db, Error, Rows, Value};
+use indicatif::HumanCount;
 use rustyline::config::Config;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -116,7 +117,7 @@ impl<'a> Shell<'a> {
             if n == 1 {
                 "1 fact".to_string()
             } else {
-                format!("{} facts", commands::thousands(n))
+                format!("{} facts", HumanCount(n))
             }
         };
         let mut line = format!(
@@ -237,7 +238,7 @@ impl<'a> Shell<'a> {
             "dossier {} · {} · {} facts",
             env!("CARGO_PKG_VERSION"),
             self.settings.db.display(),
-            commands::thousands(facts)
+            HumanCount(facts)
         );
         println!("Type .help for a tour, Tab to complete, .quit or Ctrl-D to leave.");
     }
@@ -362,14 +363,10 @@ impl<'a> Shell<'a> {
         let rows = Rows::new(
             vec!["source".into(), "facts".into()],
             self.db
-                .sources()?
+                .stats()?
+                .by_source
                 .into_iter()
-                .map(|(s, n)| {
-                    vec![
-                        Some(dossier::db::parse_param(&s)),
-                        Some(Value::Int(n as i64)),
-                    ]
-                })
+                .map(|(s, n)| vec![Some(s), Some(Value::Int(n as i64))])
                 .collect(),
         );
         let mut out = std::io::stdout().lock();
