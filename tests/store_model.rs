@@ -1,9 +1,10 @@
 //! The store against a simple in-memory model: after any sequence of adds and retracts,
 //! every index holds exactly the model's facts, every pattern returns exactly the model's
-//! matches, and every count is exact (`Store::verify`).
+//! matches, every count is exact and the text index holds exactly the trigrams of the
+//! dictionary's terms (`Store::verify`).
 
 use dossier::model::{Date, Value};
-use dossier::store::{Delta, GraphSel, Id, IdPattern, Store};
+use dossier::store::{Delta, GraphSel, Id, IdPattern, Store, TextQuery};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -19,6 +20,9 @@ fn arb_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         (0..6u8).prop_map(|i| Value::entity(format!("e{i}"))),
         (0..3u8).prop_map(|i| Value::string(format!("s{i}"))),
+        // Texts long enough for the text index (trigrams), in several cases and scripts.
+        prop::sample::select(vec!["Khalifa Haftar", "haftar 2", "ΟΔΟΣ Σ", "Sarraj"])
+            .prop_map(Value::string),
         (-3i64..3).prop_map(Value::Int),
         (-2i64..2).prop_map(|i| Value::Float(i as f64 / 2.0)),
         (2019..2021i32, 0..3u32).prop_map(|(y, m)| Value::Date(if m == 0 {
@@ -165,6 +169,19 @@ fn check(store: &Store, model: &BTreeSet<Fact>) {
             .cloned()
             .collect();
         assert_eq!(got, want);
+    }
+    // The text index finds every stored text by any part of it.
+    for (_, _, o, _) in model {
+        let Some(text) = o.text().filter(|t| t.chars().count() >= 3) else {
+            continue;
+        };
+        let id = store.lookup(o, None).unwrap().unwrap();
+        let part: String = text.chars().skip(1).take(3).collect();
+        let found = store
+            .text_candidates(&TextQuery::contains(&part.to_uppercase()), None)
+            .unwrap()
+            .unwrap_or_default();
+        assert!(found.contains(&id), "{part:?} misses {text:?}");
     }
     let stats = store.stats().unwrap();
     assert_eq!(stats.quads as usize, model.len());

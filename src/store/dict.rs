@@ -55,6 +55,24 @@ fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
     e
 }
 
+/// The `term → id` entries of kind `k` whose text starts with `prefix`: `[lo, hi)`.
+fn prefix_bounds(k: u8, prefix: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut lo = term_prefix(k, prefix);
+    lo.truncate(lo.len() - 2); // drop the terminator: every longer text follows
+    let mut hi = lo.clone();
+    // The smallest byte string greater than every string starting with `lo`.
+    while let Some(last) = hi.pop() {
+        if last < 0xFF {
+            hi.push(last + 1);
+            break;
+        }
+    }
+    if hi.is_empty() {
+        hi = vec![k + 1];
+    }
+    (lo, hi)
+}
+
 fn unescape_term(bytes: &[u8]) -> Option<String> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -139,7 +157,11 @@ impl Dict {
     /// without building its entries.  `f` gets each distinct id with its text.
     pub fn decode_many(&self, kv: &Kv, ids: &[Id], mut f: impl FnMut(Id, &str)) -> Result<()> {
         let mut wanted: Vec<Id> = Vec::with_capacity(ids.len());
-        if let Ok(cache) = self.cache.lock() {
+        {
+            let cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for &id in ids {
                 match cache.get(&id) {
                     Some(t) => f(id, t),
@@ -262,7 +284,7 @@ impl Dict {
     }
 
     /// Entities (or strings) whose text starts with `prefix`, in text order, at most
-    /// `limit` of them: completion in the REPL.
+    /// `limit` of them: completion in the REPL, and `starts_with` through the text index.
     pub fn with_prefix(
         &self,
         kv: &Kv,
@@ -270,19 +292,7 @@ impl Dict {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<(Id, String)>> {
-        let mut lo = term_prefix(k, prefix);
-        lo.truncate(lo.len() - 2); // drop the terminator: every longer text follows
-        let mut hi = lo.clone();
-        // The smallest byte string greater than every string starting with `lo`.
-        while let Some(last) = hi.pop() {
-            if last < 0xFF {
-                hi.push(last + 1);
-                break;
-            }
-        }
-        if hi.is_empty() {
-            hi = vec![k + 1];
-        }
+        let (lo, hi) = prefix_bounds(k, prefix);
         let mut out = Vec::new();
         for e in self.term2id.scan(kv, &lo, &hi)? {
             let e = e?;
@@ -296,14 +306,33 @@ impl Dict {
         Ok(out)
     }
 
+    /// About how many terms of kind `k` start with `prefix` (block headers; for the
+    /// planner).
+    pub fn prefix_estimate(&self, kv: &Kv, k: u8, prefix: &str) -> Result<u64> {
+        let (lo, hi) = prefix_bounds(k, prefix);
+        self.term2id.approx_count(kv, &lo, &hi, 4096)
+    }
+
     /// Every term of a kind, in id order: full-text search and consistency checks.
     pub fn all_of_kind<'a>(
         &'a self,
         kv: &'a Kv,
         k: u8,
     ) -> Result<impl Iterator<Item = Result<(Id, String)>> + 'a> {
-        let lo = vec![k];
-        let hi = vec![k + 1];
+        self.between(kv, Id::new(k, 0), Id::new(k + 1, 0))
+    }
+
+    /// The terms with ids in `[from, to)`, in id order (the text index reads the terms it
+    /// has not indexed yet).
+    pub fn between<'a>(
+        &'a self,
+        kv: &'a Kv,
+        from: Id,
+        to: Id,
+    ) -> Result<impl Iterator<Item = Result<(Id, String)>> + 'a> {
+        let (mut lo, mut hi) = (Vec::with_capacity(9), Vec::with_capacity(9));
+        from.write_key(&mut lo);
+        to.write_key(&mut hi);
         Ok(self.id2term.scan(kv, &lo, &hi)?.map(|e| {
             let e = e?;
             let id =

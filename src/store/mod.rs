@@ -7,6 +7,7 @@
 //! | `00` | meta records | name | format version, next ids, totals, catalog |
 //! | `01` | dictionary id → term | first entry of a block | packed block |
 //! | `02` | dictionary term → id | first entry of a block | packed block |
+//! | `03` | text index: trigram → terms | first entry of a block | packed block |
 //! | `10` `11` `12` `13` | indexes SPOG, POS, OSP, GSPO | first tuple of a block | packed block |
 //! | `20` `21` `22` | counts per predicate, class, source | id | counts |
 //!
@@ -21,11 +22,13 @@ pub mod id;
 pub mod kv;
 mod scan;
 pub mod stats;
+pub mod text;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
 pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};
+pub use text::TextQuery;
 
 use crate::error::{Error, Result};
 use crate::model::Value;
@@ -99,6 +102,7 @@ pub struct Store {
     pos: BlockSet<TupleCodec>,
     osp: BlockSet<TupleCodec>,
     gspo: BlockSet<TupleCodec>,
+    text: text::TextIndex,
     stats: RwLock<Stats>,
     next: Mutex<NextIds>,
     /// Readers hold it shared for a whole query; a commit holds it exclusively only while
@@ -174,6 +178,8 @@ impl Store {
                 }
                 let mut b = KvBatch::default();
                 b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+                // An empty dictionary is fully indexed.
+                b.put(text::META_TEXT.to_vec(), NextIds::default().to_bytes());
                 kv.apply(b)?;
                 kv.flush()?;
             }
@@ -185,7 +191,8 @@ impl Store {
         };
         let stats =
             load_stats(&kv).map_err(|e| open_err(format!("its statistics are unreadable: {e}")))?;
-        Ok(Store {
+        let text_upto = text::TextIndex::read_upto(&kv)?.unwrap_or_default();
+        let store = Store {
             kv,
             path,
             dict: Dict::new(),
@@ -193,6 +200,7 @@ impl Store {
             pos: BlockSet::new(TAG_POS, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
             osp: BlockSet::new(TAG_OSP, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
             gspo: BlockSet::new(TAG_GSPO, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
+            text: text::TextIndex::new(text_upto),
             stats: RwLock::new(stats),
             next: Mutex::new(next),
             gate: RwLock::new(()),
@@ -200,7 +208,11 @@ impl Store {
             version: AtomicU64::new(0),
             memo: Mutex::new(None),
             options,
-        })
+        };
+        if !store.options.read_only {
+            store.index_text_tail()?;
+        }
+        Ok(store)
     }
 
     /// The database directory (`:memory:` for [`Store::temporary`]).
@@ -489,9 +501,13 @@ impl Store {
 
         let terms: Vec<(Id, &str)> = delta.new_texts.iter().map(|(id, t)| (*id, &**t)).collect();
         self.dict.write_new(&self.kv, &terms, &mut batch)?;
-        let mut next = *self.next.lock().map_err(lock_err)?;
+        let before = *self.next.lock().map_err(lock_err)?;
+        let mut next = before;
         next.string += delta.new_strings.len() as u64;
         next.entity += delta.new_entities.len() as u64;
+        let text_upto = self
+            .text
+            .write_new(&self.kv, &terms, (before, next), &mut batch)?;
         if !terms.is_empty() {
             batch.put(META_NEXT.to_vec(), next.to_bytes());
         }
@@ -513,6 +529,9 @@ impl Store {
                 set.clear_cache();
             }
             self.dict.clear_cache();
+            if let Some(upto) = text_upto {
+                self.text.set_upto(upto)?;
+            }
             update.apply(&mut *self.stats.write().map_err(lock_err)?);
             *self.next.lock().map_err(lock_err)? = next;
             self.version.fetch_add(1, Ordering::AcqRel);
@@ -739,6 +758,7 @@ impl Store {
         if let Err(e) = self.dict.texts(&self.kv, &ids) {
             problems.push(format!("dictionary: {e}"));
         }
+        self.verify_text(&mut problems)?;
         Ok(problems)
     }
 
@@ -750,7 +770,7 @@ impl Store {
     /// Number of sled entries per part: (dictionary, indexes).
     pub fn block_counts(&self) -> Result<(u64, u64)> {
         let (a, b) = self.dict.block_counts(&self.kv)?;
-        let mut idx = 0;
+        let mut idx = self.text.block_count(&self.kv)?;
         for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
             idx += set.block_count(&self.kv)?;
         }
