@@ -24,6 +24,8 @@ const MAX_BLOCK_TERMS: usize = super::blocks::MAX_ENTRIES;
 
 /// Decoded terms kept in memory; cleared when full (a crude but bounded cache).
 const CACHE_LIMIT: usize = 1 << 18;
+/// Batches of decoded terms up to this size are cached.
+const CACHE_BATCH: usize = 1 << 14;
 
 /// The dictionary's two block sets, with a cache of decoded terms (valid forever, since a
 /// term's id never changes).
@@ -155,6 +157,8 @@ impl Dict {
 
     /// Decode many ids at once: sorted, so each dictionary block is read once and walked
     /// without building its entries.  `f` gets each distinct id with its text.
+    /// Small batches (a query's rows) are kept in the term cache, so a query run again
+    /// decodes from memory.
     pub fn decode_many(&self, kv: &Kv, ids: &[Id], mut f: impl FnMut(Id, &str)) -> Result<()> {
         let mut wanted: Vec<Id> = Vec::with_capacity(ids.len());
         {
@@ -171,6 +175,8 @@ impl Dict {
         }
         wanted.sort_unstable();
         wanted.dedup();
+        let keep = wanted.len() <= CACHE_BATCH;
+        let mut fresh: Vec<(Id, Arc<str>)> = Vec::new();
         let mut i = 0;
         let mut key = Vec::with_capacity(9);
         while i < wanted.len() {
@@ -193,7 +199,12 @@ impl Dict {
                     }
                     if i < wanted.len() && wanted[i] == id {
                         match std::str::from_utf8(text) {
-                            Ok(t) => f(id, t),
+                            Ok(t) => {
+                                f(id, t);
+                                if keep {
+                                    fresh.push((id, Arc::from(t)));
+                                }
+                            }
                             Err(_) => {
                                 bad = Some(id);
                                 return false;
@@ -209,6 +220,14 @@ impl Dict {
             if i == before {
                 // The floor block ends before the id: it is not in the dictionary.
                 return Err(missing(wanted[i]));
+            }
+        }
+        if !fresh.is_empty() {
+            if let Ok(mut c) = self.cache.lock() {
+                if c.len() + fresh.len() > CACHE_LIMIT {
+                    c.clear();
+                }
+                c.extend(fresh);
             }
         }
         Ok(())
