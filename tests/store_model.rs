@@ -1,10 +1,10 @@
-//! The store against a simple in-memory model: after any sequence of adds and retracts,
-//! every index holds exactly the model's facts, every pattern returns exactly the model's
-//! matches, every count is exact and the text index holds exactly the trigrams of the
-//! dictionary's terms (`Store::verify`).
+//! The store against a simple in-memory model: after any sequence of adds, retracts and
+//! bulk imports, every index holds exactly the model's facts, every pattern returns
+//! exactly the model's matches, every count is exact and the text index holds exactly the
+//! trigrams of the dictionary's terms (`Store::verify`).
 
 use dossier::model::{Date, Value};
-use dossier::store::{Delta, GraphSel, Id, IdPattern, Store, TextQuery};
+use dossier::store::{Delta, GraphSel, Id, IdPattern, StagedQuads, Store, TextQuery, NO_SOURCE};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -14,6 +14,8 @@ type Fact = (String, String, Value, Option<String>);
 enum Op {
     Add(Vec<Fact>),
     Remove(Vec<Fact>),
+    /// A bulk import (`Store::import`), its quads spilled to disk past `budget` bytes.
+    Import(Vec<Fact>, usize),
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
@@ -49,11 +51,37 @@ fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => prop::collection::vec(arb_fact(), 1..8).prop_map(Op::Add),
         2 => prop::collection::vec(arb_fact(), 1..5).prop_map(Op::Remove),
+        1 => (prop::collection::vec(arb_fact(), 1..40), prop_oneof![Just(1), Just(1 << 20)])
+            .prop_map(|(f, budget)| Op::Import(f, budget)),
     ]
 }
 
 fn apply(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) {
     let _w = store.writer().unwrap();
+    if let Op::Import(facts, budget) = op {
+        let mut terms: Vec<Value> = Vec::new();
+        let mut index = |v: Value| match terms.iter().position(|t| *t == v) {
+            Some(i) => i as u32,
+            None => {
+                terms.push(v);
+                terms.len() as u32 - 1
+            }
+        };
+        let mut quads = StagedQuads::new(*budget);
+        for (s, p, o, g) in facts {
+            let q = [
+                index(Value::entity(s.clone())),
+                index(Value::entity(p.clone())),
+                index(o.clone()),
+                g.as_ref()
+                    .map_or(NO_SOURCE, |g| index(Value::entity(g.clone()))),
+            ];
+            quads.push(q).unwrap();
+            model.insert((s.clone(), p.clone(), o.clone(), g.clone()));
+        }
+        store.import(terms, quads, Vec::new()).unwrap();
+        return;
+    }
     let delta = delta_of(store, op, model);
     store.commit(delta).unwrap();
 }
@@ -62,7 +90,7 @@ fn apply(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) {
 fn delta_of(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) -> Delta {
     let mut delta = Delta::new();
     let (facts, add) = match op {
-        Op::Add(f) => (f, true),
+        Op::Add(f) | Op::Import(f, _) => (f, true),
         Op::Remove(f) => (f, false),
     };
     for (s, p, o, g) in facts {

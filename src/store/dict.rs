@@ -283,16 +283,29 @@ impl Dict {
 
     /// Write new terms (ids allocated by the caller) into `batch`.
     pub fn write_new(&self, kv: &Kv, terms: &[(Id, &str)], batch: &mut KvBatch) -> Result<()> {
-        if terms.is_empty() {
-            return Ok(());
-        }
+        self.write_new_ids(kv, terms, batch)?;
+        self.write_new_texts(kv, terms, batch)
+    }
+
+    /// The `id → term` side of [`Dict::write_new`] (a bulk import writes the two sides in
+    /// chunks, each in its own order, so that each block is rewritten once).
+    pub fn write_new_ids(&self, kv: &Kv, terms: &[(Id, &str)], batch: &mut KvBatch) -> Result<()> {
         let mut by_id: Vec<(Vec<u8>, Op)> = terms
             .iter()
             .map(|(id, t)| (term_entry(*id, t.as_bytes()), Op::Insert))
             .collect();
         by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         by_id.dedup_by(|a, b| a.0 == b.0);
-        self.id2term.merge(kv, &by_id, batch)?;
+        self.id2term.merge(kv, &by_id, batch)
+    }
+
+    /// The `term → id` side of [`Dict::write_new`].
+    pub fn write_new_texts(
+        &self,
+        kv: &Kv,
+        terms: &[(Id, &str)],
+        batch: &mut KvBatch,
+    ) -> Result<()> {
         let mut by_text: Vec<(Vec<u8>, Op)> = terms
             .iter()
             .map(|(id, t)| (term2id_entry(id.kind(), t, *id), Op::Insert))
@@ -365,6 +378,14 @@ impl Dict {
     pub fn clear_cache(&self) {
         self.id2term.clear_cache();
         self.term2id.clear_cache();
+    }
+
+    /// Forget every decoded term too (an import that failed gave out ids it took back).
+    pub fn forget_terms(&self) {
+        self.clear_cache();
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
     }
 
     /// Sled entries (blocks) of the `id → term` and the `term → id` sets.

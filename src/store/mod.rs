@@ -19,13 +19,17 @@ pub mod codec;
 pub mod delta;
 pub mod dict;
 pub mod id;
+mod import;
+mod journal;
 pub mod kv;
 mod scan;
+pub mod spill;
 pub mod stats;
 pub mod text;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
+pub use import::{StagedQuads, NO_SOURCE, QUAD_BUDGET};
 pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};
 pub use text::TextQuery;
@@ -184,6 +188,15 @@ impl Store {
                 kv.flush()?;
             }
         }
+        // An import that did not finish (the process died) is undone before anything is read.
+        if journal::interrupted(&kv)? {
+            if options.read_only {
+                return Err(open_err(
+                    "an import into it was interrupted; open it once for writing to undo it".into(),
+                ));
+            }
+            journal::rollback(&kv)?;
+        }
         let next = match kv.get(META_NEXT)? {
             Some(v) => NextIds::from_bytes(&v)
                 .ok_or_else(|| open_err("its id counters are corrupt".into()))?,
@@ -325,40 +338,6 @@ impl Store {
         let id = next.take(k);
         delta.record_term(id, text);
         id
-    }
-
-    /// Intern many values at once (bulk import): one sorted pass over the dictionary.
-    pub fn intern_many(&self, delta: &mut Delta, values: &[Value]) -> Result<Vec<Id>> {
-        let mut out = vec![Id::NONE; values.len()];
-        let mut asks: Vec<(u8, &str)> = Vec::new();
-        let mut ask_idx = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            if let Some(id) = Id::inline(v) {
-                out[i] = id;
-                continue;
-            }
-            let (k, text) = dict_key(v);
-            match delta.new_term(k, text) {
-                Some(id) => out[i] = id,
-                None => {
-                    asks.push((k, text));
-                    ask_idx.push(i);
-                }
-            }
-        }
-        let empty = self.stats()?.quads == 0 && self.next.lock().map_err(lock_err)?.entity == 0;
-        let found = if empty {
-            vec![None; asks.len()]
-        } else {
-            self.dict.lookup_many(&self.kv, &asks)?
-        };
-        for ((i, (k, text)), f) in ask_idx.into_iter().zip(asks).zip(found) {
-            out[i] = match f.or_else(|| delta.new_term(k, text)) {
-                Some(id) => id,
-                None => self.allocate(delta, k, text),
-            };
-        }
-        Ok(out)
     }
 
     /// The value of an id (dictionary lookup for strings and entities).

@@ -320,7 +320,7 @@ impl TextIndex {
         Ok(kv.get(META_TEXT)?.and_then(|v| NextIds::from_bytes(&v)))
     }
 
-    fn upto(&self) -> Result<NextIds> {
+    pub(super) fn upto(&self) -> Result<NextIds> {
         Ok(*self.upto.lock().map_err(lock_err)?)
     }
 
@@ -359,7 +359,12 @@ impl TextIndex {
         Ok(Some(after))
     }
 
-    fn merge(&self, kv: &Kv, mut entries: Vec<Posting>, batch: &mut KvBatch) -> Result<()> {
+    pub(super) fn merge(
+        &self,
+        kv: &Kv,
+        mut entries: Vec<Posting>,
+        batch: &mut KvBatch,
+    ) -> Result<()> {
         entries.sort_unstable();
         entries.dedup();
         let ops: Vec<(Posting, Op)> = entries.into_iter().map(|e| (e, Op::Insert)).collect();
@@ -494,7 +499,7 @@ impl TextIndex {
 }
 
 /// The entries of one term (nothing for texts shorter than a trigram).
-fn add_entries(
+pub(super) fn add_entries(
     id: Id,
     text: &str,
     chars: &mut Vec<char>,
