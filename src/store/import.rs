@@ -36,8 +36,9 @@ pub const NO_SOURCE: u32 = u32::MAX;
 const NEW_TRIPLE: u32 = 1 << 31;
 /// Bytes of quads kept in memory before they spill to temporary files.
 pub const QUAD_BUDGET: usize = 256 << 20;
-/// Index entries merged per batch.
-const MERGE_CHUNK: usize = 1 << 18;
+/// Index entries merged per batch.  Smaller batches leave sled less garbage: a 1M-fact
+/// import takes 32 MB on disk with 64k entries a batch, 45 MB with 256k, 54 MB with 1M.
+const MERGE_CHUNK: usize = 1 << 16;
 /// Dictionary terms written per batch.
 const TERM_CHUNK: usize = 1 << 16;
 /// Bytes of text index entries kept in memory before they spill.
