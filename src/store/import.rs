@@ -73,11 +73,8 @@ impl Store {
         }
         let _gate = self.gate.write().map_err(lock_err)?;
         let mut journal = Journal::begin(&self.kv)?;
-        self.kv.flush()?;
         let written = self.import_journaled(&mut journal, terms, quads, meta);
         let done = written.and_then(|(batch, next, tally)| {
-            // Everything before the commit point is durable before it is written.
-            self.kv.flush()?;
             let update = tally.stats.update(&*self.stats()?);
             let mut batch = batch;
             for (k, v) in update.writes() {

@@ -6,8 +6,9 @@
 //! The last batch removes the marker and the undo records: that is the commit point.  If
 //! the process dies before it, the next open finds the marker and puts every touched key
 //! back as it was ([`rollback`]), so the database is exactly what it was before the write.
-//! sled recovers a prefix of the batches applied, so the marker is always there when any
-//! later batch is.
+//! sled recovers a prefix of the batches applied (its log is replayed in order up to the
+//! first missing or torn entry), so the marker is there whenever a later batch is, and
+//! every data batch is there whenever the last one is: no flush is needed in between.
 
 use super::kv::{Kv, KvBatch};
 use crate::error::Result;
