@@ -19,10 +19,10 @@
 
 use super::blocks::{BlockSet, Op};
 use super::codec::{Tuple, TupleCodec};
-use super::dict::NextIds;
+use super::dict::{Dict, NextIds};
 use super::id::{kind, Id};
 use super::journal::Journal;
-use super::kv::KvBatch;
+use super::kv::{Kv, KvBatch};
 use super::spill::Runs;
 use super::stats::StatsDelta;
 use super::text::{add_entries, META_TEXT};
@@ -43,6 +43,10 @@ const MERGE_CHUNK: usize = 1 << 16;
 const TERM_CHUNK: usize = 1 << 16;
 /// Bytes of text index entries kept in memory before they spill.
 const TEXT_BUDGET: usize = 64 << 20;
+
+/// One side of the dictionary's writer ([`Dict::write_new_ids`] or
+/// [`Dict::write_new_texts`]).
+type WriteSide = fn(&Dict, &Kv, &[(Id, &str)], &mut KvBatch) -> Result<()>;
 
 /// The quads of an import, as indexes into its terms (`NO_SOURCE` for no source).
 pub type StagedQuads = Runs<[u32; 4]>;
@@ -221,15 +225,7 @@ impl Store {
         let text_of = |i: u32| dict_key(&terms[i as usize]).1;
         // Each side of the dictionary in its own order, so each block is written once.
         new_terms.sort_unstable_by_key(|&i| ids[i as usize]);
-        for chunk in new_terms.chunks(TERM_CHUNK) {
-            let part: Vec<(Id, &str)> = chunk
-                .iter()
-                .map(|&i| (ids[i as usize], text_of(i)))
-                .collect();
-            let mut batch = KvBatch::default();
-            self.dict.write_new_ids(&self.kv, &part, &mut batch)?;
-            journal.apply(batch)?;
-        }
+        self.write_terms(journal, &new_terms, &ids, terms, Dict::write_new_ids)?;
         if self.text.upto()? == before {
             let mut postings: Runs<[u64; 2]> = Runs::new(TEXT_BUDGET);
             let (mut chars, mut tris, mut entries) = (Vec::new(), Vec::new(), Vec::new());
@@ -262,18 +258,32 @@ impl Store {
             let (x, y) = (dict_key(&terms[a as usize]), dict_key(&terms[b as usize]));
             x.cmp(&y)
         });
-        for chunk in new_terms.chunks(TERM_CHUNK) {
-            let part: Vec<(Id, &str)> = chunk
-                .iter()
-                .map(|&i| (ids[i as usize], text_of(i)))
-                .collect();
-            let mut batch = KvBatch::default();
-            self.dict.write_new_texts(&self.kv, &part, &mut batch)?;
-            journal.apply(batch)?;
-        }
+        self.write_terms(journal, &new_terms, &ids, terms, Dict::write_new_texts)?;
         // Blocks decoded before were rewritten: lookups must read them again.
         self.dict.clear_cache();
         Ok((ids, next))
+    }
+
+    /// Write the terms `order` lists (indexes into `terms`, in the order of the side of the
+    /// dictionary `side` writes) a chunk per journaled batch.
+    fn write_terms(
+        &self,
+        journal: &mut Journal<'_>,
+        order: &[u32],
+        ids: &[Id],
+        terms: &[Value],
+        side: WriteSide,
+    ) -> Result<()> {
+        for chunk in order.chunks(TERM_CHUNK) {
+            let part: Vec<(Id, &str)> = chunk
+                .iter()
+                .map(|&i| (ids[i as usize], dict_key(&terms[i as usize]).1))
+                .collect();
+            let mut batch = KvBatch::default();
+            side(&self.dict, &self.kv, &part, &mut batch)?;
+            journal.apply(batch)?;
+        }
+        Ok(())
     }
 
     /// Merge `chunk` into `set` as one journaled batch.
