@@ -9,7 +9,7 @@ use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
-use super::plan::{Plan, Step, StepKind};
+use super::plan::{Plan, Step, StepKind, TextScan};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -151,7 +151,12 @@ pub struct Exec<'e, 'a> {
     found: RefCell<Vec<[Id; 4]>>,
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
+    /// Each text scan's object ranges (the terms that pass its filter), found once.
+    text_ranges: RefCell<FxHashMap<usize, Rc<ObjectRanges>>>,
 }
+
+/// Object ranges `[lo, hi)` of a scan.
+type ObjectRanges = Vec<(Id, Id)>;
 
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
@@ -224,6 +229,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             probes: RefCell::default(),
             found: RefCell::default(),
             key_buf: RefCell::default(),
+            text_ranges: RefCell::default(),
         }
     }
 
@@ -266,13 +272,38 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Run one step; `next` continues with each extended row (the rest of the plan).
     fn step(&self, step: &Step, row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
         match &step.kind {
-            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, next),
+            StepKind::Scan {
+                pat,
+                ranges,
+                text: None,
+            } => self.scan(step.id, pat, ranges, row, next),
+            StepKind::Scan {
+                pat, text: Some(t), ..
+            } => {
+                let ranges = self.text_ranges(step.id, t)?;
+                if ranges.is_empty() {
+                    return Ok(true);
+                }
+                self.scan(step.id, pat, &ranges, row, next)
+            }
             StepKind::HashJoin {
                 pat,
                 ranges,
+                text,
                 keys,
                 build_rows,
             } => {
+                let found;
+                let ranges = match text {
+                    Some(t) => {
+                        found = self.text_ranges(step.id, t)?;
+                        if found.is_empty() {
+                            return Ok(true);
+                        }
+                        &found[..]
+                    }
+                    None => &ranges[..],
+                };
                 let join = Join {
                     pat,
                     ranges,
@@ -329,6 +360,36 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
             StepKind::Nothing { .. } => Ok(true),
         }
+    }
+
+    /// The object ranges of a text scan: the candidate terms of the text index that pass
+    /// the filter, consecutive ids merged into one range.  Found on the step's first run.
+    fn text_ranges(&self, id: usize, t: &TextScan) -> Result<Rc<ObjectRanges>> {
+        if let Some(r) = self.text_ranges.borrow().get(&id) {
+            return Ok(r.clone());
+        }
+        let candidates = self
+            .cx
+            .store
+            .text_candidates(&t.query, self.cx.delta)?
+            .ok_or_else(|| Error::Storage("a text scan without an index query".into()))?;
+        self.ev.preload(&candidates)?;
+        let mut row = vec![Id::NONE; t.slot + 1];
+        let mut ranges: Vec<(Id, Id)> = Vec::new();
+        for id in candidates {
+            self.tick()?;
+            row[t.slot] = id;
+            if !self.ev.test(&t.filter.ex, &row, &[])? {
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(last) if last.1 == id => last.1 = id.successor(),
+                _ => ranges.push((id, id.successor())),
+            }
+        }
+        let ranges = Rc::new(ranges);
+        self.text_ranges.borrow_mut().insert(id, ranges.clone());
+        Ok(ranges)
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).

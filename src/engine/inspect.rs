@@ -7,7 +7,7 @@ use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
 use crate::model::Value;
-use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store};
+use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store, TextQuery};
 
 /// `describe x`: every fact with x as subject or object, with its source.
 pub fn describe(
@@ -68,20 +68,36 @@ pub fn search(
     let needle = text.to_lowercase();
     let label = store.lookup_entity("label", delta)?;
     let alias = store.lookup_entity("alias", delta)?;
-    let mut hits: Vec<Id> = Vec::new();
-    for t in store.terms_of_kind(kind::ENTITY)? {
-        let (id, name) = t?;
-        if name.to_lowercase().contains(&needle) {
-            hits.push(id);
+    // The entities and strings whose text contains the needle: the text index yields
+    // candidates (every term is tested when the text is shorter than a trigram).
+    let mut terms: Vec<Id> = Vec::new();
+    match store.text_candidates(&TextQuery::contains(text), delta)? {
+        Some(candidates) => {
+            for (id, v) in store.values(&candidates, delta)? {
+                if v.text().is_some_and(|t| t.to_lowercase().contains(&needle)) {
+                    terms.push(id);
+                }
+            }
+        }
+        None => {
+            for k in [kind::ENTITY, kind::STR] {
+                for t in store.terms_of_kind(k)? {
+                    let (id, name) = t?;
+                    if name.to_lowercase().contains(&needle) {
+                        terms.push(id);
+                    }
+                }
+            }
         }
     }
-    for t in store.terms_of_kind(kind::STR)? {
-        let (sid, s) = t?;
-        if !s.to_lowercase().contains(&needle) {
+    let mut hits: Vec<Id> = Vec::new();
+    for id in terms {
+        if id.kind() == kind::ENTITY {
+            hits.push(id);
             continue;
         }
         for p in [label, alias].into_iter().flatten() {
-            for q in store.quads(&IdPattern::new(None, Some(p), Some(sid)))? {
+            for q in store.quads(&IdPattern::new(None, Some(p), Some(id)))? {
                 hits.push(q?[0]);
             }
         }

@@ -63,9 +63,13 @@ impl Store {
 
         let terms: Vec<(Id, &str)> = delta.new_texts.iter().map(|(id, t)| (*id, &**t)).collect();
         self.dict.write_new(&self.kv, &terms, &mut batch)?;
-        let mut next = *self.next.lock().map_err(lock_err)?;
+        let before = *self.next.lock().map_err(lock_err)?;
+        let mut next = before;
         next.string += delta.new_strings.len() as u64;
         next.entity += delta.new_entities.len() as u64;
+        let text_upto = self
+            .text
+            .write_new(&self.kv, &terms, (before, next), &mut batch)?;
         if !terms.is_empty() {
             batch.put(META_NEXT.to_vec(), next.to_bytes());
         }
@@ -87,6 +91,9 @@ impl Store {
                 set.clear_cache();
             }
             self.dict.clear_cache();
+            if let Some(upto) = text_upto {
+                self.text.set_upto(upto)?;
+            }
             update.apply(&mut *self.stats.write().map_err(lock_err)?);
             *self.next.lock().map_err(lock_err)? = next;
             self.version.fetch_add(1, Ordering::AcqRel);

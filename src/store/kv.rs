@@ -14,20 +14,26 @@ pub type Bytes = sled::IVec;
 #[derive(Default)]
 pub struct KvBatch {
     inner: sled::Batch,
-    len: usize,
+    /// The keys written, in order (a key written twice appears twice).
+    keys: Vec<Vec<u8>>,
 }
 
 impl KvBatch {
     /// Set `key` to `value`; within a batch, the last write to a key wins.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.keys.push(key.clone());
         self.inner.insert(key, value);
-        self.len += 1;
     }
 
     /// Remove `key` (a no-op when absent).
     pub fn delete(&mut self, key: Vec<u8>) {
+        self.keys.push(key.clone());
         self.inner.remove(key);
-        self.len += 1;
+    }
+
+    /// The keys written so far (the undo journal saves their previous values).
+    pub fn keys(&self) -> &[Vec<u8>] {
+        &self.keys
     }
 
     /// Set `key` to `value`, or remove it when `value` is `None`.
@@ -40,12 +46,12 @@ impl KvBatch {
 
     /// Writes recorded (puts and deletes, a key written twice counting twice).
     pub fn len(&self) -> usize {
-        self.len
+        self.keys.len()
     }
 
     /// Whether no write was recorded.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.keys.is_empty()
     }
 }
 

@@ -7,6 +7,7 @@
 //! | `00` | meta records | name | format version, next ids, totals, catalog |
 //! | `01` | dictionary id → term | first entry of a block | packed block |
 //! | `02` | dictionary term → id | first entry of a block | packed block |
+//! | `03` | text index: trigram → terms | first entry of a block | packed block |
 //! | `10` `11` `12` `13` | indexes SPOG, POS, OSP, GSPO | first tuple of a block | packed block |
 //! | `20` `21` `22` | counts per predicate, class, source | id | counts |
 //!
@@ -22,15 +23,21 @@ mod commit;
 pub mod delta;
 pub mod dict;
 pub mod id;
+mod import;
+mod journal;
 pub mod kv;
 mod scan;
+pub mod spill;
 pub mod stats;
+pub mod text;
 mod verify;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
+pub use import::{StagedQuads, NO_SOURCE, QUAD_BUDGET};
 pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};
+pub use text::TextQuery;
 
 use crate::error::{Error, Result};
 use crate::model::Value;
@@ -103,6 +110,7 @@ pub struct Store {
     pos: BlockSet<TupleCodec>,
     osp: BlockSet<TupleCodec>,
     gspo: BlockSet<TupleCodec>,
+    text: text::TextIndex,
     stats: RwLock<Stats>,
     next: Mutex<NextIds>,
     /// Readers hold it shared for a whole query; a commit holds it exclusively only while
@@ -178,9 +186,20 @@ impl Store {
                 }
                 let mut b = KvBatch::default();
                 b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+                // An empty dictionary is fully indexed.
+                b.put(text::META_TEXT.to_vec(), NextIds::default().to_bytes());
                 kv.apply(b)?;
                 kv.flush()?;
             }
+        }
+        // An import that did not finish (the process died) is undone before anything is read.
+        if journal::interrupted(&kv)? {
+            if options.read_only {
+                return Err(open_err(
+                    "an import into it was interrupted; open it once for writing to undo it".into(),
+                ));
+            }
+            journal::rollback(&kv)?;
         }
         let next = match kv.get(META_NEXT)? {
             Some(v) => NextIds::from_bytes(&v)
@@ -189,7 +208,8 @@ impl Store {
         };
         let stats =
             load_stats(&kv).map_err(|e| open_err(format!("its statistics are unreadable: {e}")))?;
-        Ok(Store {
+        let text_upto = text::TextIndex::read_upto(&kv)?.unwrap_or_default();
+        let store = Store {
             kv,
             path,
             dict: Dict::new(),
@@ -197,6 +217,7 @@ impl Store {
             pos: BlockSet::new(TAG_POS, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
             osp: BlockSet::new(TAG_OSP, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
             gspo: BlockSet::new(TAG_GSPO, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
+            text: text::TextIndex::new(text_upto),
             stats: RwLock::new(stats),
             next: Mutex::new(next),
             gate: RwLock::new(()),
@@ -204,7 +225,11 @@ impl Store {
             version: AtomicU64::new(0),
             memo: Mutex::new(None),
             options,
-        })
+        };
+        if !store.options.read_only {
+            store.index_text_tail()?;
+        }
+        Ok(store)
     }
 
     /// The database directory (`:memory:` for [`Store::temporary`]).
@@ -319,40 +344,6 @@ impl Store {
         id
     }
 
-    /// Intern many values at once (bulk import): one sorted pass over the dictionary.
-    pub fn intern_many(&self, delta: &mut Delta, values: &[Value]) -> Result<Vec<Id>> {
-        let mut out = vec![Id::NONE; values.len()];
-        let mut asks: Vec<(u8, &str)> = Vec::new();
-        let mut ask_idx = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            if let Some(id) = Id::inline(v) {
-                out[i] = id;
-                continue;
-            }
-            let (k, text) = dict_key(v);
-            match delta.new_term(k, text) {
-                Some(id) => out[i] = id,
-                None => {
-                    asks.push((k, text));
-                    ask_idx.push(i);
-                }
-            }
-        }
-        let empty = self.stats()?.quads == 0 && self.next.lock().map_err(lock_err)?.entity == 0;
-        let found = if empty {
-            vec![None; asks.len()]
-        } else {
-            self.dict.lookup_many(&self.kv, &asks)?
-        };
-        for ((i, (k, text)), f) in ask_idx.into_iter().zip(asks).zip(found) {
-            out[i] = match f.or_else(|| delta.new_term(k, text)) {
-                Some(id) => id,
-                None => self.allocate(delta, k, text),
-            };
-        }
-        Ok(out)
-    }
-
     /// The value of an id (dictionary lookup for strings and entities).
     pub fn value(&self, id: Id, delta: Option<&Delta>) -> Result<Value> {
         if let Some(v) = id.decode_inline() {
@@ -454,7 +445,7 @@ impl Store {
     /// Number of sled entries per part: (dictionary, indexes).
     pub fn block_counts(&self) -> Result<(u64, u64)> {
         let (a, b) = self.dict.block_counts(&self.kv)?;
-        let mut idx = 0;
+        let mut idx = self.text.block_count(&self.kv)?;
         for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
             idx += set.block_count(&self.kv)?;
         }

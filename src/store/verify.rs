@@ -98,6 +98,7 @@ impl Store {
         if let Err(e) = self.dict.texts(&self.kv, &ids) {
             problems.push(format!("dictionary: {e}"));
         }
+        self.verify_text(&mut problems)?;
         Ok(problems)
     }
 }
