@@ -31,6 +31,10 @@ const FREE: Ad = Ad { s: false, o: false };
 pub struct Program {
     pub rules: Vec<CompiledRule>,
     pub seeds: Vec<(Id, Id, Id)>,
+    /// What the rewrite depends on besides the rules: the query's derived patterns in
+    /// order, each as (predicate, subject bound, object bound).  The same rules and shape
+    /// give the same program and relations, so results can be kept under it and `seeds`.
+    pub shape: Vec<(Option<Id>, bool, bool)>,
 }
 
 struct Rewriter<'r> {
@@ -217,13 +221,27 @@ fn rewritable(rules: &[CompiledRule]) -> bool {
 }
 
 /// Rewrite `query` (its derived patterns read adorned relations) and the rules, or `None`
-/// when the rewrite does not apply or would not restrict anything.
+/// (and `query` untouched) when the rewrite does not apply or would not restrict anything.
+/// A constant class alone (`?x a Student`) restricts nothing: the rules given are already
+/// only those that can derive the classes asked for.
 pub fn rewrite(
     query: &mut Body,
     rules: &[CompiledRule],
     derived: &FxHashSet<Id>,
+    type_id: Option<Id>,
 ) -> Option<Program> {
     if !rewritable(rules) {
+        return None;
+    }
+    let restricts = |p: &Pattern| {
+        let class_only = matches!(p.p, PTerm::Const(q) if Some(q) == type_id);
+        p.derived && (is_const(&p.s) || (is_const(&p.o) && !class_only))
+    };
+    if !query
+        .items
+        .iter()
+        .any(|it| matches!(it, Item::Pattern(p) if restricts(p)))
+    {
         return None;
     }
     // Derived patterns nested in not/optional/or: keep it simple, evaluate in full.
@@ -245,7 +263,7 @@ pub fn rewrite(
         next: 0,
     };
     let mut seeds = Vec::new();
-    let mut restricted = false;
+    let mut shape = Vec::new();
     let mut derived_list: Vec<Id> = derived.iter().copied().collect();
     derived_list.sort_unstable();
     for item in query.items.iter_mut() {
@@ -257,6 +275,11 @@ pub fn rewrite(
             s: is_const(&p.s),
             o: is_const(&p.o),
         };
+        let pred = match p.p {
+            PTerm::Const(q) => Some(q),
+            _ => None,
+        };
+        shape.push((pred, ad.s, ad.o));
         let seed = |rw: &mut Rewriter, q: Id| -> Option<(Id, Id, Id)> {
             if ad == FREE {
                 return None;
@@ -282,15 +305,12 @@ pub fn rewrite(
                 p.var_rels = Some(rels);
             }
         }
-        restricted |= ad != FREE;
-    }
-    if !restricted {
-        return None;
     }
     rw.run();
     Some(Program {
         rules: rw.out,
         seeds,
+        shape,
     })
 }
 

@@ -518,7 +518,6 @@ impl<'p, 'a> Planner<'p, 'a> {
         if !keys.is_empty()
             && keys.len() <= 3
             && rows > 1.0
-            && !pat.derived
             && !keys.iter().any(|k| st.maybe.contains(k))
         {
             let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
@@ -668,7 +667,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     .relation(*p, pat.delta_only)
                     .into_iter()
                     .collect(),
-                _ => self.derived.full.values().collect(),
+                _ => self.derived.relations().collect(),
             };
             for rel in rels {
                 let n = rel.len() as f64;
