@@ -21,8 +21,8 @@ const END: u32 = u32::MAX;
 /// insertion order, so adding a pair allocates nothing per key.
 #[derive(Debug, Default, Clone)]
 struct Chains {
-    /// For each key: its first and last pair.
-    ends: FxHashMap<Id, (u32, u32)>,
+    /// For each key: its first and last pair, and how many pairs have it.
+    ends: FxHashMap<Id, (u32, u32, u32)>,
     /// For each pair: the next pair with the same key (`END`: none).
     next: Vec<u32>,
 }
@@ -32,16 +32,22 @@ impl Chains {
         self.next.push(END);
         match self.ends.entry(key) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
-                let (_, last) = e.get_mut();
+                let (_, last, count) = e.get_mut();
                 if let Some(n) = self.next.get_mut(*last as usize) {
                     *n = i;
                 }
                 *last = i;
+                *count += 1;
             }
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((i, i));
+                e.insert((i, i, 1));
             }
         }
+    }
+
+    /// How many pairs have `key`.
+    fn count(&self, key: Id) -> usize {
+        self.ends.get(&key).map_or(0, |e| e.2 as usize)
     }
 
     /// The pairs with `key`, in insertion order.
@@ -78,6 +84,37 @@ impl Relation {
     /// Whether some pair has object `o`.
     pub fn has_object(&self, o: Id) -> bool {
         self.by_o.ends.contains_key(&o)
+    }
+
+    /// Estimated matches of a pattern over this relation, per input row and with only its
+    /// constants bound: `s`, `o` are the constants at those positions (`None`: none), and
+    /// `s_bound`, `o_bound` whether a variable there is bound by an earlier step.  Exact
+    /// for constants.
+    pub fn estimate(
+        &self,
+        s: Option<&[Id]>,
+        o: Option<&[Id]>,
+        s_bound: bool,
+        o_bound: bool,
+    ) -> (f64, f64) {
+        let with_consts = match (s, o) {
+            (Some(ss), Some(os)) => ss
+                .iter()
+                .flat_map(|s| os.iter().map(move |o| (*s, *o)))
+                .filter(|(s, o)| self.contains(*s, *o))
+                .count(),
+            (Some(ss), None) => ss.iter().map(|s| self.by_s.count(*s)).sum(),
+            (None, Some(os)) => os.iter().map(|o| self.by_o.count(*o)).sum(),
+            (None, None) => self.len(),
+        } as f64;
+        let mut per_row = with_consts;
+        if s_bound && s.is_none() {
+            per_row /= self.distinct_subjects().max(1) as f64;
+        }
+        if o_bound && o.is_none() {
+            per_row /= self.distinct_objects().max(1) as f64;
+        }
+        (per_row, with_consts)
     }
 
     /// The pairs kept by `keep`, as a new relation.

@@ -8,6 +8,11 @@
 //! rewritten program then touches only what the query reaches: the 48 backers of one group
 //! instead of the closure over every group.
 //!
+//! Predicates used with nothing bound are not rewritten: their full relations, evaluated
+//! per stratum and kept across statements, are read as they are.  A type pattern's class
+//! counts as bound only with its subject (classes are told apart by the full evaluation
+//! already).
+//!
 //! The rewrite applies to programs of positive patterns and filters with constant
 //! predicates; anything else (negation, optional, or, variable predicates in rules) is
 //! evaluated in full, which is always correct.
@@ -39,6 +44,7 @@ pub struct Program {
 
 struct Rewriter<'r> {
     rules: &'r [CompiledRule],
+    type_id: Option<Id>,
     adorned: FxHashMap<(Id, Ad), Id>,
     magic: FxHashMap<(Id, Ad), Id>,
     done: FxHashSet<(Id, Ad)>,
@@ -74,6 +80,18 @@ fn relation_atom(s: PTerm, rel: Id, o: PTerm, text: String) -> Pattern {
         var_rels: None,
         text,
         span: Span::default(),
+    }
+}
+
+/// The adornment of a pattern whose positions `bound` tells.  A type pattern's class
+/// counts only with its subject: `?x a Student` alone is read from the full relations,
+/// which are evaluated per class anyway.
+fn adornment(p: &Pattern, type_id: Option<Id>, bound: impl Fn(&PTerm) -> bool) -> Ad {
+    let s = bound(&p.s);
+    let class = matches!(p.p, PTerm::Const(q) if Some(q) == type_id);
+    Ad {
+        s,
+        o: bound(&p.o) && (s || !class),
     }
 }
 
@@ -118,8 +136,13 @@ impl Rewriter<'_> {
         }
     }
 
+    /// Rewrite the rules of every adorned use queued.  Predicates used with nothing bound
+    /// are left out: their full relations are evaluated as usual.
     fn run(&mut self) {
         while let Some((q, ad)) = self.work.pop() {
+            if ad == FREE {
+                continue;
+            }
             let rules: Vec<&CompiledRule> = self.rules.iter().filter(|r| r.head_p == q).collect();
             for r in rules {
                 self.rewrite_rule(r, ad);
@@ -170,10 +193,7 @@ impl Rewriter<'_> {
             let mut pat = remaining.remove(best);
             if pat.derived {
                 if let PTerm::Const(q) = pat.p {
-                    let use_ad = Ad {
-                        s: bound(&pat.s, &slots),
-                        o: bound(&pat.o, &slots),
-                    };
+                    let use_ad = adornment(&pat, self.type_id, |t| bound(t, &slots));
                     if use_ad != FREE {
                         let m = self.magic(q, use_ad);
                         let (hs, ho) = Self::magic_args(use_ad, &pat.s, &pat.o);
@@ -223,7 +243,9 @@ fn rewritable(rules: &[CompiledRule]) -> bool {
 /// Rewrite `query` (its derived patterns read adorned relations) and the rules, or `None`
 /// (and `query` untouched) when the rewrite does not apply or would not restrict anything.
 /// A constant class alone (`?x a Student`) restricts nothing: the rules given are already
-/// only those that can derive the classes asked for.
+/// only those that can derive the classes asked for.  The program leaves out the rules of
+/// predicates used with nothing bound (in the query or in a rewritten body): the caller
+/// evaluates their full relations and starts the program from them.
 pub fn rewrite(
     query: &mut Body,
     rules: &[CompiledRule],
@@ -233,10 +255,7 @@ pub fn rewrite(
     if !rewritable(rules) {
         return None;
     }
-    let restricts = |p: &Pattern| {
-        let class_only = matches!(p.p, PTerm::Const(q) if Some(q) == type_id);
-        p.derived && (is_const(&p.s) || (is_const(&p.o) && !class_only))
-    };
+    let restricts = |p: &Pattern| p.derived && adornment(p, type_id, is_const) != FREE;
     if !query
         .items
         .iter()
@@ -255,6 +274,7 @@ pub fn rewrite(
     }
     let mut rw = Rewriter {
         rules,
+        type_id,
         adorned: FxHashMap::default(),
         magic: FxHashMap::default(),
         done: FxHashSet::default(),
@@ -271,10 +291,7 @@ pub fn rewrite(
         if !p.derived {
             continue;
         }
-        let ad = Ad {
-            s: is_const(&p.s),
-            o: is_const(&p.o),
-        };
+        let ad = adornment(p, type_id, is_const);
         let pred = match p.p {
             PTerm::Const(q) => Some(q),
             _ => None,

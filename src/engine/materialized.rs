@@ -34,8 +34,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Most derived facts kept across statements (a kept fact costs about 100 bytes).
-pub const MAX_KEPT_FACTS: usize = 1 << 21;
+/// Most derived facts kept across statements (a kept fact costs about 130 bytes).
+pub const MAX_KEPT_FACTS: usize = 1 << 20;
 
 /// The derived facts kept for one store (see the module documentation).
 #[derive(Default)]
@@ -56,12 +56,16 @@ pub struct Sources {
 
 impl Sources {
     /// What `rules` read from the store, their heads included (a stored fact is not
-    /// derived again).
-    pub fn of(rules: &[&CompiledRule], type_id: Option<Id>) -> Sources {
+    /// derived again, nor `x a C` when x has a stated type at or below C).
+    pub fn of(rules: &[&CompiledRule], cx: &Context<'_>) -> Sources {
+        let type_id = cx.type_id;
         let mut s = Sources::default();
         for r in rules {
             match &r.head_o {
-                PTerm::Const(c) if Some(r.head_p) == type_id => s.classes.push(*c),
+                PTerm::Const(c) if Some(r.head_p) == type_id => match cx.subtypes.get(c) {
+                    Some(below) => s.classes.extend(below),
+                    None => s.classes.push(*c),
+                },
                 _ => s.preds.push(r.head_p),
             }
             s.body(&r.body, type_id);
@@ -454,7 +458,7 @@ impl DerivedCache {
             strata.push(KeptStratum {
                 nodes: program.strata.get(i).cloned().unwrap_or_default(),
                 reads: program.reads_of(i),
-                sources: Sources::of(&program.stratum_rules(i), cx.type_id),
+                sources: Sources::of(&program.stratum_rules(i), cx),
                 version,
             });
         }
@@ -529,8 +533,8 @@ fn names(cx: &Context<'_>, id: Id) -> String {
 }
 
 /// The derived facts a query body reads: kept ones where they are valid, otherwise
-/// evaluated (through a magic-set rewrite when the body binds derived patterns to
-/// constants, in full otherwise) and kept.
+/// evaluated and kept; when the body binds derived patterns to constants, the relations
+/// they use bound are evaluated through a magic-set rewrite on top of the full ones.
 pub fn derive(
     cx: &Context<'_>,
     catalog: &Catalog,
@@ -552,78 +556,120 @@ pub fn derive(
         return Ok(Derived::default());
     }
     let closure = program.closure(&needed);
-    let wanted = program.strata_of(&closure);
-    // A transaction's writes may touch what kept facts were derived from.
-    let touched = (!committed).then(|| Touched::of(cx));
-    let usable = |s: &Sources| touched.as_ref().is_none_or(|t| !t.touches(s));
-
-    let mut kept = match &cache {
-        Some(c) => c.kept(cx, catalog, version)?,
-        None => Arc::default(),
+    let run = Run {
+        cx,
+        catalog,
+        version,
+        committed,
+        cache: cache.as_deref(),
+        program: &program,
+        // A transaction's writes may touch what kept facts were derived from.
+        touched: (!committed).then(|| Touched::of(cx)),
+        interrupt,
     };
-    if !kept.strata.iter().all(|s| usable(&s.sources)) {
-        kept = Arc::default();
-    }
-    let have = kept.nodes();
-    let missing: Vec<usize> = wanted
-        .into_iter()
-        .filter(|&i| {
-            program
-                .strata
-                .get(i)
-                .is_some_and(|s| s.iter().any(|n| !have.contains(n)))
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(Derived {
-            full: kept.relations.clone(),
-            delta: FxHashMap::default(),
-        });
-    }
-
     let relevant = program.rules_for(&closure);
-    if let Some(m) = magic::rewrite(body, &relevant, &cx.derived, cx.type_id) {
-        let mut closure: Vec<Node> = closure.into_iter().collect();
-        closure.sort_unstable();
-        if let Some(c) = &cache {
-            if let Some(d) = c.demand(cx, catalog, version, &closure, &m)? {
-                if usable(&d.sources) {
-                    return Ok(Derived {
-                        full: d.relations.clone(),
-                        delta: FxHashMap::default(),
-                    });
-                }
+    let Some(m) = magic::rewrite(body, &relevant, &cx.derived, cx.type_id) else {
+        return run.full(&closure);
+    };
+    // The relations the rewritten query and rules read with nothing bound, in full.
+    let mut plain = program.needed(body);
+    for r in &m.rules {
+        plain.extend(program.needed(&r.body));
+    }
+    let mut derived = run.full(&program.closure(&plain))?;
+    let mut closure: Vec<Node> = closure.into_iter().collect();
+    closure.sort_unstable();
+    if let Some(c) = &cache {
+        if let Some(d) = c.demand(cx, catalog, version, &closure, &m)? {
+            if run.usable(&d.sources) {
+                derived
+                    .full
+                    .extend(d.relations.iter().map(|(k, v)| (*k, v.clone())));
+                return Ok(derived);
             }
         }
-        let sources = Sources::of(&relevant.iter().collect::<Vec<_>>(), cx.type_id);
-        let p = Program::new(m.rules, cx.type_id, &|id| names(cx, id))?;
-        let needed = p.needed(body);
-        let derived = p.evaluate(cx, &m.seeds, &needed, interrupt)?;
-        if let (Some(c), true) = (&cache, committed) {
-            let demand = Demand {
-                closure,
-                shape: m.shape,
-                seeds: m.seeds,
-                sources,
-                version,
-                relations: derived.full.clone(),
-                facts: derived.len(),
-            };
-            c.keep_demand(cx, catalog, version, demand);
-        }
-        return Ok(derived);
     }
-
-    let mut derived = Derived {
-        full: kept.relations.clone(),
-        delta: FxHashMap::default(),
-    };
-    let ev = Eval::new(cx.store, cx.delta)?;
-    for &i in &missing {
-        program.run_stratum(cx, &ev, i, &mut derived, interrupt)?;
-    }
+    let sources = Sources::of(&relevant.iter().collect::<Vec<_>>(), cx);
+    let full: FxHashSet<Id> = derived.full.keys().copied().collect();
+    let p = Program::new(m.rules, cx.type_id, &|id| names(cx, id))?;
+    let needed = p.needed(body);
+    let derived = p.evaluate(cx, derived, &m.seeds, &needed, interrupt)?;
     if let (Some(c), true) = (&cache, committed) {
-        c.keep_strata(cx, catalog, version, &program, &kept, &missing, &derived);
+        let relations: FxHashMap<Id, Arc<Relation>> = (derived.full.iter())
+            .filter(|(k, _)| !full.contains(k))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let demand = Demand {
+            closure,
+            shape: m.shape,
+            seeds: m.seeds,
+            sources,
+            version,
+            facts: relations.values().map(|r| r.len()).sum(),
+            relations,
+        };
+        c.keep_demand(cx, catalog, version, demand);
     }
     Ok(derived)
+}
+
+/// One query's evaluation of derived facts.
+struct Run<'r, 'a> {
+    cx: &'r Context<'a>,
+    catalog: &'r Catalog,
+    version: u64,
+    committed: bool,
+    cache: Option<&'r DerivedCache>,
+    program: &'r Program,
+    touched: Option<Touched>,
+    interrupt: &'r Interrupt,
+}
+
+impl Run<'_, '_> {
+    /// Whether kept facts derived from `s` serve this query.
+    fn usable(&self, s: &Sources) -> bool {
+        self.touched.as_ref().is_none_or(|t| !t.touches(s))
+    }
+
+    /// The full relations of the strata holding `nodes`: kept ones where they are valid,
+    /// the others evaluated on top of them and kept.
+    fn full(&self, nodes: &FxHashSet<Node>) -> Result<Derived> {
+        let (cx, program) = (self.cx, self.program);
+        let mut kept = match self.cache {
+            Some(c) => c.kept(cx, self.catalog, self.version)?,
+            None => Arc::default(),
+        };
+        if !kept.strata.iter().all(|s| self.usable(&s.sources)) {
+            kept = Arc::default();
+        }
+        let have = kept.nodes();
+        let missing: Vec<usize> = (program.strata_of(nodes).into_iter())
+            .filter(|&i| {
+                (program.strata.get(i)).is_some_and(|s| s.iter().any(|n| !have.contains(n)))
+            })
+            .collect();
+        let mut derived = Derived {
+            full: kept.relations.clone(),
+            delta: FxHashMap::default(),
+        };
+        if missing.is_empty() {
+            return Ok(derived);
+        }
+        let ev = Eval::new(cx.store, cx.delta)?;
+        for &i in &missing {
+            program.run_stratum(cx, &ev, i, &mut derived, self.interrupt)?;
+        }
+        if let (Some(c), true) = (self.cache, self.committed) {
+            c.keep_strata(
+                cx,
+                self.catalog,
+                self.version,
+                program,
+                &kept,
+                &missing,
+                &derived,
+            );
+        }
+        Ok(derived)
+    }
 }

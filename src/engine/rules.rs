@@ -315,16 +315,16 @@ impl Program {
         set.into_iter().collect()
     }
 
-    /// Evaluate the strata the nodes `needed` depend on, starting from `seeds` (facts
-    /// `(relation, s, o)` of a magic-set rewrite).
+    /// Evaluate the strata the nodes `needed` depend on, starting from the facts of
+    /// `derived` and `seeds` (facts `(relation, s, o)` of a magic-set rewrite).
     pub fn evaluate(
         &self,
         cx: &Context<'_>,
+        mut derived: Derived,
         seeds: &[(Id, Id, Id)],
         needed: &[Node],
         interrupt: &Interrupt,
     ) -> Result<Derived> {
-        let mut derived = Derived::default();
         for &(rel, s, o) in seeds {
             derived.full_mut(rel).insert(s, o);
         }
@@ -357,10 +357,16 @@ impl Program {
         for n in scc {
             derived.full_mut(n.rel);
         }
+        let mut run = RuleRun {
+            cx,
+            ev,
+            interrupt,
+            stated: FxHashMap::default(),
+        };
         // Round 0: every rule once, against everything known so far.
         let mut new: FxHashMap<Id, NewFacts> = FxHashMap::default();
         for r in &scc_rules {
-            run_rule(cx, ev, derived, r, &r.body, interrupt, &mut new)?;
+            run.rule(derived, r, &r.body, &mut new)?;
         }
         loop {
             interrupt.check()?;
@@ -382,7 +388,7 @@ impl Program {
             for r in &scc_rules {
                 if nested_reference(&self.graph, &r.body, &members) {
                     // A recursive reference inside optional/or: evaluate the rule whole.
-                    run_rule(cx, ev, derived, r, &r.body, interrupt, &mut new)?;
+                    run.rule(derived, r, &r.body, &mut new)?;
                     continue;
                 }
                 for (at, item) in r.body.items.iter().enumerate() {
@@ -395,7 +401,7 @@ impl Program {
                     if let Some(Item::Pattern(p)) = body.items.get_mut(at) {
                         p.delta_only = true;
                     }
-                    run_rule(cx, ev, derived, r, &body, interrupt, &mut new)?;
+                    run.rule(derived, r, &body, &mut new)?;
                 }
             }
             derived.delta.clear();
@@ -601,53 +607,93 @@ fn nested_reference(graph: &Graph, body: &Body, members: &FxHashSet<Node>) -> bo
 /// Facts a round derived, each once, in the order they were found.
 type NewFacts = indexmap::IndexSet<(Id, Id), rustc_hash::FxBuildHasher>;
 
-/// Run one rule (body variant) and add the head facts that are not known yet to `new`.
-fn run_rule(
-    cx: &Context<'_>,
-    ev: &Eval<'_>,
-    derived: &Derived,
-    rule: &CompiledRule,
-    body: &Body,
-    interrupt: &Interrupt,
-    new: &mut FxHashMap<Id, NewFacts>,
-) -> Result<()> {
-    let planner = Planner::new(cx, derived);
-    let plan = planner.plan(body, &[])?;
-    let exec = Exec::new(cx, ev, derived, interrupt, false);
-    let mut row = vec![Id::NONE; rule.width];
-    // Stored facts are not derived again: only a head that stored facts can hold needs
-    // the check (for `?x a C`, a class with stated members).
-    let stored = {
-        let stats = cx.store.stats()?;
-        match &rule.head_o {
-            PTerm::Const(c) if Some(rule.head_p) == cx.type_id => stats.class(*c) > 0,
-            _ => stats.pred(rule.head_p).triples > 0,
+/// What the rules of a stratum run with.
+struct RuleRun<'r, 'a> {
+    cx: &'r Context<'a>,
+    ev: &'r Eval<'a>,
+    interrupt: &'r Interrupt,
+    /// For a rule head `?x a C`: the entities stated to have C or a type below it (read
+    /// once per stratum).
+    stated: FxHashMap<Id, FxHashSet<Id>>,
+}
+
+impl RuleRun<'_, '_> {
+    /// The entities stated to have class `c` or a type below it.
+    fn stated(&mut self, c: Id) -> Result<&FxHashSet<Id>> {
+        let cx = self.cx;
+        match self.stated.entry(c) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let classes = cx
+                    .subtypes
+                    .get(&c)
+                    .map_or(std::slice::from_ref(&c), Vec::as_slice);
+                let stated: Vec<Id> = {
+                    let stats = cx.store.stats()?;
+                    (classes.iter().copied())
+                        .filter(|k| stats.class(*k) > 0)
+                        .collect()
+                };
+                let mut members = FxHashSet::default();
+                for k in stated {
+                    for q in cx.store.quads(&IdPattern::new(None, cx.type_id, Some(k)))? {
+                        members.insert(q?[0]);
+                    }
+                }
+                Ok(e.insert(members))
+            }
         }
-    };
-    let full = derived.relation(rule.head_rel, false);
-    // A head variable left unbound (by an `optional`) derives nothing; a constant may be
-    // NONE (the empty object of a one-place magic relation).
-    let head = |t: &PTerm, row: &[Id]| match t {
-        PTerm::Var(s) => Some(row[*s]).filter(|v| v.is_some()),
-        PTerm::Const(id) => Some(*id),
-        _ => None,
-    };
-    exec.run(&plan, &mut row, &mut |r| {
-        let (Some(s), Some(o)) = (head(&rule.head_s, r), head(&rule.head_o, r)) else {
-            return Ok(true);
+    }
+
+    /// Run one rule (body variant) and add the head facts that are not known yet to `new`.
+    fn rule(
+        &mut self,
+        derived: &Derived,
+        rule: &CompiledRule,
+        body: &Body,
+        new: &mut FxHashMap<Id, NewFacts>,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let planner = Planner::new(cx, derived);
+        let plan = planner.plan(body, &[])?;
+        let exec = Exec::new(cx, self.ev, derived, self.interrupt, false);
+        let mut row = vec![Id::NONE; rule.width];
+        // Stored facts are not derived again.  For `?x a C`, a stated type at or below C
+        // already makes x a C for every pattern; for another head, only a predicate with
+        // stored facts needs the check.
+        let class = match &rule.head_o {
+            PTerm::Const(c) if Some(rule.head_p) == cx.type_id => Some(*c),
+            _ => None,
         };
-        if full.is_some_and(|f| f.contains(s, o)) {
-            return Ok(true);
-        }
-        if stored
-            && cx
-                .store
-                .any(&IdPattern::new(Some(s), Some(rule.head_p), Some(o)))?
-        {
-            return Ok(true);
-        }
-        new.entry(rule.head_rel).or_default().insert((s, o));
-        Ok(true)
-    })?;
-    Ok(())
+        let stated = match class {
+            Some(c) => Some(self.stated(c)?),
+            None => None,
+        };
+        let stored = class.is_none() && cx.store.stats()?.pred(rule.head_p).triples > 0;
+        let full = derived.relation(rule.head_rel, false);
+        // A head variable left unbound (by an `optional`) derives nothing; a constant may be
+        // NONE (the empty object of a one-place magic relation).
+        let head = |t: &PTerm, row: &[Id]| match t {
+            PTerm::Var(s) => Some(row[*s]).filter(|v| v.is_some()),
+            PTerm::Const(id) => Some(*id),
+            _ => None,
+        };
+        exec.run(&plan, &mut row, &mut |r| {
+            let (Some(s), Some(o)) = (head(&rule.head_s, r), head(&rule.head_o, r)) else {
+                return Ok(true);
+            };
+            if full.is_some_and(|f| f.contains(s, o))
+                || stated.is_some_and(|m| m.contains(&s))
+                || (stored
+                    && cx
+                        .store
+                        .any(&IdPattern::new(Some(s), Some(rule.head_p), Some(o)))?)
+            {
+                return Ok(true);
+            }
+            new.entry(rule.head_rel).or_default().insert((s, o));
+            Ok(true)
+        })?;
+        Ok(())
+    }
 }
