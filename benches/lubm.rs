@@ -17,6 +17,9 @@
 //! fastest of R runs (default 21; first runs: of 3).
 //! It exits with an error when an answer differs.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use dossier::io::{ImportOptions, Namespaces};
 use dossier::{Db, Options, Value};
 use std::collections::BTreeSet;
@@ -35,18 +38,7 @@ fn arg(name: &str) -> Option<String> {
 /// The queries of `benches/lubm/queries.dq`: `## name` lines, each followed by its text.
 fn queries() -> Vec<(String, String)> {
     let text = std::fs::read_to_string("benches/lubm/queries.dq").unwrap_or_default();
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("## ") {
-            out.push((name.to_string(), String::new()));
-        } else if !line.starts_with('#') {
-            if let Some((_, q)) = out.last_mut() {
-                q.push_str(line);
-                q.push('\n');
-            }
-        }
-    }
-    out
+    common::named_blocks(&text)
 }
 
 type Answer = BTreeSet<Vec<String>>;

@@ -3,7 +3,9 @@
 //! both give the inferences LUBM's queries rely on, and the same answers.
 //! (`cargo bench --bench lubm` checks the 14 queries against LUBM's reference answers.)
 
-use dossier::{Db, Outcome, Value};
+mod common;
+
+use dossier::Db;
 use std::collections::BTreeSet;
 
 const UNIVERSITY: &str = "
@@ -27,18 +29,10 @@ fn db(ontology: &str) -> Db {
 }
 
 fn rows(db: &Db, q: &str) -> BTreeSet<String> {
-    match db.execute(q).unwrap_or_else(|e| panic!("{q}\n{e}")).pop() {
-        Some(Outcome::Rows(r)) => r
-            .values()
-            .map(|row| {
-                row.iter()
-                    .map(|v| v.as_ref().map_or(String::new(), Value::to_string))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect(),
-        other => panic!("{q}: not rows: {other:?}"),
-    }
+    common::rows(db, q)
+        .into_iter()
+        .map(|r| r.join(" "))
+        .collect()
 }
 
 fn set(v: &[&str]) -> BTreeSet<String> {
@@ -87,19 +81,10 @@ fn the_ontology_as_types_and_rules_answers_the_same() {
     for (q, _) in EXPECTED {
         assert_eq!(rows(&types, q), rows(&rules, q), "{q}");
     }
-    // The benchmark's queries: lines after the `## name` lines.
     let text = std::fs::read_to_string("benches/lubm/queries.dq").unwrap();
-    let mut queries: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("## ") {
-            queries.push(String::new());
-        } else if let Some(q) = queries.last_mut().filter(|_| !line.starts_with('#')) {
-            q.push_str(line);
-            q.push('\n');
-        }
-    }
+    let queries = common::named_blocks(&text);
     assert_eq!(queries.len(), 14);
-    for q in queries {
-        assert_eq!(rows(&types, &q), rows(&rules, &q), "{q}");
+    for (name, q) in queries {
+        assert_eq!(rows(&types, &q), rows(&rules, &q), "{name}: {q}");
     }
 }

@@ -1,7 +1,12 @@
 //! Rules: recursion on chains, trees and cycles (against a breadth-first search),
-//! demand-driven (magic-set) and full evaluation agreeing, stratified negation, subtypes.
+//! demand-driven (magic-set) and full evaluation agreeing, stratified negation (per class
+//! for types), subtypes; derived facts kept across statements answering as a fresh
+//! evaluation does, under random writes and concurrent readers.
 
-use dossier::{Db, Outcome, Value};
+mod common;
+
+use common::{rows, rows_of};
+use dossier::Db;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,20 +14,6 @@ const REACH: &str = "
 rule ?x reach ?y :- ?x edge ?y.
 rule ?x reach ?z :- ?x edge ?y, ?y reach ?z.
 ";
-
-fn rows(db: &Db, q: &str) -> BTreeSet<Vec<String>> {
-    match db.execute(q).unwrap_or_else(|e| panic!("{q}\n{e}")).pop() {
-        Some(Outcome::Rows(r)) => r
-            .values()
-            .map(|row| {
-                row.iter()
-                    .map(|v| v.as_ref().map_or(String::new(), Value::to_string))
-                    .collect()
-            })
-            .collect(),
-        other => panic!("{q}: not rows: {other:?}"),
-    }
-}
 
 fn graph_db(edges: &[(u32, u32)]) -> Db {
     let db = Db::memory().unwrap();
@@ -378,16 +369,6 @@ impl KeptModel {
         db.execute(&text).unwrap();
         db
     }
-}
-
-fn rows_of(r: dossier::Rows) -> BTreeSet<Vec<String>> {
-    r.values()
-        .map(|row| {
-            row.iter()
-                .map(|v| v.as_ref().map_or(String::new(), Value::to_string))
-                .collect()
-        })
-        .collect()
 }
 
 fn check_kept(ops: &[KeptOp]) {

@@ -12,12 +12,15 @@
 //! a query needing strata that are not kept evaluates them on top of the kept ones (the
 //! relations it does not extend are shared, not copied) and keeps the result.
 //!
-//! A query that binds a derived pattern to constants, when the facts it needs are not
-//! kept, is evaluated through a magic-set rewrite for that query alone (cheaper than the
-//! full relations for a one-off lookup) and keeps nothing.  Inside a transaction the kept
-//! facts serve as long as the transaction's own writes touch nothing they were derived
-//! from; what a transaction derives is never kept.  At most [`MAX_KEPT_FACTS`] facts are
-//! kept: strata that would go beyond are evaluated for the query alone.
+//! A query that binds a derived pattern to constants, when the facts it needs are not all
+//! kept, goes through a magic-set rewrite: what it uses bound is evaluated for its
+//! constants only (cheaper than the full relations for a lookup), on top of the full
+//! relations of what it uses unbound (kept, or evaluated and kept as above).  That result
+//! is kept too, under the rewrite and its constants, with the same validity.  Inside a
+//! transaction the kept facts serve as long as the transaction's own writes touch nothing
+//! they were derived from; what a transaction derives is never kept.  At most
+//! [`MAX_KEPT_FACTS`] facts are kept: strata that would go beyond are evaluated for the
+//! query alone.
 
 use super::catalog::{Catalog, RuleDecl};
 use super::compile::{Context, SchemaIds};
@@ -567,16 +570,23 @@ pub fn derive(
         touched: (!committed).then(|| Touched::of(cx)),
         interrupt,
     };
+    let kept = run.kept()?;
+    if run.missing(&kept, &closure).is_empty() {
+        return Ok(Derived {
+            full: kept.relations.clone(),
+            delta: FxHashMap::default(),
+        });
+    }
     let relevant = program.rules_for(&closure);
     let Some(m) = magic::rewrite(body, &relevant, &cx.derived, cx.type_id) else {
-        return run.full(&closure);
+        return run.full(&closure, kept);
     };
     // The relations the rewritten query and rules read with nothing bound, in full.
     let mut plain = program.needed(body);
     for r in &m.rules {
         plain.extend(program.needed(&r.body));
     }
-    let mut derived = run.full(&program.closure(&plain))?;
+    let mut derived = run.full(&program.closure(&plain), kept)?;
     let mut closure: Vec<Node> = closure.into_iter().collect();
     closure.sort_unstable();
     if let Some(c) = &cache {
@@ -631,23 +641,35 @@ impl Run<'_, '_> {
         self.touched.as_ref().is_none_or(|t| !t.touches(s))
     }
 
-    /// The full relations of the strata holding `nodes`: kept ones where they are valid,
-    /// the others evaluated on top of them and kept.
-    fn full(&self, nodes: &FxHashSet<Node>) -> Result<Derived> {
-        let (cx, program) = (self.cx, self.program);
-        let mut kept = match self.cache {
-            Some(c) => c.kept(cx, self.catalog, self.version)?,
+    /// The kept strata this query may use.
+    fn kept(&self) -> Result<Arc<Kept>> {
+        let kept = match self.cache {
+            Some(c) => c.kept(self.cx, self.catalog, self.version)?,
             None => Arc::default(),
         };
-        if !kept.strata.iter().all(|s| self.usable(&s.sources)) {
-            kept = Arc::default();
-        }
+        Ok(if kept.strata.iter().all(|s| self.usable(&s.sources)) {
+            kept
+        } else {
+            Arc::default()
+        })
+    }
+
+    /// The strata holding `nodes` that `kept` lacks, in evaluation order.
+    fn missing(&self, kept: &Kept, nodes: &FxHashSet<Node>) -> Vec<usize> {
         let have = kept.nodes();
-        let missing: Vec<usize> = (program.strata_of(nodes).into_iter())
+        let program = self.program;
+        (program.strata_of(nodes).into_iter())
             .filter(|&i| {
                 (program.strata.get(i)).is_some_and(|s| s.iter().any(|n| !have.contains(n)))
             })
-            .collect();
+            .collect()
+    }
+
+    /// The full relations of the strata holding `nodes`: the `kept` ones, the others
+    /// evaluated on top of them and kept.
+    fn full(&self, nodes: &FxHashSet<Node>, kept: Arc<Kept>) -> Result<Derived> {
+        let (cx, program) = (self.cx, self.program);
+        let missing = self.missing(&kept, nodes);
         let mut derived = Derived {
             full: kept.relations.clone(),
             delta: FxHashMap::default(),
