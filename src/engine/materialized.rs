@@ -37,7 +37,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Most derived facts kept across statements (a kept fact costs about 130 bytes).
+/// Most derived facts kept across statements (a kept fact costs about 150 bytes).
 pub const MAX_KEPT_FACTS: usize = 1 << 20;
 
 /// The derived facts kept for one store (see the module documentation).
