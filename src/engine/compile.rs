@@ -29,11 +29,13 @@ pub struct Context<'a> {
     pub subtypes: FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
+    /// The classes rules derive (see [`SchemaIds::derived_classes`]).
+    pub derived_classes: Option<FxHashSet<Id>>,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
 /// (dozens of dictionary lookups for a real schema) and shared by every query.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaIds {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
@@ -43,6 +45,10 @@ pub struct SchemaIds {
     pub subtypes: FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
+    /// The classes rules derive `?x a C` for; `None` when some rule derives a class that is
+    /// not a constant.  A `?x a T` pattern reads derived facts only when T or a subtype
+    /// is one of them.
+    pub derived_classes: Option<FxHashSet<Id>>,
 }
 
 impl SchemaIds {
@@ -54,6 +60,20 @@ impl SchemaIds {
         for head in catalog.derived() {
             if let Some(id) = store.lookup_entity(head, delta)? {
                 derived.insert(id);
+            }
+        }
+        let mut derived_classes = Some(FxHashSet::default());
+        for r in catalog.rules.iter().filter(|r| r.head == TYPE_PREDICATE) {
+            let rule = super::rules::parse_rule(&r.text)?;
+            match &rule.head.object.term {
+                Term::Value(Value::Entity(c)) => {
+                    if let (Some(set), Some(id)) =
+                        (derived_classes.as_mut(), store.lookup_entity(c, delta)?)
+                    {
+                        set.insert(id);
+                    }
+                }
+                _ => derived_classes = None,
             }
         }
         let mut subtypes = FxHashMap::default();
@@ -87,6 +107,7 @@ impl SchemaIds {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
         })
     }
 }
@@ -134,6 +155,7 @@ impl<'a> Context<'a> {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
         } = ids;
         Context {
             store,
@@ -144,6 +166,20 @@ impl<'a> Context<'a> {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
+        }
+    }
+
+    /// Whether rules may derive `?x a C` for a class of `o` (a type pattern's object).
+    pub fn derives_class(&self, o: &PTerm) -> bool {
+        let Some(classes) = &self.derived_classes else {
+            return true;
+        };
+        match o {
+            PTerm::Const(c) => classes.contains(c),
+            PTerm::OneOf(cs) => cs.iter().any(|c| classes.contains(c)),
+            PTerm::Never => false,
+            PTerm::Var(_) | PTerm::Any => true,
         }
     }
 }
@@ -270,7 +306,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
             infer_supertypes = true;
         }
         let (stored, derived) = match &p {
-            PTerm::Const(id) => (true, self.cx.derived.contains(id)),
+            PTerm::Const(id) => (
+                true,
+                self.cx.derived.contains(id) && (!is_type || self.cx.derives_class(&o)),
+            ),
             PTerm::Var(_) | PTerm::Any => (true, !self.cx.derived.is_empty()),
             _ => (true, false),
         };
@@ -324,6 +363,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
                     };
                     if count == 0
                         && !self.cx.catalog.types.contains_key(&tname)
+                        && !(matches!(p, PTerm::Const(id) if self.cx.derived.contains(id))
+                            && self.cx.derives_class(o))
                         && self.warned.insert(format!("type {tname}"))
                     {
                         let mut classes = Vec::new();

@@ -570,7 +570,6 @@ impl<'p, 'a> Planner<'p, 'a> {
         if !keys.is_empty()
             && keys.len() <= 3
             && rows > 1.0
-            && !pat.derived
             && !keys.iter().any(|k| st.maybe.contains(k))
         {
             let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
@@ -801,20 +800,25 @@ impl<'p, 'a> Planner<'p, 'a> {
             let rels: Vec<&super::derived::Relation> = match &pat.p {
                 PTerm::Const(p) => self
                     .derived
-                    .relation(*p, pat.delta_only)
+                    .relation(pat.relation_for(*p), pat.delta_only)
                     .into_iter()
                     .collect(),
-                _ => self.derived.full.values().collect(),
+                _ => self.derived.relations().collect(),
             };
+            fn fixed(t: &PTerm) -> Option<&[Id]> {
+                match t {
+                    PTerm::Const(id) => Some(std::slice::from_ref(id)),
+                    PTerm::OneOf(ids) => Some(ids),
+                    _ => None,
+                }
+            }
             for rel in rels {
-                let n = rel.len() as f64;
-                let mut m = n;
-                if ks != Known::Free {
-                    m /= rel.distinct_subjects().max(1) as f64;
-                }
-                if ko != Known::Free {
-                    m /= rel.distinct_objects().max(1) as f64;
-                }
+                let (m, n) = rel.estimate(
+                    fixed(&pat.s),
+                    fixed(&pat.o),
+                    ks == Known::Bound,
+                    ko == Known::Bound,
+                );
                 per_row += m;
                 card += n;
             }

@@ -96,7 +96,7 @@ impl Store {
             }
             update.apply(&mut *self.stats.write().map_err(lock_err)?);
             *self.next.lock().map_err(lock_err)? = next;
-            self.version.fetch_add(1, Ordering::AcqRel);
+            self.publish_version(sd.preds.keys().copied(), sd.classes.keys().copied())?;
         }
         if self.options.durable {
             self.kv.flush()?;
@@ -107,6 +107,23 @@ impl Store {
             triples_added: resolved.triple_adds.len() as u64,
             triples_removed: resolved.triple_removes.len() as u64,
         })
+    }
+
+    /// Make a new version visible, recording first which predicates and classes it changed:
+    /// caches of derived facts trust the record as soon as they see the version.  The
+    /// caller holds the write gate.
+    pub(super) fn publish_version(
+        &self,
+        preds: impl Iterator<Item = Id>,
+        classes: impl Iterator<Item = Id>,
+    ) -> Result<()> {
+        let version = self.version.load(Ordering::Acquire) + 1;
+        self.changes
+            .write()
+            .map_err(lock_err)?
+            .record(version, preds, classes);
+        self.version.store(version, Ordering::Release);
+        Ok(())
     }
 
     /// Compare the delta with what is stored: which assertions really change, and which
@@ -344,5 +361,54 @@ fn presence_change(before: u64, after: u64) -> i64 {
         (false, true) => 1,
         (true, false) => -1,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TYPE_PREDICATE;
+
+    /// Every commit records the predicates and classes whose triples it changed, at the
+    /// version it makes; an assertion of a triple that was already there changes nothing.
+    #[test]
+    fn commits_record_what_they_change() -> Result<()> {
+        let store = Store::temporary()?;
+        let mut d = Delta::new();
+        let [a, b, knows, likes, ty, person] =
+            ["a", "b", "knows", "likes", TYPE_PREDICATE, "Person"]
+                .map(|n| store.intern_entity(&mut d, n));
+        let (a, b, knows, likes, ty, person) = (a?, b?, knows?, likes?, ty?, person?);
+        d.add([a, knows, b, Id::NONE]);
+        d.add([a, ty, person, Id::NONE]);
+        store.commit(d)?;
+        let v1 = store.version();
+        let c = store.changes()?;
+        assert_eq!((c.pred(knows), c.pred(ty), c.class(person)), (v1, v1, v1));
+        assert_eq!(c.pred(likes), 0);
+        drop(c);
+
+        let mut d = Delta::new();
+        d.add([a, likes, b, Id::NONE]);
+        d.add([a, knows, b, Id::NONE]);
+        store.commit(d)?;
+        let v2 = store.version();
+        assert!(v2 > v1);
+        let c = store.changes()?;
+        assert_eq!(
+            (c.pred(likes), c.pred(knows), c.class(person)),
+            (v2, v1, v1)
+        );
+        drop(c);
+
+        let mut d = Delta::new();
+        d.remove([a, ty, person, Id::NONE]);
+        store.commit(d)?;
+        let c = store.changes()?;
+        assert_eq!(
+            (c.pred(ty), c.class(person)),
+            (store.version(), store.version())
+        );
+        Ok(())
     }
 }

@@ -109,8 +109,12 @@ impl Store {
         }
         update.apply(&mut *self.stats.write().map_err(lock_err)?);
         *self.next.lock().map_err(lock_err)? = next;
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        // As a commit does: what changed is recorded before the version is visible, so
+        // derived facts kept by the engine are dropped when an import touches their sources.
+        self.publish_version(
+            tally.stats.preds.keys().copied(),
+            tally.stats.classes.keys().copied(),
+        )?;
         if self.options.durable {
             self.kv.flush()?;
         }

@@ -123,7 +123,49 @@ pub struct Store {
     /// One value computed by a layer above from the committed state (the engine keeps its
     /// catalog there), with the version it was computed at.
     memo: Mutex<Option<(u64, Arc<dyn std::any::Any + Send + Sync>)>>,
+    /// The version at which each predicate and class last changed; updated with `version`.
+    changes: RwLock<Changes>,
+    /// State a layer above keeps across versions (the engine's derived facts).
+    attached: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
     options: StoreOptions,
+}
+
+/// For each predicate and each class, the version of the last commit that added or removed
+/// one of its triples, so a cache of facts derived from some predicates stays valid across
+/// commits that touch only others.  Kept in memory: versions restart at 0 when the store
+/// is opened, and so does every cache.
+#[derive(Debug, Default)]
+pub struct Changes {
+    preds: FxHashMap<Id, u64>,
+    classes: FxHashMap<Id, u64>,
+}
+
+impl Changes {
+    /// The version of the last commit that changed a triple of predicate `p` (0: none
+    /// since the store was opened).
+    pub fn pred(&self, p: Id) -> u64 {
+        self.preds.get(&p).copied().unwrap_or(0)
+    }
+
+    /// The version of the last commit that changed a `type` triple of class `c`.
+    pub fn class(&self, c: Id) -> u64 {
+        self.classes.get(&c).copied().unwrap_or(0)
+    }
+
+    /// Record that the commit making `version` changed these predicates and classes.
+    fn record(
+        &mut self,
+        version: u64,
+        preds: impl Iterator<Item = Id>,
+        classes: impl Iterator<Item = Id>,
+    ) {
+        for p in preds {
+            self.preds.insert(p, version);
+        }
+        for c in classes {
+            self.classes.insert(c, version);
+        }
+    }
 }
 
 fn lock_err<T>(_: T) -> Error {
@@ -224,6 +266,8 @@ impl Store {
             writer: Mutex::new(()),
             version: AtomicU64::new(0),
             memo: Mutex::new(None),
+            changes: RwLock::new(Changes::default()),
+            attached: std::sync::OnceLock::new(),
             options,
         };
         if !store.options.read_only {
@@ -284,6 +328,23 @@ impl Store {
             *m = Some((version, value.clone()));
         }
         Ok(value)
+    }
+
+    /// Which predicates and classes changed at which version (see [`Changes`]).  A reader
+    /// holding [`Store::read`] sees it consistent with [`Store::version`].
+    pub fn changes(&self) -> Result<RwLockReadGuard<'_, Changes>> {
+        self.changes.read().map_err(lock_err)
+    }
+
+    /// The value of type `T` attached to this store, made with `T::default()` on first use
+    /// and kept for the store's life (the engine keeps its derived facts there); `None` if
+    /// a value of another type was attached first.
+    pub fn attached<T: std::any::Any + Send + Sync + Default>(&self) -> Option<Arc<T>> {
+        self.attached
+            .get_or_init(|| Arc::new(T::default()))
+            .clone()
+            .downcast::<T>()
+            .ok()
     }
 
     /// The exact counts of the committed state (pending deltas not included).  Hold the

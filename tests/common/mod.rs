@@ -61,3 +61,39 @@ pub fn about(quads: &[Quad], subject: &str) -> BTreeSet<String> {
         .map(|q| format!("{} {}", q.predicate, q.object))
         .collect()
 }
+
+/// The rows of a query's answer, each value as the language writes it (`None` as "").
+pub fn rows_of(r: dossier::Rows) -> BTreeSet<Vec<String>> {
+    r.values()
+        .map(|row| {
+            row.iter()
+                .map(|v| v.as_ref().map_or(String::new(), dossier::Value::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The answer of the last statement of `q`, which must be a query.
+pub fn rows(db: &Db, q: &str) -> BTreeSet<Vec<String>> {
+    match db.execute(q).unwrap_or_else(|e| panic!("{q}\n{e}")).pop() {
+        Some(dossier::Outcome::Rows(r)) => rows_of(r),
+        other => panic!("{q}: not rows: {other:?}"),
+    }
+}
+
+/// The named blocks of a query file: each `## name` line starts one, the lines after it
+/// up to the next are its text (lines starting with `#` left out).
+pub fn named_blocks(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("## ") {
+            out.push((name.to_string(), String::new()));
+        } else if !line.starts_with('#') {
+            if let Some((_, q)) = out.last_mut() {
+                q.push_str(line);
+                q.push('\n');
+            }
+        }
+    }
+    out
+}
