@@ -120,8 +120,11 @@ fn declared_kinds(store: &Store) -> Result<FxHashMap<String, Kind>> {
         .collect())
 }
 
-fn next_import_number(store: &Store) -> Result<u64> {
-    Ok(match store.meta("imports", None)? {
+/// The meta record counting imports (it names their blank nodes: `_:i7_b0`).
+pub(super) const IMPORTS_RECORD: &str = "imports";
+
+pub(super) fn next_import_number(store: &Store) -> Result<u64> {
+    Ok(match store.meta(IMPORTS_RECORD, None)? {
         Some(b) => b
             .get(..8)
             .and_then(|x| x.try_into().ok())
@@ -240,7 +243,7 @@ fn commit_staged(
         ]
     }));
     if let Some(n) = import_number {
-        store.put_meta(&mut delta, "imports", Some(n.to_be_bytes().to_vec()));
+        store.put_meta(&mut delta, IMPORTS_RECORD, Some(n.to_be_bytes().to_vec()));
     }
     store.commit(delta)
 }

@@ -1,11 +1,13 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
 mod import;
+mod maintain;
 mod params;
 mod rows;
 mod script;
 
 pub use import::{ImportProgress, Imported};
+pub use maintain::{compact, disk_bytes, repair, storage_problems, BackedUp, Compacted, Repaired};
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
@@ -219,6 +221,12 @@ impl Db {
     /// The storage layer (for tools and tests that need to look underneath).
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// What opening found damaged, if anything (writes are refused then; see
+    /// [`repair`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.inner.store.damage()
     }
 
     /// The database directory (`:memory:` for [`Db::memory`]).
@@ -452,6 +460,16 @@ impl Db {
         })? {
             ids.push(q?);
         }
+        // The exact count is a second witness: an index that lost a block must not make an
+        // export (a backup!) quietly shorter.
+        let counted = store.stats()?.quads;
+        if ids.len() as u64 != counted {
+            return Err(Error::Storage(format!(
+                "the database is damaged: its index of facts holds {} facts but its counts say {counted}, so nothing was exported. \
+                 `dossier check` lists the problems and `dossier check --repair` rebuilds the database",
+                ids.len()
+            )));
+        }
         ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
         let flat: Vec<Id> = ids
             .iter()
@@ -497,6 +515,15 @@ impl Db {
             Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
             None => {
                 if is_write(&stmt.kind) {
+                    if self.inner.options.read_only {
+                        return Err(Error::at(crate::diag::Diagnostic::error(
+                            format!(
+                                "{} writes to the database, which is open read-only: nothing was changed",
+                                statement_name(&stmt.kind)
+                            ),
+                            stmt.span,
+                        )));
+                    }
                     let _w = store.writer()?;
                     let mut d = Delta::new();
                     run_statement(store, stmt, params, &mut d, &self.limits(), true)
@@ -507,6 +534,20 @@ impl Db {
                 }
             }
         }
+    }
+}
+
+/// What a write statement is called in an error.
+fn statement_name(k: &StatementKind) -> &'static str {
+    match k {
+        StatementKind::Facts { .. } | StatementKind::FromBlock { .. } => "this statement (facts)",
+        StatementKind::Del { .. } => "'del'",
+        StatementKind::DropSource(_) => "'drop source'",
+        StatementKind::DropRule(_) => "'drop rule'",
+        StatementKind::Rule(_) => "'rule'",
+        StatementKind::TypeDecl { .. } => "'type'",
+        StatementKind::PredDecl { .. } => "'pred'",
+        _ => "this statement",
     }
 }
 

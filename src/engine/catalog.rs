@@ -58,21 +58,26 @@ impl Catalog {
     pub fn load(store: &Store, delta: Option<&Delta>) -> Result<Catalog> {
         match store.meta(RECORD, delta)? {
             None => Ok(Catalog::default()),
-            Some(bytes) => {
-                let (&version, body) = bytes
-                    .split_first()
-                    .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
-                if version != RECORD_VERSION {
-                    return Err(Error::Storage(format!(
-                        "catalog record of unknown version {version}"
-                    )));
-                }
-                let (c, _) =
-                    bincode::serde::decode_from_slice(body, bincode::config::standard())
-                        .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
-                Ok(c)
-            }
+            Some(bytes) => Catalog::from_record(&bytes),
         }
+    }
+
+    /// The name of the store's meta record that holds the catalog.
+    pub const RECORD: &'static str = RECORD;
+
+    /// Decode the stored record (see [`Catalog::save`]).
+    pub fn from_record(bytes: &[u8]) -> Result<Catalog> {
+        let (&version, body) = bytes
+            .split_first()
+            .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
+        if version != RECORD_VERSION {
+            return Err(Error::Storage(format!(
+                "catalog record of unknown version {version}"
+            )));
+        }
+        let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
+            .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
+        Ok(c)
     }
 
     /// Record this catalog in `delta`.

@@ -34,6 +34,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".stats", ""),
     (".check", ""),
     (".load", " FILE"),
+    (".backup", " DIR"),
 ];
 
 const FUNCTIONS: &[&str] = &[
@@ -256,7 +257,7 @@ impl Completer for DqHelper {
                 ".help" => help::TOPICS.iter().map(|(t, _)| *t).collect(),
                 ".format" => crate::output::OutputFormat::ALL.to_vec(),
                 ".timer" => vec!["on", "off"],
-                ".load" => return self.files.complete(line, pos, ctx),
+                ".load" | ".backup" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };
             let c = words

@@ -291,6 +291,16 @@ impl<'a> Shell<'a> {
                 self.runner().run_text("check.", None, Echo::All);
                 Ok(())
             }
+            ".backup" => match arg {
+                None => {
+                    eprintln!("error: .backup needs a directory: .backup kb-copy.db");
+                    Ok(())
+                }
+                Some(a) => match commands::backup(&self.db, Path::new(a.trim_matches('"'))) {
+                    Err(Failure::Error(e)) => Err(e),
+                    _ => Ok(()),
+                },
+            },
             ".load" => {
                 match arg {
                     None => eprintln!("error: .load needs a file: .load examples/queries.dq"),
