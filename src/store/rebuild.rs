@@ -110,6 +110,9 @@ impl Store {
     /// block sets re-packed full, every other record copied as it is.  A caller that lets
     /// others write meanwhile holds the read gate ([`Store::read`]) for a consistent copy.
     /// The copy is checked with [`Store::verify`]; a problem fails the copy.
+    ///
+    /// Terms no fact uses stay: the catalog names types, predicates and rule heads by
+    /// terms it expects in the dictionary.
     pub fn copy_to(&self, dest: &Path) -> Result<Copied> {
         let kv = new_kv(dest)?;
         let mut w = Writer::new(&kv);
