@@ -12,28 +12,13 @@
 //! Key damage is also repaired with `dossier check --repair`, which must leave a database
 //! that checks clean and, where nothing was lost for good, answers exactly as before.
 
+mod common;
+
+use common::{dossier, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-fn dossier(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--db")
-        .arg(db)
-        .args(["--format", "tsv"])
-        .args(args)
-        .output()
-        .expect("dossier runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The sample database: the Libya example (schema, sources), a rule, generated facts
 /// with sources (several blocks per index and per dictionary direction), an N-Triples
@@ -565,6 +550,13 @@ fn small(ne: usize) -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// `dossier check` exits 1 with a problem that contains `needle`.
+fn check_finds(db: &Path, needle: &str) {
+    let check = dossier(db, &["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(text(&check).contains(needle), "{}", text(&check));
+}
+
 #[test]
 fn a_missing_id_counter_does_not_give_new_names_old_ids() {
     let (_dir, db) = small(300);
@@ -584,9 +576,7 @@ fn a_missing_id_counter_does_not_give_new_names_old_ids() {
     } else {
         assert!(text(&w).contains("id counter"), "{}", text(&w));
     }
-    let check = dossier(&db, &["check"]);
-    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
-    assert!(text(&check).contains("id counters"), "{}", text(&check));
+    check_finds(&db, "id counters");
 }
 
 #[test]
@@ -597,13 +587,7 @@ fn a_lost_name_block_is_found_by_check() {
         assert!(keys.len() > 2);
         t.remove(&keys[keys.len() / 2]).unwrap();
     });
-    let check = dossier(&db, &["check"]);
-    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
-    assert!(
-        text(&check).contains("missing from term→id"),
-        "{}",
-        text(&check)
-    );
+    check_finds(&db, "missing from term→id");
 }
 
 #[test]
@@ -612,13 +596,7 @@ fn a_lost_catalog_is_found_by_check() {
     with_tree(&db, |t| {
         assert!(t.remove(b"\x00ucatalog").unwrap().is_some());
     });
-    let check = dossier(&db, &["check"]);
-    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
-    assert!(
-        text(&check).contains("catalog (schema and rules) is missing"),
-        "{}",
-        text(&check)
-    );
+    check_finds(&db, "catalog (schema and rules) is missing");
 }
 
 #[test]

@@ -24,6 +24,8 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// xorshift64*: a small deterministic generator (replays need the same numbers).
@@ -271,13 +273,18 @@ fn child_library() {
     }
 }
 
-/// Start the child for `ops`; returns it with a thread collecting its standard output.
+/// Start the child for `ops`; returns it with a thread collecting its standard output
+/// and a count of the lines read so far (acknowledgements among them).
 fn spawn(
     kind: Child,
     db: &Path,
     ops: &[Op],
     dir: &Path,
-) -> (std::process::Child, std::thread::JoinHandle<String>) {
+) -> (
+    std::process::Child,
+    std::thread::JoinHandle<String>,
+    Arc<AtomicUsize>,
+) {
     let mut cmd;
     let mut stdin_text = None;
     match kind {
@@ -346,15 +353,18 @@ fn spawn(
         let _ = err.read_to_end(&mut sink);
     });
     let out = child.stdout.take().unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
     let reader = std::thread::spawn(move || {
         let mut lines = String::new();
         for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
             lines.push_str(&l);
             lines.push('\n');
+            counter.fetch_add(1, Ordering::SeqCst);
         }
         lines
     });
-    (child, reader)
+    (child, reader, seen)
 }
 
 /// Operations acknowledged in the child's output.
@@ -438,6 +448,9 @@ fn acknowledged_writes_survive_sigkill() {
             "too few runs were killed mid-way"
         );
         if runs % 20 == 0 {
+            if db_path.exists() {
+                std::fs::remove_dir_all(&db_path).unwrap();
+            }
             db_path = work.path().join(format!("db{runs}"));
             state.clear();
         }
@@ -445,14 +458,28 @@ fn acknowledged_writes_survive_sigkill() {
         let ops = plan(kind, runs, &state, &mut rng);
         let dir = work.path().join(format!("run{runs}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let delay = Duration::from_millis(
-            10 + rng.below(match kind {
-                Child::CliRun | Child::CliPipe => 500,
-                _ => 900,
-            }),
-        );
-        let (mut child, reader) = spawn(kind, &db_path, &ops, &dir);
-        std::thread::sleep(delay);
+        // Kill after a random number of output lines (so the kills spread over the whole
+        // run, however fast this build is), a few milliseconds later; one kill in ten at a
+        // random moment of the first half second (starting, opening, recovering).
+        let (mut child, reader, seen) = spawn(kind, &db_path, &ops, &dir);
+        let early = rng.below(10) == 0;
+        // (A library child prints two lines an operation: see `child_library`.)
+        let lines = match kind {
+            Child::CliRun | Child::CliPipe => ops.len(),
+            _ => 2 * ops.len(),
+        };
+        let lines_before_kill = rng.below(lines as u64 + 8) as usize;
+        let extra = Duration::from_millis(rng.below(if early { 500 } else { 15 }));
+        let spawned = Instant::now();
+        while !early
+            && seen.load(Ordering::SeqCst) < lines_before_kill
+            && child.try_wait().ok().flatten().is_none()
+            && spawned.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(extra);
+        let delay = spawned.elapsed();
         let alive = child.try_wait().ok().flatten().is_none();
         let _ = child.kill();
         let status = child.wait().unwrap();
@@ -519,6 +546,12 @@ fn acknowledged_writes_survive_sigkill() {
             mid_run += usize::from(acked > 0 && acked < ops.len());
             beyond_acked += usize::from(k > acked);
             per_kind[CHILDREN.iter().position(|c| *c == kind).unwrap()] += 1;
+            if kills % 100 == 0 {
+                println!(
+                    "  {kills} kills, {runs} runs, {acked_total} acknowledged operations checked, {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

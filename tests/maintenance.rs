@@ -1,35 +1,30 @@
 //! `compact`, `backup` and `--read-only`, from the command line, the shell and the library.
 
+mod common;
+
+use common::{dossier, text};
 use dossier::{Db, Options};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn dossier(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--db")
-        .arg(db)
-        .args(["--format", "tsv"])
-        .args(args)
-        .output()
-        .expect("dossier runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn export(db: &Path) -> String {
     let o = dossier(db, &["export"]);
     assert!(o.status.success(), "{}", text(&o));
     String::from_utf8(o.stdout).unwrap()
+}
+
+/// A database loaded with [`two_sources`].
+fn loaded(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kb");
+    let data = two_sources(dir.path(), n);
+    let o = dossier(&db, &["run", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    (dir, db)
 }
 
 /// Two sources of `n` facts each (with a schema and a rule), as a script.
@@ -53,12 +48,7 @@ fn two_sources(dir: &Path, n: usize) -> std::path::PathBuf {
 
 #[test]
 fn compact_shrinks_the_files_and_keeps_every_fact() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kb");
-    let data = two_sources(dir.path(), 3000);
-    assert!(dossier(&db, &["run", data.to_str().unwrap()])
-        .status
-        .success());
+    let (dir, db) = loaded(3000);
     let o = dossier(&db, &["query", "drop source gone."]);
     assert!(o.status.success(), "{}", text(&o));
     let before = export(&db);
@@ -176,12 +166,7 @@ fn a_backup_is_consistent_while_others_read_and_write() {
 
 #[test]
 fn backup_from_the_command_line_and_the_shell() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kb");
-    let data = two_sources(dir.path(), 200);
-    assert!(dossier(&db, &["run", data.to_str().unwrap()])
-        .status
-        .success());
+    let (dir, db) = loaded(200);
     let dest = dir.path().join("copy");
     let o = dossier(&db, &["backup", dest.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
@@ -245,12 +230,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn read_only_writes_nothing_to_the_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("kb");
-    let data = two_sources(dir.path(), 100);
-    assert!(dossier(&db, &["run", data.to_str().unwrap()])
-        .status
-        .success());
+    let (dir, db) = loaded(100);
     // Let a second of mtime resolution pass, so a rewrite would show.
     std::thread::sleep(Duration::from_millis(1100));
     let before = snapshot(&db);

@@ -277,9 +277,8 @@ impl Store {
             ))
         })?;
         let dict = Dict::new();
-        if !options.read_only {
-            write_missing_register(&kv)?;
-        }
+        // (A read-only store writes this into its private copy only.)
+        write_missing_register(&kv)?;
         let damage = damage_at_open(&kv, &dict, &next)?;
         Ok(Store {
             kv,

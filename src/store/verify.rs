@@ -17,7 +17,7 @@
 //! indexes are streamed.  A new index adds its pass to [`Store::verify`] (see
 //! `index_passes`).
 
-use super::codec::Tuple;
+use super::codec::BlockCodec;
 use super::dict::{split_term2id, NextIds};
 use super::digest::{fnv1a, Fingerprint};
 use super::records;
@@ -140,6 +140,41 @@ impl Store {
         Ok((problems, facts.counts))
     }
 
+    /// Every entry of `set` in stored order, with the one before it, to `f`; blocks that
+    /// cannot be decoded and entries not above the one before them are reported (and
+    /// skipped) as problems of `name`.
+    fn walk<C: BlockCodec + Clone>(
+        &self,
+        set: &BlockSet<C>,
+        name: &str,
+        problems: &mut Vec<String>,
+        mut f: impl FnMut(Option<&C::Entry>, &C::Entry),
+    ) -> Result<()> {
+        let (mut unreadable, mut disorder) = (Tally::default(), Tally::default());
+        let mut prev: Option<C::Entry> = None;
+        for block in set.blocks(&self.kv) {
+            let block = block?;
+            let entries = match block.entries {
+                Ok(e) => e,
+                Err(e) => {
+                    unreadable.add(|| format!("key {}: {e}", hex(&block.key)));
+                    continue;
+                }
+            };
+            for e in entries {
+                if prev.as_ref().is_some_and(|p| *p >= e) {
+                    disorder.add(|| format!("{e:?}"));
+                    continue;
+                }
+                f(prev.as_ref(), &e);
+                prev = Some(e);
+            }
+        }
+        unreadable.report(problems, &format!("{name}: unreadable blocks"));
+        disorder.report(problems, &format!("{name}: entries out of order"));
+        Ok(())
+    }
+
     /// The indexes compared with SPOG: name, block set, order, what they hold.  A new
     /// index of tuples is one more line here.
     fn index_passes(&self) -> [(&'static str, &BlockSet<TupleCodec>, Order, Holds); 3] {
@@ -169,84 +204,62 @@ impl Store {
     fn check_dictionary(&self, problems: &mut Vec<String>) -> Result<Terms> {
         let (id2term, term2id) = self.dict.sets();
         let mut terms = Terms::default();
-        let (mut bad_blocks, mut bad_entries, mut disorder) =
-            (Tally::default(), Tally::default(), Tally::default());
+        let (mut bad_entries, mut same_id) = (Tally::default(), Tally::default());
         let mut prev: Option<Id> = None;
-        for block in id2term.blocks(&self.kv) {
-            let block = block?;
-            let entries = match block.entries {
-                Ok(e) => e,
-                Err(e) => {
-                    bad_blocks.add(|| format!("key {}: {e}", hex(&block.key)));
-                    continue;
-                }
+        self.walk(id2term, "dictionary id→term", problems, |_, e| {
+            let Some(id) = Id::read_key(e) else {
+                bad_entries.add(|| hex(e));
+                return;
             };
-            for e in entries {
-                let Some(id) = Id::read_key(&e) else {
-                    bad_entries.add(|| hex(&e));
-                    continue;
-                };
-                let text = e.get(super::id::ID_BYTES..).unwrap_or_default();
-                let Some(s) = slot(id.kind()).filter(|_| std::str::from_utf8(text).is_ok()) else {
-                    bad_entries.add(|| format!("{id:?}"));
-                    continue;
-                };
-                if prev.is_some_and(|p| p >= id) {
-                    disorder.add(|| format!("{id:?}"));
-                    continue;
-                }
-                prev = Some(id);
-                if id.kind() == kind::ENTITY && text == crate::model::TYPE_PREDICATE.as_bytes() {
-                    terms.type_id.get_or_insert(id);
-                }
-                terms.ids[s].push(id.raw());
-                terms.hashes[s].push(text_hash(id.kind(), text));
+            let text = e.get(super::id::ID_BYTES..).unwrap_or_default();
+            let Some(s) = slot(id.kind()).filter(|_| std::str::from_utf8(text).is_ok()) else {
+                bad_entries.add(|| format!("{id:?}"));
+                return;
+            };
+            // Entries are in byte order; one id with two texts would pass that.
+            if prev == Some(id) {
+                same_id.add(|| format!("{id:?}"));
+                return;
             }
-        }
-        bad_blocks.report(problems, "dictionary id→term: unreadable blocks");
+            prev = Some(id);
+            if id.kind() == kind::ENTITY && text == crate::model::TYPE_PREDICATE.as_bytes() {
+                terms.type_id.get_or_insert(id);
+            }
+            terms.ids[s].push(id.raw());
+            terms.hashes[s].push(text_hash(id.kind(), text));
+        })?;
         bad_entries.report(problems, "dictionary id→term: malformed entries");
-        disorder.report(problems, "dictionary id→term: entries out of order");
+        same_id.report(problems, "dictionary id→term: ids with two terms");
 
         let mut covered = [
             vec![false; terms.ids[0].len()],
             vec![false; terms.ids[1].len()],
         ];
-        let (mut bad_blocks, mut bad_entries) = (Tally::default(), Tally::default());
+        let mut bad_entries = Tally::default();
         let (mut dangling, mut disagree, mut twice) =
             (Tally::default(), Tally::default(), Tally::default());
         let mut prev: Option<Vec<u8>> = None;
-        for block in term2id.blocks(&self.kv) {
-            let block = block?;
-            let entries = match block.entries {
-                Ok(e) => e,
-                Err(e) => {
-                    bad_blocks.add(|| format!("key {}: {e}", hex(&block.key)));
-                    continue;
-                }
+        self.walk(term2id, "dictionary term→id", problems, |_, e| {
+            let parsed = split_term2id(e).filter(|(_, id)| id.is_dictionary());
+            let Some((text, id)) = parsed else {
+                bad_entries.add(|| hex(e));
+                return;
             };
-            for e in entries {
-                let parsed = split_term2id(&e).filter(|(_, id)| id.is_dictionary());
-                let Some((text, id)) = parsed else {
-                    bad_entries.add(|| hex(&e));
-                    continue;
-                };
-                // Entries sort by text first: a name with two ids is two neighbours.
-                let name = super::dict::term2id_entry(id.kind(), &text, Id::NONE);
-                if prev.as_ref() == Some(&name) {
-                    twice.add(|| format!("{text:?}"));
-                }
-                prev = Some(name);
-                let Some(s) = slot(id.kind()) else { continue };
-                match terms.ids[s].binary_search(&id.raw()) {
-                    Err(_) => dangling.add(|| format!("{text:?} → {id:?}")),
-                    Ok(i) if terms.hashes[s][i] != text_hash(id.kind(), text.as_bytes()) => {
-                        disagree.add(|| format!("{text:?} → {id:?}"))
-                    }
-                    Ok(i) => covered[s][i] = true,
-                }
+            // Entries sort by text first: a name with two ids is two neighbours.
+            let name = super::dict::term2id_entry(id.kind(), &text, Id::NONE);
+            if prev.as_ref() == Some(&name) {
+                twice.add(|| format!("{text:?}"));
             }
-        }
-        bad_blocks.report(problems, "dictionary term→id: unreadable blocks");
+            prev = Some(name);
+            let Some(s) = slot(id.kind()) else { return };
+            match terms.ids[s].binary_search(&id.raw()) {
+                Err(_) => dangling.add(|| format!("{text:?} → {id:?}")),
+                Ok(i) if terms.hashes[s][i] != text_hash(id.kind(), text.as_bytes()) => {
+                    disagree.add(|| format!("{text:?} → {id:?}"))
+                }
+                Ok(i) => covered[s][i] = true,
+            }
+        })?;
         bad_entries.report(problems, "dictionary term→id: malformed entries");
         twice.report(problems, "dictionary term→id: names with more than one id");
         dangling.report(
@@ -310,64 +323,39 @@ impl Store {
     /// counts that SPOG order gives (distinct subjects per predicate, per source).
     fn check_spog(&self, terms: &Terms, problems: &mut Vec<String>) -> Result<Facts> {
         let mut f = Facts::default();
-        let (mut bad_blocks, mut disorder, mut malformed, mut unknown) = (
-            Tally::default(),
-            Tally::default(),
-            Tally::default(),
-            Tally::default(),
-        );
-        let mut prev: Option<Tuple> = None;
-        for block in self.spog.blocks(&self.kv) {
-            let block = block?;
-            let entries = match block.entries {
-                Ok(e) => e,
-                Err(e) => {
-                    bad_blocks.add(|| format!("key {}: {e}", hex(&block.key)));
-                    continue;
+        let (mut malformed, mut unknown) = (Tally::default(), Tally::default());
+        self.walk(&self.spog, "index SPOG", problems, |prev, q| {
+            let well_formed = q[0].kind() == kind::ENTITY
+                && q[1].kind() == kind::ENTITY
+                && q[2].is_some()
+                && q[2].kind() < kind::END
+                && (q[3].is_none() || q[3].kind() == kind::ENTITY);
+            if !well_formed {
+                malformed.add(|| format!("{q:?}"));
+                return;
+            }
+            for id in q.iter().filter(|i| i.is_dictionary()) {
+                if let Some(s) = slot(id.kind()) {
+                    f.max_used[s] = f.max_used[s].max(id.raw());
                 }
-            };
-            for q in entries {
-                if prev.is_some_and(|p| p >= q) {
-                    disorder.add(|| format!("{q:?}"));
-                    continue;
-                }
-                let well_formed = q[0].kind() == kind::ENTITY
-                    && q[1].kind() == kind::ENTITY
-                    && q[2].is_some()
-                    && q[2].kind() < kind::END
-                    && (q[3].is_none() || q[3].kind() == kind::ENTITY);
-                if !well_formed {
-                    malformed.add(|| format!("{q:?}"));
-                    continue;
-                }
-                for id in q.iter().filter(|i| i.is_dictionary()) {
-                    if let Some(s) = slot(id.kind()) {
-                        f.max_used[s] = f.max_used[s].max(id.raw());
-                    }
-                    if !terms.has(*id) {
-                        unknown.add(|| format!("{id:?} in {q:?}"));
-                    }
-                }
-                let new_triple = prev.is_none_or(|p| p[..3] != q[..3]);
-                let new_pair = prev.is_none_or(|p| p[..2] != q[..2]);
-                prev = Some(q);
-                f.quads.add(&q);
-                f.counts.quads += 1;
-                if q[3].is_some() {
-                    f.sourced.add(&q);
-                    *f.counts.sources.entry(q[3]).or_default() += 1;
-                }
-                if new_triple {
-                    f.triples.add(&[q[0], q[1], q[2], Id::NONE]);
-                    f.counts.triples += 1;
-                }
-                if new_pair {
-                    f.counts.preds.entry(q[1]).or_default().subjects += 1;
+                if !terms.has(*id) {
+                    unknown.add(|| format!("{id:?} in {q:?}"));
                 }
             }
-        }
-        bad_blocks.report(problems, "index SPOG: unreadable blocks");
-        disorder.report(problems, "index SPOG: entries out of order");
+            f.quads.add(q);
+            f.counts.quads += 1;
+            if q[3].is_some() {
+                f.sourced.add(q);
+                *f.counts.sources.entry(q[3]).or_default() += 1;
+            }
+            if prev.is_none_or(|p| p[..3] != q[..3]) {
+                f.triples.add(&[q[0], q[1], q[2], Id::NONE]);
+                f.counts.triples += 1;
+            }
+            if prev.is_none_or(|p| p[..2] != q[..2]) {
+                f.counts.preds.entry(q[1]).or_default().subjects += 1;
+            }
+        })?;
         malformed.report(problems, "index SPOG: malformed facts");
         unknown.report(
             problems,
@@ -390,44 +378,24 @@ impl Store {
         f: &mut Facts,
         problems: &mut Vec<String>,
     ) -> Result<()> {
-        let (mut bad_blocks, mut disorder) = (Tally::default(), Tally::default());
         let mut fp = Fingerprint::default();
-        let mut prev: Option<Tuple> = None;
         let counting = order == Order::Pos;
         let mut pos_counts: FxHashMap<Id, PredStats> = FxHashMap::default();
         let mut classes: FxHashMap<Id, u64> = FxHashMap::default();
-        for block in set.blocks(&self.kv) {
-            let block = block?;
-            let entries = match block.entries {
-                Ok(e) => e,
-                Err(e) => {
-                    bad_blocks.add(|| format!("key {}: {e}", hex(&block.key)));
-                    continue;
+        self.walk(set, &format!("index {name}"), problems, |prev, e| {
+            let q = order.to_spog(e);
+            fp.add(&q);
+            if counting {
+                let c = pos_counts.entry(q[1]).or_default();
+                c.triples += 1;
+                if prev.is_none_or(|p| p[..2] != e[..2]) {
+                    c.objects += 1;
                 }
-            };
-            for e in entries {
-                if prev.is_some_and(|p| p >= e) {
-                    disorder.add(|| format!("{e:?}"));
-                    continue;
-                }
-                let new_pair = prev.is_none_or(|p| p[..2] != e[..2]);
-                prev = Some(e);
-                let q = order.to_spog(&e);
-                fp.add(&q);
-                if counting {
-                    let c = pos_counts.entry(q[1]).or_default();
-                    c.triples += 1;
-                    if new_pair {
-                        c.objects += 1;
-                    }
-                    if Some(q[1]) == terms.type_id {
-                        *classes.entry(q[2]).or_default() += 1;
-                    }
+                if Some(q[1]) == terms.type_id {
+                    *classes.entry(q[2]).or_default() += 1;
                 }
             }
-        }
-        bad_blocks.report(problems, &format!("index {name}: unreadable blocks"));
-        disorder.report(problems, &format!("index {name}: entries out of order"));
+        })?;
         let (want, what) = match holds {
             Holds::Triples => (f.triples, "triples"),
             Holds::Sourced => (f.sourced, "sourced facts"),

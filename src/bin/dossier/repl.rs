@@ -287,6 +287,13 @@ impl<'a> Shell<'a> {
                 let mut out = std::io::stdout().lock();
                 commands::stats(&self.db, self.format, &mut out)
             }
+            ".check" if arg == Some("--repair") => {
+                eprintln!(
+                    "error: a repair rebuilds the database, which this shell holds open: \
+                     leave the shell and run `dossier check --repair`"
+                );
+                Ok(())
+            }
             ".check" => {
                 self.runner().run_text("check.", None, Echo::All);
                 Ok(())
