@@ -352,6 +352,7 @@ pub fn salvage(src: &Path, dest: &Path, rules: &RecordRules<'_>) -> Result<Salva
         &user,
         rules.rebuilt_by_caller,
     ));
+    let changed = records::changed(register.as_deref(), &user);
     user.retain(|k, v| {
         let name = String::from_utf8_lossy(k.get(2..).unwrap_or_default()).to_string();
         match (rules.check)(&name, v) {
@@ -362,6 +363,15 @@ pub fn salvage(src: &Path, dest: &Path, rules: &RecordRules<'_>) -> Result<Salva
             None => true,
         }
     });
+    // A record that still reads but changed outside a commit is kept; whether it says
+    // what it said is for its owner to judge.
+    for (key, what) in changed {
+        if user.contains_key(&key) {
+            out.lost.push(format!(
+                "{what} was changed outside a commit; it still reads and was kept as found: compare it with your own copy"
+            ));
+        }
+    }
     let stored_next = kv.get(META_NEXT)?.and_then(|v| NextIds::from_bytes(&v));
     let unknown = count_unknown(&kv)?;
     note(

@@ -135,6 +135,25 @@ pub(super) fn missing(
         .collect()
 }
 
+/// The records whose value no longer matches the register (changed outside a commit).
+pub(super) fn changed(
+    register: Option<&[u8]>,
+    records: &BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Vec<(Vec<u8>, String)> {
+    register
+        .and_then(parse)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, hash, len)| {
+            let v = records.get(&key)?;
+            (fnv1a(&[v]) != hash || v.len() as u64 != len).then(|| {
+                let w = what(&key);
+                (key, w)
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,9 +172,13 @@ mod tests {
             p[0].contains("the catalog (schema and rules) is missing"),
             "{p:?}"
         );
-        let mut changed = records.clone();
-        changed.insert(b"\x00ucatalog".to_vec(), vec![1, 2, 4]);
-        assert!(problems(Some(&reg), &changed)[0].contains("changed"));
+        let mut altered = records.clone();
+        altered.insert(b"\x00ucatalog".to_vec(), vec![1, 2, 4]);
+        assert!(problems(Some(&reg), &altered)[0].contains("changed"));
+        assert_eq!(changed(Some(&reg), &altered).len(), 1);
+        assert!(changed(Some(&reg), &records).is_empty());
+        assert_eq!(missing(Some(&reg), &gone, &[]).len(), 1);
+        assert!(missing(Some(&reg), &gone, &["catalog"]).is_empty());
         assert!(problems(None, &records)[0].contains("register of records is missing"));
         assert!(problems(None, &BTreeMap::new()).is_empty());
         assert!(problems(Some(&[9]), &records)[0].contains("cannot be read"));
