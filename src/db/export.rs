@@ -73,6 +73,11 @@ struct QuadStream<'s> {
     batch: usize,
     ready: std::vec::IntoIter<Quad>,
     done: bool,
+    /// Facts read so far, and how many the store's exact counts say there are: a second
+    /// witness, so an index that lost a block cannot make an export (a backup) quietly
+    /// shorter.
+    read: u64,
+    expected: Option<u64>,
 }
 
 impl<'s> QuadStream<'s> {
@@ -83,6 +88,8 @@ impl<'s> QuadStream<'s> {
             batch: batch.max(1),
             ready: Vec::new().into_iter(),
             done: false,
+            read: 0,
+            expected: store.stats().ok().map(|s| s.quads),
         }
     }
 
@@ -94,8 +101,16 @@ impl<'s> QuadStream<'s> {
         }
         if ids.is_empty() {
             self.done = true;
-            return Ok(());
+            return match self.expected {
+                Some(counted) if counted != self.read => Err(Error::Storage(format!(
+                    "the database is damaged: its index of facts holds {} facts but its counts say {counted}, so the export is incomplete. \
+                     `dossier check` lists the problems and `dossier check --repair` rebuilds the database",
+                    self.read
+                ))),
+                _ => Ok(()),
+            };
         }
+        self.read += ids.len() as u64;
         let flat: Vec<Id> = ids
             .iter()
             .flat_map(|q| q.iter().copied())

@@ -119,8 +119,11 @@ fn declared_kinds(store: &Store) -> Result<FxHashMap<String, Kind>> {
         .collect())
 }
 
-fn next_import_number(store: &Store) -> Result<u64> {
-    Ok(match store.meta("imports", None)? {
+/// The meta record counting imports (it names their blank nodes: `_:i7_b0`).
+pub(super) const IMPORTS_RECORD: &str = "imports";
+
+pub(super) fn next_import_number(store: &Store) -> Result<u64> {
+    Ok(match store.meta(IMPORTS_RECORD, None)? {
         Some(b) => b
             .get(..8)
             .and_then(|x| x.try_into().ok())
@@ -224,7 +227,7 @@ fn commit_staged(
     let Staging { terms, quads, .. } = staging;
     let terms: Vec<Value> = terms.into_iter().collect();
     let meta = import_number
-        .map(|n| ("imports".to_string(), n.to_be_bytes().to_vec()))
+        .map(|n| (IMPORTS_RECORD.to_string(), n.to_be_bytes().to_vec()))
         .into_iter()
         .collect();
     store.import(terms, quads, meta)

@@ -2,12 +2,14 @@
 
 mod export;
 mod import;
+mod maintain;
 mod params;
 mod rows;
 mod script;
 mod statement;
 
 pub use import::{ImportProgress, Imported};
+pub use maintain::{compact, disk_bytes, repair, storage_problems, BackedUp, Compacted, Repaired};
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
@@ -288,6 +290,12 @@ impl Db {
         &self.inner.store
     }
 
+    /// What opening found damaged, if anything (writes are refused then; see
+    /// [`repair`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.inner.store.damage()
+    }
+
     /// The database directory (`:memory:` for [`Db::memory`]).
     pub fn path(&self) -> &Path {
         self.inner.store.path()
@@ -547,6 +555,15 @@ impl Db {
             Some(d) => run_statement(store, stmt, params, d, &limits, false),
             None => {
                 if stmt.kind.is_write() {
+                    if self.inner.options.read_only {
+                        return Err(Error::at(crate::diag::Diagnostic::error(
+                            format!(
+                                "{} writes to the database, which is open read-only: nothing was changed",
+                                statement_name(&stmt.kind)
+                            ),
+                            stmt.span,
+                        )));
+                    }
                     let _w = store.writer()?;
                     let mut d = Delta::new();
                     run_statement(store, stmt, params, &mut d, &limits, true)
@@ -557,6 +574,20 @@ impl Db {
                 }
             }
         }
+    }
+}
+
+/// What a write statement is called in an error.
+fn statement_name(k: &StatementKind) -> &'static str {
+    match k {
+        StatementKind::Facts { .. } | StatementKind::FromBlock { .. } => "this statement (facts)",
+        StatementKind::Del { .. } => "'del'",
+        StatementKind::DropSource(_) => "'drop source'",
+        StatementKind::DropRule(_) => "'drop rule'",
+        StatementKind::Rule(_) => "'rule'",
+        StatementKind::TypeDecl { .. } => "'type'",
+        StatementKind::PredDecl { .. } => "'pred'",
+        _ => "this statement",
     }
 }
 

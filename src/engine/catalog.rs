@@ -62,6 +62,24 @@ impl Catalog {
         }
     }
 
+    /// The name of the store's meta record that holds the catalog.
+    pub const RECORD: &'static str = RECORD;
+
+    /// Decode the stored record (written by [`Catalog::to_record`] via [`Catalog::save`]).
+    pub fn from_record(bytes: &[u8]) -> Result<Catalog> {
+        let (&version, body) = bytes
+            .split_first()
+            .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
+        if version != RECORD_VERSION {
+            return Err(Error::Storage(format!(
+                "catalog record of unknown version {version}"
+            )));
+        }
+        let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
+            .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
+        Ok(c)
+    }
+
     /// Record this catalog in `delta`.
     pub fn save(&self, store: &Store, delta: &mut Delta) -> Result<()> {
         store.put_meta(delta, RECORD, Some(self.to_record()?));
@@ -76,21 +94,6 @@ impl Catalog {
             .map_err(Error::storage)?;
         bytes.extend_from_slice(&body);
         Ok(bytes)
-    }
-
-    /// Read a record written by [`Catalog::to_record`].
-    fn from_record(bytes: &[u8]) -> Result<Catalog> {
-        let (&version, body) = bytes
-            .split_first()
-            .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
-        if version != RECORD_VERSION {
-            return Err(Error::Storage(format!(
-                "catalog record of unknown version {version}"
-            )));
-        }
-        let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
-            .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
-        Ok(c)
     }
 
     /// `t` and every type declared (transitively) below it.

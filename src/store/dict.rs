@@ -51,7 +51,7 @@ fn term_prefix(k: u8, text: &str) -> Vec<u8> {
 }
 
 /// The id follows the terminator as a varint: the text alone orders the entries.
-fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
+pub(crate) fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
     let mut e = term_prefix(k, text);
     put_varint(&mut e, id.raw());
     e
@@ -373,6 +373,32 @@ impl Dict {
         }))
     }
 
+    /// The largest number of kind `k` in `id → term` (0 when it has none): the id counter
+    /// must not be below it.  Reads one block: every id of kind `k` lies in the blocks
+    /// starting at or before `(k, max)`, the largest in the last of them.
+    pub fn last_id(&self, kv: &Kv, k: u8) -> Result<u64> {
+        let mut key = vec![TAG_ID2TERM, k];
+        key.extend_from_slice(&[0xFF; 9]);
+        let Some((bk, bv)) = kv.floor(&[TAG_ID2TERM], &key)? else {
+            return Ok(0);
+        };
+        let mut top = 0;
+        self.id2term
+            .codec()
+            .for_each(bk.get(1..).unwrap_or_default(), &bv, |id, _| {
+                if id.kind() == k {
+                    top = top.max(id.raw());
+                }
+                true
+            })?;
+        Ok(top)
+    }
+
+    /// The `id → term` and `term → id` block sets (checks and rebuilds walk them).
+    pub fn sets(&self) -> (&BlockSet<TermCodec>, &BlockSet<BytesCodec>) {
+        (&self.id2term, &self.term2id)
+    }
+
     /// Drop the decoded blocks of both sets (a commit rewrote some of them).  Decoded terms
     /// stay cached: ids never change meaning.
     pub fn clear_cache(&self) {
@@ -416,7 +442,8 @@ fn parse_term2id(prefix: &[u8], entry: &[u8], k: u8) -> Option<Id> {
     (pos == rest.len()).then_some(Id::new(k, raw))
 }
 
-fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
+/// A `term → id` entry's text and id (`None` when malformed).
+pub(crate) fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
     let k = *entry.first()?;
     // The escaped text never holds `00 01`: the first one is the terminator.
     let end = entry.windows(2).position(|w| w == [0, 1])?;

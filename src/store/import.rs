@@ -75,6 +75,18 @@ impl Store {
         if quads.is_empty() && meta.is_empty() {
             return Ok(CommitStats::default());
         }
+        // An import's bytes on disk: each term in both dictionary directions and the text
+        // index, each fact in four indexes (before sled's own overhead, which
+        // `room_for_bytes` adds).
+        let term_bytes: u64 = terms
+            .iter()
+            .map(|t| t.text().map_or(0, |s| s.len() as u64) + 16)
+            .sum();
+        self.room_for_bytes(
+            term_bytes
+                .saturating_mul(4)
+                .saturating_add((quads.len() as u64).saturating_mul(24)),
+        )?;
         let _gate = self.gate.write().map_err(lock_err)?;
         let mut journal = Journal::begin(&self.kv)?;
         let written = self.import_journaled(&mut journal, terms, quads, meta);
@@ -97,10 +109,9 @@ impl Store {
         let (update, next, tally) = match done {
             Ok(d) => d,
             Err(e) => {
-                super::journal::rollback(&self.kv)?;
                 // The numbers it gave new terms will be given again.
                 self.dict.forget_terms();
-                return Err(e);
+                return Err(self.undo_failed_import(e));
             }
         };
         let before = *self.next.lock().map_err(lock_err)?;
@@ -124,6 +135,29 @@ impl Store {
             triples_added: tally.triples,
             triples_removed: 0,
         })
+    }
+
+    /// Undo what a failed import wrote; the caller holds the write gate.  After a failed
+    /// write (a full disk) sled fails every later call, the undo included: then sled is
+    /// reopened, which drops what it held in memory and gives the space back, and what of
+    /// the import had reached the disk is undone from the journal.
+    fn undo_failed_import(&self, cause: Error) -> Error {
+        if super::journal::rollback(&self.kv).is_ok() {
+            return cause;
+        }
+        let recovered = self
+            .kv
+            .reopen()
+            .and_then(|()| super::journal::rollback(&self.kv))
+            .and_then(|_| self.reload());
+        match recovered {
+            Ok(()) => Error::Storage(format!(
+                "{cause}; nothing of the import was saved, and the database is back at its last saved state"
+            )),
+            Err(e) => Error::Storage(format!(
+                "{cause}; undoing the import failed too ({e}): free disk space and open the database again, which undoes it"
+            )),
+        }
     }
 
     /// Every write of an import but the last batch, which is returned (with the id
@@ -182,8 +216,19 @@ impl Store {
                 batch.put(META_TEXT.to_vec(), next.to_bytes());
             }
         }
-        for (name, value) in meta {
-            batch.put(Store::user_key(&name), value);
+        if !meta.is_empty() {
+            // The register of meta records changes with them, in the same batch (as a
+            // commit does), so `check` knows the records are whole.
+            let mut user = super::records::user_records(&self.kv)?;
+            for (name, value) in meta {
+                let key = Store::user_key(&name);
+                user.insert(key.clone(), value.clone());
+                batch.put(key, value);
+            }
+            batch.put(
+                super::records::META_RECORDS.to_vec(),
+                super::records::register(&user),
+            );
         }
         Ok((batch, next, tally))
     }

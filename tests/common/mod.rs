@@ -97,3 +97,23 @@ pub fn named_blocks(text: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// `dossier --db DB --format tsv ARGS…`, run to completion.
+pub fn dossier(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .arg("--db")
+        .arg(db)
+        .args(["--format", "tsv"])
+        .args(args)
+        .output()
+        .expect("dossier runs")
+}
+
+/// Standard output then standard error, as text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

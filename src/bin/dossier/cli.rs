@@ -20,7 +20,9 @@ Examples:
   dossier --db kb.db query 'find ?x where ?x backed_by turkey.'
   dossier --db kb.db run --param backer=turkey queries.dq
   echo 'find ?x where ?x a Person.' | dossier --db kb.db --format csv
-  dossier --db kb.db export backup.dq";
+  dossier --db kb.db export backup.dq
+  dossier --db kb.db backup kb-2026-11-30.db      a copy that opens as a database
+  dossier --db kb.db --read-only query 'find count() where ?s ?p ?o.'";
 
 /// dossier: an embedded knowledge base of who met whom, where, when, and what they agreed.
 ///
@@ -51,8 +53,14 @@ pub enum Command {
     Export(ExportArgs),
     /// Figures about the database: facts, sources, predicates, classes, size.
     Stats(PlainArgs),
-    /// List facts that violate the schema and check the indexes; exits 1 if there are problems.
-    Check(PlainArgs),
+    /// Prove the database whole (dictionary, id counters, indexes, counts, catalog) and list
+    /// facts that violate the schema; exits 1 if there are problems.  `--repair` rebuilds a
+    /// damaged database from what survived.
+    Check(CheckArgs),
+    /// Rewrite the database into fresh files so that they shrink (after deleting facts).
+    Compact(PlainArgs),
+    /// Write a consistent copy of the database to a new directory (readers may go on).
+    Backup(BackupArgs),
     /// Draw the network around entities, or a query's edges, as SVG or DOT.
     #[cfg(feature = "viz")]
     Graph(GraphArgs),
@@ -62,6 +70,27 @@ pub enum Command {
     /// Serve the web interface (query, entities, network, timeline) on this machine.
     #[cfg(feature = "serve")]
     Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CheckArgs {
+    /// Rebuild what can be rebuilt from what survived (the damaged directory is kept as
+    /// PATH.before-repair).
+    #[arg(long)]
+    pub repair: bool,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BackupArgs {
+    /// The directory to write (it must not exist).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Options every command takes.
@@ -83,6 +112,10 @@ pub struct Common {
     /// Stop any query that runs longer than SECS seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Only read: statements that write are errors, and nothing is written to the
+    /// database's directory (it is read from a private copy).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -355,6 +388,7 @@ pub struct Settings {
     pub timer: bool,
     pub keep_going: bool,
     pub timeout: Option<Duration>,
+    pub read_only: bool,
     /// `None`: table on a terminal, tsv otherwise.
     pub format: Option<OutputFormat>,
 }
@@ -375,6 +409,7 @@ impl Settings {
             timer: top.timer || sub.timer,
             keep_going: top.keep_going || sub.keep_going,
             timeout: sub.timeout.or(top.timeout),
+            read_only: top.read_only || sub.read_only,
             format: sub_out.format.or(top_out.format),
         }
     }

@@ -167,38 +167,72 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         .as_ref()
         .filter(|f| f.as_os_str() != "-")
         .map(|f| f.display().to_string());
-    let mut out: Box<dyn Write> = match &name {
-        Some(n) => Box::new(BufWriter::new(File::create(n).map_err(|e| io_err(n, e))?)),
+    // A file is written under a temporary name and renamed when complete: a failed
+    // export (a damaged database, a full disk) never leaves a file that looks whole.
+    let partial = name.as_ref().map(|n| format!("{n}.partial"));
+    let mut out: Box<dyn Write> = match &partial {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| io_err(p, e))?)),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     let target = name.as_deref().unwrap_or("standard output");
-    let what = if let Some((q, f)) = query {
-        let rows = db.prepare(q)?.query(&settings.params)?;
-        let n = rows.len();
-        output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
-        output::count_rows(n)
-    } else {
-        let facts_format = if format == ExportFormat::Dq {
-            FactsFormat::Dq
-        } else {
-            let ns = args
-                .base
-                .as_ref()
-                .map(Namespaces::with_base)
-                .unwrap_or_default();
-            FactsFormat::NQuads(ns)
-        };
-        let summary = db.export(&mut out, &facts_format)?;
-        for (why, n) in &summary.skipped {
-            eprintln!("warning: left out {n} facts: {why}");
+    let written = export_to(db, args, settings, format, query, &mut out, target);
+    let finished = written.and_then(|what| {
+        out.flush().map_err(|e| io_err(target, e))?;
+        drop(out);
+        if let (Some(p), Some(n)) = (&partial, &name) {
+            File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| io_err(p, e))?;
+            std::fs::rename(p, n).map_err(|e| io_err(n, e))?;
         }
-        format!("{} facts", HumanCount(summary.facts))
+        Ok(what)
+    });
+    let what = match finished {
+        Ok(w) => w,
+        Err(e) => {
+            if let Some(p) = &partial {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e.into());
+        }
     };
-    out.flush().map_err(|e| io_err(target, e))?;
     if name.is_some() {
         eprintln!("exported {what} to {target}");
     }
     Ok(())
+}
+
+/// Write what `dossier export` exports; returns what it wrote ("1,234 facts").
+fn export_to(
+    db: &Db,
+    args: &ExportArgs,
+    settings: &Settings,
+    format: ExportFormat,
+    query: Option<(&String, OutputFormat)>,
+    out: &mut dyn Write,
+    target: &str,
+) -> Result<String, Error> {
+    if let Some((q, f)) = query {
+        let rows = db.prepare(q)?.query(&settings.params)?;
+        let n = rows.len();
+        output::write_rows(out, &rows, f).map_err(|e| io_err(target, e))?;
+        return Ok(output::count_rows(n));
+    }
+    let facts_format = if format == ExportFormat::Dq {
+        FactsFormat::Dq
+    } else {
+        let ns = args
+            .base
+            .as_ref()
+            .map(Namespaces::with_base)
+            .unwrap_or_default();
+        FactsFormat::NQuads(ns)
+    };
+    let summary = db.export(out, &facts_format)?;
+    for (why, n) in &summary.skipped {
+        eprintln!("warning: left out {n} facts: {why}");
+    }
+    Ok(format!("{} facts", HumanCount(summary.facts)))
 }
 
 /// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
@@ -325,10 +359,15 @@ pub fn human_bytes(n: u64) -> String {
 pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
     let format = effective_format(settings.format);
     let mut problems = false;
+    let mut damaged = false;
     for r in db.script("check.") {
         let e = r?;
         if let Outcome::Rows(rows) = &e.outcome {
             problems |= !rows.is_empty();
+            // Problems of the store itself have no subject (schema problems have one).
+            damaged |= rows
+                .values()
+                .any(|r| r.first().is_some_and(Option::is_none));
         }
         let printer = output::Printer {
             format,
@@ -340,9 +379,87 @@ pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
             }
         }
     }
+    if damaged {
+        eprintln!(
+            "the database is damaged: `dossier check --repair` rebuilds what can be rebuilt from \
+             what survived (the damaged directory is kept), or restore it from a backup"
+        );
+    }
     if problems {
         Err(Failure::Reported)
     } else {
         Ok(())
     }
+}
+
+/// `dossier check --repair`: rebuild a damaged database, keeping the damaged one.
+pub fn repair(settings: &Settings) -> Result<(), Failure> {
+    if settings.read_only {
+        return Err(Failure::Usage(Usage(
+            "--repair writes a new database: it cannot run with --read-only".into(),
+        )));
+    }
+    let r = dossier::db::repair(&settings.db)?;
+    let Some(before) = &r.before else {
+        println!("no problems found: nothing to repair");
+        return Ok(());
+    };
+    println!("found:");
+    for p in &r.problems {
+        println!("  {p}");
+    }
+    if !r.salvaged.rebuilt.is_empty() {
+        println!("rebuilt from what survived:");
+        for p in &r.salvaged.rebuilt {
+            println!("  {p}");
+        }
+    }
+    println!(
+        "the repaired database holds {} facts and {} terms; it checks clean",
+        HumanCount(r.salvaged.facts),
+        HumanCount(r.salvaged.terms)
+    );
+    println!(
+        "the damaged database was kept as {} (remove it once you are satisfied)",
+        before.display()
+    );
+    if r.salvaged.lost.is_empty() {
+        return Ok(());
+    }
+    eprintln!("could not be rebuilt (restore these from a backup or an export):");
+    for p in &r.salvaged.lost {
+        eprintln!("  {p}");
+    }
+    Err(Failure::Reported)
+}
+
+/// `dossier compact`.
+pub fn compact(settings: &Settings) -> Result<(), Failure> {
+    if settings.read_only {
+        return Err(Failure::Usage(Usage(
+            "compact rewrites the database: it cannot run with --read-only".into(),
+        )));
+    }
+    let c = dossier::db::compact(&settings.db)?;
+    println!(
+        "compacted {}: {} facts, {} → {} on disk",
+        settings.db.display(),
+        HumanCount(c.facts),
+        human_bytes(c.bytes_before),
+        human_bytes(c.bytes_after)
+    );
+    Ok(())
+}
+
+/// `dossier backup DIR`.
+pub fn backup(db: &Db, dir: &std::path::Path) -> Result<(), Failure> {
+    let b = db.backup(dir)?;
+    println!(
+        "backed up {} facts ({} terms) to {}: {} on disk; it checks clean",
+        HumanCount(b.facts),
+        HumanCount(b.terms),
+        dir.display(),
+        human_bytes(b.bytes)
+    );
+    Ok(())
 }

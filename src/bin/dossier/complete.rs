@@ -36,6 +36,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".stats", ""),
     (".check", ""),
     (".load", " FILE"),
+    (".backup", " DIR"),
     #[cfg(feature = "viz")]
     (".graph", " ENTITY... [--depth N] [-o FILE]"),
     #[cfg(feature = "viz")]
@@ -228,7 +229,7 @@ impl Completer for DqHelper {
                 ".help" => help::TOPICS.iter().map(|(t, _)| *t).collect(),
                 ".format" => crate::output::OutputFormat::ALL.to_vec(),
                 ".timer" => vec!["on", "off"],
-                ".load" => return self.files.complete(line, pos, ctx),
+                ".load" | ".backup" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };
             let c = words

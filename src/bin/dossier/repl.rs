@@ -288,10 +288,27 @@ impl<'a> Shell<'a> {
                 let mut out = std::io::stdout().lock();
                 commands::stats(&self.db, self.format, &mut out)
             }
+            ".check" if arg == Some("--repair") => {
+                eprintln!(
+                    "error: a repair rebuilds the database, which this shell holds open: \
+                     leave the shell and run `dossier check --repair`"
+                );
+                Ok(())
+            }
             ".check" => {
                 self.runner().run_text("check.", None, Echo::All);
                 Ok(())
             }
+            ".backup" => match arg {
+                None => {
+                    eprintln!("error: .backup needs a directory: .backup kb-copy.db");
+                    Ok(())
+                }
+                Some(a) => match commands::backup(&self.db, Path::new(a.trim_matches('"'))) {
+                    Err(Failure::Error(e)) => Err(e),
+                    _ => Ok(()),
+                },
+            },
             ".load" => {
                 match arg {
                     None => eprintln!("error: .load needs a file: .load examples/queries.dq"),
