@@ -429,6 +429,52 @@ fn warnings_go_to_stderr_and_keep_exit_zero() {
         .stderr(contains("warning").and(contains("backed_by")));
 }
 
+/// Standard error whose reader went away (a pipe closed at once, `2>&1 | head -1`): the
+/// warnings, reports and errors that cannot be written are dropped, never a panic (exit
+/// 101).
+#[test]
+fn a_closed_standard_error_is_no_panic() {
+    let env = Env::with_fixture();
+    let db = env.path("kb.db");
+    let cases: [&[&str]; 4] = [
+        // Two warnings (an empty range, an unknown predicate), then rows.
+        &["query", "find ?x where ?x p ?y, ?y in 2020..2019."],
+        // A write report (on stderr with tsv), a timer line.
+        &["query", "--timer", "x1 party lna."],
+        // An error.
+        &["query", "find ?x wher ?x a Person."],
+        &["stats"],
+    ];
+    for args in cases {
+        for _ in 0..5 {
+            let mut child = std::process::Command::new(BIN)
+                .arg("--db")
+                .arg(&db)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn");
+            // Close the reading end before the child writes to it.
+            drop(child.stderr.take());
+            let status = child.wait().expect("wait");
+            assert!(matches!(status.code(), Some(0 | 1)), "{args:?}: {status:?}");
+        }
+    }
+    // Both streams into one pipe whose reader stops after a line.
+    let script = format!(
+        "set -o pipefail; '{BIN}' --db '{}' query 'find ?x where ?x p ?y, ?y in 2020..2019. \
+         find ?x where ?x a Actor.' 2>&1 | head -1 >/dev/null",
+        db.display()
+    );
+    for _ in 0..10 {
+        let status = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .status()
+            .expect("bash");
+        assert_eq!(status.code(), Some(0), "{status:?}");
+    }
+}
 // ----- scripts and errors ----------------------------------------------------------------
 
 #[test]

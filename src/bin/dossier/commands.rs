@@ -99,20 +99,20 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
         match r {
             Ok(imp) => {
                 let secs = imp.elapsed.as_secs_f64();
-                println!("{}", imp.summary);
-                println!(
+                outln!("{}", imp.summary);
+                outln!(
                     "{} new facts in {:.2} s ({} facts/s)",
                     HumanCount(imp.stats.added),
                     secs,
                     HumanCount((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
                 );
                 if settings.timer {
-                    eprintln!("{}", output::time_line(imp.elapsed));
+                    errln!("{}", output::time_line(imp.elapsed));
                 }
             }
             Err((e, what)) => {
-                eprintln!("{e}");
-                eprintln!("{what} {}", file.display());
+                errln!("{e}");
+                errln!("{what} {}", file.display());
                 failed = true;
                 if !settings.keep_going {
                     break;
@@ -190,13 +190,13 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         };
         let summary = db.export(&mut out, &facts_format)?;
         for (why, n) in &summary.skipped {
-            eprintln!("warning: left out {n} facts: {why}");
+            errln!("warning: left out {n} facts: {why}");
         }
         format!("{} facts", HumanCount(summary.facts))
     };
     out.flush().map_err(|e| io_err(target, e))?;
     if name.is_some() {
-        eprintln!("exported {what} to {target}");
+        errln!("exported {what} to {target}");
     }
     Ok(())
 }

@@ -7,6 +7,9 @@
 //! [`ExitCode`] instead of calling `process::exit`): dropping it is what makes sled write
 //! out everything committed.
 
+#[macro_use]
+mod say;
+
 mod cli;
 mod commands;
 mod complete;
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(Failure::Error(e)) => {
-            eprintln!("{e}");
+            errln!("{e}");
             ExitCode::from(if matches!(e, Error::Open { .. }) {
                 3
             } else {

@@ -86,7 +86,7 @@ impl Printer {
     /// An `Err` is a failed write to standard output (a closed pipe).
     pub fn executed(&self, e: &Executed) -> io::Result<()> {
         for w in &e.warnings {
-            eprintln!("{w}");
+            errln!("{w}");
         }
         // Standard output is line-buffered: a buffer makes a result one write, not a system
         // call per row.
@@ -99,7 +99,7 @@ impl Printer {
                     writeln!(out, "{other}")?;
                 } else {
                     out.flush()?;
-                    eprintln!("{other}");
+                    errln!("{other}");
                 }
             }
         }
@@ -112,7 +112,7 @@ impl Printer {
 
     /// `# time: 1.234 ms` on standard error (the format the benchmark parses).
     pub fn time(&self, elapsed: Duration) {
-        eprintln!("{}", time_line(elapsed));
+        errln!("{}", time_line(elapsed));
     }
 }
 

@@ -102,9 +102,9 @@ impl<'a> Shell<'a> {
     /// Print a report line (`loaded …`): with the results on a terminal, else on stderr.
     fn report(&self, line: &str) {
         if self.format.is_human() {
-            println!("{line}");
+            outln!("{line}");
         } else {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 
@@ -166,7 +166,7 @@ impl<'a> Shell<'a> {
         if let Some(h) = &history {
             if h.exists() {
                 if let Err(e) = rl.load_history(h) {
-                    eprintln!("warning: cannot read the history {}: {e}", h.display());
+                    errln!("warning: cannot read the history {}: {e}", h.display());
                 }
             }
         }
@@ -218,7 +218,7 @@ impl<'a> Shell<'a> {
                 if let Some(h) = &history {
                     if let Err(e) = rl.save_history(h) {
                         if !history_warned {
-                            eprintln!("warning: cannot save the history {}: {e}", h.display());
+                            errln!("warning: cannot save the history {}: {e}", h.display());
                             history_warned = true;
                         }
                     }
@@ -234,13 +234,13 @@ impl<'a> Shell<'a> {
 
     fn banner(&self) {
         let facts = self.db.stats().map(|s| s.facts).unwrap_or(0);
-        println!(
+        outln!(
             "dossier {} · {} · {} facts",
             env!("CARGO_PKG_VERSION"),
             self.settings.db.display(),
             HumanCount(facts)
         );
-        println!("Type .help for a tour, Tab to complete, .quit or Ctrl-D to leave.");
+        outln!("Type .help for a tour, Tab to complete, .quit or Ctrl-D to leave.");
     }
 
     /// Run a dot-command.
@@ -252,16 +252,16 @@ impl<'a> Shell<'a> {
         let arg = (!arg.is_empty()).then_some(arg);
         let printed = match cmd {
             ".help" | ".h" | ".?" => {
-                println!("{}", help::help(arg));
+                outln!("{}", help::help(arg));
                 Ok(())
             }
             ".quit" | ".exit" | ".q" => return Next::Quit,
             ".format" => {
                 match arg {
-                    None => println!("format: {}", self.format.name()),
+                    None => outln!("format: {}", self.format.name()),
                     Some(a) => match OutputFormat::parse(a) {
                         Some(f) => self.format = f,
-                        None => eprintln!(
+                        None => errln!(
                             "error: unknown format '{a}' (one of: {})",
                             OutputFormat::ALL.join(", ")
                         ),
@@ -273,8 +273,8 @@ impl<'a> Shell<'a> {
                 match arg {
                     Some("on") => self.timer = true,
                     Some("off") => self.timer = false,
-                    None => println!("timer: {}", if self.timer { "on" } else { "off" }),
-                    Some(a) => eprintln!("error: .timer takes 'on' or 'off', not '{a}'"),
+                    None => outln!("timer: {}", if self.timer { "on" } else { "off" }),
+                    Some(a) => errln!("error: .timer takes 'on' or 'off', not '{a}'"),
                 }
                 Ok(())
             }
@@ -294,7 +294,7 @@ impl<'a> Shell<'a> {
             }
             ".load" => {
                 match arg {
-                    None => eprintln!("error: .load needs a file: .load examples/queries.dq"),
+                    None => errln!("error: .load needs a file: .load examples/queries.dq"),
                     Some(a) => {
                         let path = a.trim_matches('"');
                         self.load(Path::new(path));
@@ -308,12 +308,12 @@ impl<'a> Shell<'a> {
                 Ok(())
             }
             other => {
-                eprintln!("error: unknown command '{other}' (.help commands lists them)");
+                errln!("error: unknown command '{other}' (.help commands lists them)");
                 Ok(())
             }
         };
         if let Err(e) = printed {
-            eprintln!("{e}");
+            errln!("{e}");
         }
         Next::Continue
     }
@@ -327,7 +327,7 @@ impl<'a> Shell<'a> {
         let words = match crate::pictures::split_words(arg) {
             Ok(w) => w,
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return;
             }
         };
@@ -341,9 +341,9 @@ impl<'a> Shell<'a> {
             })
         };
         match done {
-            Err(e) => eprintln!("{}", e.render().to_string().trim_end()),
-            Ok(Err(Failure::Error(e))) => eprintln!("{e}"),
-            Ok(Err(Failure::Usage(u))) => eprintln!("error: {}", u.0),
+            Err(e) => errln!("{}", e.render().to_string().trim_end()),
+            Ok(Err(Failure::Error(e))) => errln!("{e}"),
+            Ok(Err(Failure::Usage(u))) => errln!("error: {}", u.0),
             Ok(Err(Failure::Reported)) | Ok(Ok(())) => {}
         }
     }
@@ -351,10 +351,10 @@ impl<'a> Shell<'a> {
     fn lines(&self, lines: Result<Vec<String>, Error>, empty: &str) -> Result<(), Error> {
         let lines = lines?;
         if lines.is_empty() {
-            println!("({empty})");
+            outln!("({empty})");
         }
         for l in lines {
-            println!("{l}");
+            outln!("{l}");
         }
         Ok(())
     }

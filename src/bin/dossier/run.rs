@@ -97,7 +97,7 @@ impl<'a> Runner<'a> {
                         return tally;
                     }
                     tally.failed += 1;
-                    eprintln!("{e}");
+                    errln!("{e}");
                     if matches!(e, Error::Cancelled) || !self.settings.keep_going {
                         tally.stop = true;
                     }
@@ -118,7 +118,7 @@ impl<'a> Runner<'a> {
         if dirty {
             if let Err(e) = self.db.flush() {
                 let writes = items.iter().filter(|e| is_write(&e.outcome)).count();
-                eprintln!(
+                errln!(
                     "error: {writes} statement(s) ran but could not be made durable, so they may be lost: {e}"
                 );
                 tally.failed += 1;
@@ -130,7 +130,7 @@ impl<'a> Runner<'a> {
             let quiet = echo == Echo::ResultsOnly && is_write(&e.outcome);
             let printed = if quiet {
                 for w in &e.warnings {
-                    eprintln!("{w}");
+                    errln!("{w}");
                 }
                 Ok(())
             } else {
@@ -138,7 +138,7 @@ impl<'a> Runner<'a> {
             };
             if let Err(err) = printed {
                 if err.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("error: writing the output: {err}");
+                    errln!("error: writing the output: {err}");
                     tally.failed += 1;
                 }
                 tally.stop = true;
@@ -221,7 +221,7 @@ impl Acks {
 }
 
 fn failed(e: Error) -> Tally {
-    eprintln!("{e}");
+    errln!("{e}");
     Tally {
         failed: 1,
         ..Tally::default()
