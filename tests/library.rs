@@ -407,3 +407,47 @@ fn time_and_row_limits() {
         "the next query works"
     );
 }
+
+/// A pattern of `matches` that is not a regular expression is an error, never a silent "no
+/// match": located when it is written in the query or given as a parameter, naming the
+/// value when it comes from the data.
+#[test]
+fn an_invalid_regular_expression_is_an_error() {
+    let db = Db::memory().unwrap();
+    db.execute("x label \"Haftar\"; pattern \"Haf(\". y label \"Sarraj\".")
+        .unwrap();
+    let literal = db
+        .query("find ?x where ?x label ?l, matches(?l, \"(unclosed\").")
+        .unwrap_err();
+    let r = literal.report().expect("located");
+    assert_eq!(
+        (r.message.as_str(), r.line, r.column),
+        (
+            "\"(unclosed\" is not a valid regular expression: unclosed group",
+            1,
+            40
+        )
+    );
+    let params = Params::from([("p".to_string(), Value::string("a[b"))]);
+    let param = db
+        .query_with("find ?x where ?x label ?l, matches(?l, $p).", &params)
+        .unwrap_err();
+    let r = param.report().expect("located");
+    assert_eq!((r.line, r.column), (1, 40), "{param}");
+    assert!(r
+        .message
+        .contains("\"a[b\" is not a valid regular expression"));
+    let data = db
+        .query("find ?x where ?x label ?l, ?y pattern ?p, matches(?l, ?p).")
+        .unwrap_err();
+    assert!(
+        data.to_string()
+            .contains("the pattern \"Haf(\" is not a valid regular expression"),
+        "{data}"
+    );
+    // A valid one still matches.
+    let rows = db
+        .query("find ?x where ?x label ?l, matches(?l, \"^Haf+\").")
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+}

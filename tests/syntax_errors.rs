@@ -622,6 +622,13 @@ const CHECKS: &[(&str, Severity, &str, usize, usize)] = &[
         45,
     ),
     (
+        "find ?x where ?x label ?l, matches(?l, \"(unclosed\").",
+        Severity::Error,
+        "\"(unclosed\" is not a valid regular expression: unclosed group",
+        1,
+        40,
+    ),
+    (
         "find ?x where ?x p ?d, ?d in 2021..2020.",
         Severity::Warning,
         "the range @2021..@2020 is empty: it ends before it starts",

@@ -391,11 +391,19 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 Box::new(self.expr(right, columns)?),
             ),
             ast::Expr::Call { func, args, .. } => {
-                let args = args
+                let args_ex = args
                     .iter()
                     .map(|a| self.expr(a, columns))
                     .collect::<Result<Vec<_>>>()?;
-                Ex::Call(*func, args)
+                // A pattern given as a $parameter is known now: refuse it here, located.
+                if let (ast::Func::Matches, Some(Ex::Const(Value::Str(p), _)), Some(at)) =
+                    (func, args_ex.get(1), args.get(1))
+                {
+                    if let Err(why) = crate::lang::regex(p) {
+                        return Err(rejected(crate::lang::invalid_regex(p, &why, at.span())));
+                    }
+                }
+                Ex::Call(*func, args_ex)
             }
             ast::Expr::Alias(n) => match columns.iter().find(|(c, _)| c == &n.name) {
                 Some((_, c)) => Ex::Column(*c),
