@@ -50,14 +50,21 @@ impl Env {
 
     /// The shell, with every expectation failing after `timeout_ms`.
     fn shell_waiting(&self, timeout_ms: u64) -> PtySession {
+        self.shell_with(&["--db", "kb.db", "repl"], &[], timeout_ms)
+    }
+
+    /// `dossier ARGS` in a pseudo-terminal with the environment `vars` added, at its first
+    /// prompt.
+    fn shell_with(&self, args: &[&str], vars: &[(&str, &str)], timeout_ms: u64) -> PtySession {
         let mut c = Command::new(BIN);
         c.current_dir(self.dir.path())
-            .args(["--db", "kb.db", "repl"])
+            .args(args)
             .env_remove("DOSSIER_DB")
             .env_remove("DOSSIER_HISTORY")
             .env("HOME", self.dir.path())
             .env("TERM", "xterm")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(vars.iter().copied());
         let opts = Options::new()
             .timeout_ms(Some(timeout_ms))
             .strip_ansi_escape_codes(true);
@@ -194,6 +201,31 @@ fn history_persists_across_sessions() {
     p.exp_string("lna").expect("the recalled query ran");
     p.exp_string("1 row").expect("row count");
     quit(p);
+}
+
+/// `$DOSSIER_HISTORY` names the history file whether the shell was started by `dossier
+/// repl` or by `dossier` alone on a terminal.
+#[test]
+fn the_history_file_comes_from_the_environment_without_repl_too() {
+    let env = Env::new(FIXTURE);
+    for (i, args) in [&["--db", "kb.db"][..], &["--db", "kb.db", "repl"]]
+        .into_iter()
+        .enumerate()
+    {
+        let file = env.path(&format!("hist{i}"));
+        let file_text = file.display().to_string();
+        let mut p = env.shell_with(args, &[("DOSSIER_HISTORY", &file_text)], 60_000);
+        p.send_line(&format!("find ?g where haftar commands ?g, ?g != g{i}."))
+            .expect("send");
+        p.exp_string("1 row").expect("ran");
+        quit(p);
+        let saved = fs::read_to_string(&file).expect("the history file of $DOSSIER_HISTORY");
+        assert!(saved.contains(&format!("?g != g{i}.")), "{args:?}: {saved}");
+    }
+    assert!(
+        !env.path(".dossier_history").exists(),
+        "the default file was written"
+    );
 }
 
 #[test]

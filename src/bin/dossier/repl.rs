@@ -77,9 +77,15 @@ enum Next {
     Quit,
 }
 
-/// `~/.dossier_history` unless `--history` / `DOSSIER_HISTORY` say otherwise.
+/// `~/.dossier_history` unless `--history` / `DOSSIER_HISTORY` say otherwise (the
+/// variable is read here too: `dossier` alone on a terminal has no `repl` options).
 fn history_path(given: Option<PathBuf>) -> Option<PathBuf> {
-    given.or_else(|| {
+    let from_env = || {
+        std::env::var_os("DOSSIER_HISTORY")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    given.or_else(from_env).or_else(|| {
         std::env::var_os("HOME")
             .or_else(|| std::env::var_os("USERPROFILE"))
             .filter(|h| !h.is_empty())
