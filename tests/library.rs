@@ -451,3 +451,55 @@ fn an_invalid_regular_expression_is_an_error() {
         .unwrap();
     assert_eq!(rows.len(), 1);
 }
+
+/// The dictionary keeps every name it was given; search and completion offer only the
+/// names that still occur in some fact (or in the schema).
+#[test]
+fn deleted_entities_are_not_offered() {
+    let db = Db::memory().unwrap();
+    db.execute(
+        "type Person. pred leads: Person -> _. \
+         sarraj a Person; label \"Fayez al-Sarraj\"; leads gna. sarraj_office leads gna. \
+         from sarraj_source { gna backed_by turkey. }",
+    )
+    .unwrap();
+    let search = |text: &str| -> Vec<String> {
+        match db.execute(&format!("search \"{text}\".")).unwrap().pop() {
+            Some(Outcome::Rows(rows)) => rows
+                .values()
+                .map(|r| r[0].as_ref().unwrap().to_string())
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        search("sarraj"),
+        ["sarraj", "sarraj_office", "sarraj_source"]
+    );
+    assert_eq!(
+        db.entity_names("sarr", 50).unwrap(),
+        ["sarraj", "sarraj_office", "sarraj_source"]
+    );
+    db.execute("del sarraj _ _. drop source sarraj_source.")
+        .unwrap();
+    assert_eq!(search("sarraj"), ["sarraj_office"]);
+    assert_eq!(db.entity_names("sarr", 50).unwrap(), ["sarraj_office"]);
+    // An object, a predicate and a schema name still count.
+    assert_eq!(db.entity_names("gn", 50).unwrap(), ["gna"]);
+    assert_eq!(db.entity_names("lea", 50).unwrap(), ["leads"]);
+    db.execute("del sarraj_office leads gna.").unwrap();
+    assert_eq!(db.entity_names("lea", 50).unwrap(), ["leads"]);
+    assert_eq!(db.entity_names("Per", 50).unwrap(), ["Person"]);
+    assert!(db.entity_names("gn", 50).unwrap().is_empty());
+    // Within a transaction, its own deletions count.
+    db.execute("x label \"x\".").unwrap();
+    db.transaction(|tx| {
+        tx.execute("del x label _.")?;
+        match tx.execute("search \"x\".")?.pop() {
+            Some(Outcome::Rows(rows)) => assert!(rows.is_empty(), "{rows:?}"),
+            other => panic!("{other:?}"),
+        }
+        Ok(())
+    })
+    .unwrap();
+}

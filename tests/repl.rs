@@ -124,6 +124,37 @@ fn tab_completes_a_predicate_and_an_entity_from_the_database() {
     quit(p);
 }
 
+/// After `del sarraj _ _.` Tab no longer offers `sarraj` (the dictionary still has it).
+#[test]
+fn tab_does_not_offer_a_deleted_entity() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell_waiting(15_000);
+    p.send_line("sarraj a Person; leads gna. sarrajville a Venue.")
+        .expect("send");
+    p.exp_string("added").expect("added");
+    p.exp_string(PROMPT).expect("prompt");
+    typ(&mut p, "describe sarr");
+    typ(&mut p, "\t");
+    // Two candidates: the first Tab completes what they share, the second lists them.
+    p.exp_string("describe sarraj").expect("the common part");
+    typ(&mut p, "\t");
+    p.exp_string("sarrajville").expect("both offered");
+    p.send_line("ville.").expect("send");
+    p.exp_string("1 row").expect("described");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line("del sarraj _ _.").expect("send");
+    p.exp_string("removed 2 facts").expect("removed");
+    p.exp_string(PROMPT).expect("prompt");
+    // One candidate left: completed in place.
+    typ(&mut p, "describe sarr");
+    typ(&mut p, "\t");
+    p.exp_string("sarrajville")
+        .expect("the live name completed");
+    p.send_line(".").expect("enter");
+    p.exp_string("1 row").expect("described");
+    quit(p);
+}
+
 #[test]
 fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
     let mut script = String::from(FIXTURE);

@@ -525,9 +525,26 @@ impl Db {
         Ok(catalog.types.into_keys().collect())
     }
 
-    /// Entity names starting with `prefix`, at most `limit` (completion).
+    /// Entity names starting with `prefix` that still occur in some fact or in the schema,
+    /// at most `limit` (completion).  Reads at most `4 * limit` names of the dictionary,
+    /// which keeps every name ever used.
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
-        self.inner.store.entities_with_prefix(prefix, limit)
+        let store = &self.inner.store;
+        let _r = store.read()?;
+        let catalog = Catalog::load(store, None)?;
+        let mut out = Vec::new();
+        for (id, name) in store.entities_with_prefix(prefix, limit.saturating_mul(4))? {
+            let v = Value::Entity(name);
+            if engine::inspect::occurs(store, None, &catalog, id, &v)? {
+                if let Value::Entity(name) = v {
+                    out.push(name);
+                }
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]).

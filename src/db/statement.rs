@@ -182,6 +182,7 @@ fn run_inspection(
             ))
         }
         StatementKind::Search { text, .. } => {
+            delta.normalized();
             let hits = inspect::search(store, Some(delta), text)?;
             let cols = vec!["entity".to_string(), "label".to_string()];
             Ok(Outcome::Rows(Rows::new(

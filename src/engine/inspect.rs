@@ -88,10 +88,15 @@ pub fn search(
     }
     hits.sort_unstable();
     hits.dedup();
-    // Entities that are only names (predicates, types with no facts) are still things.
+    // Entities that are only names (predicates, types with no facts) are still things;
+    // names whose facts were all deleted are not.
+    let catalog = Catalog::load(store, delta)?;
     let mut out = Vec::new();
     for id in hits {
         let v = store.value(id, delta)?;
+        if !occurs(store, delta, &catalog, id, &v)? {
+            continue;
+        }
         let l = match label {
             Some(l) => match store
                 .quads(&IdPattern::new(Some(id), Some(l), None))?
@@ -106,6 +111,49 @@ pub fn search(
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(out)
+}
+
+/// Whether entity `id` (named `name`) still occurs in some fact, as subject, predicate,
+/// object or source, or is named by the schema (a type, a declared or derived predicate).
+/// The dictionary never forgets a name (ids are stable), so whatever offers names to a
+/// user (search, completion) asks this of each candidate before showing it: a deleted
+/// entity is not offered.  At most four index probes.
+pub fn occurs(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    id: Id,
+    name: &Value,
+) -> Result<bool> {
+    if let Value::Entity(n) = name {
+        if catalog.types.contains_key(n)
+            || catalog.preds.contains_key(n)
+            || catalog.rules.iter().any(|r| &r.head == n)
+        {
+            return Ok(true);
+        }
+    }
+    let overlay = delta.and_then(|d| d.normal());
+    let probes = [
+        IdPattern::new(Some(id), None, None),
+        IdPattern::new(None, None, Some(id)),
+        IdPattern::new(None, Some(id), None),
+        IdPattern {
+            g: GraphSel::Is(id),
+            ..IdPattern::new(None, None, None)
+        },
+    ];
+    for pat in probes {
+        if store
+            .quads_with(&pat, overlay)?
+            .next()
+            .transpose()?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// "a State", "an Event".
