@@ -584,6 +584,43 @@ fn timeout_stops_a_long_query() {
         .stderr(contains("time limit"));
 }
 
+/// A time limit is met within a fraction of a second whatever the query is doing when it
+/// runs out: enumerating a four-way cartesian product, computing the keys of a sort (here
+/// a regular expression over long labels: seconds for 3,600 rows, after a collection that
+/// takes milliseconds), or evaluating rules.  The deadline is checked about every 2 ms of
+/// work; the slack is for starting a debug build on a loaded machine.
+#[test]
+fn a_time_limit_is_met_in_every_phase() {
+    let env = Env::new();
+    let mut facts = String::new();
+    for i in 0..60 {
+        facts.push_str(&format!("e{i} label \"{}{i}\".\n", "Ab".repeat(25_000)));
+    }
+    env.write("labels.dq", &facts);
+    env.write("chain.dq", &chain(1500));
+    env.cmd()
+        .args(["run", "labels.dq", "chain.dq"])
+        .assert()
+        .success();
+    let product = "find ?a where ?a label ?x, ?b label ?y, ?c label ?z, ?d label ?w.";
+    let sort = "find ?a ?b where ?a label ?x, ?b label ?y order by \
+                matches(?x, \"[a-z][0-9][0-9][0-9]\"), matches(?y, \"[a-z][0-9][0-9][0-9]\"), ?a, ?b.";
+    let rules = "find count() where ?x reach ?y.";
+    for (query, secs) in [(product, 1.0), (sort, 1.0), (rules, 0.5)] {
+        let start = std::time::Instant::now();
+        let out = env
+            .cmd()
+            .args(["query", "--timeout", &secs.to_string(), query])
+            .output()
+            .expect("run");
+        let took = start.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("time limit"), "{query}: {stderr}");
+        let most = std::time::Duration::from_secs_f64(secs + 0.5);
+        assert!(took < most, "{query} with --timeout {secs} took {took:?}");
+    }
+}
+
 /// A chain n0 → n1 → … with its transitive closure as a rule: the closure query takes
 /// seconds (n = 1500: ~10 s in a debug build).
 pub fn chain(n: usize) -> String {

@@ -9,7 +9,7 @@
 use super::catalog::Catalog;
 use super::compile::{Compiler, Context};
 use super::derived::{Derived, Relation};
-use super::exec::{Exec, Interrupt};
+use super::exec::{Exec, Interrupt, Pacer};
 use super::expr::Eval;
 use super::ir::{Body, Item, PTerm};
 use super::plan::Planner;
@@ -316,6 +316,7 @@ pub fn evaluate(
         for r in &scc_rules {
             run_rule(cx, &ev, &derived, r, &r.body, interrupt, &mut new)?;
         }
+        let pacer = Pacer::new(interrupt);
         loop {
             interrupt.check()?;
             let mut delta: FxHashMap<Id, Relation> = FxHashMap::default();
@@ -323,6 +324,7 @@ pub fn evaluate(
                 let full = derived.full.entry(p).or_default();
                 let d = delta.entry(p).or_default();
                 for &(s, o) in rel.pairs() {
+                    pacer.tick()?;
                     if full.insert(s, o) {
                         d.insert(s, o);
                     }
