@@ -819,6 +819,66 @@ fn example_queries_run_on_the_example() {
     }
 }
 
+/// The tour, run as `.help` and the README suggest (dry), answers on the example and leaves
+/// the database exactly as it found it: same export, no rules.  Its rules contradict
+/// nothing in the schema (`check` passes after the tour run for real too).
+#[test]
+fn the_tour_leaves_the_database_as_it_found_it() {
+    let env = Env::new();
+    let ex = repo().join("examples");
+    env.cmd()
+        .arg("run")
+        .arg(ex.join("libya.dq"))
+        .assert()
+        .success();
+    let before = env.stdout(&["export"]);
+    let out = env
+        .cmd()
+        .args(["run", "--dry-run"])
+        .arg(ex.join("queries.dq"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stderr.contains("dry run: nothing"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("haftar_forces\tegypt"), "{stdout}");
+    assert!(stdout.contains("tripoli"), "the rule's answers: {stdout}");
+    assert_eq!(env.stdout(&["export"]), before);
+    // Run for real, its rules are stored and derive nothing the schema forbids.
+    env.cmd()
+        .arg("run")
+        .arg(ex.join("queries.dq"))
+        .assert()
+        .success();
+    env.cmd().arg("check").assert().success();
+}
+
+/// `check` lists the facts rules derive that the schema's classes forbid, saying they are
+/// derived, and fails.
+#[test]
+fn check_reports_derived_facts_that_violate_the_schema() {
+    let env = Env::new();
+    env.write(
+        "kb.dq",
+        "type Event. type Actor. pred supported_by: Event -> Actor.\n\
+         talks a Event. turkey a Actor. gna a Actor.\n\
+         talks supported_by turkey.\n\
+         gna backed_by turkey.\n\
+         rule ?x supported_by ?y :- ?x backed_by ?y.\n",
+    );
+    env.cmd().args(["run", "kb.dq"]).assert().success();
+    env.cmd()
+        .args(["check", "--format", "tsv"])
+        .assert()
+        .code(1)
+        .stdout(
+            "subject\tpredicate\tobject\tproblem\n\
+             gna\tsupported_by\tturkey\t\"derived by a rule: subject is not an Event\"\n",
+        );
+}
+
 /// The README's first command, with statements piped in: it loads the example and answers;
 /// run again, it adds nothing and answers the same.
 #[test]

@@ -503,3 +503,41 @@ fn deleted_entities_are_not_offered() {
     })
     .unwrap();
 }
+
+/// A dry run: later statements see earlier writes (across its scripts), a failed
+/// statement changes nothing even there, and the database keeps none of it.
+#[test]
+fn a_dry_run_keeps_nothing() {
+    let db = Db::memory().unwrap();
+    db.execute("pred date: _ -> date. haftar commands lna.")
+        .unwrap();
+    let before = {
+        let mut v = Vec::new();
+        db.export(&mut v, &dossier::io::ExportFormat::Dq).unwrap();
+        v
+    };
+    let mut dry = db.dry_run();
+    let outcomes: Vec<_> = dry
+        .script("rule ?x leads ?y :- ?x commands ?y. sarraj commands gna.")
+        .collect();
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    // The first fact of a statement that fails is not kept, in the dry run either.
+    let failed: Vec<_> = dry.script("a1 party lna; date \"soon\".").collect();
+    assert!(failed[0].is_err());
+    let rows = match dry
+        .script("find ?x ?y where ?x leads ?y order by ?x. find ?e where ?e party lna.")
+        .map(|r| r.unwrap().outcome)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [Outcome::Rows(leads), Outcome::Rows(parties)] => (leads.len(), parties.len()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rows, (2, 0));
+    drop(dry);
+    let mut after = Vec::new();
+    db.export(&mut after, &dossier::io::ExportFormat::Dq)
+        .unwrap();
+    assert_eq!(String::from_utf8(after), String::from_utf8(before));
+    assert!(db.rules().unwrap().is_empty());
+}

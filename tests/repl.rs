@@ -291,5 +291,17 @@ fn dot_commands() {
     p.exp_string("x1").expect("the query in the file printed");
     p.exp_string("loaded more.dq: 2 statements, 1 fact added")
         .expect("summary");
+    // --dry: the file's rule answers its query, and is not kept.
+    fs::write(
+        env.path("tour.dq"),
+        "rule ?x leads ?y :- ?x commands ?y.\nfind ?y where haftar leads ?y.\n",
+    )
+    .expect("write");
+    p.send_line(".load --dry tour.dq").expect("send");
+    p.exp_string("lna").expect("the rule's answer");
+    p.exp_string("ran tour.dq (2 statements) without keeping what it wrote")
+        .expect("summary");
+    p.send_line(".rules").expect("send");
+    p.exp_string("no rules yet").expect("nothing kept");
     quit(p);
 }

@@ -11,7 +11,7 @@ pub use import::{ImportProgress, Imported};
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
-pub use script::Script;
+pub use script::{DryRun, Script};
 
 use crate::diag::{Report, Severity};
 use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode};
@@ -344,6 +344,27 @@ impl Db {
         Script::new(self, text)
     }
 
+    /// Run scripts without keeping what they write: every statement of its scripts runs
+    /// inside one transaction that is never committed, so later statements (rules, queries)
+    /// see what earlier ones wrote and the database stays as it was — a tour of the
+    /// language, or "what would this script do?".
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// db.execute("haftar commands lna.")?;
+    /// let mut dry = db.dry_run();
+    /// let rule = "rule ?x leads ?y :- ?x commands ?y.";
+    /// assert!(dry.script(rule).all(|r| r.is_ok()));
+    /// let rows: Vec<_> = dry.script("find ?x where ?x leads lna.").collect();
+    /// assert_eq!(rows.len(), 1);
+    /// drop(dry);
+    /// assert!(db.rules()?.is_empty());
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn dry_run(&self) -> DryRun<'_> {
+        DryRun::new(self)
+    }
+
     /// Run one `find` and return its rows.
     pub fn query(&self, text: &str) -> Result<Rows> {
         self.query_with(text, &Params::new())
@@ -561,7 +582,10 @@ impl Db {
         // A token cancelled before the statement starts stops it before it does anything.
         limits.interrupt.check()?;
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &limits, false),
+            Some(d) => {
+                let _r = store.read()?;
+                run_statement(store, stmt, params, d, &limits, false)
+            }
             None => {
                 if stmt.kind.is_write() {
                     let _w = store.writer()?;

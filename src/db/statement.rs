@@ -35,7 +35,10 @@ pub(super) fn run_statement(
             run_query(store, delta, params, kind, limits)
         }
         StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
-        _ => Ok((run_inspection(store, delta, params, kind)?, Vec::new())),
+        _ => Ok((
+            run_inspection(store, delta, params, kind, limits)?,
+            Vec::new(),
+        )),
     }
 }
 
@@ -171,6 +174,7 @@ fn run_inspection(
     delta: &mut Delta,
     params: &Params,
     kind: &StatementKind,
+    limits: &Limits,
 ) -> Result<Outcome> {
     match kind {
         StatementKind::Describe(t) => {
@@ -191,7 +195,7 @@ fn run_inspection(
             )))
         }
         StatementKind::Check => {
-            let problems = inspect::check(store, params)?;
+            let problems = inspect::check(store, params, &limits.interrupt)?;
             if problems.is_empty() {
                 return Ok(Outcome::Done(
                     "no problems found: every fact fits the schema and every index agrees".into(),

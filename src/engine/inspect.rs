@@ -1,8 +1,10 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
-use super::catalog::{Catalog, Range};
-use super::compile::{Compiler, Context};
+use super::catalog::{Catalog, PredDecl, Range};
+use super::compile::Context;
+use super::interrupt::Interrupt;
 use super::ir::Params;
+use super::rules;
 use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
@@ -165,58 +167,30 @@ fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
-/// `check`: facts that violate the schema's domains and ranges, then index consistency.
-/// Each problem is (subject, predicate, object, what is wrong).
-pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
+/// `check`: facts that violate the schema's domains and ranges (stored facts, then the
+/// facts rules derive), then index consistency.  Each problem is (subject, predicate,
+/// object, what is wrong).
+pub fn check(
+    store: &Store,
+    params: &Params,
+    interrupt: &Interrupt,
+) -> Result<Vec<[Option<Value>; 4]>> {
     let catalog = Catalog::load(store, None)?;
     let cx = Context::new(store, None, &catalog, params)?;
-    let _ = Compiler::new(&cx);
     let mut out = Vec::new();
-    let type_id = cx.type_id;
-    let has_type = |x: Id, class: &str| -> Result<bool> {
-        let Some(t) = type_id else { return Ok(false) };
-        for c in catalog.subtypes(class) {
-            if let Some(cid) = store.lookup_entity(&c, None)? {
-                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
-    };
     for (p, decl) in &catalog.preds {
         let Some(pid) = store.lookup_entity(p, None)? else {
             continue;
         };
         for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
             let q = q?;
-            let mut problems = Vec::new();
-            if let Some(d) = &decl.domain {
-                if !has_type(q[0], d)? {
-                    problems.push(format!("subject is not {}", with_article(d)));
-                }
-            }
-            let wrong_range =
-                match &decl.range {
-                    Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?)
-                        .then(|| with_article(c)),
-                    Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind()))
-                        .then(|| with_article(k.name())),
-                    None => None,
-                };
-            if let Some(what) = wrong_range {
-                problems.push(format!("object is not {what}"));
-            }
+            let problems = fact_problems(&cx, decl, q[0], q[2])?;
             if !problems.is_empty() {
-                out.push([
-                    Some(store.value(q[0], None)?),
-                    Some(Value::entity(p.clone())),
-                    Some(store.value(q[2], None)?),
-                    Some(Value::Str(problems.join("; "))),
-                ]);
+                out.push(problem_row(store, p, q[0], q[2], problems.join("; "))?);
             }
         }
     }
+    out.extend(derived_facts_violating_the_schema(&cx, interrupt)?);
     for problem in store.verify()? {
         out.push([
             None,
@@ -226,4 +200,96 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> 
         ]);
     }
     Ok(out)
+}
+
+/// The facts that rules derive for declared predicates and that the declaration does not
+/// fit: a subject outside the domain, an object outside the range's class or of another
+/// kind.  (Classes are not enforced when a rule is stored, as they are not for stored facts:
+/// a rule's facts depend on the data.)  The problem says the fact is derived.
+fn derived_facts_violating_the_schema(
+    cx: &Context<'_>,
+    interrupt: &Interrupt,
+) -> Result<Vec<[Option<Value>; 4]>> {
+    let catalog = cx.catalog;
+    let mut declared: Vec<(Id, &String, &PredDecl)> = Vec::new();
+    for (p, decl) in &catalog.preds {
+        if catalog.rules.iter().any(|r| &r.head == p) {
+            if let Some(pid) = cx.store.lookup_entity(p, None)? {
+                declared.push((pid, p, decl));
+            }
+        }
+    }
+    if declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let compiled = rules::compile_all(cx, catalog)?;
+    let needed: Vec<Id> = declared.iter().map(|(pid, _, _)| *pid).collect();
+    let derived = rules::evaluate(cx, &compiled, &[], &needed, interrupt)?;
+    let mut out = Vec::new();
+    for (pid, p, decl) in declared {
+        let Some(rel) = derived.full.get(&pid) else {
+            continue;
+        };
+        for &(s, o) in rel.pairs() {
+            interrupt.check()?;
+            let problems = fact_problems(cx, decl, s, o)?;
+            if !problems.is_empty() {
+                let what = format!("derived by a rule: {}", problems.join("; "));
+                out.push(problem_row(cx.store, p, s, o, what)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What is wrong with the fact `s p o` under `p`'s declaration (nothing: empty).
+fn fact_problems(cx: &Context<'_>, decl: &PredDecl, s: Id, o: Id) -> Result<Vec<String>> {
+    let store = cx.store;
+    let has_type = |x: Id, class: &str| -> Result<bool> {
+        let Some(t) = cx.type_id else {
+            return Ok(false);
+        };
+        for c in cx.catalog.subtypes(class) {
+            if let Some(cid) = store.lookup_entity(&c, None)? {
+                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    };
+    let mut problems = Vec::new();
+    if let Some(d) = &decl.domain {
+        if !has_type(s, d)? {
+            problems.push(format!("subject is not {}", with_article(d)));
+        }
+    }
+    let wrong_range = match &decl.range {
+        Some(Range::Class(c)) => {
+            (o.kind() != kind::ENTITY || !has_type(o, c)?).then(|| with_article(c))
+        }
+        Some(Range::Kind(k)) => {
+            (!k.accepts(store.value(o, None)?.kind())).then(|| with_article(k.name()))
+        }
+        None => None,
+    };
+    if let Some(what) = wrong_range {
+        problems.push(format!("object is not {what}"));
+    }
+    Ok(problems)
+}
+
+fn problem_row(
+    store: &Store,
+    p: &str,
+    s: Id,
+    o: Id,
+    problem: String,
+) -> Result<[Option<Value>; 4]> {
+    Ok([
+        Some(store.value(s, None)?),
+        Some(Value::entity(p.to_string())),
+        Some(store.value(o, None)?),
+        Some(Value::Str(problem)),
+    ])
 }

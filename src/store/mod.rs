@@ -27,7 +27,7 @@ mod scan;
 pub mod stats;
 mod verify;
 
-pub use delta::{Delta, Normalized};
+pub use delta::{Delta, Normalized, Savepoint};
 pub use id::{kind, Id};
 pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};

@@ -120,6 +120,10 @@ pub struct RunArgs {
     /// Script files, run in order; `-` is standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     pub files: Vec<PathBuf>,
+    /// Keep nothing the scripts write: every statement sees what the ones before it wrote
+    /// (facts, rules, schema), and the database is left as it was.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]

@@ -35,7 +35,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".sources", ""),
     (".stats", ""),
     (".check", ""),
-    (".load", " FILE"),
+    (".load", " [--dry] FILE"),
     #[cfg(feature = "viz")]
     (".graph", " ENTITY... [--depth N] [-o FILE]"),
     #[cfg(feature = "viz")]

@@ -33,7 +33,8 @@ A query finds the values of ?variables that make its patterns true:
 
 Start exploring:  .schema lists the types and predicates, .stats what is stored;
 press Tab to complete keywords, predicates, entity names and ?variables.
-.load examples/queries.dq runs a tour of annotated queries (open the file to copy them).
+.load --dry examples/queries.dq runs a tour of annotated queries and keeps nothing it
+writes (open the file to copy them).
 
 More help:  .help TOPIC, with TOPIC one of:"#;
 
@@ -119,6 +120,7 @@ const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
   .stats                     how much is stored, by predicate and class
   .check                     facts that violate the schema; index consistency
   .load FILE                 run a script file (relative paths: from here)
+  .load --dry FILE           run it, keeping nothing it writes (facts, rules, schema)
   .graph ENTITY... [OPTIONS] the network around entities, as graph.svg (options as
                              `dossier graph`: --depth N, --follow P, --exclude P,
                              --query 'find ?a ?p ?b …', --format dot, -o FILE)

@@ -125,7 +125,14 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Run(a)) => {
             let s = settings(&a.common, &a.output);
             let db = open(&s, Access::Write)?;
-            let tally = Runner::new(&db, &s).run_files(&a.files, Echo::All);
+            let mut runner = Runner::new(&db, &s);
+            if a.dry_run {
+                runner = runner.dry();
+            }
+            let tally = runner.run_files(&a.files, Echo::All);
+            if a.dry_run {
+                errln!("dry run: nothing the scripts wrote was kept");
+            }
             finish(&db, tally)
         }
         Some(Command::Query(a)) => {

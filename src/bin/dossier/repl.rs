@@ -47,7 +47,7 @@ pub fn run(
     };
     let mut all = Tally::default();
     for f in loads {
-        let t = shell.load(f);
+        let t = shell.load(f, false);
         all.failed += t.failed;
     }
     if !interactive {
@@ -102,6 +102,7 @@ impl<'a> Shell<'a> {
                 format: self.format,
                 timer: self.timer,
             },
+            dry: None,
         }
     }
 
@@ -114,11 +115,15 @@ impl<'a> Shell<'a> {
         }
     }
 
-    /// Run a script file, printing results but only a summary of its writes.
-    fn load(&self, path: &Path) -> Tally {
-        let t = self
-            .runner()
-            .run_files(&[path.to_path_buf()], Echo::ResultsOnly);
+    /// Run a script file, printing results but only a summary of its writes; `dry`: keep
+    /// none of them.
+    fn load(&self, path: &Path, dry: bool) -> Tally {
+        let runner = if dry {
+            self.runner().dry()
+        } else {
+            self.runner()
+        };
+        let t = runner.run_files(&[path.to_path_buf()], Echo::ResultsOnly);
         let facts = |n: u64| {
             if n == 1 {
                 "1 fact".to_string()
@@ -126,14 +131,24 @@ impl<'a> Shell<'a> {
                 format!("{} facts", HumanCount(n))
             }
         };
-        let mut line = format!(
-            "loaded {}: {} statement{}, {} added",
-            path.display(),
+        let statements = format!(
+            "{} statement{}",
             t.statements,
-            if t.statements == 1 { "" } else { "s" },
-            facts(t.added)
+            if t.statements == 1 { "" } else { "s" }
         );
-        if t.removed > 0 {
+        let mut line = if dry {
+            format!(
+                "ran {} ({statements}) without keeping what it wrote",
+                path.display()
+            )
+        } else {
+            format!(
+                "loaded {}: {statements}, {} added",
+                path.display(),
+                facts(t.added)
+            )
+        };
+        if t.removed > 0 && !dry {
             line.push_str(&format!(", {} removed", facts(t.removed)));
         }
         if !t.ok() {
@@ -299,11 +314,17 @@ impl<'a> Shell<'a> {
                 Ok(())
             }
             ".load" => {
-                match arg {
-                    None => errln!("error: .load needs a file: .load examples/queries.dq"),
+                let (dry, file) = match arg.map(|a| a.strip_prefix("--dry").map(str::trim)) {
+                    Some(Some(rest)) => (true, (!rest.is_empty()).then_some(rest)),
+                    _ => (false, arg),
+                };
+                match file {
+                    None => errln!(
+                        "error: .load needs a file: .load data.dq, or .load --dry examples/queries.dq to keep none of its writes"
+                    ),
                     Some(a) => {
                         let path = a.trim_matches('"');
-                        self.load(Path::new(path));
+                        self.load(Path::new(path), dry);
                     }
                 }
                 Ok(())

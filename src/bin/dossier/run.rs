@@ -3,7 +3,8 @@
 
 use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
-use dossier::{Db, Error, Executed, Outcome};
+use dossier::{Db, DryRun, Error, Executed, Outcome};
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -39,6 +40,8 @@ pub struct Runner<'a> {
     pub db: &'a Db,
     pub settings: &'a Settings,
     pub printer: Printer,
+    /// Run inside this dry run (nothing written is kept), shared by every file run.
+    pub dry: Option<RefCell<DryRun<'a>>>,
 }
 
 /// The output format in force: the chosen one, else a table on a terminal and tsv when
@@ -60,7 +63,14 @@ impl<'a> Runner<'a> {
                 format: effective_format(settings.format),
                 timer: settings.timer,
             },
+            dry: None,
         }
+    }
+
+    /// Keep nothing the scripts write (`run --dry-run`, `.load --dry`).
+    pub fn dry(mut self) -> Self {
+        self.dry = Some(RefCell::new(self.db.dry_run()));
+        self
     }
 
     /// Run `text`; `file` names it in errors and is where `load` paths start from.
@@ -71,7 +81,12 @@ impl<'a> Runner<'a> {
     pub fn run_text(&self, text: &str, file: Option<&Path>, echo: Echo) -> Tally {
         let mut tally = Tally::default();
         let mut acks = Acks::default();
-        let mut script = self.db.script(text).params(self.settings.params.clone());
+        let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
+        let script = match dry.as_deref_mut() {
+            Some(d) => d.script(text),
+            None => self.db.script(text),
+        };
+        let mut script = script.params(self.settings.params.clone());
         if let Some(f) = file {
             script = script.file(f);
         }
