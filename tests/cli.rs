@@ -359,7 +359,8 @@ fn stats_in_every_format() {
     let tsv = env.stdout(&["stats"]);
     assert!(
         tsv.starts_with(
-            "kind\tname\tcount\ntotal\tfacts\t11\ntotal\ttriples\t11\ntotal\tsources\t1\n"
+            "kind\tname\tcount\ntotal\tfacts\t11\ntotal\ttriples\t11\n\
+             total\timplied_type_facts\t3\ntotal\tsources\t1\n"
         ),
         "{tsv}"
     );
@@ -369,12 +370,28 @@ fn stats_in_every_format() {
     let json: serde_json::Value =
         serde_json::from_str(&env.stdout(&["stats", "--format", "json"])).expect("json");
     assert_eq!(json["facts"], 11);
+    assert_eq!(json["implied_type_facts"], 3);
     assert_eq!(json["rules"], 1);
     assert_eq!(json["by_predicate"]["type"], 3);
+    // A table says what each count counts: stored, implied, derived.
     let table = env.stdout(&["stats", "--format", "table"]);
-    assert!(
-        table.contains("│ facts") && table.contains("│ backed_by"),
-        "{table}"
+    for label in [
+        "│ stored facts ",
+        "│ distinct stored triples ",
+        "│ implied type facts ",
+        "stored triples",
+        "stated members",
+        "implied type facts (haftar a Person implies haftar a Actor)",
+        "distinct stored triples + implied type facts + derived facts",
+        "│ backed_by",
+    ] {
+        assert!(table.contains(label), "{label}: {table}");
+    }
+    // ... and they add up: 11 distinct triples + 3 implied type facts (the rule derives
+    // allied_with facts besides).
+    assert_eq!(
+        env.stdout(&["query", "find count() where ?s ?p ?o, ?p != allied_with."]),
+        "count()\n14\n"
     );
 }
 

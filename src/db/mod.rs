@@ -137,17 +137,11 @@ pub enum Outcome {
 impl fmt::Display for Outcome {
     /// What the command line prints for writes: `added 12 facts`, `removed 1 fact`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let facts = |n: u64| {
-            if n == 1 {
-                "1 fact".to_string()
-            } else {
-                format!("{n} facts")
-            }
-        };
+        use crate::diag::plural;
         match self {
-            Outcome::Rows(r) => write!(f, "{} row{}", r.len(), if r.len() == 1 { "" } else { "s" }),
-            Outcome::Added(n) => write!(f, "added {}", facts(*n)),
-            Outcome::Removed(n) => write!(f, "removed {}", facts(*n)),
+            Outcome::Rows(r) => f.write_str(&plural(r.len() as u64, "row")),
+            Outcome::Added(n) => write!(f, "added {}", plural(*n, "fact")),
+            Outcome::Removed(n) => write!(f, "removed {}", plural(*n, "fact")),
             Outcome::Done(m) | Outcome::Plan(m) => f.write_str(m),
         }
     }
@@ -506,6 +500,7 @@ impl Db {
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
+        let _r = store.read()?;
         let s = store.stats()?.clone();
         let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
         let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
@@ -514,6 +509,7 @@ impl Db {
         Ok(DbStats {
             facts: s.quads,
             triples: s.triples,
+            implied_types: engine::inspect::implied_type_facts(store)?,
             sources: s.sources.len() as u64,
             predicates,
             classes,
@@ -809,10 +805,14 @@ impl FactsBuilder<'_> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct DbStats {
-    /// Assertions (a triple asserted by two sources counts twice).
+    /// Stored facts: assertions (a triple asserted by two sources counts twice).
     pub facts: u64,
-    /// Distinct triples.
+    /// Distinct stored triples.
     pub triples: u64,
+    /// Type facts the type hierarchy implies besides the stored ones (`haftar a Actor` from
+    /// `haftar a Person`): queries see them, so `find count() where ?s ?p ?o` counts
+    /// `triples + implied_types` (and the facts rules derive).
+    pub implied_types: u64,
     /// Sources with at least one fact.
     pub sources: u64,
     /// Predicates (entities) with their number of triples, most used first, then by name.

@@ -160,7 +160,8 @@ fn run_query(
             let r = engine::find(store, Some(delta), params, find, limits, mode)?;
             let mut text = r.plan.unwrap_or_default();
             if *analyze {
-                text.push_str(&format!("\n{} rows", r.rows.len()));
+                text.push('\n');
+                text.push_str(&crate::diag::plural(r.rows.len() as u64, "row"));
             }
             Ok((Outcome::Plan(text), r.warnings))
         }

@@ -158,6 +158,42 @@ pub fn occurs(
     Ok(false)
 }
 
+/// How many type facts the hierarchy implies besides the stored ones: a stored `x a T`
+/// implies `x a U` for every supertype `U` of `T` that is not stated for `x` itself.
+/// Queries see them (`?x a ?t`, `?s ?p ?o`), so a count of every fact is the distinct
+/// stored triples plus these (plus what rules derive).  One scan of the stored type facts.
+pub fn implied_type_facts(store: &Store) -> Result<u64> {
+    let schema = super::compile::schema(store, None)?;
+    let ids = &schema.1;
+    let Some(type_id) = ids.type_id else {
+        return Ok(0);
+    };
+    if ids.supertypes.is_empty() {
+        return Ok(0);
+    }
+    let mut stated: Vec<(Id, Id)> = Vec::new();
+    for q in store.quads(&IdPattern::new(None, Some(type_id), None))? {
+        let q = q?;
+        stated.push((q[0], q[2]));
+    }
+    stated.sort_unstable();
+    let mut implied = 0u64;
+    let mut sups: Vec<Id> = Vec::new();
+    for one in stated.chunk_by(|a, b| a.0 == b.0) {
+        sups.clear();
+        for (_, t) in one {
+            sups.extend(ids.supertypes.get(t).into_iter().flatten());
+        }
+        sups.sort_unstable();
+        sups.dedup();
+        implied += sups
+            .iter()
+            .filter(|u| one.binary_search_by(|(_, t)| t.cmp(u)).is_err())
+            .count() as u64;
+    }
+    Ok(implied)
+}
+
 /// "a State", "an Event".
 fn with_article(word: &str) -> String {
     let vowel = word

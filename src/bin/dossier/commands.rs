@@ -201,6 +201,13 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
     Ok(())
 }
 
+/// Under the totals of `stats` in a table: what the counts count (the README says it at
+/// more length).
+pub const COUNTS_NOTE: &str = "\
+Stored facts are assertions (one per source that states a triple). Queries also see
+implied type facts (haftar a Person implies haftar a Actor) and what rules derive, so
+find count() where ?s ?p ?o. counts distinct stored triples + implied type facts + derived facts.";
+
 /// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
 /// table, the 20 largest of each; in the other formats, all of them as `kind name count`
 /// rows (or one JSON object).
@@ -211,9 +218,11 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
         list.iter().map(|(v, n)| (v.plain(), *n)).collect()
     };
     let (predicates, classes) = (names(&s.predicates), names(&s.classes));
+    // Machine formats keep the short keys; the table says what each count counts.
     let totals = [
         ("facts", s.facts),
         ("triples", s.triples),
+        ("implied type facts", s.implied_types),
         ("sources", s.sources),
         ("predicates", predicates.len() as u64),
         ("classes", classes.len() as u64),
@@ -231,10 +240,17 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     } else {
                         HumanCount(*v).to_string()
                     };
-                    (k.replace(" bytes", ""), shown)
+                    let label = match *k {
+                        "facts" => "stored facts",
+                        "triples" => "distinct stored triples",
+                        "disk bytes" => "disk",
+                        other => other,
+                    };
+                    (label.to_string(), shown)
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
+            writeln!(w, "{COUNTS_NOTE}").map_err(werr)?;
             for (title, list) in [("predicates", &predicates), ("classes", &classes)] {
                 if list.is_empty() {
                     continue;
@@ -245,9 +261,9 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
-                    ["predicate", "triples"]
+                    ["predicate", "stored triples"]
                 } else {
-                    ["class", "members"]
+                    ["class", "stated members"]
                 };
                 writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
                 if list.len() > 20 {

@@ -148,11 +148,7 @@ pub fn write_rows(w: &mut dyn Write, rows: &Rows, format: OutputFormat) -> io::R
 
 /// `1 row`, `3 rows`.
 pub fn count_rows(n: usize) -> String {
-    if n == 1 {
-        "1 row".to_string()
-    } else {
-        format!("{n} rows")
-    }
+    dossier::diag::plural(n as u64, "row")
 }
 
 /// A value as the table shows it: the language's syntax, cut to [`MAX_CELL_CHARS`], and

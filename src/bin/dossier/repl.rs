@@ -131,11 +131,7 @@ impl<'a> Shell<'a> {
                 format!("{} facts", HumanCount(n))
             }
         };
-        let statements = format!(
-            "{} statement{}",
-            t.statements,
-            if t.statements == 1 { "" } else { "s" }
-        );
+        let statements = dossier::diag::plural(t.statements, "statement");
         let mut line = if dry {
             format!(
                 "ran {} ({statements}) without keeping what it wrote",
@@ -154,11 +150,7 @@ impl<'a> Shell<'a> {
         if !t.ok() {
             line.push_str(&format!(
                 "; {} failed (see above)",
-                if t.failed == 1 {
-                    "1 statement".to_string()
-                } else {
-                    format!("{} statements", t.failed)
-                }
+                dossier::diag::plural(t.failed, "statement")
             ));
         }
         self.report(&line);
@@ -256,7 +248,7 @@ impl<'a> Shell<'a> {
     fn banner(&self) {
         let facts = self.db.stats().map(|s| s.facts).unwrap_or(0);
         outln!(
-            "dossier {} · {} · {} facts",
+            "dossier {} · {} · {} stored facts",
             env!("CARGO_PKG_VERSION"),
             self.settings.db.display(),
             HumanCount(facts)
@@ -388,7 +380,7 @@ impl<'a> Shell<'a> {
 
     fn sources(&self) -> Result<(), Error> {
         let rows = Rows::new(
-            vec!["source".into(), "facts".into()],
+            vec!["source".into(), "stored facts".into()],
             self.db
                 .stats()?
                 .by_source
