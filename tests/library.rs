@@ -563,3 +563,58 @@ fn explain_estimates_derived_patterns_and_counts_in_english() {
     assert!(p.contains("[actual 1 row,"), "{p}");
     assert!(p.ends_with("\n1 row"), "{p}");
 }
+
+/// A misspelled or deleted entity in a query or `describe`, and an undeclared predicate in
+/// a fact (when there is a schema), give a warning with a did-you-mean from the one
+/// suggestion function; each warning once per script.
+#[test]
+fn misspelled_names_get_a_did_you_mean() {
+    let db = Db::memory().unwrap();
+    db.execute(
+        "pred backed_by: _ -> _. pred label: _ -> string. \
+         haftar backed_by egypt. gna backed_by turkey. haftar label \"Khalifa Haftar\".",
+    )
+    .unwrap();
+    let warnings = |text: &str| -> Vec<String> {
+        db.script(text)
+            .flat_map(|r| r.unwrap().warnings)
+            .map(|w| format!("{} | {}", w.message, w.hint.unwrap_or_default()))
+            .collect()
+    };
+    assert_eq!(
+        warnings("find ?b where hafter backed_by ?b."),
+        ["no facts mention 'hafter' | did you mean 'haftar'?"]
+    );
+    assert_eq!(
+        warnings("find ?x where ?x backed_by Turkey. find ?x where ?x backed_by Turkey."),
+        ["no facts mention 'Turkey' | did you mean 'turkey'?"]
+    );
+    assert_eq!(
+        warnings("describe nosuchthing. describe haftr."),
+        [
+            "no facts mention 'nosuchthing' | ",
+            "no facts mention 'haftr' | did you mean 'haftar'?"
+        ]
+    );
+    assert_eq!(
+        warnings("x1 backd_by turkey. x2 backd_by egypt. x3 lable \"x\"."),
+        [
+            "the schema does not declare the predicate 'backd_by' | did you mean 'backed_by'?",
+            "the schema does not declare the predicate 'lable' | did you mean 'label'?"
+        ]
+    );
+    // Names that occur give nothing; a deleted one does.
+    assert!(warnings("find ?b where haftar backed_by ?b. describe gna.").is_empty());
+    db.execute("del gna _ _.").unwrap();
+    assert_eq!(
+        warnings("find ?b where gna backed_by ?b."),
+        ["no facts mention 'gna' | "]
+    );
+    // Without declared predicates, facts may use any.
+    let free = Db::memory().unwrap();
+    let w: Vec<_> = free
+        .script("x1 backd_by turkey.")
+        .flat_map(|r| r.unwrap().warnings)
+        .collect();
+    assert!(w.is_empty(), "{w:?}");
+}

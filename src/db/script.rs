@@ -24,7 +24,8 @@ struct Frame {
 /// The statements of a script, run one per `next()`: each yields what the statement did,
 /// or its error (located by file, line and column).  After an error the next call runs the
 /// next statement, so a caller decides whether to stop (the default of
-/// [`Db::execute`]) or keep going.
+/// [`Db::execute`]) or keep going.  A warning is given once per script (the first
+/// statement it concerns carries it).
 ///
 /// ```
 /// let db = dossier::Db::memory()?;
@@ -44,6 +45,8 @@ pub struct Script<'db> {
     allow_load: bool,
     /// The writes of a dry run, never committed (see [`Db::dry_run`]).
     dry: Option<&'db mut Delta>,
+    /// The messages of the warnings given so far.
+    warned: std::collections::HashSet<String>,
 }
 
 /// Statements run without keeping what they write: see [`Db::dry_run`].
@@ -81,6 +84,7 @@ impl<'db> Script<'db> {
             options: QueryOptions::default(),
             allow_load: true,
             dry: None,
+            warned: Default::default(),
         };
         s.stack.push(Frame::new(None, None, text.into()));
         s
@@ -236,6 +240,9 @@ impl Iterator for Script<'_> {
                 Ok((outcome, ws)) => {
                     let mut all = warnings;
                     all.extend(ws.iter().map(|d| d.report(file.as_deref(), &text)));
+                    // A warning is given once per script: a data file that uses an
+                    // undeclared predicate in 500 statements says so once.
+                    all.retain(|w| self.warned.insert(w.message.clone()));
                     Ok(Executed {
                         outcome,
                         warnings: all,

@@ -22,23 +22,21 @@ pub(super) fn run_statement(
 ) -> Result<(Outcome, Vec<Diagnostic>)> {
     let kind = &stmt.kind;
     if kind.is_write() {
-        let outcome = record_write(store, delta, params, kind)?;
+        let mut warnings = Vec::new();
+        let outcome = record_write(store, delta, params, kind, &mut warnings)?;
         let outcome = if commit {
             commit_write(store, delta, outcome)?
         } else {
             outcome
         };
-        return Ok((outcome, Vec::new()));
+        return Ok((outcome, warnings));
     }
     match kind {
         StatementKind::Find(_) | StatementKind::Explain { .. } => {
             run_query(store, delta, params, kind, limits)
         }
         StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
-        _ => Ok((
-            run_inspection(store, delta, params, kind, limits)?,
-            Vec::new(),
-        )),
+        _ => run_inspection(store, delta, params, kind, limits),
     }
 }
 
@@ -59,6 +57,7 @@ fn record_write(
     delta: &mut Delta,
     params: &Params,
     kind: &StatementKind,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<Outcome> {
     let catalog = |delta: &Delta| Catalog::load(store, Some(delta));
     Ok(match kind {
@@ -66,7 +65,7 @@ fn record_write(
             triples, source, ..
         } => {
             let c = catalog(delta)?;
-            let n = write::facts(store, delta, &c, params, triples, source.as_ref())?;
+            let n = write::facts(store, delta, &c, params, triples, source.as_ref(), warnings)?;
             Outcome::Added(n)
         }
         StatementKind::FromBlock { source, statements } => {
@@ -86,6 +85,7 @@ fn record_write(
                             params,
                             triples,
                             inner.as_ref().or(Some(source)),
+                            warnings,
                         )?;
                     }
                     _ => {
@@ -176,36 +176,43 @@ fn run_inspection(
     params: &Params,
     kind: &StatementKind,
     limits: &Limits,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Vec<Diagnostic>)> {
     match kind {
         StatementKind::Describe(t) => {
             delta.normalized();
             let facts = inspect::describe(store, Some(delta), params, t)?;
-            Ok(four_columns(
-                ["subject", "predicate", "object", "source"],
-                facts,
-            ))
+            let mut warnings = Vec::new();
+            if let (true, ast::Term::Value(Value::Entity(name))) = (facts.is_empty(), &t.term) {
+                let catalog = Catalog::load(store, Some(delta))?;
+                warnings.extend(inspect::unknown_entity(
+                    store,
+                    Some(delta),
+                    &catalog,
+                    name,
+                    t.span,
+                )?);
+            }
+            let rows = four_columns(["subject", "predicate", "object", "source"], facts);
+            Ok((rows, warnings))
         }
         StatementKind::Search { text, .. } => {
             delta.normalized();
             let hits = inspect::search(store, Some(delta), text)?;
             let cols = vec!["entity".to_string(), "label".to_string()];
-            Ok(Outcome::Rows(Rows::new(
+            let rows = Rows::new(
                 cols,
                 hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect(),
-            )))
+            );
+            Ok((Outcome::Rows(rows), Vec::new()))
         }
         StatementKind::Check => {
             let problems = inspect::check(store, params, &limits.interrupt)?;
             if problems.is_empty() {
-                return Ok(Outcome::Done(
-                    "no problems found: every fact fits the schema and every index agrees".into(),
-                ));
+                let done = "no problems found: every fact fits the schema and every index agrees";
+                return Ok((Outcome::Done(done.into()), Vec::new()));
             }
-            Ok(four_columns(
-                ["subject", "predicate", "object", "problem"],
-                problems,
-            ))
+            let rows = four_columns(["subject", "predicate", "object", "problem"], problems);
+            Ok((rows, Vec::new()))
         }
         _ => Err(Error::Invalid("not a describe, search or check".into())),
     }

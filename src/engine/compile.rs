@@ -275,6 +275,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
             _ => (true, false),
         };
         self.warn_unknown(tp, &p, &o)?;
+        self.warn_unknown_entities(tp, is_type, &p)?;
         Ok(Pattern {
             s,
             p,
@@ -343,6 +344,42 @@ impl<'c, 'a> Compiler<'c, 'a> {
                         self.warnings.push(d);
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A subject or object entity that no fact mentions (a typo, or deleted) gets a warning
+    /// with a did-you-mean.  Not for the objects of `a` (the type warning covers them) nor
+    /// for derived predicates (a rule's constants need not occur in stored facts).
+    fn warn_unknown_entities(
+        &mut self,
+        tp: &ast::TriplePattern,
+        is_type: bool,
+        p: &PTerm,
+    ) -> Result<()> {
+        if matches!(p, PTerm::Const(id) if self.cx.derived.contains(id)) {
+            return Ok(());
+        }
+        let positions = if is_type {
+            vec![&tp.subject]
+        } else {
+            vec![&tp.subject, &tp.object]
+        };
+        for t in positions {
+            let Term::Value(Value::Entity(name)) = &t.term else {
+                continue;
+            };
+            let key = format!("entity {name}");
+            if self.warned.contains(&key) {
+                continue;
+            }
+            let cx = self.cx;
+            if let Some(d) =
+                super::inspect::unknown_entity(cx.store, cx.delta, cx.catalog, name, t.span)?
+            {
+                self.warned.insert(key);
+                self.warnings.push(d);
             }
         }
         Ok(())

@@ -158,6 +158,79 @@ pub fn occurs(
     Ok(false)
 }
 
+/// The name of an entity that still occurs in the database and that `name` (which does
+/// not) is probably a typo of, for a "did you mean" ([`crate::diag::suggest`] decides).
+/// Candidates are bounded, so this stays cheap on millions of names: the names sharing
+/// `name`'s first two or three characters, as written and in other cases (`Turkey` finds
+/// `turkey`), at most 256 per prefix.
+pub fn similar_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+) -> Result<Option<String>> {
+    let head = |n: usize, s: &str| s.chars().take(n).collect::<String>();
+    let mut prefixes = Vec::new();
+    for n in [3, 2] {
+        let p = head(n, name);
+        let mut first = p.chars();
+        let capital: String = first
+            .next()
+            .map(|c| c.to_uppercase().chain(first).collect())
+            .unwrap_or_default();
+        prefixes.extend([p.clone(), p.to_lowercase(), capital]);
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    let mut candidates: Vec<(Id, String)> = Vec::new();
+    for p in prefixes.iter().filter(|p| !p.is_empty()) {
+        candidates.extend(store.entities_with_prefix(p, 256)?);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    // The closest one that still occurs (a few tries: the closest may be deleted too).
+    for _ in 0..4 {
+        let Some(best) = crate::diag::suggest(name, candidates.iter().map(|(_, n)| n.as_str()))
+            .map(str::to_string)
+        else {
+            return Ok(None);
+        };
+        let Some(i) = candidates.iter().position(|(_, n)| *n == best) else {
+            return Ok(None);
+        };
+        let (id, best) = candidates.swap_remove(i);
+        let v = Value::Entity(best);
+        if occurs(store, delta, catalog, id, &v)? {
+            return Ok(match v {
+                Value::Entity(n) => Some(n),
+                _ => None,
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// A warning for an entity written in a statement that no fact mentions, with a "did you
+/// mean" when a similar name occurs; `None` when the entity does occur.
+pub fn unknown_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+    span: crate::diag::Span,
+) -> Result<Option<crate::diag::Diagnostic>> {
+    if let Some(id) = store.lookup_entity(name, delta)? {
+        if occurs(store, delta, catalog, id, &Value::entity(name))? {
+            return Ok(None);
+        }
+    }
+    let mut d = crate::diag::Diagnostic::warning(format!("no facts mention '{name}'"), span);
+    if let Some(s) = similar_entity(store, delta, catalog, name)? {
+        d = d.with_hint(format!("did you mean '{s}'?"));
+    }
+    Ok(Some(d))
+}
+
 /// How many type facts the hierarchy implies besides the stored ones: a stored `x a T`
 /// implies `x a U` for every supertype `U` of `T` that is not stated for `x` itself.
 /// Queries see them (`?x a ?t`, `?s ?p ?o`), so a count of every fact is the distinct
