@@ -618,3 +618,20 @@ fn misspelled_names_get_a_did_you_mean() {
         .collect();
     assert!(w.is_empty(), "{w:?}");
 }
+
+/// A function written as a predicate (`?l contains "GNA"`) gets the call it meant.
+#[test]
+fn a_function_used_as_a_predicate_gets_the_call_as_a_hint() {
+    let db = Db::memory().unwrap();
+    db.execute("gna label \"GNA\".").unwrap();
+    let w: Vec<_> = db
+        .script("find ?x where ?x label ?l, ?l contains \"GNA\".")
+        .flat_map(|r| r.unwrap().warnings)
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].message, "no facts use 'contains'");
+    assert_eq!(
+        w[0].hint.as_deref(),
+        Some("contains is a function: to filter with it, write contains(?l, \"GNA\")")
+    );
+}

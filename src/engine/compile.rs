@@ -311,7 +311,16 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 let known = self.known_predicates(&stats)?;
                 let mut d =
                     Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
-                if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
+                if ast::Func::ALL.iter().any(|f| f.name() == pname) {
+                    // `?l contains "GNA"`: a function written as a predicate.
+                    let (s, o) = (
+                        crate::lang::print_term(&tp.subject.term),
+                        crate::lang::print_term(&tp.object.term),
+                    );
+                    d = d.with_hint(format!(
+                        "{pname} is a function: to filter with it, write {pname}({s}, {o})"
+                    ));
+                } else if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
                     d = d.with_hint(format!("did you mean '{s}'?"));
                 }
                 self.warnings.push(d);

@@ -69,6 +69,12 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
             (end(r)?, StatementKind::Load { path, span })
         }
         Some("check") => (end(after_word)?, StatementKind::Check),
+        // SQL's and SPARQL's word for a query (a fact's predicate is never a variable).
+        Some(w) if w.eq_ignore_ascii_case("select") && ws(after_word).starts_with(['?', '*']) => {
+            return PError::at(j, w.len(), format!("unknown statement '{w}'"))
+                .hint("a query starts with find: find ?x where ?x a Person.")
+                .fail();
+        }
         Some(w) if is_keyword(w) && !matches!(w, "true" | "false") => {
             return PError::at(
                 j,
@@ -270,7 +276,12 @@ pub(crate) fn find<'a>(cx: &Cx, j: &'a str) -> PResult<'a, Find> {
                 ),
             )
         };
-        nom::Err::Failure(e.hint("a query is written: find ?x where ?x a Person."))
+        let hint = if ws(r).starts_with(',') {
+            "the columns of the find list are separated by spaces: find ?x ?l where …"
+        } else {
+            "a query is written: find ?x where ?x a Person."
+        };
+        nom::Err::Failure(e.hint(hint))
     })?;
     if ws(r).starts_with('.') || ws(r).is_empty() {
         return Err(nom::Err::Failure(expected(
