@@ -128,6 +128,90 @@ fn every_format_exactly() {
     );
 }
 
+/// `line` shows each row as `column = value` lines, names aligned, values whole.
+#[test]
+fn the_line_format_shows_values_whole() {
+    let env = Env::with_fixture();
+    let long = "word ".repeat(40);
+    env.cmd()
+        .args(["query", &format!("lna note \"{long}\".")])
+        .assert()
+        .success();
+    let out = env.stdout(&[
+        "query",
+        "--format",
+        "line",
+        "find ?x ?note where ?x note ?note. find ?x ?l where ?x a Actor, optional { ?x label ?l } order by ?x.",
+    ]);
+    assert_eq!(
+        out,
+        format!(
+            "   x = lna\nnote = \"{long}\"\n1 row\n\
+             x = haftar\nl = \"Khalifa Haftar\"\n\nx = lna\nl = \n2 rows\n"
+        )
+    );
+}
+
+/// Several results of one run: one JSON document (an array of the results' arrays; a
+/// single result stays its array), and in csv and tsv an empty line between results.
+#[test]
+fn several_results_stay_one_readable_output() {
+    let env = Env::with_fixture();
+    let two = "find ?x where ?x backed_by turkey. x9 party lna. \
+               find ?x ?l where ?x label ?l. find ?x where ?x backed_by nobody.";
+    let json = env.stdout(&["query", "--format", "json", two]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(
+        doc,
+        serde_json::json!([[{"x": "gna"}], [{"x": "haftar", "l": "Khalifa Haftar"}], []])
+    );
+    let one: serde_json::Value =
+        serde_json::from_str(&env.stdout(&["query", "--format", "json", ACTORS])).expect("json");
+    assert!(one.as_array().is_some_and(|a| a[0].is_object()), "{one}");
+    assert_eq!(
+        env.stdout(&["query", "--format", "tsv", two]),
+        "x\ngna\n\nx\tl\nhaftar\t\"Khalifa Haftar\"\n\nx\n"
+    );
+    assert_eq!(
+        env.stdout(&["query", "--format", "csv", two]),
+        "x\ngna\n\nx,l\nhaftar,Khalifa Haftar\n\nx\n"
+    );
+    // Across the files of a run too.
+    env.write("a.dq", "find ?x where ?x backed_by turkey.");
+    let json = env.stdout(&["run", "--format", "json", "a.dq", "a.dq"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(doc, serde_json::json!([[{"x": "gna"}], [{"x": "gna"}]]));
+}
+
+/// A schema file's declarations print as one line; facts still say what they added.
+#[test]
+fn running_a_schema_summarises_its_declarations() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .arg("run")
+        .arg(repo().join("examples/libya.dq"))
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "declared 81 types and 80 predicates\nadded 2 facts\nadded 5 facts\nadded 294 facts\n"
+    );
+    // A few declarations print each, saying what the type is below.
+    let out = env.stdout(&[
+        "query",
+        "--format",
+        "table",
+        "type G sub P. type G sub S. pred p.",
+    ]);
+    assert_eq!(
+        out,
+        "declared type G, below P\ndeclared type G, below P, S\ndeclared predicate p\n"
+    );
+}
+
 #[test]
 fn values_print_in_the_language_syntax() {
     let env = Env::with_fixture();
@@ -144,7 +228,7 @@ fn values_print_in_the_language_syntax() {
     ]);
     assert_eq!(
         out,
-        "m\td\nhurghada_talks\t2020-09-28\n\
+        "m\td\nhurghada_talks\t2020-09-28\n\n\
          p\to\ndate2\t2020-09\nok\ttrue\nratio\t0.5\nsize\t42\n"
     );
     let csv = env.stdout(&["query", "--format", "csv", "find ?x where ?x size 42."]);
@@ -375,6 +459,7 @@ fn stats_in_every_format() {
     assert_eq!(json["by_predicate"]["type"], 3);
     // A table says what each count counts: stored, implied, derived.
     let table = env.stdout(&["stats", "--format", "table"]);
+    assert!(!table.contains("more predicates"), "{table}");
     for label in [
         "│ stored facts ",
         "│ distinct stored triples ",
@@ -524,7 +609,7 @@ fn keep_going_runs_on_and_still_fails() {
         .args(["run", "--keep-going", "bad.dq"])
         .assert()
         .code(1)
-        .stdout("x\ngna\nx\nhaftar\n")
+        .stdout("x\ngna\n\nx\nhaftar\n")
         .stderr(contains("bad.dq:1:").and(contains("bad.dq:3:")));
     env.cmd()
         .args(["run", "bad.dq"])
@@ -945,4 +1030,24 @@ fn the_readme_statements_run_on_the_example() {
         .assert()
         .success()
         .stderr(contains("warning").not());
+}
+
+/// A table of `stats` lists the 20 largest predicates and says how to see all of them;
+/// `--all` lists every one.
+#[test]
+fn stats_can_show_everything() {
+    let env = Env::new();
+    let facts: String = (0..25).map(|i| format!("x p{i} {i}.\n")).collect();
+    env.write("many.dq", &facts);
+    env.cmd().args(["run", "many.dq"]).assert().success();
+    let some = env.stdout(&["stats", "--format", "table"]);
+    assert!(
+        some.contains("… and 5 more predicates (all of them: .stats all, or dossier stats --all)"),
+        "{some}"
+    );
+    let all = env.stdout(&["stats", "--format", "table", "--all"]);
+    assert!(!all.contains("more predicates"), "{all}");
+    for i in 0..25 {
+        assert!(all.contains(&format!("│ p{i} ")), "p{i}: {all}");
+    }
 }

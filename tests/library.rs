@@ -635,3 +635,50 @@ fn a_function_used_as_a_predicate_gets_the_call_as_a_hint() {
         Some("contains is a function: to filter with it, write contains(?l, \"GNA\")")
     );
 }
+
+/// Declaring a type again adds the supertypes it names and keeps the others, and says so;
+/// `drop rule a.` drops the rules deriving types.
+#[test]
+fn a_type_declared_again_gains_supertypes_and_type_rules_drop_by_a() {
+    use dossier::Declaration;
+    let db = Db::memory().unwrap();
+    let outcomes = db
+        .execute("type G sub P. type G sub S. type G. g a G.")
+        .unwrap();
+    assert_eq!(
+        outcomes[1],
+        Outcome::Declared(Declaration::Type {
+            name: "G".into(),
+            supertypes: vec!["P".into(), "S".into()]
+        })
+    );
+    assert_eq!(outcomes[1].to_string(), "declared type G, below P, S");
+    assert_eq!(outcomes[2].to_string(), "declared type G, below P, S");
+    let types = |db: &Db| -> Vec<String> {
+        db.query("find ?t where g a ?t order by ?t.")
+            .unwrap()
+            .values()
+            .map(|r| r[0].as_ref().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(types(&db), ["G", "P", "S"]);
+    assert!(db
+        .schema()
+        .unwrap()
+        .contains(&"type G sub P, S.".to_string()));
+    // A type rule, stored as the shell says ('a'), dropped the same way.
+    let stored = db.execute("rule ?x a Leader :- ?x a G.").unwrap();
+    assert_eq!(stored[0].to_string(), "stored a rule for 'a'");
+    assert_eq!(db.query("find ?x where ?x a Leader.").unwrap().len(), 1);
+    let dropped = db.execute("drop rule a.").unwrap();
+    assert_eq!(dropped[0].to_string(), "dropped 1 rule deriving 'a'");
+    assert!(db.rules().unwrap().is_empty());
+    assert_eq!(
+        dossier::lang::print_statement(
+            &dossier::lang::parse_script("drop rule a.")
+                .unwrap()
+                .statements[0]
+        ),
+        "drop rule a."
+    );
+}

@@ -155,6 +155,33 @@ fn tab_does_not_offer_a_deleted_entity() {
     quit(p);
 }
 
+/// On a terminal a long cell wraps inside its column instead of being cut.
+#[test]
+fn a_long_cell_wraps_to_the_terminal() {
+    let words: Vec<String> = (1..=40).map(|i| format!("w{i:03}")).collect();
+    let env = Env::new(&format!("{FIXTURE}lna note \"{}\".\n", words.join(" ")));
+    // The pseudo-terminal is given a size as a terminal window has one.
+    let script = format!("stty cols 80 rows 40; exec '{BIN}' --db kb.db repl");
+    let mut c = Command::new("sh");
+    c.current_dir(env.dir.path())
+        .args(["-c", &script])
+        .env_remove("DOSSIER_DB")
+        .env("HOME", env.dir.path())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let opts = Options::new()
+        .timeout_ms(Some(15_000))
+        .strip_ansi_escape_codes(true);
+    let mut p = spawn_with_options(c, opts).expect("spawn the shell");
+    p.exp_string(PROMPT).expect("the first prompt");
+    p.send_line("find ?n where lna note ?n.").expect("send");
+    p.exp_string("w001").expect("the start");
+    let rest = p.exp_string("1 row").expect("the end of the table");
+    assert!(rest.contains("w040"), "cut: {rest}");
+    assert!(!rest.contains('…'), "cut: {rest}");
+    quit(p);
+}
+
 #[test]
 fn ctrl_c_cancels_a_long_recursive_query_and_the_session_goes_on() {
     let mut script = String::from(FIXTURE);
@@ -270,16 +297,27 @@ fn dot_commands() {
     p.exp_string("overlaps").expect("a topic");
     p.send_line(".schema").expect("send");
     p.exp_string("type Person sub Actor.").expect("schema");
+    // A pattern narrows it; a declared predicate no fact uses is marked.
+    p.send_line("pred leads: Person -> Actor. pred commands: Person -> Actor.")
+        .expect("send");
+    p.exp_string("declared predicate commands")
+        .expect("declared");
+    p.send_line(".schema person").expect("send");
+    p.exp_string("type Person sub Actor.\r\npred commands: Person -> Actor.\r\npred leads: Person -> Actor.   # no facts use it")
+        .expect("the schema's lines that mention Person");
     p.send_line(".format csv").expect("send");
+    p.exp_string("format: csv").expect("confirmed");
     p.send_line("find ?x where ?x backed_by turkey.")
         .expect("send");
     p.exp_string("x\r\ngna").expect("csv output");
     p.send_line(".timer on").expect("send");
+    p.exp_string("timer: on").expect("confirmed");
     p.send_line("find ?x where ?x backed_by turkey.")
         .expect("send");
     p.exp_regex(r"# time: [0-9]+\.[0-9]{3} ms").expect("timing");
-    p.send_line(".stats").expect("send");
-    p.exp_string("facts").expect("stats");
+    p.send_line(".stats all").expect("send");
+    p.exp_string("total,implied_type_facts,2")
+        .expect("stats, in csv");
     p.send_line(".check").expect("send");
     p.exp_string("no problems").expect("check");
     fs::write(

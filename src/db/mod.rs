@@ -128,10 +128,28 @@ pub enum Outcome {
     Added(u64),
     /// Facts removed.
     Removed(u64),
-    /// A schema or rule statement, with what it did.
+    /// A rule statement (or `check` with nothing to report), with what it did.
     Done(String),
     /// `explain`: the plan.
     Plan(String),
+    /// A `type` or `pred` declaration.
+    Declared(Declaration),
+}
+
+/// What a `type` or `pred` statement declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Declaration {
+    /// `type T [sub U, …]`: the type, with all its direct supertypes after the statement (a
+    /// type declared again keeps the supertypes it had and gains the ones named).
+    Type {
+        /// The type.
+        name: String,
+        /// Its direct supertypes, in the order they were declared.
+        supertypes: Vec<String>,
+    },
+    /// `pred p: D -> R`.
+    Predicate(String),
 }
 
 impl fmt::Display for Outcome {
@@ -143,6 +161,16 @@ impl fmt::Display for Outcome {
             Outcome::Added(n) => write!(f, "added {}", plural(*n, "fact")),
             Outcome::Removed(n) => write!(f, "removed {}", plural(*n, "fact")),
             Outcome::Done(m) | Outcome::Plan(m) => f.write_str(m),
+            Outcome::Declared(Declaration::Type { name, supertypes }) => {
+                write!(f, "declared type {name}")?;
+                if !supertypes.is_empty() {
+                    write!(f, ", below {}", supertypes.join(", "))?;
+                }
+                Ok(())
+            }
+            Outcome::Declared(Declaration::Predicate(name)) => {
+                write!(f, "declared predicate {name}")
+            }
         }
     }
 }
@@ -470,6 +498,43 @@ impl Db {
     /// Statements of the schema (`type` and `pred` declarations).
     pub fn schema(&self) -> Result<Vec<String>> {
         Ok(Catalog::load(&self.inner.store, None)?.schema_text())
+    }
+
+    /// The schema's statements with how much each declared name is used (for `.schema`):
+    /// types first, then predicates, each by name.
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// db.execute("type Actor. pred backed_by: Actor -> Actor. pred leads: _ -> _.")?;
+    /// db.execute("gna a Actor; backed_by turkey.")?;
+    /// let items = db.schema_items()?;
+    /// let unused: Vec<&str> = items.iter().filter(|i| i.unused()).map(|i| i.name.as_str()).collect();
+    /// assert_eq!(unused, ["leads"]);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn schema_items(&self) -> Result<Vec<SchemaItem>> {
+        let store = &self.inner.store;
+        let _r = store.read()?;
+        let catalog = Catalog::load(store, None)?;
+        let stats = store.stats()?;
+        let mut out = Vec::new();
+        for (name, predicate, text) in catalog.schema_statements() {
+            let id = store.lookup_entity(&name, None)?;
+            let facts = match (id, predicate) {
+                (Some(id), true) => stats.pred(id).triples,
+                (Some(id), false) => stats.class(id),
+                (None, _) => 0,
+            };
+            let derived = catalog.rules.iter().any(|r| r.head == name);
+            out.push(SchemaItem {
+                text,
+                name,
+                predicate,
+                facts,
+                derived,
+            });
+        }
+        Ok(out)
     }
 
     /// Stored rules, as text.
@@ -825,6 +890,29 @@ pub struct DbStats {
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// One statement of the schema and how much what it declares is used: see
+/// [`Db::schema_items`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaItem {
+    /// The statement, as `.schema` prints it (`pred backed_by: Actor -> Actor.`).
+    pub text: String,
+    /// The type or predicate it declares.
+    pub name: String,
+    /// A predicate (else a type).
+    pub predicate: bool,
+    /// Stored facts that use it: a predicate's triples, a type's stated members.
+    pub facts: u64,
+    /// Whether rules derive facts of it.
+    pub derived: bool,
+}
+
+impl SchemaItem {
+    /// A declared predicate that no stored fact uses and no rule derives.
+    pub fn unused(&self) -> bool {
+        self.predicate && self.facts == 0 && !self.derived
+    }
 }
 
 /// The values of `counts`' ids, largest count first, ties by the values as written.

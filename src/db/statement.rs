@@ -2,7 +2,7 @@
 //! when the statement runs alone), queries and `explain` go to the engine, `describe`,
 //! `search` and `check` read the store.
 
-use super::{Outcome, Params, Rows};
+use super::{Declaration, Outcome, Params, Rows};
 use crate::diag::Diagnostic;
 use crate::engine::{self, catalog::Catalog, inspect, write, Limits, Mode};
 use crate::error::{Error, Result};
@@ -106,10 +106,15 @@ fn record_write(
         }
         StatementKind::DropRule(name) => {
             let n = write::drop_rule(store, delta, &name.name)?;
+            // As the rules' heads are written: `a` for the rules deriving types.
+            let head =
+                crate::lang::print_predicate(&ast::Term::Value(Value::Entity(name.name.clone())));
             Outcome::Done(match n {
-                0 => format!("no rule derives '{}'", name.name),
-                1 => format!("dropped 1 rule deriving '{}'", name.name),
-                n => format!("dropped {n} rules deriving '{}'", name.name),
+                0 => format!("no rule derives '{head}'"),
+                n => format!(
+                    "dropped {} deriving '{head}'",
+                    crate::diag::plural(n, "rule")
+                ),
             })
         }
         StatementKind::Rule(r) => {
@@ -122,8 +127,11 @@ fn record_write(
             })
         }
         StatementKind::TypeDecl { name, supertypes } => {
-            write::type_decl(store, delta, name, supertypes)?;
-            Outcome::Done(format!("declared type {}", name.name))
+            let supertypes = write::type_decl(store, delta, name, supertypes)?;
+            Outcome::Declared(Declaration::Type {
+                name: name.name.clone(),
+                supertypes,
+            })
         }
         StatementKind::PredDecl {
             name,
@@ -131,7 +139,7 @@ fn record_write(
             range,
         } => {
             write::pred_decl(store, delta, name, domain.as_ref(), range.as_ref())?;
-            Outcome::Done(format!("declared predicate {}", name.name))
+            Outcome::Declared(Declaration::Predicate(name.name.clone()))
         }
         _ => return Err(Error::Invalid("not a write statement".into())),
     })

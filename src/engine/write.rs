@@ -360,13 +360,14 @@ pub fn drop_rule(store: &Store, delta: &mut Delta, name: &str) -> Result<u64> {
     Ok(n)
 }
 
-/// Record `type T [sub U, ...]`.
+/// Record `type T [sub U, ...]`: a type declared again gains the supertypes named and
+/// keeps those it had.  Returns its direct supertypes after the statement.
 pub fn type_decl(
     store: &Store,
     delta: &mut Delta,
     name: &ast::Name,
     supertypes: &[ast::Name],
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let mut catalog = Catalog::load(store, Some(delta))?;
     for s in supertypes {
         if s.name == name.name || catalog.supertypes(&s.name).contains(&name.name) {
@@ -383,16 +384,20 @@ pub fn type_decl(
         }
     }
     let entry = catalog.types.entry(name.name.clone()).or_default();
-    if !supertypes.is_empty() {
-        *entry = supertypes.iter().map(|s| s.name.clone()).collect();
+    for s in supertypes {
+        if !entry.contains(&s.name) {
+            entry.push(s.name.clone());
+        }
     }
+    let now = entry.clone();
     store.intern_entity(delta, &name.name)?;
     store.intern_entity(delta, TYPE_PREDICATE)?;
     for s in supertypes {
         store.intern_entity(delta, &s.name)?;
         catalog.types.entry(s.name.clone()).or_default();
     }
-    catalog.save(store, delta)
+    catalog.save(store, delta)?;
+    Ok(now)
 }
 
 /// Record `pred p: D -> R`.  Refused when stored facts already contradict its kind.

@@ -214,6 +214,15 @@ fn drop<'a>(cx: &Cx, i: &'a str) -> PResult<'a, StatementKind> {
         return Ok((end(r)?, StatementKind::DropSource(t)));
     }
     if let Ok((r, _)) = keyword("rule").parse(i) {
+        // `drop rule a.`: the rules deriving types (`rule ?x a T :- …`).
+        let j = ws(r);
+        if let Ok((rest, _)) = keyword("a").parse(j) {
+            let name = Name {
+                name: crate::model::TYPE_PREDICATE.to_string(),
+                span: cx.span(j, rest),
+            };
+            return Ok((end(rest)?, StatementKind::DropRule(name)));
+        }
         let (r, (n, _)) = required_name(cx, r, "expected the name of the rule's predicate")?;
         return Ok((end(r)?, StatementKind::DropRule(n)));
     }

@@ -50,7 +50,7 @@ pub enum Command {
     /// Write the whole database as a .dq script (or N-Quads), or a query's rows as CSV/JSON.
     Export(ExportArgs),
     /// Figures about the database: facts, sources, predicates, classes, size.
-    Stats(PlainArgs),
+    Stats(StatsArgs),
     /// List facts that violate the schema and check the indexes; exits 1 if there are problems.
     Check(PlainArgs),
     /// Draw the network around entities, or a query's edges, as SVG or DOT.
@@ -94,6 +94,17 @@ pub struct OutputArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct PlainArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct StatsArgs {
+    /// In a table, list every predicate and class (not only the 20 largest of each).
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]

@@ -209,9 +209,9 @@ implied type facts (haftar a Person implies haftar a Actor) and what rules deriv
 find count() where ?s ?p ?o. counts distinct stored triples + implied type facts + derived facts.";
 
 /// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
-/// table, the 20 largest of each; in the other formats, all of them as `kind name count`
-/// rows (or one JSON object).
-pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
+/// table, the 20 largest of each unless `all`; in the other formats, all of them as `kind
+/// name count` rows (or one JSON object).
+pub fn stats(db: &Db, format: OutputFormat, all: bool, w: &mut dyn Write) -> Result<(), Error> {
     let s = db.stats()?;
     // The rows below show the names themselves (`type`, not the language's `<type>`).
     let names = |list: &[(Value, u64)]| -> Vec<(String, u64)> {
@@ -231,7 +231,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
     ];
     let werr = |e: io::Error| io_err("<stdout>", e);
     match format {
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Line => {
             let pairs: Vec<(String, String)> = totals
                 .iter()
                 .map(|(k, v)| {
@@ -257,7 +257,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                 }
                 let shown: Vec<(String, String)> = list
                     .iter()
-                    .take(20)
+                    .take(if all { usize::MAX } else { 20 })
                     .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
@@ -266,8 +266,13 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     ["class", "stated members"]
                 };
                 writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
-                if list.len() > 20 {
-                    writeln!(w, "… and {} more {title}", list.len() - 20).map_err(werr)?;
+                if list.len() > shown.len() {
+                    writeln!(
+                        w,
+                        "… and {} more {title} (all of them: .stats all, or dossier stats --all)",
+                        list.len() - shown.len()
+                    )
+                    .map_err(werr)?;
                 }
             }
             Ok(())
@@ -318,7 +323,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
         }
         // Figures are no network: they print as tab-separated values.
         #[cfg(feature = "viz")]
-        OutputFormat::Dot => stats(db, OutputFormat::Tsv, w),
+        OutputFormat::Dot => stats(db, OutputFormat::Tsv, all, w),
     }
 }
 
@@ -346,10 +351,7 @@ pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
         if let Outcome::Rows(rows) = &e.outcome {
             problems |= !rows.is_empty();
         }
-        let printer = output::Printer {
-            format,
-            timer: settings.timer,
-        };
+        let printer = output::Printer::new(format, settings.timer);
         if let Err(err) = printer.executed(&e) {
             if err.kind() != io::ErrorKind::BrokenPipe {
                 return Err(Failure::Error(io_err("<stdout>", err)));

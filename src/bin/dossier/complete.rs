@@ -28,12 +28,12 @@ use std::cell::RefCell;
 pub const COMMANDS: &[(&str, &str)] = &[
     (".help", " [TOPIC]"),
     (".quit", ""),
-    (".format", " table|json|jsonl|csv|tsv"),
+    (".format", " table|line|json|jsonl|csv|tsv"),
     (".timer", " on|off"),
-    (".schema", ""),
+    (".schema", " [PATTERN]"),
     (".rules", ""),
     (".sources", ""),
-    (".stats", ""),
+    (".stats", " [all]"),
     (".check", ""),
     (".load", " [--dry] FILE"),
     #[cfg(feature = "viz")]
@@ -228,6 +228,7 @@ impl Completer for DqHelper {
                 ".help" => help::TOPICS.iter().map(|(t, _)| *t).collect(),
                 ".format" => crate::output::OutputFormat::ALL.to_vec(),
                 ".timer" => vec!["on", "off"],
+                ".stats" => vec!["all"],
                 ".load" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };

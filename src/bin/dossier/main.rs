@@ -156,7 +156,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let db = open(&s, Access::ReadOnly)?;
             let format = run::effective_format(s.format);
             let mut out = std::io::stdout().lock();
-            commands::stats(&db, format, &mut out)?;
+            commands::stats(&db, format, a.all, &mut out)?;
             Ok(())
         }
         Some(Command::Check(a)) => {

@@ -98,21 +98,14 @@ impl<'a> Shell<'a> {
         Runner {
             db: &self.db,
             settings: self.settings,
-            printer: Printer {
-                format: self.format,
-                timer: self.timer,
-            },
+            printer: Printer::new(self.format, self.timer),
             dry: None,
         }
     }
 
     /// Print a report line (`loaded …`): with the results on a terminal, else on stderr.
     fn report(&self, line: &str) {
-        if self.format.is_human() {
-            outln!("{line}");
-        } else {
-            errln!("{line}");
-        }
+        let _ = self.runner().printer.report(line);
     }
 
     /// Run a script file, printing results but only a summary of its writes; `dry`: keep
@@ -273,7 +266,10 @@ impl<'a> Shell<'a> {
                 match arg {
                     None => outln!("format: {}", self.format.name()),
                     Some(a) => match OutputFormat::parse(a) {
-                        Some(f) => self.format = f,
+                        Some(f) => {
+                            self.format = f;
+                            outln!("format: {}", f.name());
+                        }
                         None => errln!(
                             "error: unknown format '{a}' (one of: {})",
                             OutputFormat::ALL.join(", ")
@@ -284,22 +280,33 @@ impl<'a> Shell<'a> {
             }
             ".timer" => {
                 match arg {
-                    Some("on") => self.timer = true,
-                    Some("off") => self.timer = false,
+                    Some("on") => {
+                        self.timer = true;
+                        outln!("timer: on (each statement's time goes to standard error)");
+                    }
+                    Some("off") => {
+                        self.timer = false;
+                        outln!("timer: off");
+                    }
                     None => outln!("timer: {}", if self.timer { "on" } else { "off" }),
                     Some(a) => errln!("error: .timer takes 'on' or 'off', not '{a}'"),
                 }
                 Ok(())
             }
-            ".schema" => self.lines(
-                self.db.schema(),
-                "no schema yet: declare types with 'type Name.' (.help schema)",
-            ),
+            ".schema" => self.schema(arg),
             ".rules" => self.lines(self.db.rules(), "no rules yet (.help rules)"),
             ".sources" => self.sources(),
             ".stats" => {
                 let mut out = std::io::stdout().lock();
-                commands::stats(&self.db, self.format, &mut out)
+                match arg {
+                    None | Some("all") => {
+                        commands::stats(&self.db, self.format, arg.is_some(), &mut out)
+                    }
+                    Some(a) => {
+                        errln!("error: .stats takes 'all' or nothing, not '{a}'");
+                        Ok(())
+                    }
+                }
             }
             ".check" => {
                 self.runner().run_text("check.", None, Echo::All);
@@ -365,6 +372,36 @@ impl<'a> Shell<'a> {
             Ok(Err(Failure::Usage(u))) => errln!("error: {}", u.0),
             Ok(Err(Failure::Reported)) | Ok(Ok(())) => {}
         }
+    }
+
+    /// `.schema [PATTERN]`: the schema's statements (those that mention PATTERN, ignoring
+    /// case), marking the declared predicates that no fact uses and no rule derives.
+    fn schema(&self, pattern: Option<&str>) -> Result<(), Error> {
+        let items = self.db.schema_items()?;
+        if items.is_empty() {
+            outln!("(no schema yet: declare types with 'type Name.' (.help schema))");
+            return Ok(());
+        }
+        let wanted = pattern.map(str::to_lowercase);
+        let mut shown = 0;
+        for item in &items {
+            if wanted
+                .as_ref()
+                .is_some_and(|w| !item.text.to_lowercase().contains(w.as_str()))
+            {
+                continue;
+            }
+            shown += 1;
+            if item.unused() {
+                outln!("{}   # no facts use it", item.text);
+            } else {
+                outln!("{}", item.text);
+            }
+        }
+        if let (0, Some(p)) = (shown, pattern) {
+            outln!("(nothing in the schema mentions '{p}')");
+        }
+        Ok(())
     }
 
     fn lines(&self, lines: Result<Vec<String>, Error>, empty: &str) -> Result<(), Error> {

@@ -3,7 +3,7 @@
 
 use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
-use dossier::{Db, DryRun, Error, Executed, Outcome};
+use dossier::{Db, Declaration, DryRun, Error, Executed, Outcome};
 use std::cell::RefCell;
 use std::io::{self, IsTerminal, Read};
 use std::path::Path;
@@ -59,10 +59,7 @@ impl<'a> Runner<'a> {
         Runner {
             db,
             settings,
-            printer: Printer {
-                format: effective_format(settings.format),
-                timer: settings.timer,
-            },
+            printer: Printer::new(effective_format(settings.format), settings.timer),
             dry: None,
         }
     }
@@ -108,6 +105,7 @@ impl<'a> Runner<'a> {
                 }
                 Err(e) => {
                     self.release(&mut acks, echo, &mut tally);
+                    self.print_declared(&mut acks, &mut tally);
                     if tally.stop {
                         return tally;
                     }
@@ -123,6 +121,7 @@ impl<'a> Runner<'a> {
             }
         }
         self.release(&mut acks, echo, &mut tally);
+        self.print_declared(&mut acks, &mut tally);
         tally
     }
 
@@ -143,6 +142,19 @@ impl<'a> Runner<'a> {
         }
         for e in &items {
             let quiet = echo == Echo::ResultsOnly && is_write(&e.outcome);
+            // A run of schema declarations prints as one line (a schema file declares
+            // dozens); each still prints its own time with --timer.
+            if let (Outcome::Declared(d), false, true) = (
+                &e.outcome,
+                quiet,
+                e.warnings.is_empty() && !self.printer.timer,
+            ) {
+                acks.declared.push(d.clone());
+                continue;
+            }
+            if !quiet {
+                self.print_declared(acks, tally);
+            }
             let printed = if quiet {
                 for w in &e.warnings {
                     errln!("{w}");
@@ -152,6 +164,44 @@ impl<'a> Runner<'a> {
                 self.printer.executed(e)
             };
             if let Err(err) = printed {
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    errln!("error: writing the output: {err}");
+                    tally.failed += 1;
+                }
+                tally.stop = true;
+                return;
+            }
+        }
+    }
+
+    /// Print the declarations held back by [`Runner::release`] (already durable): a few
+    /// each as it is, more as one line, `declared 81 types and 80 predicates`.
+    fn print_declared(&self, acks: &mut Acks, tally: &mut Tally) {
+        let declared = std::mem::take(&mut acks.declared);
+        let lines: Vec<String> = if declared.len() <= 3 {
+            declared
+                .into_iter()
+                .map(|d| Outcome::Declared(d).to_string())
+                .collect()
+        } else {
+            let mut types = std::collections::BTreeSet::new();
+            let mut preds = std::collections::BTreeSet::new();
+            for d in &declared {
+                match d {
+                    Declaration::Type { name, .. } => types.insert(name),
+                    Declaration::Predicate(name) => preds.insert(name),
+                    _ => false,
+                };
+            }
+            let parts: Vec<String> = [(types.len(), "type"), (preds.len(), "predicate")]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| dossier::diag::plural(n as u64, what))
+                .collect();
+            vec![format!("declared {}", parts.join(" and "))]
+        };
+        for line in lines {
+            if let Err(err) = self.printer.report(&line) {
                 if err.kind() != io::ErrorKind::BrokenPipe {
                     errln!("error: writing the output: {err}");
                     tally.failed += 1;
@@ -195,7 +245,7 @@ impl<'a> Runner<'a> {
 fn is_write(o: &Outcome) -> bool {
     matches!(
         o,
-        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_)
+        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_) | Outcome::Declared(_)
     )
 }
 
@@ -207,6 +257,8 @@ struct Acks {
     since: Option<Instant>,
     /// Whether a waiting statement wrote something (a flush is needed).
     dirty: bool,
+    /// Declarations made durable and not printed yet (see [`Runner::print_declared`]).
+    declared: Vec<Declaration>,
 }
 
 impl Acks {
