@@ -357,6 +357,37 @@ fn params_are_values_never_text() {
         .stderr(contains("backer"));
 }
 
+/// `--param NAME=` with nothing after `=` is a usage error (exit 2) saying what to give; a
+/// bare word becomes an entity, and when no fact mentions it the warning says so, with the
+/// close name and how to give text instead.
+#[test]
+fn a_parameter_says_what_it_became() {
+    let env = Env::with_fixture();
+    let q = "find ?x where ?x backed_by $backer.";
+    for empty in ["backer=", "backer=  "] {
+        env.cmd()
+            .args(["query", "--param", empty, q])
+            .assert()
+            .code(2)
+            .stderr(contains("--param backer= gives no value"));
+    }
+    env.cmd()
+        .args(["query", "--param", "backer=Egypt", q])
+        .assert()
+        .success()
+        .stdout("x\n")
+        .stderr(contains(
+            "no facts mention 'Egypt' (the value of $backer, read as an entity name)",
+        ))
+        .stderr(contains(
+            "did you mean 'egypt'? for the text, give a string: --param backer='\"Egypt\"'",
+        ));
+    env.cmd().arg("--help").assert().success().stdout(
+        contains("l=Sirte is\n          the entity Sirte")
+            .or(contains("l=Sirte is the entity Sirte")),
+    );
+}
+
 #[test]
 fn import_then_export_round_trip() {
     let env = Env::with_fixture();

@@ -376,20 +376,37 @@ impl<'c, 'a> Compiler<'c, 'a> {
             vec![&tp.subject, &tp.object]
         };
         for t in positions {
-            let Term::Value(Value::Entity(name)) = &t.term else {
-                continue;
+            // A $parameter given as a bare word is an entity too (`--param l=Sirte`): say so.
+            let (name, param) = match &t.term {
+                Term::Value(Value::Entity(name)) => (name, None),
+                Term::Param(p) => match self.cx.params.get(p) {
+                    Some(Value::Entity(name)) => (name, Some(p)),
+                    _ => continue,
+                },
+                _ => continue,
             };
             let key = format!("entity {name}");
             if self.warned.contains(&key) {
                 continue;
             }
             let cx = self.cx;
-            if let Some(d) =
+            let Some(mut d) =
                 super::inspect::unknown_entity(cx.store, cx.delta, cx.catalog, name, t.span)?
-            {
-                self.warned.insert(key);
-                self.warnings.push(d);
+            else {
+                continue;
+            };
+            if let Some(p) = param {
+                d.message = format!(
+                    "no facts mention '{name}' (the value of ${p}, read as an entity name)"
+                );
+                let text = format!("for the text, give a string: --param {p}='\"{name}\"'");
+                d.hint = Some(match d.hint.take() {
+                    Some(h) => format!("{h} {text}"),
+                    None => text,
+                });
             }
+            self.warned.insert(key);
+            self.warnings.push(d);
         }
         Ok(())
     }

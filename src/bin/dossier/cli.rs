@@ -71,7 +71,8 @@ pub struct Common {
     #[arg(long, env = "DOSSIER_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// A value for `$NAME` in the statements (repeatable).  VALUE is read as a literal of
-    /// the language (42, 0.5, 2020-09, true, "text") or else as an entity name.
+    /// the language (42, 0.5, 2020-09, true, "text") or else as an entity name: l=Sirte is
+    /// the entity Sirte; the text is l='"Sirte"'.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param_arg)]
     pub params: Vec<(String, Value)>,
     /// Print each statement's elapsed time to stderr as `# time: 1.234 ms`.
@@ -342,6 +343,12 @@ fn parse_param_arg(s: &str) -> Result<(String, Value), String> {
     if !ok {
         return Err(format!(
             "'{name}' is not a parameter name (letters, digits and '_')"
+        ));
+    }
+    if value.trim().is_empty() {
+        return Err(format!(
+            "--param {name}= gives no value: write {name}=VALUE (an entity name, a number, \
+             a date, true/false, or \"text\" in quotes; \"\" is the empty string)"
         ));
     }
     Ok((name.to_string(), dossier::db::parse_param(value)))
