@@ -1082,3 +1082,56 @@ fn stats_can_show_everything() {
         assert!(all.contains(&format!("│ p{i} ")), "p{i}: {all}");
     }
 }
+
+/// Piped into the shell (`dossier repl < file`, or `dossier` with standard input not a
+/// terminal), dot-commands work between statements, as psql and sqlite3 take their
+/// meta-commands from piped input; errors keep the input's line numbers; a failure stops
+/// the run (exit 1) unless --keep-going.  `dossier run` reads only the language.
+#[test]
+fn dot_commands_work_in_piped_input() {
+    let env = Env::with_fixture();
+    env.cmd()
+        .write_stdin(".stats\n")
+        .assert()
+        .success()
+        .stdout(contains("total\tfacts\t11\n"));
+    let input = "find ?x where ?x backed_by turkey.\n\
+                 .sources\n\
+                 .format csv\n\
+                 find ?x\n  where ?x a Person.\n\
+                 .quit\n\
+                 find ?x where ?x a Meeting.\n";
+    env.cmd()
+        .arg("repl")
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout("x\ngna\nsource\tstored facts\naa_2020\t1\nx\nhaftar\n")
+        .stderr(contains("format: csv").and(contains("error").not()));
+    // A failing command or statement stops the run, with the input's line numbers.
+    let bad = "find ?x where ?x backed_by turkey.\n.nonsense\nfind ?x where ?x a Person.\n";
+    env.cmd()
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .stdout("x\ngna\n")
+        .stderr(contains("unknown command '.nonsense'"));
+    env.cmd()
+        .args(["--keep-going"])
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .stdout("x\ngna\nx\nhaftar\n");
+    env.cmd()
+        .write_stdin(".format csv\n\nfind ?x wher ?x.\n")
+        .assert()
+        .code(1)
+        .stderr(contains("--> <stdin>:3:9"));
+    // A script run by `dossier run` is the language only.
+    env.cmd()
+        .arg("run")
+        .write_stdin(".stats\n")
+        .assert()
+        .code(1)
+        .stderr(contains("expected a statement, found '.'"));
+}

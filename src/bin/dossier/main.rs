@@ -28,7 +28,6 @@ use cli::{Cli, Command, Settings};
 use commands::{Failure, Usage};
 use dossier::{Db, Error, Options};
 use run::{Echo, Runner};
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -109,14 +108,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     let settings = |c: &cli::Common, o: &cli::OutputArgs| Settings::merge(top.0, top.1, c, o);
     match &cli.command {
         None => {
+            // The shell on a terminal; piped input runs as a script that takes the shell's
+            // dot-commands too.
             let s = settings(&cli::Common::default(), &cli::OutputArgs::default());
-            if std::io::stdin().is_terminal() {
-                repl::run(&s, &[], None)
-            } else {
-                let db = open(&s, Access::Write)?;
-                let tally = Runner::new(&db, &s).run_files(&["-".into()], Echo::All);
-                finish(&db, tally)
-            }
+            repl::run(&s, &[], None)
         }
         Some(Command::Repl(a)) => {
             let s = settings(&a.common, &a.output);

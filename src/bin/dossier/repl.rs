@@ -24,14 +24,16 @@ use rustyline::config::Config;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Editor};
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 const PROMPT: &str = "dossier> ";
 const CONTINUE: &str = "   ...> ";
 
-/// `dossier repl`: load `loads`, then read statements from the terminal, or, when standard
-/// input is not a terminal, run it as a script (so piping into the README's command works).
+/// `dossier repl` (and `dossier` alone): load `loads`, then read statements from the
+/// terminal, or, when standard input is not a terminal, run it as a script in which
+/// dot-commands work too (so piping into the README's command works, and `echo .stats |
+/// dossier` too).
 pub fn run(
     settings: &Settings,
     loads: &[PathBuf],
@@ -44,6 +46,7 @@ pub fn run(
         settings,
         format: effective_format(settings.format),
         timer: settings.timer,
+        errors: 0,
     };
     let mut all = Tally::default();
     for f in loads {
@@ -54,7 +57,7 @@ pub fn run(
         if !all.ok() && !settings.keep_going {
             return Err(Failure::Reported);
         }
-        let t = shell.runner().run_files(&["-".into()], Echo::All);
+        let t = shell.pipe();
         db.flush()?;
         return if all.ok() && t.ok() {
             Ok(())
@@ -70,10 +73,14 @@ struct Shell<'a> {
     settings: &'a Settings,
     format: OutputFormat,
     timer: bool,
+    /// Dot-commands that failed (for the exit code of piped input).
+    errors: u64,
 }
 
 enum Next {
     Continue,
+    /// The command failed (and said why).
+    Failed,
     Quit,
 }
 
@@ -200,7 +207,7 @@ impl<'a> Shell<'a> {
             if pending.is_empty() && line.trim_start().starts_with('.') {
                 next = self.command(line.trim());
                 // Not `.quit`: Up, Enter should never end the session by surprise.
-                if matches!(next, Next::Continue) {
+                if !matches!(next, Next::Quit) {
                     entry = Some(line.trim().to_string());
                 }
             } else {
@@ -238,6 +245,75 @@ impl<'a> Shell<'a> {
         Ok(())
     }
 
+    /// Piped input: its statements run as a script (stopping at the first failure unless
+    /// `--keep-going`), and a line that starts with `.` between statements is a dot-command,
+    /// as at the prompt (psql and sqlite3 take their meta-commands from piped input too).
+    /// The statements between two dot-commands run as one script, so errors keep the line
+    /// numbers of the input.
+    fn pipe(&mut self) -> Tally {
+        let mut total = Tally::default();
+        let mut segment = String::new();
+        // The input line the segment starts on.
+        let mut first_line = 1;
+        let keep_going = self.settings.keep_going;
+        let mut lines = std::io::stdin().lock().lines();
+        let mut line_no = 0;
+        loop {
+            let line = match lines.next() {
+                None => break,
+                Some(Ok(l)) => l,
+                Some(Err(e)) => {
+                    errln!("{}", Error::io("<stdin>", e));
+                    total.failed += 1;
+                    return total;
+                }
+            };
+            line_no += 1;
+            let is_command = line.trim_start().starts_with('.')
+                && completeness(&segment) != Completeness::Incomplete;
+            if !is_command {
+                segment.push_str(&line);
+                segment.push('\n');
+                continue;
+            }
+            if !self.pipe_segment(&segment, first_line, &mut total) {
+                return total;
+            }
+            segment.clear();
+            first_line = line_no + 1;
+            match self.command(line.trim()) {
+                Next::Quit => return total,
+                Next::Failed => {
+                    total.failed += 1;
+                    if !keep_going {
+                        return total;
+                    }
+                }
+                Next::Continue => {}
+            }
+        }
+        self.pipe_segment(&segment, first_line, &mut total);
+        total
+    }
+
+    /// Run the statements of piped input that start on line `first_line`; false to stop.
+    fn pipe_segment(&self, text: &str, first_line: usize, total: &mut Tally) -> bool {
+        if text.trim().is_empty() {
+            return true;
+        }
+        // Blank lines in front keep the input's line numbers in diagnostics.
+        let mut padded = "\n".repeat(first_line.saturating_sub(1));
+        padded.push_str(text);
+        let t = self
+            .runner()
+            .run_text(&padded, Some(Path::new("<stdin>")), Echo::All);
+        total.statements += t.statements;
+        total.added += t.added;
+        total.removed += t.removed;
+        total.failed += t.failed;
+        !(t.stop || (t.failed > 0 && !self.settings.keep_going))
+    }
+
     fn banner(&self) {
         let facts = self.db.stats().map(|s| s.facts).unwrap_or(0);
         outln!(
@@ -249,8 +325,9 @@ impl<'a> Shell<'a> {
         outln!("Type .help for a tour, Tab to complete, .quit or Ctrl-D to leave.");
     }
 
-    /// Run a dot-command.
+    /// Run a dot-command.  What goes wrong is printed and counted in `self.errors`.
     fn command(&mut self, line: &str) -> Next {
+        let errors_before = self.errors;
         let (cmd, arg) = match line.split_once(char::is_whitespace) {
             Some((c, a)) => (c, a.trim()),
             None => (line, ""),
@@ -264,16 +341,16 @@ impl<'a> Shell<'a> {
             ".quit" | ".exit" | ".q" => return Next::Quit,
             ".format" => {
                 match arg {
-                    None => outln!("format: {}", self.format.name()),
+                    None => self.report(&format!("format: {}", self.format.name())),
                     Some(a) => match OutputFormat::parse(a) {
                         Some(f) => {
                             self.format = f;
-                            outln!("format: {}", f.name());
+                            self.report(&format!("format: {}", f.name()));
                         }
-                        None => errln!(
+                        None => self.error(format!(
                             "error: unknown format '{a}' (one of: {})",
                             OutputFormat::ALL.join(", ")
-                        ),
+                        )),
                     },
                 }
                 Ok(())
@@ -282,14 +359,18 @@ impl<'a> Shell<'a> {
                 match arg {
                     Some("on") => {
                         self.timer = true;
-                        outln!("timer: on (each statement's time goes to standard error)");
+                        self.report("timer: on (each statement's time goes to standard error)");
                     }
                     Some("off") => {
                         self.timer = false;
-                        outln!("timer: off");
+                        self.report("timer: off");
                     }
-                    None => outln!("timer: {}", if self.timer { "on" } else { "off" }),
-                    Some(a) => errln!("error: .timer takes 'on' or 'off', not '{a}'"),
+                    None => self.report(if self.timer {
+                        "timer: on"
+                    } else {
+                        "timer: off"
+                    }),
+                    Some(a) => self.error(format!("error: .timer takes 'on' or 'off', not '{a}'")),
                 }
                 Ok(())
             }
@@ -303,13 +384,14 @@ impl<'a> Shell<'a> {
                         commands::stats(&self.db, self.format, arg.is_some(), &mut out)
                     }
                     Some(a) => {
-                        errln!("error: .stats takes 'all' or nothing, not '{a}'");
+                        self.error(format!("error: .stats takes 'all' or nothing, not '{a}'"));
                         Ok(())
                     }
                 }
             }
             ".check" => {
-                self.runner().run_text("check.", None, Echo::All);
+                let t = self.runner().run_text("check.", None, Echo::All);
+                self.errors += t.failed;
                 Ok(())
             }
             ".load" => {
@@ -318,12 +400,13 @@ impl<'a> Shell<'a> {
                     _ => (false, arg),
                 };
                 match file {
-                    None => errln!(
-                        "error: .load needs a file: .load data.dq, or .load --dry examples/queries.dq to keep none of its writes"
+                    None => self.error(
+                        "error: .load needs a file: .load data.dq, or .load --dry examples/queries.dq to keep none of its writes",
                     ),
                     Some(a) => {
                         let path = a.trim_matches('"');
-                        self.load(Path::new(path), dry);
+                        let t = self.load(Path::new(path), dry);
+                        self.errors += t.failed;
                     }
                 }
                 Ok(())
@@ -334,26 +417,43 @@ impl<'a> Shell<'a> {
                 Ok(())
             }
             other => {
-                errln!("error: unknown command '{other}' (.help commands lists them)");
+                self.error(format!(
+                    "error: unknown command '{other}' (.help commands lists them)"
+                ));
                 Ok(())
             }
         };
-        if let Err(e) = printed {
-            errln!("{e}");
+        match printed {
+            // The reader of piped output went away (`echo .stats | dossier | head`): stop.
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Next::Quit;
+            }
+            Err(e) => self.error(e),
+            Ok(()) => {}
         }
-        Next::Continue
+        if self.errors > errors_before {
+            Next::Failed
+        } else {
+            Next::Continue
+        }
+    }
+
+    /// Print what went wrong with a dot-command, and count it.
+    fn error(&mut self, message: impl std::fmt::Display) {
+        errln!("{message}");
+        self.errors += 1;
     }
 
     /// `.graph …` and `.timeline …`: the options of `dossier graph` and `dossier timeline`;
     /// the picture goes to `graph.svg` or `timeline.svg` unless `-o` says otherwise.
     #[cfg(feature = "viz")]
-    fn picture(&self, cmd: &str, arg: &str) {
+    fn picture(&mut self, cmd: &str, arg: &str) {
         use crate::cli::{GraphArgs, TimelineArgs};
         use clap::Parser;
         let words = match crate::pictures::split_words(arg) {
             Ok(w) => w,
             Err(e) => {
-                errln!("error: {e}");
+                self.error(format!("error: {e}"));
                 return;
             }
         };
@@ -367,10 +467,11 @@ impl<'a> Shell<'a> {
             })
         };
         match done {
-            Err(e) => errln!("{}", e.render().to_string().trim_end()),
-            Ok(Err(Failure::Error(e))) => errln!("{e}"),
-            Ok(Err(Failure::Usage(u))) => errln!("error: {}", u.0),
-            Ok(Err(Failure::Reported)) | Ok(Ok(())) => {}
+            Err(e) => self.error(e.render().to_string().trim_end()),
+            Ok(Err(Failure::Error(e))) => self.error(e),
+            Ok(Err(Failure::Usage(u))) => self.error(format!("error: {}", u.0)),
+            Ok(Err(Failure::Reported)) => self.errors += 1,
+            Ok(Ok(())) => {}
         }
     }
 
