@@ -1135,3 +1135,28 @@ fn dot_commands_work_in_piped_input() {
         .code(1)
         .stderr(contains("expected a statement, found '.'"));
 }
+
+/// The README speaks to a user with a clone of the repository: every path it names is in
+/// the repository, and it points at nothing else (no notes of the project's issues, no
+/// paths of the machine it was written on).
+#[test]
+fn the_readme_names_only_files_in_the_repository() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README");
+    for outside in ["shared/", "closing notes", "/work/", "issue"] {
+        assert!(!readme.contains(outside), "the README mentions {outside:?}");
+    }
+    let re = regex::Regex::new(
+        r"(?:^|[\s`(])((?:examples|tests|src|docs|grammar|benches|fuzz|\.ci)/[A-Za-z0-9_./-]*)",
+    )
+    .expect("regex");
+    let mut named = 0;
+    for c in re.captures_iter(&readme) {
+        let path = c[1].trim_end_matches(['.', ',', ':', ')']);
+        assert!(
+            repo().join(path).exists(),
+            "the README names {path}, which is not in the repository"
+        );
+        named += 1;
+    }
+    assert!(named >= 10, "{named}");
+}
