@@ -133,10 +133,7 @@ fn every_format_exactly() {
 fn the_line_format_shows_values_whole() {
     let env = Env::with_fixture();
     let long = "word ".repeat(40);
-    env.cmd()
-        .args(["query", &format!("lna note \"{long}\".")])
-        .assert()
-        .success();
+    env.stdout(&["query", &format!("lna note \"{long}\".")]);
     let out = env.stdout(&[
         "query",
         "--format",

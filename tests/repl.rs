@@ -57,8 +57,14 @@ impl Env {
     /// prompt.
     fn shell_with(&self, args: &[&str], vars: &[(&str, &str)], timeout_ms: u64) -> PtySession {
         let mut c = Command::new(BIN);
+        c.args(args);
+        self.spawn(c, vars, timeout_ms)
+    }
+
+    /// Run `c` in a pseudo-terminal in the temp dir, colours off, history in the temp dir,
+    /// with the environment `vars` added, and wait for the first prompt.
+    fn spawn(&self, mut c: Command, vars: &[(&str, &str)], timeout_ms: u64) -> PtySession {
         c.current_dir(self.dir.path())
-            .args(args)
             .env_remove("DOSSIER_DB")
             .env_remove("DOSSIER_HISTORY")
             .env("HOME", self.dir.path())
@@ -163,17 +169,8 @@ fn a_long_cell_wraps_to_the_terminal() {
     // The pseudo-terminal is given a size as a terminal window has one.
     let script = format!("stty cols 80 rows 40; exec '{BIN}' --db kb.db repl");
     let mut c = Command::new("sh");
-    c.current_dir(env.dir.path())
-        .args(["-c", &script])
-        .env_remove("DOSSIER_DB")
-        .env("HOME", env.dir.path())
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
-    let opts = Options::new()
-        .timeout_ms(Some(15_000))
-        .strip_ansi_escape_codes(true);
-    let mut p = spawn_with_options(c, opts).expect("spawn the shell");
-    p.exp_string(PROMPT).expect("the first prompt");
+    c.args(["-c", &script]);
+    let mut p = env.spawn(c, &[], 15_000);
     p.send_line("find ?n where lna note ?n.").expect("send");
     p.exp_string("w001").expect("the start");
     let rest = p.exp_string("1 row").expect("the end of the table");

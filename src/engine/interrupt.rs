@@ -116,13 +116,17 @@ mod tests {
 
     /// Ticks that each take 1 ms are checked every tick or two, cheap ones rarely; a
     /// deadline is met within a few periods either way.
+    fn with_deadline(limit: Duration) -> Interrupt {
+        Interrupt {
+            deadline: Some((Instant::now() + limit, limit)),
+            ..Interrupt::default()
+        }
+    }
+
     #[test]
     fn the_pace_follows_the_cost_of_a_tick() {
         let limit = Duration::from_millis(30);
-        let i = Interrupt {
-            deadline: Some((Instant::now() + limit, limit)),
-            ..Interrupt::default()
-        };
+        let i = with_deadline(limit);
         let pacer = Pacer::new(&i);
         let start = Instant::now();
         let mut ticks = 0u64;
@@ -137,10 +141,7 @@ mod tests {
         assert!(ticks > 10_000, "{ticks}");
         assert!(start.elapsed() < limit + Duration::from_millis(20));
 
-        let i = Interrupt {
-            deadline: Some((Instant::now() + limit, limit)),
-            ..Interrupt::default()
-        };
+        let i = with_deadline(limit);
         let pacer = Pacer::new(&i);
         let start = Instant::now();
         let mut ticks = 0u64;
