@@ -2,12 +2,14 @@
 //! `having`, set semantics, `order by`, `offset` and `limit`.
 
 use super::expr::Eval;
+use super::interrupt::{abandon, Pacer};
 use super::ir::{Ex, Slot};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
 use crate::store::Id;
 use rustc_hash::{FxBuildHasher, FxHashSet};
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 /// One column of the result (visible or hidden).
@@ -185,6 +187,11 @@ impl<'e, 'a> Collector<'e, 'a> {
             .is_none_or(|n| (self.rows.len() as u64) < n))
     }
 
+    /// Give up: what was collected is freed in the background (see [`abandon`]).
+    pub fn abandon(self) {
+        abandon((self.rows, self.groups, self.seen_solutions));
+    }
+
     /// Rows (or groups) collected so far.
     pub fn len(&self) -> usize {
         self.rows.len() + self.groups.len()
@@ -212,8 +219,10 @@ impl<'e, 'a> Collector<'e, 'a> {
             .collect()
     }
 
-    /// The result rows, ordered and cut, as ids (visible columns only).
-    pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
+    /// The result rows, ordered and cut, as ids (visible columns only).  `pacer` is
+    /// ticked per row (and per comparison of the sort), so a time limit or a cancel stops
+    /// this phase too.
+    pub fn finish(mut self, pacer: &Pacer<'_>) -> Result<Vec<Vec<Id>>> {
         let shape = self.shape;
         let ev = self.ev;
         let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
@@ -223,7 +232,12 @@ impl<'e, 'a> Collector<'e, 'a> {
                 self.groups.insert(Vec::new(), accs);
             }
             let mut rows = Vec::with_capacity(self.groups.len());
-            for (key, accs) in self.groups {
+            let mut groups = self.groups.into_iter();
+            while let Some((key, accs)) = groups.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((groups, rows));
+                    return Err(e);
+                }
                 let mut key = key.into_iter();
                 let mut accs = accs.into_iter();
                 let mut row = Vec::with_capacity(shape.cols.len());
@@ -242,7 +256,12 @@ impl<'e, 'a> Collector<'e, 'a> {
         };
         if !shape.having.is_empty() {
             let mut kept = Vec::with_capacity(rows.len());
-            for row in rows {
+            let mut all = rows.into_iter();
+            while let Some(row) = all.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((all, kept));
+                    return Err(e);
+                }
                 let mut ok = true;
                 for h in &shape.having {
                     if !ev.test(h, &[], &row)? {
@@ -257,17 +276,20 @@ impl<'e, 'a> Collector<'e, 'a> {
             rows = kept;
         }
         if !shape.order.is_empty() {
-            rows = sort(rows, shape, ev)?;
+            rows = sort(rows, shape, ev, pacer)?;
         }
         if shape.cols.len() > shape.visible {
             // Without the hidden columns rows may repeat: keep the first of each.
-            let distinct: FxIndexSet<Vec<Id>> = rows
-                .into_iter()
-                .map(|mut r| {
-                    r.truncate(shape.visible);
-                    r
-                })
-                .collect();
+            let mut distinct = FxIndexSet::default();
+            let mut all = rows.into_iter();
+            while let Some(mut r) = all.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((all, distinct));
+                    return Err(e);
+                }
+                r.truncate(shape.visible);
+                distinct.insert(r);
+            }
             rows = distinct.into_iter().collect();
         }
         let start = (shape.offset as usize).min(rows.len());
@@ -375,16 +397,36 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
 }
 
 /// Sort by the order keys: values in the language's total order; unbound sorts first.
-fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>> {
+fn sort(
+    rows: Vec<Vec<Id>>,
+    shape: &Shape,
+    ev: &Eval<'_>,
+    pacer: &Pacer<'_>,
+) -> Result<Vec<Vec<Id>>> {
     let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut all = rows.into_iter();
+    while let Some(row) = all.next() {
+        if let Err(e) = pacer.tick() {
+            abandon((all, keyed));
+            return Err(e);
+        }
         let mut keys = Vec::with_capacity(shape.order.len());
         for (ex, _) in &shape.order {
             keys.push(ev.eval(ex, &[], &row)?);
         }
         keyed.push((keys, row));
     }
+    // A sort cannot be left halfway: once interrupted, every comparison says "equal",
+    // which lets it finish at once, and the interruption is returned after it.
+    let stopped: RefCell<Option<Error>> = RefCell::new(None);
     let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {
+        if stopped.borrow().is_some() {
+            return Ordering::Equal;
+        }
+        if let Err(e) = pacer.tick() {
+            stopped.replace(Some(e));
+            return Ordering::Equal;
+        }
         for (i, (_, order)) in shape.order.iter().enumerate() {
             let o = match (&a.0[i], &b.0[i]) {
                 (None, None) => Ordering::Equal,
@@ -413,5 +455,9 @@ fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>
         }
     }
     keyed.sort_by(cmp);
+    if let Some(e) = stopped.into_inner() {
+        abandon(keyed);
+        return Err(e);
+    }
     Ok(keyed.into_iter().map(|(_, r)| r).collect())
 }

@@ -1,8 +1,12 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
-use super::catalog::{Catalog, Range};
-use super::compile::{Compiler, Context};
+use super::catalog::{Catalog, PredDecl, Range};
+use super::compile::Context;
+use super::derived::Derived;
+use super::interrupt::Interrupt;
 use super::ir::Params;
+use super::materialized;
+use super::rules;
 use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
@@ -104,10 +108,15 @@ pub fn search(
     }
     hits.sort_unstable();
     hits.dedup();
-    // Entities that are only names (predicates, types with no facts) are still things.
+    // Entities that are only names (predicates, types with no facts) are still things;
+    // names whose facts were all deleted are not.
+    let catalog = Catalog::load(store, delta)?;
     let mut out = Vec::new();
     for id in hits {
         let v = store.value(id, delta)?;
+        if !occurs(store, delta, &catalog, id, &v)? {
+            continue;
+        }
         let l = match label {
             Some(l) => match store
                 .quads(&IdPattern::new(Some(id), Some(l), None))?
@@ -124,6 +133,158 @@ pub fn search(
     Ok(out)
 }
 
+/// Whether entity `id` (named `name`) still occurs in some fact, as subject, predicate,
+/// object or source, or is named by the schema (a type, a declared or derived predicate).
+/// The dictionary never forgets a name (ids are stable), so whatever offers names to a
+/// user (search, completion) asks this of each candidate before showing it: a deleted
+/// entity is not offered.  At most four index probes.
+pub fn occurs(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    id: Id,
+    name: &Value,
+) -> Result<bool> {
+    if let Value::Entity(n) = name {
+        if catalog.types.contains_key(n)
+            || catalog.preds.contains_key(n)
+            || catalog.rules.iter().any(|r| &r.head == n)
+        {
+            return Ok(true);
+        }
+    }
+    let overlay = delta.and_then(|d| d.normal());
+    let probes = [
+        IdPattern::new(Some(id), None, None),
+        IdPattern::new(None, None, Some(id)),
+        IdPattern::new(None, Some(id), None),
+        IdPattern {
+            g: GraphSel::Is(id),
+            ..IdPattern::new(None, None, None)
+        },
+    ];
+    for pat in probes {
+        if store
+            .quads_with(&pat, overlay)?
+            .next()
+            .transpose()?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The name of an entity that still occurs in the database and that `name` (which does
+/// not) is probably a typo of, for a "did you mean" ([`crate::diag::suggest`] decides).
+/// Candidates are bounded, so this stays cheap on millions of names: the names sharing
+/// `name`'s first two or three characters, as written and in other cases (`Turkey` finds
+/// `turkey`), at most 256 per prefix.
+pub fn similar_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+) -> Result<Option<String>> {
+    let head = |n: usize, s: &str| s.chars().take(n).collect::<String>();
+    let mut prefixes = Vec::new();
+    for n in [3, 2] {
+        let p = head(n, name);
+        let mut first = p.chars();
+        let capital: String = first
+            .next()
+            .map(|c| c.to_uppercase().chain(first).collect())
+            .unwrap_or_default();
+        prefixes.extend([p.clone(), p.to_lowercase(), capital]);
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    let mut candidates: Vec<(Id, String)> = Vec::new();
+    for p in prefixes.iter().filter(|p| !p.is_empty()) {
+        candidates.extend(store.entities_with_prefix(p, 256)?);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    // The closest one that still occurs (a few tries: the closest may be deleted too).
+    for _ in 0..4 {
+        let Some(best) = crate::diag::suggest(name, candidates.iter().map(|(_, n)| n.as_str()))
+            .map(str::to_string)
+        else {
+            return Ok(None);
+        };
+        let Some(i) = candidates.iter().position(|(_, n)| *n == best) else {
+            return Ok(None);
+        };
+        let (id, best) = candidates.swap_remove(i);
+        let v = Value::Entity(best);
+        if occurs(store, delta, catalog, id, &v)? {
+            return Ok(match v {
+                Value::Entity(n) => Some(n),
+                _ => None,
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// A warning for an entity written in a statement that no fact mentions, with a "did you
+/// mean" when a similar name occurs; `None` when the entity does occur.
+pub fn unknown_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+    span: crate::diag::Span,
+) -> Result<Option<crate::diag::Diagnostic>> {
+    if let Some(id) = store.lookup_entity(name, delta)? {
+        if occurs(store, delta, catalog, id, &Value::entity(name))? {
+            return Ok(None);
+        }
+    }
+    let mut d = crate::diag::Diagnostic::warning(format!("no facts mention '{name}'"), span);
+    if let Some(s) = similar_entity(store, delta, catalog, name)? {
+        d = d.with_hint(format!("did you mean '{s}'?"));
+    }
+    Ok(Some(d))
+}
+
+/// How many type facts the hierarchy implies besides the stored ones: a stored `x a T`
+/// implies `x a U` for every supertype `U` of `T` that is not stated for `x` itself.
+/// Queries see them (`?x a ?t`, `?s ?p ?o`), so a count of every fact is the distinct
+/// stored triples plus these (plus what rules derive).  One scan of the stored type facts.
+pub fn implied_type_facts(store: &Store) -> Result<u64> {
+    let schema = super::compile::schema(store, None)?;
+    let ids = &schema.1;
+    let Some(type_id) = ids.type_id else {
+        return Ok(0);
+    };
+    if ids.supertypes.is_empty() {
+        return Ok(0);
+    }
+    let mut stated: Vec<(Id, Id)> = Vec::new();
+    for q in store.quads(&IdPattern::new(None, Some(type_id), None))? {
+        let q = q?;
+        stated.push((q[0], q[2]));
+    }
+    stated.sort_unstable();
+    let mut implied = 0u64;
+    let mut sups: Vec<Id> = Vec::new();
+    for one in stated.chunk_by(|a, b| a.0 == b.0) {
+        sups.clear();
+        for (_, t) in one {
+            sups.extend(ids.supertypes.get(t).into_iter().flatten());
+        }
+        sups.sort_unstable();
+        sups.dedup();
+        implied += sups
+            .iter()
+            .filter(|u| one.binary_search_by(|(_, t)| t.cmp(u)).is_err())
+            .count() as u64;
+    }
+    Ok(implied)
+}
+
 /// "a State", "an Event".
 fn with_article(word: &str) -> String {
     let vowel = word
@@ -135,9 +296,13 @@ fn with_article(word: &str) -> String {
 
 /// `check`: the store's proof that it is whole ([`Store::verify`]: dictionary, counters,
 /// indexes, counts, meta records), that the catalog decodes, then the facts that violate
-/// the schema's domains and ranges.  Each problem is (subject, predicate, object, what is
+/// the schema's domains and ranges (stored facts, then the facts rules derive).  Each problem is (subject, predicate, object, what is
 /// wrong); problems of the store have no subject.
-pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
+pub fn check(
+    store: &Store,
+    params: &Params,
+    interrupt: &Interrupt,
+) -> Result<Vec<[Option<Value>; 4]>> {
     // The caller holds the read gate (a statement), so the store checks under it.
     let mut out: Vec<[Option<Value>; 4]> = store
         .verify_under_gate()?
@@ -153,7 +318,7 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> 
     };
     // Schema checks read facts through the indexes and the dictionary: on a damaged
     // store they may fail, and the problems above already say why.
-    match schema_problems(store, params, &catalog) {
+    match schema_problems(store, params, &catalog, interrupt) {
         Ok(p) => out.extend(p),
         Err(e) if !out.is_empty() => out.push([
             None,
@@ -166,19 +331,88 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> 
     Ok(out)
 }
 
-/// Facts that violate the schema's domains and ranges.
+/// Facts that violate the schema's domains and ranges: stored facts, then the facts rules
+/// derive.
 fn schema_problems(
     store: &Store,
     params: &Params,
     catalog: &Catalog,
+    interrupt: &Interrupt,
 ) -> Result<Vec<[Option<Value>; 4]>> {
     let cx = Context::new(store, None, catalog, params)?;
-    let _ = Compiler::new(&cx);
     let mut out = Vec::new();
-    let type_id = cx.type_id;
+    for (p, decl) in &catalog.preds {
+        let Some(pid) = store.lookup_entity(p, None)? else {
+            continue;
+        };
+        for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
+            let q = q?;
+            let problems = fact_problems(&cx, decl, q[0], q[2])?;
+            if !problems.is_empty() {
+                out.push(problem_row(store, p, q[0], q[2], problems.join("; "))?);
+            }
+        }
+    }
+    out.extend(derived_facts_violating_the_schema(&cx, interrupt)?);
+    Ok(out)
+}
+
+/// The facts that rules derive for declared predicates and that the declaration does not
+/// fit: a subject outside the domain, an object outside the range's class or of another
+/// kind.  (Classes are not enforced when a rule is stored, as they are not for stored facts:
+/// a rule's facts depend on the data.)  The problem says the fact is derived.
+fn derived_facts_violating_the_schema(
+    cx: &Context<'_>,
+    interrupt: &Interrupt,
+) -> Result<Vec<[Option<Value>; 4]>> {
+    let catalog = cx.catalog;
+    let mut declared: Vec<(Id, &String, &PredDecl)> = Vec::new();
+    for (p, decl) in &catalog.preds {
+        if catalog.rules.iter().any(|r| &r.head == p) {
+            if let Some(pid) = cx.store.lookup_entity(p, None)? {
+                declared.push((pid, p, decl));
+            }
+        }
+    }
+    if declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let program = rules::Program::new(rules::compile_all(cx, catalog)?, cx.type_id, &|id| {
+        materialized::names(cx, id)
+    })?;
+    let needed: Vec<rules::Node> = declared
+        .iter()
+        .map(|(pid, _, _)| rules::Node {
+            rel: *pid,
+            class: Id::NONE,
+        })
+        .collect();
+    let derived = program.evaluate(cx, Derived::default(), &[], &needed, interrupt)?;
+    let mut out = Vec::new();
+    for (pid, p, decl) in declared {
+        let Some(rel) = derived.full.get(&pid) else {
+            continue;
+        };
+        for &(s, o) in rel.pairs() {
+            interrupt.check()?;
+            let problems = fact_problems(cx, decl, s, o)?;
+            if !problems.is_empty() {
+                let what = format!("derived by a rule: {}", problems.join("; "));
+                out.push(problem_row(cx.store, p, s, o, what)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What is wrong with the fact `s p o` under `p`'s declaration (nothing: empty).
+fn fact_problems(cx: &Context<'_>, decl: &PredDecl, s: Id, o: Id) -> Result<Vec<String>> {
+    let store = cx.store;
     let has_type = |x: Id, class: &str| -> Result<bool> {
-        let Some(t) = type_id else { return Ok(false) };
-        for c in catalog.subtypes(class) {
+        let Some(t) = cx.type_id else {
+            return Ok(false);
+        };
+        for c in cx.catalog.subtypes(class) {
             if let Some(cid) = store.lookup_entity(&c, None)? {
                 if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
                     return Ok(true);
@@ -187,38 +421,38 @@ fn schema_problems(
         }
         Ok(false)
     };
-    for (p, decl) in &catalog.preds {
-        let Some(pid) = store.lookup_entity(p, None)? else {
-            continue;
-        };
-        for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
-            let q = q?;
-            let mut problems = Vec::new();
-            if let Some(d) = &decl.domain {
-                if !has_type(q[0], d)? {
-                    problems.push(format!("subject is not {}", with_article(d)));
-                }
-            }
-            let wrong_range =
-                match &decl.range {
-                    Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?)
-                        .then(|| with_article(c)),
-                    Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind()))
-                        .then(|| with_article(k.name())),
-                    None => None,
-                };
-            if let Some(what) = wrong_range {
-                problems.push(format!("object is not {what}"));
-            }
-            if !problems.is_empty() {
-                out.push([
-                    Some(store.value(q[0], None)?),
-                    Some(Value::entity(p.clone())),
-                    Some(store.value(q[2], None)?),
-                    Some(Value::Str(problems.join("; "))),
-                ]);
-            }
+    let mut problems = Vec::new();
+    if let Some(d) = &decl.domain {
+        if !has_type(s, d)? {
+            problems.push(format!("subject is not {}", with_article(d)));
         }
     }
-    Ok(out)
+    let wrong_range = match &decl.range {
+        Some(Range::Class(c)) => {
+            (o.kind() != kind::ENTITY || !has_type(o, c)?).then(|| with_article(c))
+        }
+        Some(Range::Kind(k)) => {
+            (!k.accepts(store.value(o, None)?.kind())).then(|| with_article(k.name()))
+        }
+        None => None,
+    };
+    if let Some(what) = wrong_range {
+        problems.push(format!("object is not {what}"));
+    }
+    Ok(problems)
+}
+
+fn problem_row(
+    store: &Store,
+    p: &str,
+    s: Id,
+    o: Id,
+    problem: String,
+) -> Result<[Option<Value>; 4]> {
+    Ok([
+        Some(store.value(s, None)?),
+        Some(Value::entity(p.to_string())),
+        Some(store.value(o, None)?),
+        Some(Value::Str(problem)),
+    ])
 }

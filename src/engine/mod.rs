@@ -15,6 +15,7 @@ mod explain;
 mod expr;
 mod finish;
 pub mod inspect;
+mod interrupt;
 pub mod ir;
 mod magic;
 mod materialized;
@@ -22,7 +23,7 @@ mod plan;
 pub mod rules;
 pub mod write;
 
-pub use exec::Interrupt;
+pub use interrupt::Interrupt;
 pub use ir::Params;
 
 use crate::diag::Diagnostic;
@@ -156,7 +157,7 @@ pub fn find(
     });
     Ok(QueryResult {
         columns,
-        rows: decode(&ev, id_rows)?,
+        rows: decode(&ev, id_rows, &limits.interrupt)?,
         warnings,
         plan: plan_text,
     })
@@ -293,7 +294,7 @@ fn run(
 ) -> Result<Vec<Vec<Id>>> {
     let mut collector = Collector::new(shape, ev, plan.unique);
     let mut row = vec![Id::NONE; width];
-    exec.run(plan, &mut row, &mut |r| {
+    let ran = exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
         if let Some(max) = limits.max_rows {
             if collector.len() as u64 > max {
@@ -301,8 +302,12 @@ fn run(
             }
         }
         Ok(more)
-    })?;
-    let id_rows = collector.finish()?;
+    });
+    if let Err(e) = ran {
+        collector.abandon();
+        return Err(e);
+    }
+    let id_rows = collector.finish(&interrupt::Pacer::new(&limits.interrupt))?;
     if let Some(max) = limits.max_rows {
         if id_rows.len() as u64 > max {
             return Err(Error::TooManyRows(max));
@@ -311,17 +316,38 @@ fn run(
     Ok(id_rows)
 }
 
-/// The rows' values, every id decoded in one sorted pass over the dictionary.
-fn decode(ev: &expr::Eval<'_>, id_rows: Vec<Vec<Id>>) -> Result<Vec<Vec<Option<Value>>>> {
-    let ids: Vec<Id> = id_rows
+/// The rows' values, every id decoded in one sorted pass over the dictionary (in batches,
+/// checking `interrupt` between them).
+fn decode(
+    ev: &expr::Eval<'_>,
+    id_rows: Vec<Vec<Id>>,
+    interrupt: &Interrupt,
+) -> Result<Vec<Vec<Option<Value>>>> {
+    let mut ids: Vec<Id> = id_rows
         .iter()
         .flatten()
         .copied()
         .filter(|i| i.is_some())
         .collect();
-    let values = ev.values(&ids)?;
-    Ok(id_rows
-        .into_iter()
-        .map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect())
-        .collect())
+    ids.sort_unstable();
+    ids.dedup();
+    let mut values = rustc_hash::FxHashMap::default();
+    for batch in ids.chunks(1 << 14) {
+        if let Err(e) = interrupt.check() {
+            interrupt::abandon((id_rows, values));
+            return Err(e);
+        }
+        values.extend(ev.values(batch)?);
+    }
+    let pacer = interrupt::Pacer::new(interrupt);
+    let mut rows = Vec::with_capacity(id_rows.len());
+    let mut all = id_rows.into_iter();
+    while let Some(r) = all.next() {
+        if let Err(e) = pacer.tick() {
+            interrupt::abandon((all, values, rows));
+            return Err(e);
+        }
+        rows.push(r.into_iter().map(|id| values.get(&id).cloned()).collect());
+    }
+    Ok(rows)
 }

@@ -28,14 +28,14 @@ use std::cell::RefCell;
 pub const COMMANDS: &[(&str, &str)] = &[
     (".help", " [TOPIC]"),
     (".quit", ""),
-    (".format", " table|json|jsonl|csv|tsv"),
+    (".format", " table|line|json|jsonl|csv|tsv"),
     (".timer", " on|off"),
-    (".schema", ""),
+    (".schema", " [PATTERN]"),
     (".rules", ""),
     (".sources", ""),
-    (".stats", ""),
+    (".stats", " [all]"),
     (".check", ""),
-    (".load", " FILE"),
+    (".load", " [--dry] FILE"),
     (".backup", " DIR"),
     #[cfg(feature = "viz")]
     (".graph", " ENTITY... [--depth N] [-o FILE]"),
@@ -229,6 +229,7 @@ impl Completer for DqHelper {
                 ".help" => help::TOPICS.iter().map(|(t, _)| *t).collect(),
                 ".format" => crate::output::OutputFormat::ALL.to_vec(),
                 ".timer" => vec!["on", "off"],
+                ".stats" => vec!["all"],
                 ".load" | ".backup" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };

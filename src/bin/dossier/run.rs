@@ -3,7 +3,8 @@
 
 use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
-use dossier::{Db, Error, Executed, Outcome};
+use dossier::{Db, Declaration, DryRun, Error, Executed, Outcome};
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -39,6 +40,8 @@ pub struct Runner<'a> {
     pub db: &'a Db,
     pub settings: &'a Settings,
     pub printer: Printer,
+    /// Run inside this dry run (nothing written is kept), shared by every file run.
+    pub dry: Option<RefCell<DryRun<'a>>>,
 }
 
 /// The output format in force: the chosen one, else a table on a terminal and tsv when
@@ -56,11 +59,15 @@ impl<'a> Runner<'a> {
         Runner {
             db,
             settings,
-            printer: Printer {
-                format: effective_format(settings.format),
-                timer: settings.timer,
-            },
+            printer: Printer::new(effective_format(settings.format), settings.timer),
+            dry: None,
         }
+    }
+
+    /// Keep nothing the scripts write (`run --dry-run`, `.load --dry`).
+    pub fn dry(mut self) -> Self {
+        self.dry = Some(RefCell::new(self.db.dry_run()));
+        self
     }
 
     /// Run `text`; `file` names it in errors and is where `load` paths start from.
@@ -71,7 +78,12 @@ impl<'a> Runner<'a> {
     pub fn run_text(&self, text: &str, file: Option<&Path>, echo: Echo) -> Tally {
         let mut tally = Tally::default();
         let mut acks = Acks::default();
-        let mut script = self.db.script(text).params(self.settings.params.clone());
+        let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
+        let script = match dry.as_deref_mut() {
+            Some(d) => d.script(text),
+            None => self.db.script(text),
+        };
+        let mut script = script.params(self.settings.params.clone());
         if let Some(f) = file {
             script = script.file(f);
         }
@@ -93,11 +105,12 @@ impl<'a> Runner<'a> {
                 }
                 Err(e) => {
                     self.release(&mut acks, echo, &mut tally);
+                    self.print_declared(&mut acks, &mut tally);
                     if tally.stop {
                         return tally;
                     }
                     tally.failed += 1;
-                    eprintln!("{e}");
+                    errln!("{e}");
                     if matches!(e, Error::Cancelled) || !self.settings.keep_going {
                         tally.stop = true;
                     }
@@ -108,6 +121,7 @@ impl<'a> Runner<'a> {
             }
         }
         self.release(&mut acks, echo, &mut tally);
+        self.print_declared(&mut acks, &mut tally);
         tally
     }
 
@@ -118,7 +132,7 @@ impl<'a> Runner<'a> {
         if dirty {
             if let Err(e) = self.db.flush() {
                 let writes = items.iter().filter(|e| is_write(&e.outcome)).count();
-                eprintln!(
+                errln!(
                     "error: {writes} statement(s) ran but could not be made durable, so they may be lost: {e}"
                 );
                 tally.failed += 1;
@@ -128,9 +142,22 @@ impl<'a> Runner<'a> {
         }
         for e in &items {
             let quiet = echo == Echo::ResultsOnly && is_write(&e.outcome);
+            // A run of schema declarations prints as one line (a schema file declares
+            // dozens); each still prints its own time with --timer.
+            if let (Outcome::Declared(d), false, true) = (
+                &e.outcome,
+                quiet,
+                e.warnings.is_empty() && !self.printer.timer,
+            ) {
+                acks.declared.push(d.clone());
+                continue;
+            }
+            if !quiet {
+                self.print_declared(acks, tally);
+            }
             let printed = if quiet {
                 for w in &e.warnings {
-                    eprintln!("{w}");
+                    errln!("{w}");
                 }
                 Ok(())
             } else {
@@ -138,7 +165,45 @@ impl<'a> Runner<'a> {
             };
             if let Err(err) = printed {
                 if err.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("error: writing the output: {err}");
+                    errln!("error: writing the output: {err}");
+                    tally.failed += 1;
+                }
+                tally.stop = true;
+                return;
+            }
+        }
+    }
+
+    /// Print the declarations held back by [`Runner::release`] (already durable): a few
+    /// each as it is, more as one line, `declared 81 types and 80 predicates`.
+    fn print_declared(&self, acks: &mut Acks, tally: &mut Tally) {
+        let declared = std::mem::take(&mut acks.declared);
+        let lines: Vec<String> = if declared.len() <= 3 {
+            declared
+                .into_iter()
+                .map(|d| Outcome::Declared(d).to_string())
+                .collect()
+        } else {
+            let mut types = std::collections::BTreeSet::new();
+            let mut preds = std::collections::BTreeSet::new();
+            for d in &declared {
+                match d {
+                    Declaration::Type { name, .. } => types.insert(name),
+                    Declaration::Predicate(name) => preds.insert(name),
+                    _ => false,
+                };
+            }
+            let parts: Vec<String> = [(types.len(), "type"), (preds.len(), "predicate")]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| dossier::diag::plural(n as u64, what))
+                .collect();
+            vec![format!("declared {}", parts.join(" and "))]
+        };
+        for line in lines {
+            if let Err(err) = self.printer.report(&line) {
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    errln!("error: writing the output: {err}");
                     tally.failed += 1;
                 }
                 tally.stop = true;
@@ -180,7 +245,7 @@ impl<'a> Runner<'a> {
 fn is_write(o: &Outcome) -> bool {
     matches!(
         o,
-        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_)
+        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_) | Outcome::Declared(_)
     )
 }
 
@@ -192,6 +257,8 @@ struct Acks {
     since: Option<Instant>,
     /// Whether a waiting statement wrote something (a flush is needed).
     dirty: bool,
+    /// Declarations made durable and not printed yet (see [`Runner::print_declared`]).
+    declared: Vec<Declaration>,
 }
 
 impl Acks {
@@ -221,7 +288,7 @@ impl Acks {
 }
 
 fn failed(e: Error) -> Tally {
-    eprintln!("{e}");
+    errln!("{e}");
     Tally {
         failed: 1,
         ..Tally::default()
