@@ -13,7 +13,7 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode};
+use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode, PlanCache, QueryResult};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
@@ -96,6 +96,8 @@ struct Inner {
     options: Options,
     /// Set to cancel the queries running now (Ctrl-C in the REPL).
     cancel: Arc<AtomicBool>,
+    /// Plans of the queries run so far, by statement text and parameters.
+    plans: PlanCache,
 }
 
 /// What a statement did.
@@ -214,6 +216,7 @@ impl Db {
                 store,
                 options,
                 cancel: Arc::new(AtomicBool::new(false)),
+                plans: PlanCache::new(),
             }),
         }
     }
@@ -286,7 +289,37 @@ impl Db {
     /// # Ok::<(), dossier::Error>(())
     /// ```
     pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
-        self.prepare(text)?.query(params)
+        // A text run before is neither parsed nor planned again (see `engine::PlanCache`).
+        let r = self
+            .cached_find(text, params, || Ok(self.prepare(text)?.find))
+            .map_err(|e| e.resolve(None, text))?;
+        Ok(Rows::new(r.columns, r.rows))
+    }
+
+    /// Run a `find` against the committed data through the plan cache, keyed by the
+    /// statement's `text` and `params`: `parse` gives its syntax tree when no plan for them
+    /// holds.
+    fn cached_find<F: std::borrow::Borrow<ast::Find>>(
+        &self,
+        text: &str,
+        params: &Params,
+        parse: impl FnOnce() -> Result<F>,
+    ) -> Result<QueryResult> {
+        let store = &self.inner.store;
+        self.inner.cancel.store(false, Ordering::SeqCst);
+        let _r = store.read()?;
+        let limits = self.limits();
+        let planned = match self.inner.plans.get(store, text, params)? {
+            Some(p) => p,
+            None => {
+                let find = parse()?;
+                let p = engine::prepare(store, None, params, find.borrow(), &limits.interrupt)?;
+                let p = Arc::new(p);
+                self.inner.plans.insert(text, params, p.clone());
+                p
+            }
+        };
+        engine::execute(store, None, &planned, &limits, Mode::Run)
     }
 
     /// Parse and check a query once, to run it many times with different parameters.
@@ -486,14 +519,20 @@ impl Db {
         Ok(out)
     }
 
-    /// Run one parsed statement (used by [`Script`]).
+    /// Run one parsed statement (used by [`Script`]); `text` is the statement as written,
+    /// the key of a `find`'s plan in the plan cache.
     fn run(
         &self,
         stmt: &ast::Statement,
+        text: Option<&str>,
         params: &Params,
         delta: Option<&mut Delta>,
     ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
+        if let (None, Some(text), StatementKind::Find(f)) = (&delta, text, &stmt.kind) {
+            let r = self.cached_find(text, params, || Ok(f))?;
+            return Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings));
+        }
         self.inner.cancel.store(false, Ordering::SeqCst);
         match delta {
             Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
@@ -552,7 +591,7 @@ impl Tx<'_> {
             }
             let (o, _) = self
                 .db
-                .run(&stmt, params, Some(&mut self.delta))
+                .run(&stmt, None, params, Some(&mut self.delta))
                 .map_err(|e| e.resolve(None, text))?;
             out.push(o);
         }
@@ -595,8 +634,9 @@ impl Tx<'_> {
     }
 }
 
-/// A query parsed and checked once, run with different parameters.  (Planning happens
-/// per run: the best plan depends on the parameters' values and on the data.)
+/// A query parsed and checked once, run with different parameters.  Its plan is kept for
+/// each set of parameter values it ran with, for as long as the data it was planned on
+/// holds (the best plan depends on the parameters' values and on the data).
 ///
 /// ```
 /// use dossier::{Db, Params, Value};
@@ -620,18 +660,10 @@ impl Prepared {
     /// Run the query with `params` bound to its `$name` parameters, against the committed
     /// data (outside any transaction).
     pub fn query(&self, params: &Params) -> Result<Rows> {
-        let store = &self.db.inner.store;
-        self.db.inner.cancel.store(false, Ordering::SeqCst);
-        let _r = store.read()?;
-        let r = engine::find(
-            store,
-            None,
-            params,
-            &self.find,
-            &self.db.limits(),
-            Mode::Run,
-        )
-        .map_err(|e| e.resolve(None, &self.text))?;
+        let r = self
+            .db
+            .cached_find(&self.text, params, || Ok(&self.find))
+            .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 }

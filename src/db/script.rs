@@ -158,7 +158,8 @@ impl Iterator for Script<'_> {
                 continue;
             }
             let start = Instant::now();
-            let r = self.db.run(&stmt, &self.params, None);
+            let key = text.get(stmt.span.start..stmt.span.end);
+            let r = self.db.run(&stmt, key, &self.params, None);
             let elapsed = start.elapsed();
             let line = frame.line_of(stmt.span.start);
             return Some(match r {

@@ -24,19 +24,21 @@ pub struct Context<'a> {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
     /// Predicates derived by rules (ids), and synthetic ones of rewritten programs.
-    pub derived: FxHashSet<Id>,
+    pub derived: &'a FxHashSet<Id>,
     /// For each type with subtypes: the ids of the type and all its subtypes.
-    pub subtypes: FxHashMap<Id, Vec<Id>>,
+    pub subtypes: &'a FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
-    pub supertypes: FxHashMap<Id, Vec<Id>>,
+    pub supertypes: &'a FxHashMap<Id, Vec<Id>>,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
 /// (dozens of dictionary lookups for a real schema) and shared by every query.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaIds {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
+    /// The id of the `label` predicate (for `label(…)`), if the store has it.
+    pub label_id: Option<Id>,
     /// Ids of the predicates rules derive (those the store knows).
     pub derived: FxHashSet<Id>,
     /// For each type with subtypes: the ids of the type and all its subtypes, sorted.
@@ -50,6 +52,7 @@ impl SchemaIds {
     /// has never seen are left out, since no fact can mention them.
     pub fn compute(store: &Store, delta: Option<&Delta>, catalog: &Catalog) -> Result<SchemaIds> {
         let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
+        let label_id = store.lookup_entity("label", delta)?;
         let mut derived = FxHashSet::default();
         for head in catalog.derived() {
             if let Some(id) = store.lookup_entity(head, delta)? {
@@ -84,6 +87,7 @@ impl SchemaIds {
         }
         Ok(SchemaIds {
             type_id,
+            label_id,
             derived,
             subtypes,
             supertypes,
@@ -110,40 +114,24 @@ pub fn schema(
 }
 
 impl<'a> Context<'a> {
-    /// A context for `catalog`, computing its ids ([`SchemaIds::compute`]).
+    /// A context for `catalog` with its ids `ids` (see [`SchemaIds::compute`], or the
+    /// per-version cache of [`schema`]).
     pub fn new(
         store: &'a Store,
         delta: Option<&'a Delta>,
         catalog: &'a Catalog,
         params: &'a Params,
-    ) -> Result<Context<'a>> {
-        let ids = SchemaIds::compute(store, delta, catalog)?;
-        Ok(Context::with_ids(store, delta, catalog, params, ids))
-    }
-
-    /// A context from ids computed before (the per-version cache of [`schema`]).
-    pub fn with_ids(
-        store: &'a Store,
-        delta: Option<&'a Delta>,
-        catalog: &'a Catalog,
-        params: &'a Params,
-        ids: SchemaIds,
+        ids: &'a SchemaIds,
     ) -> Context<'a> {
-        let SchemaIds {
-            type_id,
-            derived,
-            subtypes,
-            supertypes,
-        } = ids;
         Context {
             store,
             delta,
             catalog,
             params,
-            type_id,
-            derived,
-            subtypes,
-            supertypes,
+            type_id: ids.type_id,
+            derived: &ids.derived,
+            subtypes: &ids.subtypes,
+            supertypes: &ids.supertypes,
         }
     }
 }
@@ -159,6 +147,9 @@ pub struct Compiler<'c, 'a> {
     /// Warnings about predicates and types the database has never seen, one per name.
     pub warnings: Vec<Diagnostic>,
     warned: FxHashSet<String>,
+    /// Constants the store did not know when compiled (they match nothing): a cached plan
+    /// holds only while they stay unknown.
+    pub absent: Vec<Value>,
 }
 
 /// A refusal at a place in the statement (resolved to line and column by `Db`).
@@ -175,6 +166,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
             slots: FxHashMap::default(),
             warnings: Vec::new(),
             warned: FxHashSet::default(),
+            absent: Vec::new(),
         }
     }
 
@@ -206,8 +198,12 @@ impl<'c, 'a> Compiler<'c, 'a> {
         }
     }
 
-    fn const_id(&self, v: &Value) -> Result<Option<Id>> {
-        self.cx.store.lookup(v, self.cx.delta)
+    fn const_id(&mut self, v: &Value) -> Result<Option<Id>> {
+        let id = self.cx.store.lookup(v, self.cx.delta)?;
+        if id.is_none() {
+            self.absent.push(v.clone());
+        }
+        Ok(id)
     }
 
     /// A position of a rule head: like a pattern's, without expanding types to subtypes.

@@ -40,7 +40,16 @@ enum Operand {
 impl<'a> Eval<'a> {
     pub fn new(store: &'a Store, delta: Option<&'a Delta>) -> Result<Eval<'a>> {
         let label_id = store.lookup_entity("label", delta)?;
-        Ok(Eval {
+        Ok(Eval::with_label(store, delta, label_id))
+    }
+
+    /// An evaluator that knows the id of `label` already (a query's schema ids hold it).
+    pub fn with_label(
+        store: &'a Store,
+        delta: Option<&'a Delta>,
+        label_id: Option<Id>,
+    ) -> Eval<'a> {
+        Eval {
             store,
             delta,
             cache: RefCell::default(),
@@ -50,7 +59,7 @@ impl<'a> Eval<'a> {
             scratch: RefCell::default(),
             scratch_index: RefCell::default(),
             block: RefCell::default(),
-        })
+        }
     }
 
     /// The value of an id.

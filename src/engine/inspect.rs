@@ -1,7 +1,7 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
 use super::catalog::{Catalog, Range};
-use super::compile::{Compiler, Context};
+use super::compile::{Compiler, Context, SchemaIds};
 use super::ir::Params;
 use super::write::value;
 use crate::error::Result;
@@ -121,7 +121,8 @@ fn with_article(word: &str) -> String {
 /// Each problem is (subject, predicate, object, what is wrong).
 pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
     let catalog = Catalog::load(store, None)?;
-    let cx = Context::new(store, None, &catalog, params)?;
+    let ids = SchemaIds::compute(store, None, &catalog)?;
+    let cx = Context::new(store, None, &catalog, params, &ids);
     let _ = Compiler::new(&cx);
     let mut out = Vec::new();
     let type_id = cx.type_id;

@@ -7,6 +7,7 @@
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
 //! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
+mod cache;
 pub mod catalog;
 pub mod compile;
 mod derived;
@@ -21,6 +22,7 @@ mod plan;
 pub mod rules;
 pub mod write;
 
+pub use cache::{PlanCache, Planned};
 pub use exec::Interrupt;
 pub use ir::Params;
 
@@ -33,6 +35,7 @@ use catalog::Catalog;
 use compile::{Compiler, Context};
 use finish::{Col, Collector, Shape};
 use plan::Planner;
+use std::sync::Arc;
 
 /// How to run a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +49,10 @@ pub enum Mode {
 }
 
 /// The answer to a `find`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct QueryResult {
-    /// Column names (see [`crate::Rows::columns`]).
-    pub columns: Vec<String>,
+    /// Column names (see [`crate::Rows::columns`]), shared with the plan that made them.
+    pub columns: Arc<[String]>,
     /// `None` cells are variables left unbound (by `optional`).
     pub rows: Vec<Vec<Option<Value>>>,
     /// Warnings about the query (a predicate or type nothing uses), located in its text.
@@ -115,14 +118,14 @@ fn derive(
     body: &mut ir::Body,
     interrupt: &Interrupt,
 ) -> Result<derived::Derived> {
-    let needed = rules::needed(body, &cx.derived);
+    let needed = rules::needed(body, cx.derived);
     if needed.is_empty() {
         return Ok(derived::Derived::default());
     }
     let compiled = rules::compile_all(cx, catalog)?;
-    match magic::rewrite(body, &compiled, &cx.derived) {
+    match magic::rewrite(body, &compiled, cx.derived) {
         Some(program) => {
-            let needed = rules::needed(body, &cx.derived);
+            let needed = rules::needed(body, cx.derived);
             rules::evaluate(cx, &program.rules, &program.seeds, &needed, interrupt)
         }
         None => rules::evaluate(cx, &compiled, &[], &needed, interrupt),
@@ -139,35 +142,99 @@ pub fn find(
     limits: &Limits,
     mode: Mode,
 ) -> Result<QueryResult> {
+    let planned = prepare(store, delta, params, f, &limits.interrupt)?;
+    if mode == Mode::Explain {
+        return Ok(QueryResult {
+            columns: planned.columns.clone(),
+            rows: Vec::new(),
+            warnings: planned.warnings.clone(),
+            plan: Some(explain::render(&planned.plan, &planned.vars, None)),
+        });
+    }
+    execute(store, delta, &planned, limits, mode)
+}
+
+/// Compile and plan a `find` (evaluating the rules it needs): everything but running it.
+/// Planning honours `interrupt`.
+pub fn prepare(
+    store: &Store,
+    delta: Option<&Delta>,
+    params: &Params,
+    f: &ast::Find,
+    interrupt: &Interrupt,
+) -> Result<Planned> {
     let schema = compile::schema(store, delta)?;
-    let catalog = &schema.0;
-    let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
+    let (catalog, ids) = (&schema.0, &schema.1);
+    let cx = Context::new(store, delta, catalog, params, ids);
     let mut c = Compiler::new(&cx);
     let mut body = c.body(&f.body)?;
     let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
-    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
-    let plan = Planner::new(&cx, &derived).plan(&body, &[])?;
-    let warnings = std::mem::take(&mut c.warnings);
-    if mode == Mode::Explain {
-        return Ok(QueryResult {
-            columns,
-            rows: Vec::new(),
-            warnings,
-            plan: Some(explain::render(&plan, &c.vars, None)),
-        });
-    }
+    let uses_rules = !rules::needed(&body, cx.derived).is_empty();
+    let derived = derive(&cx, catalog, &mut body, interrupt)?;
+    let planner = Planner::new(&cx, &derived).with_interrupt(interrupt);
+    let plan = planner.plan(&body, &[])?;
+    let readings = planner.readings();
+    let Compiler {
+        vars,
+        warnings,
+        absent,
+        ..
+    } = c;
+    // Derived facts are computed per run and warnings depend on what is stored: neither
+    // kind of plan is kept, nor one made against a transaction's pending writes.
+    let cacheable = !uses_rules && warnings.is_empty() && delta.is_none_or(Delta::is_empty);
+    Ok(Planned::new(
+        schema.clone(),
+        shape,
+        columns.into(),
+        vars,
+        plan,
+        derived,
+        warnings,
+        cacheable,
+        absent,
+        readings,
+        store.version(),
+    ))
+}
 
-    let ev = expr::Eval::new(store, delta)?;
-    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
-    let id_rows = run(&exec, &plan, &shape, &ev, c.vars.len(), limits)?;
+/// Run a planned `find` (see [`prepare`]) and decode its rows; with [`Mode::Analyze`], also
+/// render the plan with what each step did.
+pub fn execute(
+    store: &Store,
+    delta: Option<&Delta>,
+    planned: &Planned,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<QueryResult> {
+    // Constants were resolved to ids when the query was compiled.
+    let no_params = Params::new();
+    let (catalog, ids) = (&planned.schema.0, &planned.schema.1);
+    let cx = Context::new(store, delta, catalog, &no_params, ids);
+    let ev = expr::Eval::with_label(store, delta, ids.label_id);
+    let exec = exec::Exec::new(
+        &cx,
+        &ev,
+        &planned.derived,
+        &limits.interrupt,
+        mode == Mode::Analyze,
+    );
+    let id_rows = run(
+        &exec,
+        &planned.plan,
+        &planned.shape,
+        &ev,
+        planned.vars.len(),
+        limits,
+    )?;
     let plan_text = (mode == Mode::Analyze).then(|| {
         let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
-        explain::render(&plan, &c.vars, profile.as_ref())
+        explain::render(&planned.plan, &planned.vars, profile.as_ref())
     });
     Ok(QueryResult {
-        columns,
+        columns: planned.columns.clone(),
         rows: decode(&ev, id_rows)?,
-        warnings,
+        warnings: planned.warnings.clone(),
         plan: plan_text,
     })
 }

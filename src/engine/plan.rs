@@ -9,12 +9,14 @@
 
 use super::compile::Context;
 use super::derived::Derived;
+use super::exec::Interrupt;
 use super::ir::{range_options, Body, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
 use crate::error::Result;
 use crate::lang::ast::CmpOp;
 use crate::model::{Precision, Value};
-use crate::store::{kind, GraphSel, Id, IdPattern};
-use std::cell::Cell;
+use crate::store::{kind, GraphSel, Id, IdPattern, PredStats};
+use rustc_hash::FxHashMap;
+use std::cell::{Cell, RefCell};
 
 /// Cost units: roughly microseconds on this machine kind.
 /// One index probe: a B-tree descent in sled (~1.4 µs) and a partial block decode.
@@ -89,42 +91,171 @@ pub struct Planner<'p, 'a> {
     pub cx: &'p Context<'a>,
     pub derived: &'p Derived,
     next_id: Cell<usize>,
+    /// Checked while planning: a huge body must not outlive the time limit.
+    interrupt: Option<&'p Interrupt>,
+    /// Every statistic planning read (see [`Readings`]).
+    readings: RefCell<Readings>,
+}
+
+/// The statistics a plan was made from.  A cached plan is reused while each of them is
+/// still about what it was (see `engine::cache`).
+#[derive(Debug, Clone, Default)]
+pub struct Readings {
+    /// The counts of each predicate read.
+    pub preds: FxHashMap<Id, PredStats>,
+    /// The number of distinct triples, when read.
+    pub triples: Option<u64>,
+    /// Index estimates, by pattern.
+    pub estimates: FxHashMap<IdPattern, u64>,
 }
 
 /// The filters and `not`s of a body, each placed as soon as the variables it needs are
-/// settled; `placed_*[i]` says whether the `i`th one is in the plan yet.
+/// settled; `placed_*[i]` says whether the `i`th one is in the plan yet.  Only those a
+/// change of binding concerns are checked again (`recheck_*`).
 struct Waiting<'b> {
     filters: Vec<&'b Filter>,
     placed_filters: Vec<bool>,
+    /// The slots each filter reads.
+    filter_slots: Vec<Vec<Slot>>,
     nots: Vec<&'b Body>,
     placed_nots: Vec<bool>,
+    /// The slots each `not` shares with the rest of the body.
+    not_shared: Vec<Vec<Slot>>,
+    recheck_filters: Vec<usize>,
+    recheck_nots: Vec<usize>,
+    /// Per slot: the filters and the `not`s that mention it.
+    slot_filters: Vec<Vec<usize>>,
+    slot_nots: Vec<Vec<usize>>,
+}
+
+impl Waiting<'_> {
+    /// A slot became bound or settled: check what mentions it again.
+    fn touch(&mut self, s: Slot) {
+        if let Some(fs) = self.slot_filters.get(s) {
+            self.recheck_filters.extend(fs.iter().copied());
+        }
+        if let Some(ns) = self.slot_nots.get(s) {
+            self.recheck_nots.extend(ns.iter().copied());
+        }
+    }
+}
+
+/// How a slot is bound at a point of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Bind {
+    #[default]
+    Free,
+    /// Bound in some rows, unbound (matching anything) in others.
+    Maybe,
+    /// Bound in every row.
+    Certain,
 }
 
 /// What is bound while a body is planned.
 struct State {
-    /// Bound in every row.
+    /// Bound in every row, in the order they became so.
     certain: Vec<Slot>,
-    /// Bound in some rows, unbound (matching anything) in others.
+    /// Bound in some rows only.
     maybe: Vec<Slot>,
-    /// Slots that units still to be placed may bind.
-    pending: Vec<Slot>,
+    /// Per slot: how it is bound.
+    bind: Vec<Bind>,
+    /// Per slot: how many units (and optionals) still to be placed may bind it.
+    pending: Vec<u32>,
 }
 
 impl State {
+    fn new(bound: &[Slot], maybe: &[Slot], width: usize) -> State {
+        let mut st = State {
+            certain: Vec::new(),
+            maybe: Vec::new(),
+            bind: vec![Bind::Free; width],
+            pending: vec![0; width],
+        };
+        for &s in maybe {
+            st.set(s, Bind::Maybe);
+        }
+        for &s in bound.iter().filter(|s| !maybe.contains(s)) {
+            st.set(s, Bind::Certain);
+        }
+        st
+    }
+
+    fn of(&self, s: Slot) -> Bind {
+        self.bind.get(s).copied().unwrap_or_default()
+    }
+
+    fn is_bound(&self, s: Slot) -> bool {
+        self.of(s) != Bind::Free
+    }
+
+    fn is_maybe(&self, s: Slot) -> bool {
+        self.of(s) == Bind::Maybe
+    }
+
+    fn nothing_bound(&self) -> bool {
+        self.certain.is_empty() && self.maybe.is_empty()
+    }
+
+    /// Every bound slot: the certain ones, then the maybe ones.
     fn all(&self) -> Vec<Slot> {
         let mut v = self.certain.clone();
-        v.extend(
-            self.maybe
-                .iter()
-                .copied()
-                .filter(|s| !self.certain.contains(s)),
-        );
+        v.extend_from_slice(&self.maybe);
         v
     }
 
     /// Bound for good: certain, or maybe but nothing later could still bind it.
-    fn settled(&self, s: &Slot) -> bool {
-        self.certain.contains(s) || (self.maybe.contains(s) && !self.pending.contains(s))
+    fn settled(&self, s: Slot) -> bool {
+        match self.of(s) {
+            Bind::Certain => true,
+            Bind::Maybe => self.pending.get(s).copied().unwrap_or(0) == 0,
+            Bind::Free => false,
+        }
+    }
+
+    /// Bind `s` in every row (`Certain`) or in some (`Maybe`, which never downgrades a
+    /// certain slot); true when that changed something.
+    fn set(&mut self, s: Slot, b: Bind) -> bool {
+        if s >= self.bind.len() {
+            self.bind.resize(s + 1, Bind::Free);
+            self.pending.resize(s + 1, 0);
+        }
+        match (self.bind[s], b) {
+            (Bind::Certain, _) | (_, Bind::Free) | (Bind::Maybe, Bind::Maybe) => false,
+            (Bind::Maybe, Bind::Certain) => {
+                self.maybe.retain(|m| *m != s);
+                self.certain.push(s);
+                self.bind[s] = b;
+                true
+            }
+            (Bind::Free, _) => {
+                if b == Bind::Certain {
+                    self.certain.push(s);
+                } else {
+                    self.maybe.push(s);
+                }
+                self.bind[s] = b;
+                true
+            }
+        }
+    }
+
+    fn add_pending(&mut self, s: Slot) {
+        if s >= self.pending.len() {
+            self.bind.resize(s + 1, Bind::Free);
+            self.pending.resize(s + 1, 0);
+        }
+        self.pending[s] += 1;
+    }
+
+    /// One fewer unit may bind `s`; true when none is left.
+    fn drop_pending(&mut self, s: Slot) -> bool {
+        match self.pending.get_mut(s) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                *n == 0
+            }
+            _ => false,
+        }
     }
 }
 
@@ -145,18 +276,74 @@ enum Known {
     Free,
 }
 
-struct Choice {
-    index: usize,
-    kind: StepKind,
-    rows_after: f64,
-    cost: f64,
-    connected: bool,
-    /// Slots bound by every row after the step.
+/// A join unit (a pattern or an `or` block) waiting to be placed, with its candidate step
+/// for the current bindings: computed again only when a slot it mentions changes.
+struct Unit<'b> {
+    item: &'b Item,
+    /// Slots it binds, each once.
     binds: Vec<Slot>,
+    /// Slots it mentions (what it binds, and what its branches read).
+    slots: Vec<Slot>,
+    cand: Option<Cand<'b>>,
+    placed: bool,
+    /// Already among the connected candidates.
+    listed: bool,
+}
+
+/// A unit's best step for the current bindings, per input row: the planner scales it by
+/// the rows that come in when it compares the units.
+struct Cand<'b> {
+    connected: bool,
+    /// Rows out per row in.
+    per_row: f64,
+    /// Cost per row in (index lookups, or the `or` branches).
+    per_row_cost: f64,
+    /// A hash join is possible: (fixed cost of building the table, cost per row in).
+    hash: Option<(f64, f64)>,
+    what: CandKind<'b>,
     /// Slots bound by some rows only (an `or` branch that binds them).
     maybe_binds: Vec<Slot>,
     unique: bool,
+    /// Tie-break: the pattern's text, or the `or` block's steps.
     key: String,
+}
+
+enum CandKind<'b> {
+    /// The pattern names something the store has never seen.
+    Nothing(&'b Pattern),
+    Pattern {
+        pat: &'b Pattern,
+        ranges: Vec<(Id, Id)>,
+        keys: Vec<Slot>,
+        card: f64,
+    },
+    Or {
+        plans: Vec<Plan>,
+    },
+}
+
+impl Cand<'_> {
+    /// (rows after the step, its cost, whether it is a hash join) for `rows` rows in.
+    fn cost(&self, rows: f64) -> (f64, f64, bool) {
+        match self.what {
+            CandKind::Nothing(_) => (0.0, 0.0, false),
+            CandKind::Or { .. } => (rows * self.per_row, rows * self.per_row_cost, false),
+            CandKind::Pattern { .. } => {
+                let inl = rows * self.per_row_cost;
+                match self.hash {
+                    Some((fixed, per)) if rows > 1.0 => {
+                        let hash = fixed + rows * per;
+                        if hash < inl {
+                            (rows * self.per_row, hash, true)
+                        } else {
+                            (rows * self.per_row, inl, false)
+                        }
+                    }
+                    _ => (rows * self.per_row, inl, false),
+                }
+            }
+        }
+    }
 }
 
 impl<'p, 'a> Planner<'p, 'a> {
@@ -165,13 +352,56 @@ impl<'p, 'a> Planner<'p, 'a> {
             cx,
             derived,
             next_id: Cell::new(0),
+            interrupt: None,
+            readings: RefCell::default(),
         }
+    }
+
+    /// Stop planning with the query's error once it is cancelled or out of time.
+    pub fn with_interrupt(mut self, interrupt: &'p Interrupt) -> Self {
+        self.interrupt = Some(interrupt);
+        self
+    }
+
+    /// The statistics read so far.
+    pub fn readings(&self) -> Readings {
+        self.readings.borrow().clone()
     }
 
     fn id(&self) -> usize {
         let i = self.next_id.get();
         self.next_id.set(i + 1);
         i
+    }
+
+    /// The store's estimate for `ip`, noted among the readings.
+    fn store_estimate(&self, ip: &IdPattern) -> Result<u64> {
+        if let Some(n) = self.readings.borrow().estimates.get(ip) {
+            return Ok(*n);
+        }
+        let n = self.cx.store.estimate(ip)?;
+        self.readings.borrow_mut().estimates.insert(*ip, n);
+        Ok(n)
+    }
+
+    /// The counts of predicate `p`, noted among the readings.
+    fn pred_stats(&self, p: Id) -> Result<PredStats> {
+        if let Some(ps) = self.readings.borrow().preds.get(&p) {
+            return Ok(*ps);
+        }
+        let ps = self.cx.store.stats()?.pred(p);
+        self.readings.borrow_mut().preds.insert(p, ps);
+        Ok(ps)
+    }
+
+    /// The number of distinct triples, noted among the readings.
+    fn total_triples(&self) -> Result<u64> {
+        if let Some(n) = self.readings.borrow().triples {
+            return Ok(n);
+        }
+        let n = self.cx.store.stats()?.triples;
+        self.readings.borrow_mut().triples = Some(n);
+        Ok(n)
     }
 
     /// Plan `body` for rows in which `bound` slots are already bound.
@@ -183,16 +413,45 @@ impl<'p, 'a> Planner<'p, 'a> {
     /// `or` branch or an `optional` that did not bind them).  An unbound slot matches
     /// anything in an index lookup, so a hash join or hashed `not` keyed on one would lose
     /// rows, and a filter or `not` must wait for every step that could still bind it.
+    ///
+    /// Greedy: each round places the unit with the fewest rows after it (connected to
+    /// what is bound first, then by cost, then by text).  Each unit's candidate step is
+    /// kept between rounds and computed again only when a slot it mentions changes, and
+    /// only units connected to the bound slots are compared, so a long chain plans in
+    /// about linear time.
     fn plan_in(&self, body: &Body, bound: &[Slot], maybe_in: &[Slot]) -> Result<Plan> {
         let mut visible = bound.to_vec();
         body.bound_slots(&mut visible);
-        let mut units: Vec<&Item> = Vec::new();
+        let mut mentioned = Vec::new();
+        body.all_slots(&mut mentioned);
+        let width = mentioned
+            .iter()
+            .chain(bound)
+            .chain(maybe_in)
+            .max()
+            .map_or(0, |m| m + 1);
+        let mut units: Vec<Unit<'_>> = Vec::new();
         let mut filters: Vec<&Filter> = Vec::new();
         let mut nots: Vec<&Body> = Vec::new();
         let mut optionals: Vec<&Body> = Vec::new();
         for item in &body.items {
             match item {
-                Item::Pattern(_) | Item::Or(_) => units.push(item),
+                Item::Pattern(_) | Item::Or(_) => {
+                    let mut binds = Vec::new();
+                    bind_slots(item, &mut binds);
+                    let mut slots = binds.clone();
+                    if let Item::Or(bs) = item {
+                        bs.iter().for_each(|b| b.all_slots(&mut slots));
+                    }
+                    units.push(Unit {
+                        item,
+                        binds,
+                        slots,
+                        cand: None,
+                        placed: false,
+                        listed: false,
+                    });
+                }
                 Item::Filter(f) => filters.push(f),
                 Item::Not(b) => nots.push(b),
                 Item::Optional(b) => optionals.push(b),
@@ -200,47 +459,108 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         // Deterministic order for everything placed "when ready": by text, not position.
         filters.sort_by(|a, b| a.text.cmp(&b.text));
-        let mut st = State {
-            certain: bound
+        let mut st = State::new(bound, maybe_in, width);
+        for u in &units {
+            for &s in &u.binds {
+                st.add_pending(s);
+            }
+        }
+        for b in &optionals {
+            let mut slots = Vec::new();
+            b.bound_slots(&mut slots);
+            for s in slots {
+                st.add_pending(s);
+            }
+        }
+        let mut slot_units: Vec<Vec<usize>> = vec![Vec::new(); width];
+        for (i, u) in units.iter().enumerate() {
+            for &s in &u.slots {
+                if let Some(v) = slot_units.get_mut(s) {
+                    if v.last() != Some(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+        }
+        let mut waiting = Waiting {
+            placed_filters: vec![false; filters.len()],
+            filter_slots: filters
                 .iter()
-                .copied()
-                .filter(|s| !maybe_in.contains(s))
+                .map(|f| {
+                    let mut v = Vec::new();
+                    f.ex.slots(&mut v);
+                    v
+                })
                 .collect(),
-            maybe: maybe_in.to_vec(),
-            pending: Vec::new(),
+            placed_nots: vec![false; nots.len()],
+            not_shared: nots
+                .iter()
+                .map(|b| {
+                    let mut v = Vec::new();
+                    b.all_slots(&mut v);
+                    v.retain(|s| visible.contains(s));
+                    v
+                })
+                .collect(),
+            recheck_filters: (0..filters.len()).collect(),
+            recheck_nots: (0..nots.len()).collect(),
+            slot_filters: vec![Vec::new(); width],
+            slot_nots: vec![Vec::new(); width],
+            filters,
+            nots,
         };
+        for (i, slots) in waiting.filter_slots.iter().enumerate() {
+            for &s in slots {
+                if let Some(v) = waiting.slot_filters.get_mut(s) {
+                    v.push(i);
+                }
+            }
+        }
+        for (i, slots) in waiting.not_shared.iter().enumerate() {
+            for &s in slots {
+                if let Some(v) = waiting.slot_nots.get_mut(s) {
+                    v.push(i);
+                }
+            }
+        }
         let mut plan = Plan {
             rows: 1.0,
             unique: true,
             ..Plan::default()
         };
-        let mut waiting = Waiting {
-            placed_filters: vec![false; filters.len()],
-            placed_nots: vec![false; nots.len()],
-            filters,
-            nots,
-        };
+        // Units connected to what is bound (candidates before any other).
+        let mut connected: Vec<usize> = Vec::new();
+        for (i, u) in units.iter_mut().enumerate() {
+            let pattern_without_vars = matches!(u.item, Item::Pattern(_)) && u.binds.is_empty();
+            if pattern_without_vars || u.slots.iter().any(|&s| st.is_bound(s)) {
+                u.listed = true;
+                connected.push(i);
+            }
+        }
+        let mut left = units.len();
         let mut optionals = optionals.into_iter();
         loop {
-            // Slots a unit still to come (or an optional) may bind are not settled yet.
-            st.pending.clear();
-            for u in &units {
-                bind_slots(u, &mut st.pending);
+            if let Some(i) = self.interrupt {
+                i.check()?;
             }
-            for b in optionals.clone() {
-                b.bound_slots(&mut st.pending);
-            }
-            self.place_ready(&mut waiting, &visible, &st, &mut plan)?;
-            if units.is_empty() {
+            self.place_ready(&mut waiting, &mut units, &slot_units, &st, &mut plan)?;
+            if left == 0 {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
                 let sub = self.plan_in(b, &all, &st.maybe)?;
+                let mut taken = Vec::new();
+                b.bound_slots(&mut taken);
+                for s in taken {
+                    if st.drop_pending(s) && st.settled(s) {
+                        waiting.touch(s);
+                    }
+                }
                 let rows = plan.rows * sub.rows.max(1.0);
                 plan.cost += plan.rows * sub.cost;
                 plan.rows = rows;
-                for s in &sub.binds {
-                    if !st.certain.contains(s) && !st.maybe.contains(s) {
-                        st.maybe.push(*s);
+                for &s in &sub.binds {
+                    if st.set(s, Bind::Maybe) && st.settled(s) {
+                        waiting.touch(s);
                     }
                 }
                 plan.unique &= sub.unique;
@@ -252,48 +572,130 @@ impl<'p, 'a> Planner<'p, 'a> {
                 });
                 continue;
             }
-            let mut best: Option<Choice> = None;
-            for (i, unit) in units.iter().enumerate() {
-                let c = self.choice(
-                    i,
-                    unit,
-                    &st,
-                    plan.rows,
-                    &waiting.filters,
-                    &waiting.placed_filters,
-                )?;
+            // The candidates: the connected units (any of them beats every other), or
+            // all units when none is connected.
+            connected.retain(|&i| !units[i].placed);
+            let everything: Vec<usize>;
+            let candidates: &[usize] = if connected.is_empty() || st.nothing_bound() {
+                everything = (0..units.len()).filter(|&i| !units[i].placed).collect();
+                &everything
+            } else {
+                &connected
+            };
+            let mut best: Option<(usize, (bool, f64, f64, bool))> = None;
+            for &i in candidates {
+                if units[i].cand.is_none() {
+                    let c = self.candidate(units[i].item, &st, &waiting)?;
+                    units[i].cand = Some(c);
+                }
+                let Some(c) = &units[i].cand else { continue };
+                let (rows_after, cost, hash) = c.cost(plan.rows);
                 let better = match &best {
                     None => true,
-                    Some(b) => {
-                        (!c.connected, c.rows_after, c.cost, &c.key)
-                            < (!b.connected, b.rows_after, b.cost, &b.key)
+                    Some((b, (bc, br, bcost, _))) => {
+                        let key_b = units[*b].cand.as_ref().map_or("", |x| x.key.as_str());
+                        (!c.connected, rows_after, cost, c.key.as_str())
+                            < (!*bc, *br, *bcost, key_b)
                     }
                 };
                 if better {
-                    best = Some(c);
+                    best = Some((i, (c.connected, rows_after, cost, hash)));
                 }
             }
-            let Some(c) = best else { break };
-            units.remove(c.index);
-            for s in &c.binds {
-                st.maybe.retain(|m| m != s);
-                if !st.certain.contains(s) {
-                    st.certain.push(*s);
+            let Some((index, (_, rows_after, cost, hash))) = best else {
+                break;
+            };
+            let unit = &mut units[index];
+            unit.placed = true;
+            left -= 1;
+            let Some(c) = unit.cand.take() else { break };
+            let placed_binds = unit.binds.clone();
+            let was_empty = st.nothing_bound();
+            let kind = match c.what {
+                CandKind::Nothing(pat) => StepKind::Nothing {
+                    text: pat.text.clone(),
+                },
+                CandKind::Or { plans } => StepKind::Union { branches: plans },
+                CandKind::Pattern {
+                    pat,
+                    ranges,
+                    keys,
+                    card,
+                } => {
+                    if hash {
+                        StepKind::HashJoin {
+                            pat: pat.clone(),
+                            ranges,
+                            keys,
+                            build_rows: card.min(1e8) as usize,
+                        }
+                    } else {
+                        StepKind::Scan {
+                            pat: pat.clone(),
+                            ranges,
+                        }
+                    }
+                }
+            };
+            let binds = match &kind {
+                StepKind::Union { branches } => {
+                    // Bound whatever branch ran: only what every branch binds.
+                    let mut union: Vec<Slot> = Vec::new();
+                    for p in branches {
+                        for s in &p.binds {
+                            if !union.contains(s) {
+                                union.push(*s);
+                            }
+                        }
+                    }
+                    union.retain(|s| branches.iter().all(|p| p.binds.contains(s)));
+                    union
+                }
+                _ => placed_binds.clone(),
+            };
+            let mut changed: Vec<Slot> = Vec::new();
+            for &s in &binds {
+                if st.set(s, Bind::Certain) {
+                    changed.push(s);
                 }
             }
-            for s in &c.maybe_binds {
-                if !st.certain.contains(s) && !st.maybe.contains(s) {
-                    st.maybe.push(*s);
+            for &s in &c.maybe_binds {
+                if st.set(s, Bind::Maybe) {
+                    changed.push(s);
+                }
+            }
+            for s in placed_binds {
+                if st.drop_pending(s) && st.is_maybe(s) {
+                    waiting.touch(s);
+                }
+            }
+            for &s in &changed {
+                waiting.touch(s);
+                for &u in slot_units.get(s).map_or(&[][..], Vec::as_slice) {
+                    let unit = &mut units[u];
+                    if !unit.placed {
+                        unit.cand = None;
+                        if !unit.listed {
+                            unit.listed = true;
+                            connected.push(u);
+                        }
+                    }
+                }
+            }
+            if was_empty && !st.nothing_bound() {
+                // "Connected" meant anything until something was bound.
+                for u in units.iter_mut() {
+                    u.cand = None;
                 }
             }
             plan.unique &= c.unique;
-            plan.rows = c.rows_after;
-            plan.cost += c.cost;
+            plan.rows = rows_after;
+            plan.cost += cost;
             plan.steps.push(Step {
                 id: self.id(),
-                kind: c.kind,
-                rows: c.rows_after,
-                cost: c.cost,
+                kind,
+                rows: rows_after,
+                cost,
             });
         }
         // Whatever is left refers to variables nothing binds; it runs last (and fails).
@@ -330,49 +732,53 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(plan)
     }
 
+    /// Place the filters and `not`s whose variables are all settled now, in a fixed order
+    /// (filters by text, then `not`s); a placed filter changes the pushdowns of the units
+    /// that read its variables.
     fn place_ready(
         &self,
         waiting: &mut Waiting<'_>,
-        visible: &[Slot],
+        units: &mut [Unit<'_>],
+        slot_units: &[Vec<usize>],
         st: &State,
         plan: &mut Plan,
     ) -> Result<()> {
-        let Waiting {
-            filters,
-            placed_filters: placed_f,
-            nots,
-            placed_nots: placed_n,
-        } = waiting;
-        for (i, f) in filters.iter().enumerate() {
-            if placed_f[i] {
+        let mut ready: Vec<usize> = std::mem::take(&mut waiting.recheck_filters);
+        ready.sort_unstable();
+        ready.dedup();
+        for i in ready {
+            if waiting.placed_filters[i] || !waiting.filter_slots[i].iter().all(|&s| st.settled(s))
+            {
                 continue;
             }
-            let mut slots = Vec::new();
-            f.ex.slots(&mut slots);
-            if slots.iter().all(|s| st.settled(s)) {
-                placed_f[i] = true;
-                let cost = plan.rows * FILTER_COST;
-                plan.rows *= selectivity(&f.ex);
-                plan.cost += cost;
-                plan.steps.push(Step {
-                    id: self.id(),
-                    kind: StepKind::Filter((*f).clone()),
-                    rows: plan.rows,
-                    cost,
-                });
+            waiting.placed_filters[i] = true;
+            for &s in &waiting.filter_slots[i] {
+                for &u in slot_units.get(s).map_or(&[][..], Vec::as_slice) {
+                    units[u].cand = None;
+                }
             }
+            let f = waiting.filters[i];
+            let cost = plan.rows * FILTER_COST;
+            plan.rows *= selectivity(&f.ex);
+            plan.cost += cost;
+            plan.steps.push(Step {
+                id: self.id(),
+                kind: StepKind::Filter(f.clone()),
+                rows: plan.rows,
+                cost,
+            });
         }
-        for (i, b) in nots.iter().enumerate() {
-            if placed_n[i] {
+        let mut ready: Vec<usize> = std::mem::take(&mut waiting.recheck_nots);
+        ready.sort_unstable();
+        ready.dedup();
+        for i in ready {
+            let shared = &waiting.not_shared[i];
+            if waiting.placed_nots[i] || !shared.iter().all(|&s| st.settled(s)) {
                 continue;
             }
-            let mut slots = Vec::new();
-            b.all_slots(&mut slots);
-            let shared: Vec<Slot> = slots.into_iter().filter(|s| visible.contains(s)).collect();
-            if !shared.iter().all(|s| st.settled(s)) {
-                continue;
-            }
-            placed_n[i] = true;
+            waiting.placed_nots[i] = true;
+            let b = waiting.nots[i];
+            let shared = shared.clone();
             let all = st.all();
             let correlated = self.plan_in(b, &all, &st.maybe)?;
             let corr_cost = plan.rows
@@ -381,9 +787,10 @@ impl<'p, 'a> Planner<'p, 'a> {
                     .min(correlated.cost / correlated.rows.max(1.0) + SEEK);
             let mut own = Vec::new();
             b.bound_slots(&mut own);
+            let exists = correlated.rows.min(1.0);
             let mut chosen = (
                 StepKind::NotExists {
-                    plan: correlated.clone(),
+                    plan: correlated,
                     keys: shared.clone(),
                     hashed: false,
                 },
@@ -392,7 +799,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             if !shared.is_empty()
                 && shared
                     .iter()
-                    .all(|s| own.contains(s) && st.certain.contains(s))
+                    .all(|&s| own.contains(&s) && st.of(s) == Bind::Certain)
             {
                 let independent = self.plan_in(b, &[], &[])?;
                 let hash_cost =
@@ -408,7 +815,6 @@ impl<'p, 'a> Planner<'p, 'a> {
                     );
                 }
             }
-            let exists = correlated.rows.min(1.0);
             plan.rows *= 1.0 - 0.9 * exists;
             plan.cost += chosen.1;
             plan.steps.push(Step {
@@ -421,17 +827,10 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(())
     }
 
-    fn choice(
-        &self,
-        index: usize,
-        unit: &Item,
-        st: &State,
-        rows: f64,
-        filters: &[&Filter],
-        placed: &[bool],
-    ) -> Result<Choice> {
+    /// A unit's candidate step under the current bindings.
+    fn candidate<'b>(&self, unit: &'b Item, st: &State, waiting: &Waiting<'_>) -> Result<Cand<'b>> {
         match unit {
-            Item::Pattern(pat) => self.pattern_choice(index, pat, st, rows, filters, placed),
+            Item::Pattern(pat) => self.pattern_candidate(pat, st, waiting),
             Item::Or(branches) => {
                 let all = st.all();
                 let mut plans = Vec::new();
@@ -452,54 +851,42 @@ impl<'p, 'a> Planner<'p, 'a> {
                     }
                     plans.push(p);
                 }
-                // Bound whatever branch ran: only what every branch binds.
-                let binds: Vec<Slot> = union
-                    .iter()
-                    .copied()
-                    .filter(|s| plans.iter().all(|p| p.binds.contains(s)))
-                    .collect();
                 let maybe_binds: Vec<Slot> = union
                     .iter()
                     .copied()
-                    .filter(|s| !binds.contains(s))
+                    .filter(|s| !plans.iter().all(|p| p.binds.contains(s)))
                     .collect();
                 let mut mentioned = Vec::new();
                 for b in branches {
                     b.all_slots(&mut mentioned);
                 }
-                let connected = all.is_empty() || mentioned.iter().any(|s| all.contains(s));
-                Ok(Choice {
-                    index,
-                    kind: StepKind::Union { branches: plans },
-                    rows_after: rows * r,
-                    cost: rows * c,
+                let connected = all.is_empty() || mentioned.iter().any(|&s| st.is_bound(s));
+                Ok(Cand {
                     connected,
-                    binds,
+                    per_row: r,
+                    per_row_cost: c,
+                    hash: None,
+                    what: CandKind::Or { plans },
                     maybe_binds,
                     unique: false,
                     key,
                 })
             }
-            _ => unreachable!("only patterns and or-blocks are join units"),
+            _ => Err(crate::error::Error::Invalid(
+                "only patterns and or-blocks are join units".into(),
+            )),
         }
     }
 
-    fn pattern_choice(
+    fn pattern_candidate<'b>(
         &self,
-        index: usize,
-        pat: &Pattern,
+        pat: &'b Pattern,
         st: &State,
-        rows: f64,
-        filters: &[&Filter],
-        placed: &[bool],
-    ) -> Result<Choice> {
-        let bset = &st.all()[..];
+        waiting: &Waiting<'_>,
+    ) -> Result<Cand<'b>> {
         let vars = pat.vars();
-        let keys: Vec<Slot> = vars.iter().copied().filter(|v| bset.contains(v)).collect();
-        let connected = bset.is_empty() || !keys.is_empty() || vars.is_empty();
-        // After the step every row binds all of the pattern's variables (a slot that was
-        // unbound in some rows is bound by the lookup).
-        let binds: Vec<Slot> = vars.clone();
+        let keys: Vec<Slot> = vars.iter().copied().filter(|&v| st.is_bound(v)).collect();
+        let connected = st.nothing_bound() || !keys.is_empty() || vars.is_empty();
         let unique = !matches!(pat.s, PTerm::Any)
             && !matches!(pat.p, PTerm::Any)
             && !matches!(pat.o, PTerm::Any | PTerm::OneOf(_))
@@ -507,52 +894,34 @@ impl<'p, 'a> Planner<'p, 'a> {
             && (matches!(pat.p, PTerm::Const(_)) || self.cx.subtypes.is_empty())
             && !(pat.stored && pat.derived);
         if pat.is_never() {
-            return Ok(Choice {
-                index,
-                kind: StepKind::Nothing {
-                    text: pat.text.clone(),
-                },
-                rows_after: 0.0,
-                cost: 0.0,
+            return Ok(Cand {
                 connected: true,
-                binds,
+                per_row: 0.0,
+                per_row_cost: 0.0,
+                hash: None,
+                what: CandKind::Nothing(pat),
                 maybe_binds: Vec::new(),
                 unique,
                 key: pat.text.clone(),
             });
         }
-        let ranges = self.pushdown(pat, bset, filters, placed)?;
-        let (per_row, card) = self.estimate(pat, bset, &ranges)?;
-        let inl = rows * (SEEK + per_row * ROW);
-        let mut kind = StepKind::Scan {
-            pat: pat.clone(),
-            ranges: ranges.clone(),
-        };
-        let mut cost = inl;
-        if !keys.is_empty()
+        let ranges = self.pushdown(pat, st, &waiting.filters, &waiting.placed_filters)?;
+        let (per_row, card) = self.estimate(pat, &|s| st.is_bound(s), &ranges)?;
+        let hashable = !keys.is_empty()
             && keys.len() <= 3
-            && rows > 1.0
             && !pat.derived
-            && !keys.iter().any(|k| st.maybe.contains(k))
-        {
-            let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
-            if hash < inl {
-                kind = StepKind::HashJoin {
-                    pat: pat.clone(),
-                    ranges,
-                    keys,
-                    build_rows: card.min(1e8) as usize,
-                };
-                cost = hash;
-            }
-        }
-        Ok(Choice {
-            index,
-            kind,
-            rows_after: rows * per_row,
-            cost,
+            && !keys.iter().any(|&k| st.is_maybe(k));
+        Ok(Cand {
             connected,
-            binds,
+            per_row,
+            per_row_cost: SEEK + per_row * ROW,
+            hash: hashable.then_some((SEEK + card * HASH_BUILD, HASH_PROBE + per_row * ROW)),
+            what: CandKind::Pattern {
+                pat,
+                ranges,
+                keys,
+                card,
+            },
             maybe_binds: Vec::new(),
             unique,
             key: pat.text.clone(),
@@ -563,14 +932,14 @@ impl<'p, 'a> Planner<'p, 'a> {
     fn pushdown(
         &self,
         pat: &Pattern,
-        bset: &[Slot],
+        st: &State,
         filters: &[&Filter],
         placed: &[bool],
     ) -> Result<Vec<(Id, Id)>> {
         let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else {
             return Ok(Vec::new());
         };
-        if pat.derived || bset.contains(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
+        if pat.derived || st.is_bound(*x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
             return Ok(Vec::new());
         }
         let mut best: Option<(u64, Vec<(Id, Id)>)> = None;
@@ -583,7 +952,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             };
             let mut n = 0;
             for &(lo, hi) in &ranges {
-                n += self.cx.store.estimate(&IdPattern {
+                n += self.store_estimate(&IdPattern {
                     s: None,
                     p: Some(*p),
                     o: None,
@@ -599,10 +968,15 @@ impl<'p, 'a> Planner<'p, 'a> {
     }
 
     /// (matches per input row, matches with only the constants bound).
-    fn estimate(&self, pat: &Pattern, bset: &[Slot], ranges: &[(Id, Id)]) -> Result<(f64, f64)> {
+    fn estimate(
+        &self,
+        pat: &Pattern,
+        is_bound: &dyn Fn(Slot) -> bool,
+        ranges: &[(Id, Id)],
+    ) -> Result<(f64, f64)> {
         let known = |t: &PTerm| match t {
             PTerm::Const(_) | PTerm::OneOf(_) => Known::Const,
-            PTerm::Var(v) if bset.contains(v) => Known::Bound,
+            PTerm::Var(v) if is_bound(*v) => Known::Bound,
             _ => Known::Free,
         };
         let (ks, kp, ko) = (known(&pat.s), known(&pat.p), known(&pat.o));
@@ -615,7 +989,6 @@ impl<'p, 'a> Planner<'p, 'a> {
         };
         // Planned as every assertion when the source is a variable (bound or not).
         let g = pat.g.selector(|_| None).unwrap_or(GraphSel::Any);
-        let stats = self.cx.store.stats()?;
         let mut per_row = 0.0;
         let mut card = 0.0;
         if pat.stored {
@@ -627,7 +1000,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     for p in consts(&pat.p) {
                         for o in consts(&pat.o) {
                             for r in range_options(ranges, false) {
-                                c += self.cx.store.estimate(&IdPattern {
+                                c += self.store_estimate(&IdPattern {
                                     s,
                                     p,
                                     o,
@@ -639,9 +1012,9 @@ impl<'p, 'a> Planner<'p, 'a> {
                     }
                 }
             } else if let PTerm::Const(p) = pat.p {
-                c = stats.pred(p).triples as f64;
+                c = self.pred_stats(p)?.triples as f64;
                 if matches!(pat.g, GTerm::Const(_)) {
-                    c = self.cx.store.estimate(&IdPattern {
+                    c = self.store_estimate(&IdPattern {
                         s: None,
                         p: Some(p),
                         o: None,
@@ -650,17 +1023,17 @@ impl<'p, 'a> Planner<'p, 'a> {
                     })? as f64;
                 }
             } else {
-                c = stats.triples as f64;
+                c = self.total_triples()? as f64;
             }
             let (subjects, objects) = match pat.p {
                 PTerm::Const(p) => {
-                    let ps = stats.pred(p);
+                    let ps = self.pred_stats(p)?;
                     (ps.subjects.max(1) as f64, ps.objects.max(1) as f64)
                 }
-                _ => (
-                    (stats.triples as f64 / 8.0).max(1.0),
-                    (stats.triples as f64 / 4.0).max(1.0),
-                ),
+                _ => {
+                    let triples = self.total_triples()? as f64;
+                    ((triples / 8.0).max(1.0), (triples / 4.0).max(1.0))
+                }
             };
             let mut m = c;
             if ks == Known::Bound {
@@ -838,5 +1211,71 @@ pub fn step_text(k: &StepKind) -> String {
         StepKind::Optional { .. } => "optional".into(),
         StepKind::Union { .. } => "or".into(),
         StepKind::Nothing { text } => format!("nothing matches {text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{prepare, Interrupt, Params};
+    use crate::error::Error;
+    use crate::lang::ast::StatementKind;
+    use crate::Db;
+    use std::time::{Duration, Instant};
+
+    fn chain(n: usize) -> String {
+        let body: Vec<String> = (0..n).map(|i| format!("?x{i} p ?x{}", i + 1)).collect();
+        format!("find ?x0 where {}.", body.join(", "))
+    }
+
+    fn plan_chain(db: &Db, n: usize, interrupt: &Interrupt) -> crate::Result<usize> {
+        let stmt = crate::lang::parse_statement(&chain(n)).expect("parses");
+        let StatementKind::Find(f) = stmt.kind else {
+            panic!("not a find")
+        };
+        let _r = db.store().read()?;
+        Ok(prepare(db.store(), None, &Params::new(), &f, interrupt)?
+            .plan
+            .steps
+            .len())
+    }
+
+    #[test]
+    fn planning_honours_the_time_limit() {
+        let db = Db::memory().expect("db");
+        db.execute("a1 p a2. a2 p a3.").expect("facts");
+        let past = Interrupt {
+            cancel: None,
+            deadline: Some((Instant::now(), Duration::ZERO)),
+        };
+        assert!(matches!(
+            plan_chain(&db, 50, &past),
+            Err(Error::TimedOut(_))
+        ));
+        // Without a limit the same chain plans, one step per pattern.
+        assert_eq!(plan_chain(&db, 50, &Interrupt::default()).ok(), Some(50));
+    }
+
+    #[test]
+    fn a_chain_is_planned_along_the_chain() {
+        let db = Db::memory().expect("db");
+        db.execute("a1 p a2. a2 p a3. a3 p a4.").expect("facts");
+        let stmt = crate::lang::parse_statement(&chain(30)).expect("parses");
+        let StatementKind::Find(f) = stmt.kind else {
+            panic!("not a find")
+        };
+        let planned =
+            prepare(db.store(), None, &Params::new(), &f, &Interrupt::default()).expect("plans");
+        // After the first pattern, each step joins on a variable bound before it.
+        let mut bound: Vec<usize> = Vec::new();
+        for (i, step) in planned.plan.steps.iter().enumerate() {
+            let (super::StepKind::Scan { pat, .. } | super::StepKind::HashJoin { pat, .. }) =
+                &step.kind
+            else {
+                panic!("unexpected step {:?}", step.kind)
+            };
+            let vars = pat.vars();
+            assert!(i == 0 || vars.iter().any(|v| bound.contains(v)), "step {i}");
+            bound.extend(vars);
+        }
     }
 }

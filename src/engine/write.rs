@@ -3,7 +3,7 @@
 //! The read-only statements that are not queries are in `inspect.rs`.
 
 use super::catalog::{Catalog, PredDecl, Range, RuleDecl};
-use super::compile::Context;
+use super::compile::{Context, SchemaIds};
 use super::ir::Params;
 use super::rules;
 use crate::diag::Diagnostic;
@@ -284,7 +284,8 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
     }
     catalog.rules.push(RuleDecl { head, text });
     // Refuse a program that cannot be stratified, naming the cycle.
-    let cx = Context::new(store, Some(delta), &catalog, params)?;
+    let ids = SchemaIds::compute(store, Some(delta), &catalog)?;
+    let cx = Context::new(store, Some(delta), &catalog, params, &ids);
     let compiled = rules::compile_all(&cx, &catalog)?;
     let names = |id: Id| {
         store

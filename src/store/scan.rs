@@ -16,7 +16,7 @@ use super::{Normalized, Store};
 use crate::error::Result;
 
 /// Which assertions a pattern wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GraphSel {
     /// Each distinct triple once, whichever sources assert it (`g` reported as `NONE`).
     Any,
@@ -27,7 +27,7 @@ pub enum GraphSel {
 }
 
 /// A triple pattern over ids.  `None` positions are free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IdPattern {
     /// The subject, or `None` for any.
     pub s: Option<Id>,
