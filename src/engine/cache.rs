@@ -11,6 +11,7 @@
 
 use super::catalog::Catalog;
 use super::compile::{self, SchemaIds};
+use super::counts::CountScan;
 use super::derived::Derived;
 use super::finish::Shape;
 use super::plan::{Plan, Readings};
@@ -42,6 +43,8 @@ pub struct Planned {
     pub(super) plan: Plan,
     pub(super) derived: Derived,
     pub(super) warnings: Vec<Diagnostic>,
+    /// Counts read straight from the index instead of running the plan.
+    pub(super) count_scan: Option<CountScan>,
     cacheable: bool,
     /// Constants the store did not know.
     absent: Vec<Value>,
@@ -73,11 +76,19 @@ impl Planned {
             plan,
             derived,
             warnings,
+            count_scan: None,
             cacheable,
             absent,
             readings,
             valid_at: AtomicU64::new(version),
         }
+    }
+
+    /// Answer with `count` (counts read from the index) when running against the
+    /// committed data.
+    pub(super) fn with_count_scan(mut self, count: Option<CountScan>) -> Planned {
+        self.count_scan = count;
+        self
     }
 
     /// Whether a cache may keep it: no rules evaluated, no warnings, no pending writes.

@@ -9,7 +9,7 @@ use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
-use super::plan::{Plan, Step, StepKind};
+use super::plan::{Plan, Step, StepKind, Switch, SORT_BATCH};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -52,6 +52,8 @@ impl Interrupt {
 pub struct StepProfile {
     pub rows: u64,
     pub calls: u64,
+    /// A lookup that ran as a hash join (see `Switch`).
+    pub hashed: bool,
     /// Time spent in this step and everything after it.
     pub inclusive: Duration,
 }
@@ -148,10 +150,17 @@ pub struct Exec<'e, 'a> {
     found: RefCell<Vec<[Id; 4]>>,
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
+    /// By lookup step with a [`Switch`]: rows that reached it, and whether it runs as a
+    /// hash join now.
+    lookups: RefCell<FxHashMap<usize, (usize, bool)>>,
 }
 
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
+
+/// Keys of the cursors shared by the lookups of one subject variable: this plus its slot
+/// (far above any step id).
+const SUBJECT_CURSORS: usize = usize::MAX / 2;
 
 /// Where a plan's solutions go; returning `false` stops the query.
 pub type Sink<'s> = dyn FnMut(&mut Vec<Id>) -> Result<bool> + 's;
@@ -221,12 +230,110 @@ impl<'e, 'a> Exec<'e, 'a> {
             probes: RefCell::default(),
             found: RefCell::default(),
             key_buf: RefCell::default(),
+            lookups: RefCell::default(),
         }
     }
 
     /// Run `plan` from `row`, calling `sink` with every solution.
     pub fn run(&self, plan: &Plan, row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
-        self.steps(&plan.steps, row, sink)
+        let mut stages = Stages::default();
+        let mut from = 0;
+        for (i, step) in plan.steps.iter().enumerate() {
+            if let StepKind::Sort { by } = &step.kind {
+                stages.sorts.push(SortStage {
+                    id: step.id,
+                    by: *by,
+                    batch: RefCell::default(),
+                });
+                stages.heads.push(&plan.steps[from..i]);
+                from = i + 1;
+            }
+        }
+        if stages.sorts.is_empty() {
+            return self.steps(&plan.steps, row, sink);
+        }
+        stages.heads.push(&plan.steps[from..]);
+        stages.width = row.len();
+        let head = stages.heads[0];
+        if !self.steps(head, row, &mut |r| self.to_sort(&stages, 0, r, sink))? {
+            return Ok(false);
+        }
+        // What is still held, sort by sort: each flush may fill the next.
+        for k in 0..stages.sorts.len() {
+            if !self.flush_sort(&stages, k, sink)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Hold `row` for sort `k`, running the steps after it on the batch once it is full.
+    fn to_sort(
+        &self,
+        stages: &Stages<'_>,
+        k: usize,
+        row: &mut Vec<Id>,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let full = {
+            let Some(sort) = stages.sorts.get(k) else {
+                return sink(row);
+            };
+            let mut batch = sort.batch.borrow_mut();
+            batch.extend_from_slice(row);
+            batch.len() >= SORT_BATCH * stages.width.max(1)
+        };
+        if full {
+            return self.flush_sort(stages, k, sink);
+        }
+        Ok(true)
+    }
+
+    /// Run the steps after sort `k` on the rows it holds, in the order of its slot (up to
+    /// the next sort, which holds what they yield; the last runs into `sink`).
+    fn flush_sort(&self, stages: &Stages<'_>, k: usize, sink: &mut Sink<'_>) -> Result<bool> {
+        let Some(sort) = stages.sorts.get(k) else {
+            return Ok(true);
+        };
+        let batch = std::mem::take(&mut *sort.batch.borrow_mut());
+        let width = stages.width;
+        let n = batch.len().checked_div(width).unwrap_or(0);
+        if n == 0 {
+            return Ok(true);
+        }
+        let start = Instant::now();
+        let stage = stages.heads.get(k + 1).copied().unwrap_or_default();
+        // Sort (key, row number) pairs: one flat comparison each.
+        let mut order: Vec<(u128, u32)> = (0..n)
+            .map(|i| {
+                let id = batch[i * width + sort.by];
+                (
+                    (u128::from(id.kind()) << 64) | u128::from(id.raw()),
+                    i as u32,
+                )
+            })
+            .collect();
+        order.sort_unstable();
+        let mut row = vec![Id::NONE; width];
+        let mut cont = true;
+        for (_, i) in order {
+            let at = i as usize * width;
+            row.copy_from_slice(&batch[at..at + width]);
+            if !self.steps(stage, &mut row, &mut |r| {
+                self.to_sort(stages, k + 1, r, sink)
+            })? {
+                cont = false;
+                break;
+            }
+        }
+        if let Some(profile) = &self.profile {
+            let mut p = profile.borrow_mut();
+            let e = p.entry(sort.id).or_default();
+            e.calls += 1;
+            e.rows += n as u64;
+            e.inclusive += start.elapsed();
+        }
+        Ok(cont)
     }
 
     fn tick(&self) -> Result<()> {
@@ -263,7 +370,22 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Run one step; `next` continues with each extended row (the rest of the plan).
     fn step(&self, step: &Step, row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
         match &step.kind {
-            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, next),
+            StepKind::Scan {
+                pat,
+                ranges,
+                switch,
+            } => match switch {
+                Some(switch) if self.switched(step.id, switch) => {
+                    let join = Join {
+                        pat,
+                        ranges,
+                        keys: &switch.keys,
+                        build_rows: switch.build_rows,
+                    };
+                    self.hash_join(step.id, join, row, next)
+                }
+                _ => self.scan(step.id, pat, ranges, row, next),
+            },
             StepKind::HashJoin {
                 pat,
                 ranges,
@@ -325,7 +447,26 @@ impl<'e, 'a> Exec<'e, 'a> {
                 Ok(true)
             }
             StepKind::Nothing { .. } => Ok(true),
+            // Sorting is done by `sorted_steps`; anywhere else a sort keeps the order.
+            StepKind::Sort { .. } => next(row),
         }
+    }
+
+    /// Whether lookup step `id` runs as a hash join now: once the rows that reached it
+    /// would have cost less that way (see [`Switch`]).
+    fn switched(&self, id: usize, switch: &Switch) -> bool {
+        let mut counts = self.lookups.borrow_mut();
+        let (n, hashed) = counts.entry(id).or_default();
+        if !*hashed {
+            *n += 1;
+            if switch.hash_is_cheaper(*n) {
+                *hashed = true;
+                if let Some(profile) = &self.profile {
+                    profile.borrow_mut().entry(id).or_default().hashed = true;
+                }
+            }
+        }
+        *hashed
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).
@@ -441,9 +582,18 @@ impl<'e, 'a> Exec<'e, 'a> {
                     {
                         let mut found = std::mem::take(&mut *self.found.borrow_mut());
                         found.clear();
+                        // Lookups of one subject's facts (`?e date ?d`, `?e party ?x`: its
+                        // run of `SPOG`) share a cursor across steps, so the steps of a
+                        // star read each subject's block once.
+                        let key = match (&pat.s, ip.s, ip.o, ip.g) {
+                            (PTerm::Var(slot), Some(_), None, GraphSel::Any) => {
+                                SUBJECT_CURSORS + *slot
+                            }
+                            _ => step,
+                        };
                         let handled = {
                             let mut probes = self.probes.borrow_mut();
-                            let probe = probes.entry(step).or_default();
+                            let probe = probes.entry(key).or_default();
                             self.cx.store.probe(probe, &ip, &mut found)?
                         };
                         if handled {
@@ -768,6 +918,23 @@ impl Exec<'_, '_> {
         }
         Ok(true)
     }
+}
+
+/// A plan cut at its sort steps: `heads[0]` runs first, `heads[k + 1]` runs on what sort
+/// `k` holds, and each feeds the next sort (the last feeds the plan's sink).
+#[derive(Default)]
+struct Stages<'p> {
+    heads: Vec<&'p [Step]>,
+    sorts: Vec<SortStage>,
+    /// Slots per row.
+    width: usize,
+}
+
+/// One sort step of a plan, with the rows it holds.
+struct SortStage {
+    id: usize,
+    by: Slot,
+    batch: RefCell<Vec<Id>>,
 }
 
 /// Slots bound by the current match of a step, to undo before the next one.

@@ -53,12 +53,19 @@ fn steps(
     let n = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
         let what = match &step.kind {
-            StepKind::Scan { pat, ranges } => {
-                let range = if ranges.is_empty() {
+            StepKind::Scan {
+                pat,
+                ranges,
+                switch,
+            } => {
+                let mut range = if ranges.is_empty() {
                     String::new()
                 } else {
                     " with object range pushed into the index".into()
                 };
+                if switch.is_some() {
+                    range.push_str(" (a hash join if many more rows come)");
+                }
                 if i == 0 && depth == 1 {
                     format!("scan {}{range}", pat.text)
                 } else {
@@ -79,6 +86,10 @@ fn steps(
             StepKind::Optional { .. } => "optional (left join)".to_string(),
             StepKind::Union { .. } => "or (union of branches)".to_string(),
             StepKind::Nothing { text } => format!("nothing: {text} names something never seen"),
+            StepKind::Sort { by } => format!(
+                "sort by {} (the next lookups in index order)",
+                var_list(&[*by], vars)
+            ),
         };
         let mut line = format!(
             "{indent}{}. {what}  [est {} rows, cost {:.0}]",
@@ -102,9 +113,14 @@ fn steps(
             };
             let _ = write!(
                 line,
-                "  [actual {} rows, {:.3} ms]",
+                "  [actual {} rows, {:.3} ms{}]",
                 me.rows,
-                own.as_secs_f64() * 1e3
+                own.as_secs_f64() * 1e3,
+                if me.hashed {
+                    ", ran as a hash join"
+                } else {
+                    ""
+                }
             );
         }
         let _ = writeln!(out, "{line}");

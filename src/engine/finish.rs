@@ -6,9 +6,11 @@ use super::ir::{Ex, Slot};
 use crate::error::Result;
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
-use crate::store::Id;
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use crate::store::{kind, Id};
+use hashbrown::HashTable;
+use rustc_hash::{FxHashSet, FxHasher};
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 
 /// One column of the result (visible or hidden).
 #[derive(Debug, Clone)]
@@ -56,22 +58,95 @@ impl Shape {
     }
 }
 
+/// Fixed-width rows of ids kept once each, in the order they came: the ids in one flat
+/// vector, a hash table of row numbers over them (no allocation per row).  Every row a
+/// query holds (distinct rows, group keys, solutions seen) is in one of these.
+pub struct RowSet {
+    width: usize,
+    ids: Vec<Id>,
+    table: HashTable<u32>,
+    len: usize,
+}
+
+fn hash_row(row: &[Id]) -> u64 {
+    let mut h = FxHasher::default();
+    row.hash(&mut h);
+    h.finish()
+}
+
+impl RowSet {
+    /// An empty set of rows of `width` ids.
+    pub fn new(width: usize) -> RowSet {
+        RowSet {
+            width,
+            ids: Vec::new(),
+            table: HashTable::new(),
+            len: 0,
+        }
+    }
+
+    /// The row's number, and whether it was new.
+    pub fn insert(&mut self, row: &[Id]) -> (usize, bool) {
+        let h = hash_row(row);
+        let (width, ids) = (self.width, &self.ids);
+        let at = |i: u32| &ids[i as usize * width..(i as usize + 1) * width];
+        if let Some(&i) = self.table.find(h, |&i| at(i) == row) {
+            return (i as usize, false);
+        }
+        let i = self.len as u32;
+        self.ids.extend_from_slice(row);
+        self.len += 1;
+        let (width, ids) = (self.width, &self.ids);
+        self.table.insert_unique(h, i, |&j| {
+            hash_row(&ids[j as usize * width..(j as usize + 1) * width])
+        });
+        (i as usize, true)
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Row `i` (in arrival order).
+    pub fn row(&self, i: usize) -> &[Id] {
+        &self.ids[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// Finished rows: `width` ids each, in one flat vector.
+#[derive(Debug, Clone, Default)]
+pub struct IdRows {
+    pub width: usize,
+    pub ids: Vec<Id>,
+}
+
+impl IdRows {
+    pub fn len(&self) -> usize {
+        self.ids.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &[Id]> {
+        self.ids.chunks_exact(self.width.max(1))
+    }
+}
+
 /// Turns solutions into result rows (as ids; decoded at the very end).
 pub struct Collector<'e, 'a> {
     shape: &'e Shape,
     ev: &'e Eval<'a>,
     /// Solutions need deduplication before aggregation (the plan may repeat them).
     dedupe_solutions: bool,
-    seen_solutions: FxHashSet<Vec<Id>>,
-    /// Distinct rows, in the order they came (without aggregates).
-    rows: FxIndexSet<Vec<Id>>,
-    /// Each group's key and accumulators, in the order the groups appeared.
-    groups: FxIndexMap<Vec<Id>, Vec<Acc>>,
+    seen_solutions: RowSet,
+    /// Distinct rows (without aggregates), in the order they came.
+    rows: RowSet,
+    /// Each group's key, in the order the groups appeared …
+    groups: RowSet,
+    /// … and its accumulators, `aggs` per group.
+    accs: Vec<Acc>,
+    aggs: usize,
     key_buf: Vec<Id>,
 }
-
-type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
-type FxIndexMap<K, V> = indexmap::IndexMap<K, V, FxBuildHasher>;
 
 #[derive(Debug, Clone)]
 enum Acc {
@@ -92,13 +167,16 @@ enum Acc {
 
 impl<'e, 'a> Collector<'e, 'a> {
     pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool) -> Self {
+        let aggs = shape.cols.iter().filter(|c| c.is_agg()).count();
         Collector {
             shape,
             ev,
             dedupe_solutions: !plan_unique,
-            seen_solutions: FxHashSet::default(),
-            rows: FxIndexSet::default(),
-            groups: FxIndexMap::default(),
+            seen_solutions: RowSet::new(shape.body_slots.len()),
+            rows: RowSet::new(shape.cols.len()),
+            groups: RowSet::new(shape.cols.len() - aggs),
+            accs: Vec::new(),
+            aggs,
             key_buf: Vec::new(),
         }
     }
@@ -117,33 +195,35 @@ impl<'e, 'a> Collector<'e, 'a> {
         })
     }
 
+    /// The group of `key` (made when new): its first accumulator's index.
+    fn group(&mut self, key: &[Id]) -> usize {
+        let (gi, new) = self.groups.insert(key);
+        if new {
+            let accs = self.new_accs();
+            self.accs.extend(accs);
+        }
+        gi * self.aggs
+    }
+
     /// Take one solution; `false` when enough rows are collected.
     pub fn push(&mut self, row: &[Id]) -> Result<bool> {
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
         if self.shape.aggregated() {
             if self.dedupe_solutions {
-                let key: Vec<Id> = self.shape.body_slots.iter().map(|&s| row[s]).collect();
-                if !self.seen_solutions.insert(key) {
+                key.extend(self.shape.body_slots.iter().map(|&s| row[s]));
+                if !self.seen_solutions.insert(&key).1 {
+                    self.key_buf = key;
                     return Ok(true);
                 }
+                key.clear();
             }
-            // The group key is built in a reused buffer and looked up as a slice: a row of
-            // an existing group allocates nothing.
-            let mut key = std::mem::take(&mut self.key_buf);
-            key.clear();
             for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
                 key.push(self.cell(c, row)?);
             }
-            let gi = match self.groups.get_index_of(key.as_slice()) {
-                Some(i) => {
-                    self.key_buf = key;
-                    i
-                }
-                None => {
-                    let accs = self.new_accs();
-                    self.groups.insert_full(key, accs).0
-                }
-            };
-            let mut ai = 0;
+            let first = self.group(&key);
+            self.key_buf = key;
+            let mut ai = first;
             for col in &self.shape.cols {
                 if let Col::Agg {
                     func,
@@ -156,33 +236,43 @@ impl<'e, 'a> Collector<'e, 'a> {
                         Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
                         Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
                     };
-                    let ev = self.ev;
                     update(
-                        &mut self.groups[gi][ai],
+                        &mut self.accs[ai],
                         *func,
                         *distinct,
                         arg.is_none(),
                         value,
-                        ev,
+                        self.ev,
                     )?;
                     ai += 1;
                 }
             }
             return Ok(true);
         }
-        let cells: Vec<Id> = self
-            .shape
-            .cols
-            .iter()
-            .map(|c| self.cell(c, row))
-            .collect::<Result<_>>()?;
-        if !self.rows.insert(cells) {
+        for c in &self.shape.cols {
+            key.push(self.cell(c, row)?);
+        }
+        let new = self.rows.insert(&key).1;
+        self.key_buf = key;
+        if !new {
             return Ok(true);
         }
         Ok(self
             .shape
             .stop_after()
             .is_none_or(|n| (self.rows.len() as u64) < n))
+    }
+
+    /// Add `n` solutions to the group of `key` at once (a count pushed into the index scan):
+    /// as many pushes of rows binding the group key, each with its aggregated variable
+    /// bound.  Only for a shape whose aggregates are all `count`s.
+    pub fn add_counted(&mut self, key: &[Id], n: u64) {
+        let first = self.group(key);
+        for acc in &mut self.accs[first..first + self.aggs] {
+            if let Acc::Count(c) = acc {
+                *c += n;
+            }
+        }
     }
 
     /// Rows (or groups) collected so far.
@@ -213,69 +303,79 @@ impl<'e, 'a> Collector<'e, 'a> {
     }
 
     /// The result rows, ordered and cut, as ids (visible columns only).
-    pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
+    pub fn finish(mut self) -> Result<IdRows> {
         let shape = self.shape;
         let ev = self.ev;
-        let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
-            if self.groups.is_empty() && shape.cols.iter().all(Col::is_agg) {
+        let width = shape.cols.len();
+        let mut all = if shape.aggregated() {
+            if self.groups.len() == 0 && shape.cols.iter().all(Col::is_agg) {
                 // No solutions and no groups: one row (`count()` is 0).
-                let accs = self.new_accs();
-                self.groups.insert(Vec::new(), accs);
+                self.group(&[]);
             }
-            let mut rows = Vec::with_capacity(self.groups.len());
-            for (key, accs) in self.groups {
-                let mut key = key.into_iter();
-                let mut accs = accs.into_iter();
-                let mut row = Vec::with_capacity(shape.cols.len());
+            let mut ids = Vec::with_capacity(self.groups.len() * width);
+            let mut accs = std::mem::take(&mut self.accs).into_iter();
+            for g in 0..self.groups.len() {
+                let mut key = self.groups.row(g).iter();
                 for col in &shape.cols {
-                    row.push(if col.is_agg() {
+                    ids.push(if col.is_agg() {
                         accs.next().map_or(Ok(Id::NONE), |a| result(a, ev))?
                     } else {
-                        key.next().unwrap_or(Id::NONE)
+                        key.next().copied().unwrap_or(Id::NONE)
                     });
                 }
-                rows.push(row);
             }
-            rows
+            IdRows { width, ids }
         } else {
-            self.rows.into_iter().collect()
+            IdRows {
+                width,
+                ids: std::mem::take(&mut self.rows.ids),
+            }
         };
+        // Row numbers, filtered and ordered; the rows stay where they are.
+        let mut order: Vec<usize> = (0..all.len()).collect();
         if !shape.having.is_empty() {
-            let mut kept = Vec::with_capacity(rows.len());
-            for row in rows {
-                let mut ok = true;
+            let mut kept = Vec::with_capacity(order.len());
+            'rows: for i in order {
+                let row = &all.ids[i * width..(i + 1) * width];
                 for h in &shape.having {
-                    if !ev.test(h, &[], &row)? {
-                        ok = false;
-                        break;
+                    if !ev.test(h, &[], row)? {
+                        continue 'rows;
                     }
                 }
-                if ok {
-                    kept.push(row);
-                }
+                kept.push(i);
             }
-            rows = kept;
+            order = kept;
         }
         if !shape.order.is_empty() {
-            rows = sort(rows, shape, ev)?;
+            order = sort(order, &all, shape, ev)?;
         }
-        if shape.cols.len() > shape.visible {
-            // Without the hidden columns rows may repeat: keep the first of each.
-            let distinct: FxIndexSet<Vec<Id>> = rows
-                .into_iter()
-                .map(|mut r| {
-                    r.truncate(shape.visible);
-                    r
-                })
-                .collect();
-            rows = distinct.into_iter().collect();
+        let hidden = width > shape.visible;
+        let mut out = Vec::with_capacity(order.len().min(1 << 20) * shape.visible);
+        // Without the hidden columns rows may repeat: keep the first of each.
+        let mut distinct = RowSet::new(if hidden { shape.visible } else { 0 });
+        let start = shape.offset;
+        let mut taken = 0u64;
+        let mut skipped = 0u64;
+        for i in order {
+            if shape.limit.is_some_and(|l| taken >= l) {
+                break;
+            }
+            let row = &all.ids[i * width..i * width + shape.visible];
+            if hidden && !distinct.insert(row).1 {
+                continue;
+            }
+            if skipped < start {
+                skipped += 1;
+                continue;
+            }
+            out.extend_from_slice(row);
+            taken += 1;
         }
-        let start = (shape.offset as usize).min(rows.len());
-        let end = match shape.limit {
-            Some(l) => start.saturating_add(l as usize).min(rows.len()),
-            None => rows.len(),
-        };
-        Ok(rows.drain(start..end).collect())
+        all.ids = Vec::new();
+        Ok(IdRows {
+            width: shape.visible,
+            ids: out,
+        })
     }
 }
 
@@ -374,24 +474,55 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
     })
 }
 
-/// Sort by the order keys: values in the language's total order; unbound sorts first.
-fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>> {
-    let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
-    for row in rows {
+/// A value to order by: integers (counts, mostly) compared without decoding.
+enum SortKey {
+    Unbound,
+    Int(i64),
+    Value(Value),
+}
+
+fn cmp_keys(a: &SortKey, b: &SortKey) -> Ordering {
+    match (a, b) {
+        (SortKey::Unbound, SortKey::Unbound) => Ordering::Equal,
+        (SortKey::Unbound, _) => Ordering::Less,
+        (_, SortKey::Unbound) => Ordering::Greater,
+        (SortKey::Int(x), SortKey::Int(y)) => x.cmp(y),
+        (SortKey::Int(x), SortKey::Value(v)) => Value::Int(*x).total_cmp(v),
+        (SortKey::Value(v), SortKey::Int(y)) => v.total_cmp(&Value::Int(*y)),
+        (SortKey::Value(x), SortKey::Value(y)) => x.total_cmp(y),
+    }
+}
+
+/// Sort row numbers by the order keys: values in the language's total order; unbound
+/// sorts first.
+fn sort(rows: Vec<usize>, all: &IdRows, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<usize>> {
+    let width = all.width;
+    let mut keyed: Vec<(Vec<SortKey>, usize)> = Vec::with_capacity(rows.len());
+    for i in rows {
+        let row = &all.ids[i * width..(i + 1) * width];
         let mut keys = Vec::with_capacity(shape.order.len());
         for (ex, _) in &shape.order {
-            keys.push(ev.eval(ex, &[], &row)?);
-        }
-        keyed.push((keys, row));
-    }
-    let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {
-        for (i, (_, order)) in shape.order.iter().enumerate() {
-            let o = match (&a.0[i], &b.0[i]) {
-                (None, None) => Ordering::Equal,
-                (None, Some(_)) => Ordering::Less,
-                (Some(_), None) => Ordering::Greater,
-                (Some(x), Some(y)) => x.total_cmp(y),
+            let id = match ex {
+                Ex::Column(c) => row.get(*c).copied(),
+                _ => None,
             };
+            keys.push(match id {
+                Some(id) if id.kind() == kind::INT => match id.decode_inline() {
+                    Some(Value::Int(n)) => SortKey::Int(n),
+                    _ => SortKey::Unbound,
+                },
+                Some(id) if id.is_none() => SortKey::Unbound,
+                _ => match ev.eval(ex, &[], row)? {
+                    Some(v) => SortKey::Value(v),
+                    None => SortKey::Unbound,
+                },
+            });
+        }
+        keyed.push((keys, i));
+    }
+    let cmp = |a: &(Vec<SortKey>, usize), b: &(Vec<SortKey>, usize)| -> Ordering {
+        for (i, (_, order)) in shape.order.iter().enumerate() {
+            let o = cmp_keys(&a.0[i], &b.0[i]);
             let o = if *order == Order::Desc {
                 o.reverse()
             } else {

@@ -10,6 +10,7 @@
 mod cache;
 pub mod catalog;
 pub mod compile;
+mod counts;
 mod derived;
 mod exec;
 mod explain;
@@ -33,7 +34,7 @@ use crate::model::Value;
 use crate::store::{Delta, Id, Store};
 use catalog::Catalog;
 use compile::{Compiler, Context};
-use finish::{Col, Collector, Shape};
+use finish::{Col, Collector, IdRows, Shape};
 use plan::Planner;
 use std::sync::Arc;
 
@@ -144,11 +145,15 @@ pub fn find(
 ) -> Result<QueryResult> {
     let planned = prepare(store, delta, params, f, &limits.interrupt)?;
     if mode == Mode::Explain {
+        let mut text = explain::render(&planned.plan, &planned.vars, None);
+        if planned.count_scan.is_some() {
+            text.push_str("\ncounted from the index: no rows are built");
+        }
         return Ok(QueryResult {
             columns: planned.columns.clone(),
             rows: Vec::new(),
             warnings: planned.warnings.clone(),
-            plan: Some(explain::render(&planned.plan, &planned.vars, None)),
+            plan: Some(text),
         });
     }
     execute(store, delta, &planned, limits, mode)
@@ -172,8 +177,9 @@ pub fn prepare(
     let uses_rules = !rules::needed(&body, cx.derived).is_empty();
     let derived = derive(&cx, catalog, &mut body, interrupt)?;
     let planner = Planner::new(&cx, &derived).with_interrupt(interrupt);
-    let plan = planner.plan(&body, &[])?;
+    let plan = planner.plan_query(&body)?;
     let readings = planner.readings();
+    let count_scan = counts::CountScan::of(&plan, &shape);
     let Compiler {
         vars,
         warnings,
@@ -195,7 +201,8 @@ pub fn prepare(
         absent,
         readings,
         store.version(),
-    ))
+    )
+    .with_count_scan(count_scan))
 }
 
 /// Run a planned `find` (see [`prepare`]) and decode its rows; with [`Mode::Analyze`], also
@@ -212,6 +219,20 @@ pub fn execute(
     let (catalog, ids) = (&planned.schema.0, &planned.schema.1);
     let cx = Context::new(store, delta, catalog, &no_params, ids);
     let ev = expr::Eval::with_label(store, delta, ids.label_id);
+    if let (Some(count), Mode::Run, true) =
+        (&planned.count_scan, mode, delta.is_none_or(Delta::is_empty))
+    {
+        let mut collector = Collector::new(&planned.shape, &ev, true);
+        count.run(store, &mut collector, &limits.interrupt)?;
+        let id_rows = collector.finish()?;
+        check_rows(id_rows.len(), limits)?;
+        return Ok(QueryResult {
+            columns: planned.columns.clone(),
+            rows: decode(&ev, id_rows)?,
+            warnings: planned.warnings.clone(),
+            plan: None,
+        });
+    }
     let exec = exec::Exec::new(
         &cx,
         &ev,
@@ -367,7 +388,7 @@ fn run(
     ev: &expr::Eval<'_>,
     width: usize,
     limits: &Limits,
-) -> Result<Vec<Vec<Id>>> {
+) -> Result<IdRows> {
     let mut collector = Collector::new(shape, ev, plan.unique);
     let mut row = vec![Id::NONE; width];
     exec.run(plan, &mut row, &mut |r| {
@@ -380,25 +401,42 @@ fn run(
         Ok(more)
     })?;
     let id_rows = collector.finish()?;
-    if let Some(max) = limits.max_rows {
-        if id_rows.len() as u64 > max {
-            return Err(Error::TooManyRows(max));
-        }
-    }
+    check_rows(id_rows.len(), limits)?;
     Ok(id_rows)
 }
 
-/// The rows' values, every id decoded in one sorted pass over the dictionary.
-fn decode(ev: &expr::Eval<'_>, id_rows: Vec<Vec<Id>>) -> Result<Vec<Vec<Option<Value>>>> {
+/// More than `limits.max_rows` rows is an error.
+fn check_rows(rows: usize, limits: &Limits) -> Result<()> {
+    match limits.max_rows {
+        Some(max) if rows as u64 > max => Err(Error::TooManyRows(max)),
+        _ => Ok(()),
+    }
+}
+
+/// The rows' values, every id decoded in one sorted pass over the dictionary.  A value
+/// used once is moved into its row, others are cloned.
+fn decode(ev: &expr::Eval<'_>, id_rows: IdRows) -> Result<Vec<Vec<Option<Value>>>> {
     let ids: Vec<Id> = id_rows
+        .ids
         .iter()
-        .flatten()
         .copied()
         .filter(|i| i.is_some())
         .collect();
-    let values = ev.values(&ids)?;
+    let mut values = ev.values(&ids)?;
+    // The rows are distinct, so in a one-column result every value is used once.
+    let single = id_rows.width == 1;
     Ok(id_rows
-        .into_iter()
-        .map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect())
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|id| {
+                    if single {
+                        values.remove(id)
+                    } else {
+                        values.get(id).cloned()
+                    }
+                })
+                .collect()
+        })
         .collect())
 }

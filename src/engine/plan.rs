@@ -26,6 +26,10 @@ pub const ROW: f64 = 0.03;
 pub const HASH_BUILD: f64 = 0.12;
 pub const HASH_PROBE: f64 = 0.05;
 pub const FILTER_COST: f64 = 0.05;
+/// A lookup in the block the one before it read (sorted lookups): no tree descent.
+pub const SORTED_PROBE: f64 = 0.5;
+/// Index entries per block, about (blocks hold up to 512).
+pub const BLOCK_ENTRIES: f64 = 400.0;
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
@@ -34,6 +38,8 @@ pub enum StepKind {
     Scan {
         pat: Pattern,
         ranges: Vec<(Id, Id)>,
+        /// When to run the lookups as a hash join instead (see [`Switch`]).
+        switch: Option<Box<Switch>>,
     },
     /// Scan the pattern once into a hash table on `keys`, then probe it per input row.
     HashJoin {
@@ -63,7 +69,52 @@ pub enum StepKind {
     Nothing {
         text: String,
     },
+    /// Rows in batches of [`SORT_BATCH`], each sorted by a slot, so that the lookups after
+    /// it visit their index in order (only in a query's top-level plan; see
+    /// [`Planner::sort_lookups`]).
+    Sort {
+        by: Slot,
+    },
 }
+
+/// Index lookups planned on an estimate of the rows that reach them, and the hash join
+/// that beats them when many more rows come: the executor counts the rows and switches
+/// once they would have cost less through the hash join (an estimate through a skewed
+/// join can be off by an order of magnitude; the table's cost is known exactly).  The
+/// lookups then never cost more than about twice the cheaper of the two.
+#[derive(Debug, Clone)]
+pub struct Switch {
+    /// The lookup's bound variables (the hash join's keys).
+    pub keys: Vec<Slot>,
+    /// Entries the table will hold.
+    pub build_rows: usize,
+    /// Cost of building the table, and of probing it per row.
+    pub hash_fixed: f64,
+    pub hash_per_row: f64,
+    /// Blocks the lookups spread over when they come in index order (infinite when they
+    /// do not: each descends the tree).
+    pub blocks: f64,
+    /// Cost per lookup besides the descents.
+    pub lookup_per_row: f64,
+}
+
+impl Switch {
+    /// Whether `n` rows cost less through the hash join than through lookups.
+    pub fn hash_is_cheaper(&self, n: usize) -> bool {
+        let n = n as f64;
+        self.hash_fixed + n * self.hash_per_row
+            < n.min(self.blocks) * SEEK + n * self.lookup_per_row
+    }
+}
+
+/// Object ranges `[lo, hi)` of an index scan.
+type IdRanges = Vec<(Id, Id)>;
+
+/// Rows a sort step holds at a time (few in unit tests, so that they cross batches).
+pub const SORT_BATCH: usize = if cfg!(test) { 64 } else { 4096 };
+
+/// Fewer rows than this reach a lookup in any order: no sort before it.
+pub const SORT_MIN_ROWS: f64 = 32.0;
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -95,6 +146,8 @@ pub struct Planner<'p, 'a> {
     interrupt: Option<&'p Interrupt>,
     /// Every statistic planning read (see [`Readings`]).
     readings: RefCell<Readings>,
+    /// The hash joins kept in reserve for sorted lookups, by the lookup's step id.
+    switches: RefCell<FxHashMap<usize, Switch>>,
 }
 
 /// The statistics a plan was made from.  A cached plan is reused while each of them is
@@ -115,6 +168,8 @@ pub struct Readings {
 struct Waiting<'b> {
     filters: Vec<&'b Filter>,
     placed_filters: Vec<bool>,
+    /// Filters whose ranges a placed scan reads already: they keep (nearly) every row.
+    pushed: Vec<bool>,
     /// The slots each filter reads.
     filter_slots: Vec<Vec<Slot>>,
     nots: Vec<&'b Body>,
@@ -300,6 +355,8 @@ struct Cand<'b> {
     per_row_cost: f64,
     /// A hash join is possible: (fixed cost of building the table, cost per row in).
     hash: Option<(f64, f64)>,
+    /// Lookups fed in the order of their index: the blocks they spread over.
+    sorted: Option<f64>,
     what: CandKind<'b>,
     /// Slots bound by some rows only (an `or` branch that binds them).
     maybe_binds: Vec<Slot>,
@@ -316,6 +373,8 @@ enum CandKind<'b> {
         ranges: Vec<(Id, Id)>,
         keys: Vec<Slot>,
         card: f64,
+        /// The filter whose ranges are pushed into the scan.
+        pushed: Option<usize>,
     },
     Or {
         plans: Vec<Plan>,
@@ -329,7 +388,13 @@ impl Cand<'_> {
             CandKind::Nothing(_) => (0.0, 0.0, false),
             CandKind::Or { .. } => (rows * self.per_row, rows * self.per_row_cost, false),
             CandKind::Pattern { .. } => {
-                let inl = rows * self.per_row_cost;
+                let inl = match self.sorted {
+                    // Sorted, the lookups read each block of their index once.
+                    Some(blocks) if rows >= SORT_MIN_ROWS => {
+                        rows.min(blocks) * SEEK + rows * (SORTED_PROBE + self.per_row_cost - SEEK)
+                    }
+                    _ => rows * self.per_row_cost,
+                };
                 match self.hash {
                     Some((fixed, per)) if rows > 1.0 => {
                         let hash = fixed + rows * per;
@@ -354,6 +419,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             next_id: Cell::new(0),
             interrupt: None,
             readings: RefCell::default(),
+            switches: RefCell::default(),
         }
     }
 
@@ -406,7 +472,72 @@ impl<'p, 'a> Planner<'p, 'a> {
 
     /// Plan `body` for rows in which `bound` slots are already bound.
     pub fn plan(&self, body: &Body, bound: &[Slot]) -> Result<Plan> {
-        self.plan_in(body, bound, &[])
+        self.plan_in(body, bound, &[], false)
+    }
+
+    /// Plan a query's body: like [`Planner::plan`], with lookups that many rows reach
+    /// costed (and run) in the order of their index, a sort before each that needs one
+    /// (see [`Planner::sort_lookups`]).
+    pub fn plan_query(&self, body: &Body) -> Result<Plan> {
+        let mut plan = self.plan_in(body, &[], &[], true)?;
+        self.sort_lookups(&mut plan);
+        Ok(plan)
+    }
+
+    /// Sort the rows before an index lookup that many rows reach out of the order of its
+    /// index (a type check after a date range, say): consecutive lookups then fall in the
+    /// block of the one before, where each would otherwise descend the tree again.  The
+    /// order a step's rows come in is that of the first scan's index, kept by every later
+    /// step (each extends the rows it gets, in turn) until a sort changes it.
+    fn sort_lookups(&self, plan: &mut Plan) {
+        let mut sorted_by: Option<Slot> = None;
+        let mut bound: Vec<Slot> = Vec::new();
+        let mut rows_in = 1.0;
+        let mut steps = Vec::with_capacity(plan.steps.len() + 1);
+        for (i, step) in std::mem::take(&mut plan.steps).into_iter().enumerate() {
+            let mut step = step;
+            match &mut step.kind {
+                StepKind::Scan { pat, ranges, .. } if i == 0 => {
+                    sorted_by = scan_order(pat, ranges);
+                }
+                StepKind::Scan { pat, switch, .. } => {
+                    let key = lookup_key(pat, &bound);
+                    if key.is_some() && key != sorted_by && rows_in >= SORT_MIN_ROWS {
+                        if let Some(by) = key {
+                            steps.push(Step {
+                                id: self.id(),
+                                kind: StepKind::Sort { by },
+                                rows: rows_in,
+                                cost: 0.0,
+                            });
+                        }
+                        sorted_by = key;
+                    }
+                    if let Some(mut s) = self.switches.borrow_mut().remove(&step.id) {
+                        if key.is_some() && key == sorted_by {
+                            s.lookup_per_row += SORTED_PROBE;
+                        } else {
+                            s.blocks = f64::INFINITY;
+                        }
+                        *switch = Some(Box::new(s));
+                    }
+                }
+                _ => {}
+            }
+            match &step.kind {
+                StepKind::Scan { pat, .. } | StepKind::HashJoin { pat, .. } => {
+                    pat.add_vars(&mut bound)
+                }
+                StepKind::Optional { plan } => bound.extend(&plan.binds),
+                StepKind::Union { branches } => {
+                    branches.iter().for_each(|b| bound.extend(&b.binds))
+                }
+                _ => {}
+            }
+            rows_in = step.rows;
+            steps.push(step);
+        }
+        plan.steps = steps;
     }
 
     /// Plan `body`; of the `bound` slots, those in `maybe` may be unbound in some rows (an
@@ -419,7 +550,7 @@ impl<'p, 'a> Planner<'p, 'a> {
     /// kept between rounds and computed again only when a slot it mentions changes, and
     /// only units connected to the bound slots are compared, so a long chain plans in
     /// about linear time.
-    fn plan_in(&self, body: &Body, bound: &[Slot], maybe_in: &[Slot]) -> Result<Plan> {
+    fn plan_in(&self, body: &Body, bound: &[Slot], maybe_in: &[Slot], top: bool) -> Result<Plan> {
         let mut visible = bound.to_vec();
         body.bound_slots(&mut visible);
         let mut mentioned = Vec::new();
@@ -484,6 +615,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         let mut waiting = Waiting {
             placed_filters: vec![false; filters.len()],
+            pushed: vec![false; filters.len()],
             filter_slots: filters
                 .iter()
                 .map(|f| {
@@ -547,7 +679,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             if left == 0 {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
-                let sub = self.plan_in(b, &all, &st.maybe)?;
+                let sub = self.plan_in(b, &all, &st.maybe, false)?;
                 let mut taken = Vec::new();
                 b.bound_slots(&mut taken);
                 for s in taken {
@@ -585,7 +717,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             let mut best: Option<(usize, (bool, f64, f64, bool))> = None;
             for &i in candidates {
                 if units[i].cand.is_none() {
-                    let c = self.candidate(units[i].item, &st, &waiting)?;
+                    let c = self.candidate(units[i].item, &st, &waiting, top)?;
                     units[i].cand = Some(c);
                 }
                 let Some(c) = &units[i].cand else { continue };
@@ -610,6 +742,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             left -= 1;
             let Some(c) = unit.cand.take() else { break };
             let placed_binds = unit.binds.clone();
+            let step_id = self.id();
             let was_empty = st.nothing_bound();
             let kind = match c.what {
                 CandKind::Nothing(pat) => StepKind::Nothing {
@@ -621,18 +754,42 @@ impl<'p, 'a> Planner<'p, 'a> {
                     ranges,
                     keys,
                     card,
+                    pushed,
                 } => {
+                    if let Some(f) = pushed {
+                        if let Some(p) = waiting.pushed.get_mut(f) {
+                            *p = true;
+                        }
+                    }
+                    let build_rows = card.min(1e8) as usize;
                     if hash {
                         StepKind::HashJoin {
                             pat: pat.clone(),
                             ranges,
                             keys,
-                            build_rows: card.min(1e8) as usize,
+                            build_rows,
                         }
                     } else {
+                        if let (Some((fixed, per_row)), true) = (c.hash, top) {
+                            // Lookups chosen on an estimate of the rows: a hash join is
+                            // kept in reserve for when many more come (see `Switch`;
+                            // `sort_lookups` settles the lookups' cost).
+                            self.switches.borrow_mut().insert(
+                                step_id,
+                                Switch {
+                                    keys: keys.clone(),
+                                    build_rows,
+                                    hash_fixed: fixed,
+                                    hash_per_row: per_row,
+                                    blocks: c.sorted.unwrap_or(f64::INFINITY),
+                                    lookup_per_row: c.per_row_cost - SEEK,
+                                },
+                            );
+                        }
                         StepKind::Scan {
                             pat: pat.clone(),
                             ranges,
+                            switch: None,
                         }
                     }
                 }
@@ -692,7 +849,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             plan.rows = rows_after;
             plan.cost += cost;
             plan.steps.push(Step {
-                id: self.id(),
+                id: step_id,
                 kind,
                 rows: rows_after,
                 cost,
@@ -711,7 +868,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         for (i, b) in waiting.nots.iter().enumerate() {
             if !waiting.placed_nots[i] {
-                let sub = self.plan_in(b, &st.all(), &st.maybe)?;
+                let sub = self.plan_in(b, &st.all(), &st.maybe, false)?;
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::NotExists {
@@ -759,7 +916,9 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             let f = waiting.filters[i];
             let cost = plan.rows * FILTER_COST;
-            plan.rows *= selectivity(&f.ex);
+            if !waiting.pushed[i] {
+                plan.rows *= selectivity(&f.ex);
+            }
             plan.cost += cost;
             plan.steps.push(Step {
                 id: self.id(),
@@ -780,7 +939,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             let b = waiting.nots[i];
             let shared = shared.clone();
             let all = st.all();
-            let correlated = self.plan_in(b, &all, &st.maybe)?;
+            let correlated = self.plan_in(b, &all, &st.maybe, false)?;
             let corr_cost = plan.rows
                 * correlated
                     .cost
@@ -801,7 +960,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     .iter()
                     .all(|&s| own.contains(&s) && st.of(s) == Bind::Certain)
             {
-                let independent = self.plan_in(b, &[], &[])?;
+                let independent = self.plan_in(b, &[], &[], false)?;
                 let hash_cost =
                     independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
                 if hash_cost < corr_cost {
@@ -828,9 +987,15 @@ impl<'p, 'a> Planner<'p, 'a> {
     }
 
     /// A unit's candidate step under the current bindings.
-    fn candidate<'b>(&self, unit: &'b Item, st: &State, waiting: &Waiting<'_>) -> Result<Cand<'b>> {
+    fn candidate<'b>(
+        &self,
+        unit: &'b Item,
+        st: &State,
+        waiting: &Waiting<'_>,
+        top: bool,
+    ) -> Result<Cand<'b>> {
         match unit {
-            Item::Pattern(pat) => self.pattern_candidate(pat, st, waiting),
+            Item::Pattern(pat) => self.pattern_candidate(pat, st, waiting, top),
             Item::Or(branches) => {
                 let all = st.all();
                 let mut plans = Vec::new();
@@ -838,7 +1003,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 let mut union: Vec<Slot> = Vec::new();
                 let mut key = String::from("or");
                 for b in branches {
-                    let p = self.plan_in(b, &all, &st.maybe)?;
+                    let p = self.plan_in(b, &all, &st.maybe, false)?;
                     r += p.rows;
                     c += p.cost;
                     for s in &p.binds {
@@ -866,6 +1031,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     per_row: r,
                     per_row_cost: c,
                     hash: None,
+                    sorted: None,
                     what: CandKind::Or { plans },
                     maybe_binds,
                     unique: false,
@@ -883,6 +1049,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         pat: &'b Pattern,
         st: &State,
         waiting: &Waiting<'_>,
+        top: bool,
     ) -> Result<Cand<'b>> {
         let vars = pat.vars();
         let keys: Vec<Slot> = vars.iter().copied().filter(|&v| st.is_bound(v)).collect();
@@ -899,28 +1066,38 @@ impl<'p, 'a> Planner<'p, 'a> {
                 per_row: 0.0,
                 per_row_cost: 0.0,
                 hash: None,
+                sorted: None,
                 what: CandKind::Nothing(pat),
                 maybe_binds: Vec::new(),
                 unique,
                 key: pat.text.clone(),
             });
         }
-        let ranges = self.pushdown(pat, st, &waiting.filters, &waiting.placed_filters)?;
+        let (pushed, ranges) = self
+            .pushdown(pat, st, &waiting.filters, &waiting.placed_filters)?
+            .map_or((None, Vec::new()), |(i, r)| (Some(i), r));
         let (per_row, card) = self.estimate(pat, &|s| st.is_bound(s), &ranges)?;
         let hashable = !keys.is_empty()
             && keys.len() <= 3
             && !pat.derived
             && !keys.iter().any(|&k| st.is_maybe(k));
+        let bound: Vec<Slot> = keys.clone();
+        let sorted = match lookup_key(pat, &bound) {
+            Some(_) if top => Some(self.lookup_blocks(pat, st)?),
+            _ => None,
+        };
         Ok(Cand {
             connected,
             per_row,
             per_row_cost: SEEK + per_row * ROW,
             hash: hashable.then_some((SEEK + card * HASH_BUILD, HASH_PROBE + per_row * ROW)),
+            sorted,
             what: CandKind::Pattern {
                 pat,
                 ranges,
                 keys,
                 card,
+                pushed,
             },
             maybe_binds: Vec::new(),
             unique,
@@ -935,14 +1112,14 @@ impl<'p, 'a> Planner<'p, 'a> {
         st: &State,
         filters: &[&Filter],
         placed: &[bool],
-    ) -> Result<Vec<(Id, Id)>> {
+    ) -> Result<Option<(usize, IdRanges)>> {
         let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         if pat.derived || st.is_bound(*x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
-            return Ok(Vec::new());
+            return Ok(None);
         }
-        let mut best: Option<(u64, Vec<(Id, Id)>)> = None;
+        let mut best: Option<(u64, usize, IdRanges)> = None;
         for (i, f) in filters.iter().enumerate() {
             if placed[i] {
                 continue;
@@ -960,11 +1137,27 @@ impl<'p, 'a> Planner<'p, 'a> {
                     o_range: Some((lo, hi)),
                 })?;
             }
-            if best.as_ref().is_none_or(|(bn, _)| n < *bn) {
-                best = Some((n, ranges));
+            if best.as_ref().is_none_or(|(bn, _, _)| n < *bn) {
+                best = Some((n, i, ranges));
             }
         }
-        Ok(best.map(|(_, r)| r).unwrap_or_default())
+        Ok(best.map(|(_, i, r)| (i, r)))
+    }
+
+    /// About how many index blocks the lookups of `pat` spread over: its predicate and
+    /// object's run of `POS` when both are known (a type check), the predicate's run for
+    /// a lookup by object, all of `SPOG` for a lookup by subject.
+    fn lookup_blocks(&self, pat: &Pattern, st: &State) -> Result<f64> {
+        let entries = match (&pat.p, &pat.o) {
+            (PTerm::Const(p), PTerm::Const(o)) => {
+                self.store_estimate(&IdPattern::new(None, Some(*p), Some(*o)))? as f64
+            }
+            (PTerm::Const(p), PTerm::Var(o)) if st.is_bound(*o) => {
+                self.pred_stats(*p)?.triples as f64
+            }
+            _ => self.total_triples()? as f64,
+        };
+        Ok((entries / BLOCK_ENTRIES).ceil().max(1.0))
     }
 
     /// (matches per input row, matches with only the constants bound).
@@ -1074,6 +1267,48 @@ impl<'p, 'a> Planner<'p, 'a> {
     }
 }
 
+/// The slot a scan with only its constants bound yields its rows in the order of: the
+/// first variable of the index it reads (see `Store::quads`), when one index run gives
+/// all of them.
+fn scan_order(pat: &Pattern, ranges: &[(Id, Id)]) -> Option<Slot> {
+    if pat.g != GTerm::None || pat.derived || ranges.len() > 1 {
+        return None;
+    }
+    let is_const = |t: &PTerm| matches!(t, PTerm::Const(_));
+    let order = if is_const(&pat.s) {
+        match (is_const(&pat.p), is_const(&pat.o)) {
+            (false, true) => [&pat.o, &pat.s, &pat.p],
+            _ => [&pat.s, &pat.p, &pat.o],
+        }
+    } else if is_const(&pat.p) || !is_const(&pat.o) {
+        [&pat.p, &pat.o, &pat.s]
+    } else {
+        [&pat.o, &pat.s, &pat.p]
+    };
+    for t in order {
+        match t {
+            PTerm::Const(_) => continue,
+            PTerm::Var(s) => return Some(*s),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The slot that places an index lookup of `pat` in its index, given the `bound` slots:
+/// the bound subject when the object is free (`SPOG`), else the bound object (`POS`,
+/// `OSP`).
+fn lookup_key(pat: &Pattern, bound: &[Slot]) -> Option<Slot> {
+    if pat.g != GTerm::None || pat.derived || !pat.stored {
+        return None;
+    }
+    let bound_var = |t: &PTerm| match t {
+        PTerm::Var(s) if bound.contains(s) => Some(*s),
+        _ => None,
+    };
+    bound_var(&pat.o).or_else(|| bound_var(&pat.s))
+}
+
 /// Filters we cannot estimate: a guess by kind.
 fn selectivity(ex: &Ex) -> f64 {
     match ex {
@@ -1104,6 +1339,13 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
                 return Some(with_all_ints(vec![(id, id.successor())]));
             }
             date_ranges(op, d.start_day(), d.end_day()).map(with_all_ints)
+        }
+        Ex::Const(Value::Int(i), _) if matches!(op, CmpOp::In | CmpOp::Overlaps) => {
+            // `?d in 2020`: the dates of that year, and the integer 2020 (read as a year).
+            let year = crate::model::Date::year(i32::try_from(*i).ok()?).ok()?;
+            let mut r = date_ranges(op, year.start_day(), year.end_day())?;
+            r.push((Id::int(*i), Id::int(*i).successor()));
+            Some(r)
         }
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
@@ -1197,7 +1439,7 @@ fn numeric_ranges(op: CmpOp, v: f64) -> Option<Vec<(Id, Id)>> {
 /// One line describing a step (explain, and tie-break keys of `or` blocks).
 pub fn step_text(k: &StepKind) -> String {
     match k {
-        StepKind::Scan { pat, ranges } => format!(
+        StepKind::Scan { pat, ranges, .. } => format!(
             "scan {}{}",
             pat.text,
             if ranges.is_empty() { "" } else { " (range)" }
@@ -1211,6 +1453,7 @@ pub fn step_text(k: &StepKind) -> String {
         StepKind::Optional { .. } => "optional".into(),
         StepKind::Union { .. } => "or".into(),
         StepKind::Nothing { text } => format!("nothing matches {text}"),
+        StepKind::Sort { .. } => "sort".into(),
     }
 }
 
@@ -1253,6 +1496,98 @@ mod tests {
         ));
         // Without a limit the same chain plans, one step per pattern.
         assert_eq!(plan_chain(&db, 50, &Interrupt::default()).ok(), Some(50));
+    }
+
+    #[test]
+    fn lookups_after_a_scan_in_another_order_are_sorted() {
+        let db = Db::memory().expect("db");
+        let mut facts = String::new();
+        let mut want = (0, 0);
+        // 1,500 events over three years, in scrambled order of date, among 4,500 things.
+        for i in 0..3000u32 {
+            facts.push_str(&format!("thing{i} a Event.\n"));
+        }
+        for i in 0..1500u32 {
+            let month = (i * 7919) % 36;
+            let (year, month) = (2019 + month / 12, 1 + month % 12);
+            let kind = if i % 3 == 0 { "Talks" } else { "Meeting" };
+            facts.push_str(&format!(
+                "ev{i} a {kind}, Event; date {year}-{month:02}-{:02}.\n",
+                1 + i % 28
+            ));
+            if kind == "Talks" && (year, month) == (2020, 3) {
+                want.0 += 1;
+            }
+            if year == 2020 {
+                want.1 += 1;
+            }
+        }
+        db.execute(&facts).expect("facts");
+        let count = |q: &str| -> i64 {
+            let mut rows = db.query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+            rows.next()
+                .and_then(|r| r.get::<i64>("count(?e)").ok())
+                .unwrap_or(-1)
+        };
+        for (q, n, sorted) in [
+            // The dates' scan, then the type check of each event, in id order.
+            (
+                "find count(?e) where ?e a Talks; date ?d, ?d in 2020-03.",
+                want.0,
+                true,
+            ),
+            // Many rows: sorted in several batches.
+            (
+                "find count(?e) where ?e a Event; date ?d, ?d in 2020.",
+                want.1,
+                true,
+            ),
+        ] {
+            let plan = match db.execute(&format!("explain {q}")).expect("explain").pop() {
+                Some(crate::Outcome::Plan(p)) => p,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(plan.contains("sort by ?e"), sorted, "{plan}");
+            assert_eq!(count(q), n, "{q}");
+        }
+    }
+
+    #[test]
+    fn sorted_lookups_become_a_hash_join_when_many_more_rows_come() {
+        let db = Db::memory().expect("db");
+        let mut facts = String::new();
+        let mut want = 0;
+        // 60 regions of 50 cities; the cities of `hub` hold most of the events.
+        for r in 0..60 {
+            for c in 0..50 {
+                facts.push_str(&format!("city{r}_{c} located_in region{r}.\n"));
+                let events = if r == 0 { 40 } else { 1 };
+                for e in 0..events {
+                    facts.push_str(&format!("ev{r}_{c}_{e} venue city{r}_{c}.\n"));
+                    if e % 2 == 0 {
+                        facts.push_str(&format!("deal{r}_{c}_{e} signed_at ev{r}_{c}_{e}.\n"));
+                        if r == 0 {
+                            want += 1;
+                        }
+                    }
+                }
+            }
+        }
+        db.execute(&facts).expect("facts");
+        let q = "find count(?g) where ?c located_in region0, ?e venue ?c, ?g signed_at ?e.";
+        let out = db
+            .execute(&format!("explain analyze {q}"))
+            .expect("analyze");
+        let Some(crate::Outcome::Plan(plan)) = out.last() else {
+            panic!("{out:?}")
+        };
+        assert!(plan.contains("ran as a hash join"), "{plan}");
+        let n = db
+            .query(q)
+            .expect("runs")
+            .next()
+            .and_then(|r| r.get::<i64>("count(?g)").ok());
+        assert_eq!(n, Some(want));
     }
 
     #[test]

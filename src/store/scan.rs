@@ -369,10 +369,13 @@ impl Access {
             }
             GraphSel::Any => {
                 if pat.s.is_some() {
-                    if pat.o.is_some() && pat.p.is_none() {
-                        (Order::Osp, false, false)
-                    } else {
-                        (Order::Spog, true, false)
+                    match (pat.p, pat.o) {
+                        (None, Some(_)) => (Order::Osp, false, false),
+                        // A fully bound triple (a type check, mostly) is looked up in the
+                        // predicate and object's run of `POS`: few blocks for many
+                        // subjects, where `SPOG` spreads them over the whole index.
+                        (Some(_), Some(_)) => (Order::Pos, false, false),
+                        _ => (Order::Spog, true, false),
                     }
                 } else {
                     (triple_order(pat), false, false)
