@@ -141,6 +141,8 @@ pub struct Exec<'e, 'a> {
     pub derived: &'e Derived,
     pub interrupt: &'e Interrupt,
     tables: RefCell<FxHashMap<usize, Rc<HashTable>>>,
+    /// The grouped facts of each pairs step.
+    groups: RefCell<FxHashMap<usize, Rc<Groups>>>,
     sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
     pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
     ticks: Cell<u32>,
@@ -154,6 +156,9 @@ pub struct Exec<'e, 'a> {
     /// hash join now.
     lookups: RefCell<FxHashMap<usize, (usize, bool)>>,
 }
+
+/// Facts of a pairs step as (shared value, other value), grouped by the shared value.
+type Groups = Vec<(Id, Id)>;
 
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
@@ -224,6 +229,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             derived,
             interrupt,
             tables: RefCell::default(),
+            groups: RefCell::default(),
             sets: RefCell::default(),
             profile: profile.then(RefCell::default),
             ticks: Cell::new(0),
@@ -447,8 +453,14 @@ impl<'e, 'a> Exec<'e, 'a> {
                 Ok(true)
             }
             StepKind::Nothing { .. } => Ok(true),
-            // Sorting is done by `sorted_steps`; anywhere else a sort keeps the order.
+            // Sorting is done by `run`; anywhere else a sort keeps the order.
             StepKind::Sort { .. } => next(row),
+            StepKind::Pairs {
+                first,
+                second,
+                key,
+                by_subject,
+            } => self.pairs(step.id, first, second, *key, *by_subject, row, next),
         }
     }
 
@@ -775,6 +787,83 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         out.restore();
         Ok(cont)
+    }
+
+    /// Every pair of facts of `first`'s predicate that share `key` (their subject, or
+    /// their object), bound as `first` and `second` (see [`StepKind::Pairs`]).
+    #[allow(clippy::too_many_arguments)]
+    fn pairs(
+        &self,
+        id: usize,
+        first: &Pattern,
+        second: &Pattern,
+        key: Slot,
+        by_subject: bool,
+        row: &mut Vec<Id>,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let groups = self.groups(id, first, by_subject)?;
+        let other = |p: &Pattern| match if by_subject { &p.o } else { &p.s } {
+            PTerm::Var(v) => Some(*v),
+            _ => None,
+        };
+        let (Some(a), Some(b)) = (other(first), other(second)) else {
+            return Ok(true);
+        };
+        let mut at = 0;
+        let mut cont = true;
+        'groups: while at < groups.len() {
+            let k = groups[at].0;
+            let end = at + groups[at..].partition_point(|(g, _)| *g == k);
+            row[key] = k;
+            for &(_, x) in &groups[at..end] {
+                row[a] = x;
+                for &(_, y) in &groups[at..end] {
+                    self.tick()?;
+                    row[b] = y;
+                    if !next(row)? {
+                        cont = false;
+                        break 'groups;
+                    }
+                }
+            }
+            at = end;
+        }
+        for s in [key, a, b] {
+            row[s] = Id::NONE;
+        }
+        Ok(cont)
+    }
+
+    /// The facts of a pattern's predicate as (shared value, other value), grouped by the
+    /// shared value (read once per query).
+    fn groups(&self, id: usize, pat: &Pattern, by_subject: bool) -> Result<Rc<Groups>> {
+        if let Some(g) = self.groups.borrow().get(&id) {
+            return Ok(g.clone());
+        }
+        let PTerm::Const(p) = pat.p else {
+            return Ok(Rc::default());
+        };
+        let mut facts = Vec::new();
+        let pending = self.cx.delta.and_then(|d| d.normal());
+        for q in self
+            .cx
+            .store
+            .quads_with(&IdPattern::new(None, Some(p), None), pending)?
+        {
+            let q = q?;
+            self.tick()?;
+            facts.push(if by_subject {
+                (q[0], q[2])
+            } else {
+                (q[2], q[0])
+            });
+        }
+        // By object they come grouped already (`POS`), but for pending writes.
+        facts.sort_unstable_by_key(|(k, _)| (u128::from(k.kind()) << 64) | u128::from(k.raw()));
+        let facts = Rc::new(facts);
+        self.groups.borrow_mut().insert(id, facts.clone());
+        Ok(facts)
     }
 
     /// The hash table of a hash join: the pattern's matches with only its constants bound,

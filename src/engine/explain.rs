@@ -86,6 +86,14 @@ fn steps(
             StepKind::Optional { .. } => "optional (left join)".to_string(),
             StepKind::Union { .. } => "or (union of branches)".to_string(),
             StepKind::Nothing { text } => format!("nothing: {text} names something never seen"),
+            StepKind::Pairs {
+                first, second, key, ..
+            } => format!(
+                "pairs of {} and {} with the same {} (one scan, grouped)",
+                first.text,
+                second.text,
+                var_list(&[*key], vars)
+            ),
             StepKind::Sort { by } => format!(
                 "sort by {} (the next lookups in index order)",
                 var_list(&[*by], vars)

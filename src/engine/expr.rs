@@ -188,16 +188,26 @@ impl<'a> Eval<'a> {
         if x.kind() != y.kind() || !x.is_dictionary() || scratch(x) || scratch(y) {
             return Ok(None);
         }
-        let o = if x == y {
-            Ordering::Equal
+        let known = |texts: &FxHashMap<Id, Arc<str>>| match (texts.get(&x), texts.get(&y)) {
+            (Some(tx), Some(ty)) => Some(tx.cmp(ty)),
+            _ => None,
+        };
+        let cached = if x == y {
+            Some(Ordering::Equal)
         } else {
-            if !self.has_text(x)? || !self.has_text(y)? {
-                return Ok(None);
-            }
-            let texts = self.texts.borrow();
-            match (texts.get(&x), texts.get(&y)) {
-                (Some(tx), Some(ty)) => tx.cmp(ty),
-                _ => return Ok(None),
+            known(&self.texts.borrow())
+        };
+        let o = match cached {
+            Some(o) => o,
+            None => {
+                if !self.has_text(x)? || !self.has_text(y)? {
+                    return Ok(None);
+                }
+                let now = known(&self.texts.borrow());
+                match now {
+                    Some(o) => o,
+                    None => return Ok(None),
+                }
             }
         };
         Ok(Some(match op {

@@ -75,6 +75,16 @@ pub enum StepKind {
     Sort {
         by: Slot,
     },
+    /// A self-join of one predicate on a shared variable (`?e party ?a, ?e party ?b`):
+    /// its facts read once, grouped by the shared variable, then every pair within each
+    /// group (instead of a scan and a hash join over the same facts).
+    Pairs {
+        first: Pattern,
+        second: Pattern,
+        /// The shared variable, and whether it is the subject (else the object).
+        key: Slot,
+        by_subject: bool,
+    },
 }
 
 /// Index lookups planned on an estimate of the rows that reach them, and the hash join
@@ -480,8 +490,70 @@ impl<'p, 'a> Planner<'p, 'a> {
     /// (see [`Planner::sort_lookups`]).
     pub fn plan_query(&self, body: &Body) -> Result<Plan> {
         let mut plan = self.plan_in(body, &[], &[], true)?;
+        self.pair_groups(&mut plan);
         self.sort_lookups(&mut plan);
         Ok(plan)
+    }
+
+    /// A plan that starts with a scan of `?k P ?a` and a hash join of `?k P ?b` on `?k`
+    /// (or `?a P ?k`, `?b P ?k`) reads `P` once and pairs the facts of each `?k`.
+    fn pair_groups(&self, plan: &mut Plan) {
+        let [first, second, ..] = plan.steps.as_slice() else {
+            return;
+        };
+        let (
+            StepKind::Scan {
+                pat: a, ranges: ra, ..
+            },
+            StepKind::HashJoin {
+                pat: b,
+                ranges: rb,
+                keys,
+                ..
+            },
+        ) = (&first.kind, &second.kind)
+        else {
+            return;
+        };
+        let plain = |p: &Pattern| {
+            p.stored
+                && !p.derived
+                && !p.infer_supertypes
+                && !p.delta_only
+                && p.g == GTerm::None
+                && p.rel.is_none()
+                && p.var_rels.is_none()
+                && matches!(p.p, PTerm::Const(_))
+        };
+        let [key] = keys.as_slice() else { return };
+        if !ra.is_empty() || !rb.is_empty() || !plain(a) || !plain(b) || a.p != b.p {
+            return;
+        }
+        let var = |t: &PTerm| match t {
+            PTerm::Var(v) => Some(*v),
+            _ => None,
+        };
+        let (Some(sa), Some(oa), Some(sb), Some(ob)) = (var(&a.s), var(&a.o), var(&b.s), var(&b.o))
+        else {
+            return;
+        };
+        let by_subject = match (sa == *key && sb == *key, oa == *key && ob == *key) {
+            (true, false) if oa != ob && oa != *key && ob != *key => true,
+            (false, true) if sa != sb && sa != *key && sb != *key => false,
+            _ => return,
+        };
+        let step = Step {
+            id: second.id,
+            kind: StepKind::Pairs {
+                first: a.clone(),
+                second: b.clone(),
+                key: *key,
+                by_subject,
+            },
+            rows: second.rows,
+            cost: first.cost + second.cost,
+        };
+        plan.steps.splice(0..2, [step]);
     }
 
     /// Sort the rows before an index lookup that many rows reach out of the order of its
@@ -527,6 +599,10 @@ impl<'p, 'a> Planner<'p, 'a> {
             match &step.kind {
                 StepKind::Scan { pat, .. } | StepKind::HashJoin { pat, .. } => {
                     pat.add_vars(&mut bound)
+                }
+                StepKind::Pairs { first, second, .. } => {
+                    first.add_vars(&mut bound);
+                    second.add_vars(&mut bound);
                 }
                 StepKind::Optional { plan } => bound.extend(&plan.binds),
                 StepKind::Union { branches } => {
@@ -1454,6 +1530,7 @@ pub fn step_text(k: &StepKind) -> String {
         StepKind::Union { .. } => "or".into(),
         StepKind::Nothing { text } => format!("nothing matches {text}"),
         StepKind::Sort { .. } => "sort".into(),
+        StepKind::Pairs { first, second, .. } => format!("pairs {} {}", first.text, second.text),
     }
 }
 
@@ -1588,6 +1665,57 @@ mod tests {
             .next()
             .and_then(|r| r.get::<i64>("count(?g)").ok());
         assert_eq!(n, Some(want));
+    }
+
+    #[test]
+    fn a_self_join_pairs_the_facts_of_each_group() {
+        let db = Db::memory().expect("db");
+        let mut facts = String::new();
+        for e in 0..200 {
+            for k in 0..1 + e % 4 {
+                facts.push_str(&format!("ev{e} party actor{}.\n", (e * 7 + k * 13) % 50));
+            }
+        }
+        db.execute(&facts).expect("facts");
+        for (q, by) in [
+            (
+                "find ?a ?b count(?e) as n where ?e party ?a, ?e party ?b, ?a < ?b.",
+                "?e",
+            ),
+            (
+                "find ?a ?b count(?x) as n where ?a party ?x, ?b party ?x, ?a < ?b.",
+                "?x",
+            ),
+        ] {
+            let plan = match db.execute(&format!("explain {q}")).expect("explain").pop() {
+                Some(crate::Outcome::Plan(p)) => p,
+                other => panic!("{other:?}"),
+            };
+            assert!(plan.contains(&format!("with the same {by}")), "{plan}");
+            // The same rows as the scan and hash join, which a filter in between keeps.
+            let joined = q.replace(", ?a < ?b", ", ?a < ?b, ?a != nobody");
+            let rows = |q: &str| {
+                let mut r: Vec<Vec<Option<crate::Value>>> = db
+                    .query(q)
+                    .expect("runs")
+                    .values()
+                    .map(<[_]>::to_vec)
+                    .collect();
+                r.sort();
+                r
+            };
+            let plan_joined = match db
+                .execute(&format!("explain {joined}"))
+                .expect("explain")
+                .pop()
+            {
+                Some(crate::Outcome::Plan(p)) => p,
+                other => panic!("{other:?}"),
+            };
+            assert!(!plan_joined.contains("with the same"), "{plan_joined}");
+            assert!(!rows(q).is_empty());
+            assert_eq!(rows(q), rows(&joined), "{q}");
+        }
     }
 
     #[test]
