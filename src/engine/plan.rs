@@ -333,6 +333,36 @@ fn bind_slots(item: &Item, out: &mut Vec<Slot>) {
     }
 }
 
+/// Where a body is planned: the query's own plan (sorted lookups, and sorts, are possible
+/// only there), and how many times it runs in a query (a correlated `not` or an
+/// `optional` runs once per row: a hash table it builds serves all of them).
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    top: bool,
+    runs: f64,
+}
+
+impl Scope {
+    /// A query's plan.
+    const QUERY: Scope = Scope {
+        top: true,
+        runs: 1.0,
+    };
+    /// A plan run once (rules, an independent `not`, an `or` branch as costed per row).
+    const ONCE: Scope = Scope {
+        top: false,
+        runs: 1.0,
+    };
+
+    /// A sub-plan run for each of `rows` rows of this one.
+    fn per_row(self, rows: f64) -> Scope {
+        Scope {
+            top: false,
+            runs: (self.runs * rows).max(1.0),
+        }
+    }
+}
+
 /// How a position of a pattern is known when the pattern runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Known {
@@ -482,14 +512,14 @@ impl<'p, 'a> Planner<'p, 'a> {
 
     /// Plan `body` for rows in which `bound` slots are already bound.
     pub fn plan(&self, body: &Body, bound: &[Slot]) -> Result<Plan> {
-        self.plan_in(body, bound, &[], false)
+        self.plan_in(body, bound, &[], Scope::ONCE)
     }
 
     /// Plan a query's body: like [`Planner::plan`], with lookups that many rows reach
     /// costed (and run) in the order of their index, a sort before each that needs one
     /// (see [`Planner::sort_lookups`]).
     pub fn plan_query(&self, body: &Body) -> Result<Plan> {
-        let mut plan = self.plan_in(body, &[], &[], true)?;
+        let mut plan = self.plan_in(body, &[], &[], Scope::QUERY)?;
         self.pair_groups(&mut plan);
         self.sort_lookups(&mut plan);
         Ok(plan)
@@ -626,7 +656,14 @@ impl<'p, 'a> Planner<'p, 'a> {
     /// kept between rounds and computed again only when a slot it mentions changes, and
     /// only units connected to the bound slots are compared, so a long chain plans in
     /// about linear time.
-    fn plan_in(&self, body: &Body, bound: &[Slot], maybe_in: &[Slot], top: bool) -> Result<Plan> {
+    fn plan_in(
+        &self,
+        body: &Body,
+        bound: &[Slot],
+        maybe_in: &[Slot],
+        scope: Scope,
+    ) -> Result<Plan> {
+        let top = scope.top;
         let mut visible = bound.to_vec();
         body.bound_slots(&mut visible);
         let mut mentioned = Vec::new();
@@ -751,11 +788,11 @@ impl<'p, 'a> Planner<'p, 'a> {
             if let Some(i) = self.interrupt {
                 i.check()?;
             }
-            self.place_ready(&mut waiting, &mut units, &slot_units, &st, &mut plan)?;
+            self.place_ready(&mut waiting, &mut units, &slot_units, &st, &mut plan, scope)?;
             if left == 0 {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
-                let sub = self.plan_in(b, &all, &st.maybe, false)?;
+                let sub = self.plan_in(b, &all, &st.maybe, scope.per_row(plan.rows))?;
                 let mut taken = Vec::new();
                 b.bound_slots(&mut taken);
                 for s in taken {
@@ -793,7 +830,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             let mut best: Option<(usize, (bool, f64, f64, bool))> = None;
             for &i in candidates {
                 if units[i].cand.is_none() {
-                    let c = self.candidate(units[i].item, &st, &waiting, top)?;
+                    let c = self.candidate(units[i].item, &st, &waiting, scope)?;
                     units[i].cand = Some(c);
                 }
                 let Some(c) = &units[i].cand else { continue };
@@ -944,7 +981,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         for (i, b) in waiting.nots.iter().enumerate() {
             if !waiting.placed_nots[i] {
-                let sub = self.plan_in(b, &st.all(), &st.maybe, false)?;
+                let sub = self.plan_in(b, &st.all(), &st.maybe, scope.per_row(plan.rows))?;
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::NotExists {
@@ -975,6 +1012,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         slot_units: &[Vec<usize>],
         st: &State,
         plan: &mut Plan,
+        scope: Scope,
     ) -> Result<()> {
         let mut ready: Vec<usize> = std::mem::take(&mut waiting.recheck_filters);
         ready.sort_unstable();
@@ -1015,7 +1053,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             let b = waiting.nots[i];
             let shared = shared.clone();
             let all = st.all();
-            let correlated = self.plan_in(b, &all, &st.maybe, false)?;
+            let correlated = self.plan_in(b, &all, &st.maybe, scope.per_row(plan.rows))?;
             let corr_cost = plan.rows
                 * correlated
                     .cost
@@ -1036,7 +1074,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     .iter()
                     .all(|&s| own.contains(&s) && st.of(s) == Bind::Certain)
             {
-                let independent = self.plan_in(b, &[], &[], false)?;
+                let independent = self.plan_in(b, &[], &[], Scope::ONCE)?;
                 let hash_cost =
                     independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
                 if hash_cost < corr_cost {
@@ -1068,10 +1106,10 @@ impl<'p, 'a> Planner<'p, 'a> {
         unit: &'b Item,
         st: &State,
         waiting: &Waiting<'_>,
-        top: bool,
+        scope: Scope,
     ) -> Result<Cand<'b>> {
         match unit {
-            Item::Pattern(pat) => self.pattern_candidate(pat, st, waiting, top),
+            Item::Pattern(pat) => self.pattern_candidate(pat, st, waiting, scope),
             Item::Or(branches) => {
                 let all = st.all();
                 let mut plans = Vec::new();
@@ -1079,7 +1117,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 let mut union: Vec<Slot> = Vec::new();
                 let mut key = String::from("or");
                 for b in branches {
-                    let p = self.plan_in(b, &all, &st.maybe, false)?;
+                    let p = self.plan_in(b, &all, &st.maybe, Scope::ONCE)?;
                     r += p.rows;
                     c += p.cost;
                     for s in &p.binds {
@@ -1125,7 +1163,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         pat: &'b Pattern,
         st: &State,
         waiting: &Waiting<'_>,
-        top: bool,
+        scope: Scope,
     ) -> Result<Cand<'b>> {
         let vars = pat.vars();
         let keys: Vec<Slot> = vars.iter().copied().filter(|&v| st.is_bound(v)).collect();
@@ -1159,14 +1197,18 @@ impl<'p, 'a> Planner<'p, 'a> {
             && !keys.iter().any(|&k| st.is_maybe(k));
         let bound: Vec<Slot> = keys.clone();
         let sorted = match lookup_key(pat, &bound) {
-            Some(_) if top => Some(self.lookup_blocks(pat, st)?),
+            Some(_) if scope.top => Some(self.lookup_blocks(pat, st)?),
             _ => None,
         };
         Ok(Cand {
             connected,
             per_row,
             per_row_cost: SEEK + per_row * ROW,
-            hash: hashable.then_some((SEEK + card * HASH_BUILD, HASH_PROBE + per_row * ROW)),
+            // The table is built once however many times the plan runs.
+            hash: hashable.then_some((
+                (SEEK + card * HASH_BUILD) / scope.runs,
+                HASH_PROBE + per_row * ROW,
+            )),
             sorted,
             what: CandKind::Pattern {
                 pat,
