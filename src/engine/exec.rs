@@ -8,11 +8,12 @@
 use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
+use super::finish::RowSet;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
 use super::plan::{Plan, Step, StepKind, Switch, SORT_BATCH};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -143,7 +144,7 @@ pub struct Exec<'e, 'a> {
     tables: RefCell<FxHashMap<usize, Rc<HashTable>>>,
     /// The grouped facts of each pairs step.
     groups: RefCell<FxHashMap<usize, Rc<Groups>>>,
-    sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
+    sets: RefCell<FxHashMap<usize, Rc<RowSet>>>,
     pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
     ticks: Cell<u32>,
     /// Each step's index cursors, kept between its lookups.
@@ -419,7 +420,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     let mut key = self.key_buf.borrow_mut();
                     key.clear();
                     key.extend(keys.iter().map(|&k| row[k]));
-                    set.contains(key.as_slice())
+                    set.contains(&key)
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
                 };
@@ -488,14 +489,17 @@ impl<'e, 'a> Exec<'e, 'a> {
         plan: &Plan,
         keys: &[Slot],
         width: usize,
-    ) -> Result<Rc<FxHashSet<Vec<Id>>>> {
+    ) -> Result<Rc<RowSet>> {
         if let Some(s) = self.sets.borrow().get(&id) {
             return Ok(s.clone());
         }
-        let mut set = FxHashSet::default();
+        let mut set = RowSet::new(keys.len());
         let mut row = vec![Id::NONE; width];
-        self.steps(&plan.steps, &mut row, &mut |r| {
-            set.insert(keys.iter().map(|&k| r[k]).collect());
+        let mut key = Vec::with_capacity(keys.len());
+        self.run(plan, &mut row, &mut |r| {
+            key.clear();
+            key.extend(keys.iter().map(|&k| r[k]));
+            set.insert(&key);
             Ok(true)
         })?;
         let set = Rc::new(set);
@@ -686,11 +690,23 @@ impl<'e, 'a> Exec<'e, 'a> {
         t: &Target<'_>,
         out: &mut Out<'_, '_, '_>,
     ) -> Result<bool> {
-        for q in self
-            .cx
-            .store
-            .quads_with(ip, self.cx.delta.and_then(|d| d.normal()))?
-        {
+        let pending = self.cx.delta.and_then(|d| d.normal());
+        if pending.is_none_or(|n| n.adds.is_empty() && n.removes.is_empty()) {
+            // The committed facts only: the store's iterator itself, not a boxed one.
+            return self.emit_all(self.cx.store.quads(ip)?, object, t, out);
+        }
+        self.emit_all(self.cx.store.quads_with(ip, pending)?, object, t, out)
+    }
+
+    /// Emit every quad of `quads` (see [`Exec::emit_stored`]).
+    fn emit_all(
+        &self,
+        quads: impl Iterator<Item = Result<[Id; 4]>>,
+        object: Option<Id>,
+        t: &Target<'_>,
+        out: &mut Out<'_, '_, '_>,
+    ) -> Result<bool> {
+        for q in quads {
             let mut q = q?;
             self.tick()?;
             if let Some(obj) = object {

@@ -68,6 +68,11 @@ pub struct RowSet {
     len: usize,
 }
 
+/// Row `i` of rows of `width` ids laid end to end.
+fn nth_row(ids: &[Id], width: usize, i: u32) -> &[Id] {
+    &ids[i as usize * width..(i as usize + 1) * width]
+}
+
 fn hash_row(row: &[Id]) -> u64 {
     let mut h = FxHasher::default();
     row.hash(&mut h);
@@ -77,10 +82,15 @@ fn hash_row(row: &[Id]) -> u64 {
 impl RowSet {
     /// An empty set of rows of `width` ids.
     pub fn new(width: usize) -> RowSet {
+        RowSet::with_capacity(width, 0)
+    }
+
+    /// An empty set with room for `rows` rows.
+    pub fn with_capacity(width: usize, rows: usize) -> RowSet {
         RowSet {
             width,
-            ids: Vec::new(),
-            table: HashTable::new(),
+            ids: Vec::with_capacity(rows * width),
+            table: HashTable::with_capacity(rows),
             len: 0,
         }
     }
@@ -89,18 +99,24 @@ impl RowSet {
     pub fn insert(&mut self, row: &[Id]) -> (usize, bool) {
         let h = hash_row(row);
         let (width, ids) = (self.width, &self.ids);
-        let at = |i: u32| &ids[i as usize * width..(i as usize + 1) * width];
-        if let Some(&i) = self.table.find(h, |&i| at(i) == row) {
+        if let Some(&i) = self.table.find(h, |&i| nth_row(ids, width, i) == row) {
             return (i as usize, false);
         }
         let i = self.len as u32;
         self.ids.extend_from_slice(row);
         self.len += 1;
         let (width, ids) = (self.width, &self.ids);
-        self.table.insert_unique(h, i, |&j| {
-            hash_row(&ids[j as usize * width..(j as usize + 1) * width])
-        });
+        self.table
+            .insert_unique(h, i, |&j| hash_row(nth_row(ids, width, j)));
         (i as usize, true)
+    }
+
+    /// Whether it holds `row`.
+    pub fn contains(&self, row: &[Id]) -> bool {
+        let (width, ids) = (self.width, &self.ids);
+        self.table
+            .find(hash_row(row), |&i| nth_row(ids, width, i) == row)
+            .is_some()
     }
 
     /// Rows held.
@@ -110,7 +126,7 @@ impl RowSet {
 
     /// Row `i` (in arrival order).
     pub fn row(&self, i: usize) -> &[Id] {
-        &self.ids[i * self.width..(i + 1) * self.width]
+        nth_row(&self.ids, self.width, i as u32)
     }
 }
 
@@ -166,15 +182,23 @@ enum Acc {
 }
 
 impl<'e, 'a> Collector<'e, 'a> {
-    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool) -> Self {
+    /// A collector for about `rows` rows (room is made for them up front, up to a
+    /// thousand).
+    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool, rows: f64) -> Self {
         let aggs = shape.cols.iter().filter(|c| c.is_agg()).count();
+        let rows = rows.clamp(0.0, 1024.0) as usize;
+        let (rows, groups) = if shape.aggregated() {
+            (0, rows)
+        } else {
+            (rows, 0)
+        };
         Collector {
             shape,
             ev,
             dedupe_solutions: !plan_unique,
             seen_solutions: RowSet::new(shape.body_slots.len()),
-            rows: RowSet::new(shape.cols.len()),
-            groups: RowSet::new(shape.cols.len() - aggs),
+            rows: RowSet::with_capacity(shape.cols.len(), rows),
+            groups: RowSet::with_capacity(shape.cols.len() - aggs, groups),
             accs: Vec::new(),
             aggs,
             key_buf: Vec::new(),
@@ -331,6 +355,15 @@ impl<'e, 'a> Collector<'e, 'a> {
                 ids: std::mem::take(&mut self.rows.ids),
             }
         };
+        let hidden = width > shape.visible;
+        if shape.having.is_empty()
+            && shape.order.is_empty()
+            && !hidden
+            && shape.offset == 0
+            && shape.limit.is_none_or(|l| l >= all.len() as u64)
+        {
+            return Ok(all);
+        }
         // Row numbers, filtered and ordered; the rows stay where they are.
         let mut order: Vec<usize> = (0..all.len()).collect();
         if !shape.having.is_empty() {
@@ -349,7 +382,6 @@ impl<'e, 'a> Collector<'e, 'a> {
         if !shape.order.is_empty() {
             order = sort(order, &all, shape, ev)?;
         }
-        let hidden = width > shape.visible;
         let mut out = Vec::with_capacity(order.len().min(1 << 20) * shape.visible);
         // Without the hidden columns rows may repeat: keep the first of each.
         let mut distinct = RowSet::new(if hidden { shape.visible } else { 0 });

@@ -36,6 +36,7 @@ use catalog::Catalog;
 use compile::{Compiler, Context};
 use finish::{Col, Collector, IdRows, Shape};
 use plan::Planner;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// How to run a query.
@@ -222,7 +223,7 @@ pub fn execute(
     if let (Some(count), Mode::Run, true) =
         (&planned.count_scan, mode, delta.is_none_or(Delta::is_empty))
     {
-        let mut collector = Collector::new(&planned.shape, &ev, true);
+        let mut collector = Collector::new(&planned.shape, &ev, true, planned.plan.rows);
         count.run(store, &mut collector, &limits.interrupt)?;
         let id_rows = collector.finish()?;
         check_rows(id_rows.len(), limits)?;
@@ -389,7 +390,7 @@ fn run(
     width: usize,
     limits: &Limits,
 ) -> Result<IdRows> {
-    let mut collector = Collector::new(shape, ev, plan.unique);
+    let mut collector = Collector::new(shape, ev, plan.unique, plan.rows);
     let mut row = vec![Id::NONE; width];
     exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
@@ -413,8 +414,8 @@ fn check_rows(rows: usize, limits: &Limits) -> Result<()> {
     }
 }
 
-/// The rows' values, every id decoded in one sorted pass over the dictionary.  A value
-/// used once is moved into its row, others are cloned.
+/// The rows' values, every id decoded in one sorted pass over the dictionary.  Each value
+/// is moved into the last cell that holds it and cloned into the others.
 fn decode(ev: &expr::Eval<'_>, id_rows: IdRows) -> Result<Vec<Vec<Option<Value>>>> {
     let ids: Vec<Id> = id_rows
         .ids
@@ -423,20 +424,23 @@ fn decode(ev: &expr::Eval<'_>, id_rows: IdRows) -> Result<Vec<Vec<Option<Value>>
         .filter(|i| i.is_some())
         .collect();
     let mut values = ev.values(&ids)?;
-    // The rows are distinct, so in a one-column result every value is used once.
-    let single = id_rows.width == 1;
+    // Cells still to fill with each value; the rows are distinct, so in a one-column
+    // result every value fills one.
+    let mut uses: FxHashMap<Id, u32> = FxHashMap::default();
+    if id_rows.width > 1 {
+        for id in &ids {
+            *uses.entry(*id).or_default() += 1;
+        }
+    }
+    let mut cell = |id: &Id| match uses.get_mut(id) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            values.get(id).cloned()
+        }
+        _ => values.remove(id),
+    };
     Ok(id_rows
         .rows()
-        .map(|r| {
-            r.iter()
-                .map(|id| {
-                    if single {
-                        values.remove(id)
-                    } else {
-                        values.get(id).cloned()
-                    }
-                })
-                .collect()
-        })
+        .map(|r| r.iter().map(&mut cell).collect())
         .collect())
 }

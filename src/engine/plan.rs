@@ -519,6 +519,12 @@ impl<'p, 'a> Planner<'p, 'a> {
     /// costed (and run) in the order of their index, a sort before each that needs one
     /// (see [`Planner::sort_lookups`]).
     pub fn plan_query(&self, body: &Body) -> Result<Plan> {
+        self.plan_whole(body)
+    }
+
+    /// Plan a body run once from nothing bound (a query, or the independent side of a
+    /// hashed `not`): sorted lookups, sorts and pairs are possible there.
+    fn plan_whole(&self, body: &Body) -> Result<Plan> {
         let mut plan = self.plan_in(body, &[], &[], Scope::QUERY)?;
         self.pair_groups(&mut plan);
         self.sort_lookups(&mut plan);
@@ -1074,7 +1080,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                     .iter()
                     .all(|&s| own.contains(&s) && st.of(s) == Bind::Certain)
             {
-                let independent = self.plan_in(b, &[], &[], Scope::ONCE)?;
+                let independent = self.plan_whole(b)?;
                 let hash_cost =
                     independent.cost + independent.rows * HASH_BUILD + plan.rows * HASH_PROBE;
                 if hash_cost < corr_cost {
