@@ -659,22 +659,67 @@ fn engine_rows(db: &Db, q: &str) -> Result<Vec<Vec<Option<Value>>>, String> {
     }
 }
 
-fn check_one(facts: &[String], seed: Vec<u8>) -> Result<(), TestCaseError> {
+/// The random query of `seed` with its syntax tree, unless the language refuses it (the
+/// checks have their own tests).
+fn generated_query(seed: Vec<u8>) -> Option<(String, ast::Find)> {
     let mut g = Gen { seed, pos: 0 };
-    let Some(q) = g.query() else { return Ok(()) };
-    // Skip queries the language refuses (the checks have their own tests).
-    let Ok(stmt) = dossier::lang::parse_statement(&q) else {
-        return Ok(());
-    };
+    let q = g.query()?;
+    let stmt = dossier::lang::parse_statement(&q).ok()?;
     if dossier::lang::check_statement(&stmt)
         .iter()
         .any(|d| d.severity == dossier::Severity::Error)
     {
-        return Ok(());
+        return None;
     }
-    let StatementKind::Find(find) = &stmt.kind else {
+    match stmt.kind {
+        StatementKind::Find(find) => Some((q, find)),
+        _ => None,
+    }
+}
+
+/// A proptest runner of `cases` cases (`REFERENCE_CASES` overrides it).
+fn runner(cases: u32) -> TestRunner {
+    let cases = std::env::var("REFERENCE_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(cases);
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+/// Each of `shapes` with `P` replaced by each of `preds` gives the reference's rows (in
+/// any order) on `facts`.
+fn shapes_agree(shapes: &[&str], preds: &[&str], facts: &[String]) -> Result<(), TestCaseError> {
+    let text = format!("{SCHEMA}\n{}", facts.join("\n"));
+    let db = Db::memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    db.execute(&text)
+        .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let reference = Reference::new(parse_facts(&text));
+    for shape in shapes {
+        for p in preds {
+            let q = shape.replace(" P ", &format!(" {p} "));
+            let stmt = dossier::lang::parse_statement(&q).expect("parses");
+            let StatementKind::Find(find) = &stmt.kind else {
+                unreachable!()
+            };
+            let mut got = engine_rows(&db, &q).map_err(TestCaseError::fail)?;
+            let mut want = reference_rows(&reference, find);
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want, "query: {}\nfacts:\n{}", q, facts.join("\n"));
+        }
+    }
+    Ok(())
+}
+
+fn check_one(facts: &[String], seed: Vec<u8>) -> Result<(), TestCaseError> {
+    let Some((q, find)) = generated_query(seed) else {
         return Ok(());
     };
+    let find = &find;
     let text = format!("{SCHEMA}\n{}", facts.join("\n"));
     let db = Db::memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
     db.execute(&text)
@@ -696,20 +741,10 @@ fn check_one(facts: &[String], seed: Vec<u8>) -> Result<(), TestCaseError> {
 /// dropped source.  The same text runs through `execute` (a script) and through a
 /// prepared query, both of which reuse the plan while it holds.
 fn check_cached(facts: &[String], seed: Vec<u8>) -> Result<(), TestCaseError> {
-    let mut g = Gen { seed, pos: 0 };
-    let Some(q) = g.query() else { return Ok(()) };
-    let Ok(stmt) = dossier::lang::parse_statement(&q) else {
+    let Some((q, find)) = generated_query(seed) else {
         return Ok(());
     };
-    if dossier::lang::check_statement(&stmt)
-        .iter()
-        .any(|d| d.severity == dossier::Severity::Error)
-    {
-        return Ok(());
-    }
-    let StatementKind::Find(find) = &stmt.kind else {
-        return Ok(());
-    };
+    let find = &find;
     let fail = |e: dossier::Error| TestCaseError::fail(format!("{q}\n{e}"));
     let db = Db::memory().map_err(fail)?;
     let prepared = db.prepare(&q).map_err(fail)?;
@@ -762,20 +797,11 @@ fn check_cached(facts: &[String], seed: Vec<u8>) -> Result<(), TestCaseError> {
 
 #[test]
 fn cached_plans_agree_with_reference_after_writes() {
-    let cases = std::env::var("REFERENCE_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(150);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (
         prop::collection::vec(arb_fact(), 5..40),
         prop::collection::vec(any::<u8>(), 64),
     );
-    runner
+    runner(150)
         .run(&strategy, |(facts, seed)| check_cached(&facts, seed))
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -793,35 +819,10 @@ fn counts_agree_with_reference() {
         "find count() where ?s P ?o.",
         "find count(?o) as n where ?s P ?o.",
     ];
-    let mut runner = TestRunner::new(Config {
-        cases: 60,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
+    let preds = ["p0", "p1", "p2", "a"];
+    runner(60)
         .run(&prop::collection::vec(arb_fact(), 0..30), |facts| {
-            let text = format!("{SCHEMA}\n{}", facts.join("\n"));
-            let db = Db::memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
-            db.execute(&text)
-                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
-            let reference = Reference::new(parse_facts(&text));
-            for shape in shapes {
-                for p in PREDS.iter().chain(&["a"]) {
-                    let q = shape.replace(" P ", &format!(" {p} "));
-                    let stmt = dossier::lang::parse_statement(&q).expect("parses");
-                    let StatementKind::Find(find) = &stmt.kind else {
-                        unreachable!()
-                    };
-                    let mut got = engine_rows(&db, &q).map_err(TestCaseError::fail)?;
-                    let mut want = reference_rows(&reference, find);
-                    if find.order_by.is_empty() {
-                        got.sort();
-                        want.sort();
-                    }
-                    prop_assert_eq!(got, want, "query: {}\nfacts:\n{}", q, facts.join("\n"));
-                }
-            }
-            Ok(())
+            shapes_agree(&shapes, &preds, &facts)
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -836,53 +837,20 @@ fn pairs_agree_with_reference() {
         "find ?k ?a ?b where ?a P ?k, ?b P ?k, ?a != ?b.",
         "find ?a count() as n where ?a P ?k, ?b P ?k.",
     ];
-    let mut runner = TestRunner::new(Config {
-        cases: 60,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
+    runner(60)
         .run(&prop::collection::vec(arb_fact(), 0..30), |facts| {
-            let text = format!("{SCHEMA}\n{}", facts.join("\n"));
-            let db = Db::memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
-            db.execute(&text)
-                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
-            let reference = Reference::new(parse_facts(&text));
-            for shape in shapes {
-                for p in PREDS {
-                    let q = shape.replace(" P ", &format!(" {p} "));
-                    let stmt = dossier::lang::parse_statement(&q).expect("parses");
-                    let StatementKind::Find(find) = &stmt.kind else {
-                        unreachable!()
-                    };
-                    let mut got = engine_rows(&db, &q).map_err(TestCaseError::fail)?;
-                    let mut want = reference_rows(&reference, find);
-                    got.sort();
-                    want.sort();
-                    prop_assert_eq!(got, want, "query: {}\nfacts:\n{}", q, facts.join("\n"));
-                }
-            }
-            Ok(())
+            shapes_agree(&shapes, &PREDS, &facts)
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
 fn engine_agrees_with_reference() {
-    let cases = std::env::var("REFERENCE_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(400);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (
         prop::collection::vec(arb_fact(), 0..25),
         prop::collection::vec(any::<u8>(), 64),
     );
-    runner
+    runner(400)
         .run(&strategy, |(facts, seed)| check_one(&facts, seed))
         .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -91,6 +91,20 @@ impl Planned {
         self
     }
 
+    /// Its answer: `rows` under its columns, with its warnings (and a plan's text).
+    pub(super) fn result(
+        &self,
+        rows: Vec<Vec<Option<Value>>>,
+        plan: Option<String>,
+    ) -> super::QueryResult {
+        super::QueryResult {
+            columns: self.columns.clone(),
+            rows,
+            warnings: self.warnings.clone(),
+            plan,
+        }
+    }
+
     /// Whether a cache may keep it: no rules evaluated, no warnings, no pending writes.
     pub fn cacheable(&self) -> bool {
         self.cacheable

@@ -150,12 +150,7 @@ pub fn find(
         if planned.count_scan.is_some() {
             text.push_str("\ncounted from the index: no rows are built");
         }
-        return Ok(QueryResult {
-            columns: planned.columns.clone(),
-            rows: Vec::new(),
-            warnings: planned.warnings.clone(),
-            plan: Some(text),
-        });
+        return Ok(planned.result(Vec::new(), Some(text)));
     }
     execute(store, delta, &planned, limits, mode)
 }
@@ -227,12 +222,7 @@ pub fn execute(
         count.run(store, &mut collector, &limits.interrupt)?;
         let id_rows = collector.finish()?;
         check_rows(id_rows.len(), limits)?;
-        return Ok(QueryResult {
-            columns: planned.columns.clone(),
-            rows: decode(&ev, id_rows)?,
-            warnings: planned.warnings.clone(),
-            plan: None,
-        });
+        return Ok(planned.result(decode(&ev, id_rows)?, None));
     }
     let exec = exec::Exec::new(
         &cx,
@@ -253,12 +243,7 @@ pub fn execute(
         let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
         explain::render(&planned.plan, &planned.vars, profile.as_ref())
     });
-    Ok(QueryResult {
-        columns: planned.columns.clone(),
-        rows: decode(&ev, id_rows)?,
-        warnings: planned.warnings.clone(),
-        plan: plan_text,
-    })
+    Ok(planned.result(decode(&ev, id_rows)?, plan_text))
 }
 
 /// Compile the find list, `having` and `order by` into the collector's [`Shape`]: the
