@@ -153,9 +153,8 @@ pub struct Exec<'e, 'a> {
     found: RefCell<Vec<[Id; 4]>>,
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
-    /// By lookup step with a [`Switch`]: rows that reached it, and whether it runs as a
-    /// hash join now.
-    lookups: RefCell<FxHashMap<usize, (usize, bool)>>,
+    /// By lookup step with a [`Switch`]: the rows that reach it.
+    lookups: RefCell<FxHashMap<usize, LookupCount>>,
 }
 
 /// Facts of a pairs step as (shared value, other value), grouped by the shared value.
@@ -310,6 +309,20 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         let start = Instant::now();
         let stage = stages.heads.get(k + 1).copied().unwrap_or_default();
+        // The whole batch goes to the lookup after the sort: decide on all of it up
+        // front.  Run as a hash join, it needs no order.
+        let hashed = match stage.first() {
+            Some(Step {
+                id,
+                kind:
+                    StepKind::Scan {
+                        switch: Some(switch),
+                        ..
+                    },
+                ..
+            }) => self.count_lookups(*id, switch, 0, n),
+            _ => false,
+        };
         // Sort (key, row number) pairs: one flat comparison each.
         let mut order: Vec<(u128, u32)> = (0..n)
             .map(|i| {
@@ -320,7 +333,9 @@ impl<'e, 'a> Exec<'e, 'a> {
                 )
             })
             .collect();
-        order.sort_unstable();
+        if !hashed {
+            order.sort_unstable();
+        }
         let mut row = vec![Id::NONE; width];
         let mut cont = true;
         for (_, i) in order {
@@ -468,18 +483,26 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Whether lookup step `id` runs as a hash join now: once the rows that reached it
     /// would have cost less that way (see [`Switch`]).
     fn switched(&self, id: usize, switch: &Switch) -> bool {
+        self.count_lookups(id, switch, 1, 0)
+    }
+
+    /// Count rows reaching lookup `id`: `seen` more as they come, or `announced` more at
+    /// once (a sort's batch, before any of them is looked up); whether it runs as a hash
+    /// join now.
+    fn count_lookups(&self, id: usize, switch: &Switch, seen: usize, announced: usize) -> bool {
         let mut counts = self.lookups.borrow_mut();
-        let (n, hashed) = counts.entry(id).or_default();
-        if !*hashed {
-            *n += 1;
-            if switch.hash_is_cheaper(*n) {
-                *hashed = true;
+        let c = counts.entry(id).or_default();
+        if !c.hashed {
+            c.seen += seen;
+            c.announced += announced;
+            if switch.hash_is_cheaper(c.seen.max(c.announced)) {
+                c.hashed = true;
                 if let Some(profile) = &self.profile {
                     profile.borrow_mut().entry(id).or_default().hashed = true;
                 }
             }
         }
-        *hashed
+        c.hashed
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).
@@ -1023,6 +1046,17 @@ impl Exec<'_, '_> {
         }
         Ok(true)
     }
+}
+
+/// The rows that reach a lookup with a [`Switch`].
+#[derive(Default)]
+struct LookupCount {
+    /// Looked up so far.
+    seen: usize,
+    /// Held by the sort before it so far (all of them are looked up next).
+    announced: usize,
+    /// Runs as the hash join now.
+    hashed: bool,
 }
 
 /// A plan cut at its sort steps: `heads[0]` runs first, `heads[k + 1]` runs on what sort
