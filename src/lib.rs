@@ -13,10 +13,12 @@ pub mod io;
 pub mod lang;
 pub mod model;
 pub mod store;
+#[cfg(feature = "viz")]
+pub mod viz;
 
 pub use db::{
-    CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome, Params,
-    Prepared, Row, Rows, Script, Tx,
+    CancelHandle, CancelToken, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome,
+    Params, Prepared, QueryOptions, Row, Rows, Script, Tx,
 };
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};

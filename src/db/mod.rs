@@ -1,12 +1,15 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
+mod export;
 mod import;
+mod maintain;
 mod params;
 mod rows;
 mod script;
 mod statement;
 
 pub use import::{ImportProgress, Imported};
+pub use maintain::{compact, disk_bytes, repair, storage_problems, BackedUp, Compacted, Repaired};
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
@@ -18,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
-use statement::{is_write, run_statement};
+use statement::run_statement;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -169,6 +172,70 @@ pub struct Executed {
     pub line: usize,
 }
 
+/// Stops the queries it is given to (see [`QueryOptions::cancel`]), from any thread, and
+/// only those: other queries on the same database run on.
+///
+/// ```
+/// use dossier::{CancelToken, Db, Error, Params, QueryOptions};
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt.")?;
+/// let token = CancelToken::new();
+/// let options = QueryOptions { cancel: Some(token.clone()), ..QueryOptions::default() };
+/// token.cancel(); // e.g. from the thread that saw the client go away
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::Cancelled)));
+/// // The database-wide limits and every other query are untouched.
+/// assert_eq!(db.query("find ?x where lna backed_by ?x.")?.len(), 1);
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Stop the queries that run with this token: each fails with [`Error::Cancelled`]
+    /// at its next check.  A token stays cancelled.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Limits of one query run, on top of the database's [`Options`]: where both set a limit,
+/// the stricter one holds.  What a server gives each request.
+///
+/// ```
+/// use dossier::{Db, Error, Params, QueryOptions};
+/// use std::time::Duration;
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt, uae, russia.")?;
+/// let options = QueryOptions {
+///     max_rows: Some(2),
+///     timeout: Some(Duration::from_secs(5)),
+///     ..QueryOptions::default()
+/// };
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::TooManyRows(2))));
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    /// Stop the query when it runs longer.
+    pub timeout: Option<Duration>,
+    /// Stop the query when its result would have more rows.
+    pub max_rows: Option<u64>,
+    /// Stop the query when this token is cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
 /// Cancels the queries running on a database, from any thread.
 #[derive(Clone, Debug)]
 pub struct CancelHandle(Arc<AtomicBool>);
@@ -226,6 +293,12 @@ impl Db {
         &self.inner.store
     }
 
+    /// What opening found damaged, if anything (writes are refused then; see
+    /// [`repair`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.inner.store.damage()
+    }
+
     /// The database directory (`:memory:` for [`Db::memory`]).
     pub fn path(&self) -> &Path {
         self.inner.store.path()
@@ -237,16 +310,28 @@ impl Db {
     }
 
     fn limits(&self) -> Limits {
+        self.limits_with(&QueryOptions::default())
+    }
+
+    /// The database's limits tightened by one query's options.
+    fn limits_with(&self, q: &QueryOptions) -> Limits {
         let o = &self.inner.options;
+        let stricter = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timeout = match (o.timeout, q.timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
+                token: q.cancel.as_ref().map(|t| t.0.clone()),
                 // A limit too far away to be an instant is no limit.
-                deadline: o
-                    .timeout
-                    .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
+                deadline: timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
-            max_rows: o.max_rows,
+            max_rows: stricter(o.max_rows, q.max_rows),
         }
     }
 
@@ -290,10 +375,7 @@ impl Db {
     /// ```
     pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
         // A text run before is neither parsed nor planned again (see `engine::PlanCache`).
-        let r = self
-            .cached_find(text, params, || Ok(self.prepare(text)?.find))
-            .map_err(|e| e.resolve(None, text))?;
-        Ok(Rows::new(r.columns, r.rows))
+        self.query_with_options(text, params, &QueryOptions::default())
     }
 
     /// Run a `find` against the committed data through the plan cache, keyed by the
@@ -303,12 +385,15 @@ impl Db {
         &self,
         text: &str,
         params: &Params,
+        options: &QueryOptions,
         parse: impl FnOnce() -> Result<F>,
     ) -> Result<QueryResult> {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
         let _r = store.read()?;
-        let limits = self.limits();
         let planned = match self.inner.plans.get(store, text, params)? {
             Some(p) => p,
             None => {
@@ -320,6 +405,21 @@ impl Db {
             }
         };
         engine::execute(store, None, &planned, &limits, Mode::Run)
+    }
+
+    /// [`Db::query_with`] under one query's own limits and cancel token (see
+    /// [`QueryOptions`]).
+    pub fn query_with_options(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<Rows> {
+        // A text run before is neither parsed nor planned again (see `engine::PlanCache`).
+        let r = self
+            .cached_find(text, params, options, || Ok(self.prepare(text)?.find))
+            .map_err(|e| e.resolve(None, text))?;
+        Ok(Rows::new(r.columns, r.rows))
     }
 
     /// Parse and check a query once, to run it many times with different parameters.
@@ -411,7 +511,8 @@ impl Db {
             .collect())
     }
 
-    /// Sources with how many facts each asserts, most first.
+    /// Sources with how many facts each asserts, most first; each source as the language
+    /// writes it (`DbStats::by_source` has them as values).
     pub fn sources(&self) -> Result<Vec<(String, u64)>> {
         let store = &self.inner.store;
         let counts: Vec<(Id, u64)> = store
@@ -420,28 +521,19 @@ impl Db {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect();
-        let mut out = Vec::new();
-        for (id, n) in counts {
-            out.push((store.value(id, None)?.to_string(), n));
-        }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(out)
+        Ok(by_count(store, counts)?
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect())
     }
 
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
         let s = store.stats()?.clone();
-        let mut predicates = Vec::new();
-        for (p, ps) in &s.preds {
-            predicates.push((store.value(*p, None)?.to_string(), ps.triples));
-        }
-        predicates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut classes = Vec::new();
-        for (c, n) in &s.classes {
-            classes.push((store.value(*c, None)?.to_string(), *n));
-        }
-        classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
+        let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
+        let by_source = by_count(store, s.sources.iter().map(|(g, n)| (*g, *n)))?;
         let catalog = Catalog::load(store, None)?;
         Ok(DbStats {
             facts: s.quads,
@@ -449,6 +541,7 @@ impl Db {
             sources: s.sources.len() as u64,
             predicates,
             classes,
+            by_source,
             rules: catalog.rules.len() as u64,
             disk_bytes: store.size_on_disk().unwrap_or(0),
         })
@@ -471,52 +564,15 @@ impl Db {
         Ok(names)
     }
 
+    /// Declared type names, sorted (for completion).
+    pub fn type_names(&self) -> Result<Vec<String>> {
+        let catalog = Catalog::load(&self.inner.store, None)?;
+        Ok(catalog.types.into_keys().collect())
+    }
+
     /// Entity names starting with `prefix`, at most `limit` (completion).
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
         self.inner.store.entities_with_prefix(prefix, limit)
-    }
-
-    /// Every fact, grouped by source (no source first), for export.
-    pub fn quads(&self) -> Result<Vec<Quad>> {
-        let store = &self.inner.store;
-        let _read = store.read()?;
-        let mut ids = Vec::new();
-        for q in store.quads(&crate::store::IdPattern {
-            g: crate::store::GraphSel::Each,
-            ..crate::store::IdPattern::new(None, None, None)
-        })? {
-            ids.push(q?);
-        }
-        ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
-        let flat: Vec<Id> = ids
-            .iter()
-            .flat_map(|q| q.iter().copied())
-            .filter(|i| i.is_some())
-            .collect();
-        let values = store.values(&flat, None)?;
-        let name = |id: &Id| -> Result<String> {
-            match values.get(id) {
-                Some(Value::Entity(e)) => Ok(e.clone()),
-                _ => Err(Error::Storage(format!("id {id:?} is not an entity"))),
-            }
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for q in &ids {
-            out.push(Quad {
-                subject: name(&q[0])?,
-                predicate: name(&q[1])?,
-                object: values
-                    .get(&q[2])
-                    .cloned()
-                    .ok_or_else(|| Error::Storage("missing value".into()))?,
-                source: if q[3].is_none() {
-                    None
-                } else {
-                    Some(name(&q[3])?)
-                },
-            });
-        }
-        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]); `text` is the statement as written,
@@ -527,27 +583,54 @@ impl Db {
         text: Option<&str>,
         params: &Params,
         delta: Option<&mut Delta>,
+        options: &QueryOptions,
     ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
         if let (None, Some(text), StatementKind::Find(f)) = (&delta, text, &stmt.kind) {
-            let r = self.cached_find(text, params, || Ok(f))?;
+            let r = self.cached_find(text, params, options, || Ok(f))?;
             return Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings));
         }
         self.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
+            Some(d) => run_statement(store, stmt, params, d, &limits, false),
             None => {
-                if is_write(&stmt.kind) {
+                if stmt.kind.is_write() {
+                    if self.inner.options.read_only {
+                        return Err(Error::at(crate::diag::Diagnostic::error(
+                            format!(
+                                "{} writes to the database, which is open read-only: nothing was changed",
+                                statement_name(&stmt.kind)
+                            ),
+                            stmt.span,
+                        )));
+                    }
                     let _w = store.writer()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), true)
+                    run_statement(store, stmt, params, &mut d, &limits, true)
                 } else {
                     let _r = store.read()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), false)
+                    run_statement(store, stmt, params, &mut d, &limits, false)
                 }
             }
         }
+    }
+}
+
+/// What a write statement is called in an error.
+fn statement_name(k: &StatementKind) -> &'static str {
+    match k {
+        StatementKind::Facts { .. } | StatementKind::FromBlock { .. } => "this statement (facts)",
+        StatementKind::Del { .. } => "'del'",
+        StatementKind::DropSource(_) => "'drop source'",
+        StatementKind::DropRule(_) => "'drop rule'",
+        StatementKind::Rule(_) => "'rule'",
+        StatementKind::TypeDecl { .. } => "'type'",
+        StatementKind::PredDecl { .. } => "'pred'",
+        _ => "this statement",
     }
 }
 
@@ -591,7 +674,13 @@ impl Tx<'_> {
             }
             let (o, _) = self
                 .db
-                .run(&stmt, None, params, Some(&mut self.delta))
+                .run(
+                    &stmt,
+                    None,
+                    params,
+                    Some(&mut self.delta),
+                    &QueryOptions::default(),
+                )
                 .map_err(|e| e.resolve(None, text))?;
             out.push(o);
         }
@@ -660,9 +749,14 @@ impl Prepared {
     /// Run the query with `params` bound to its `$name` parameters, against the committed
     /// data (outside any transaction).
     pub fn query(&self, params: &Params) -> Result<Rows> {
+        self.query_with_options(params, &QueryOptions::default())
+    }
+
+    /// [`Prepared::query`] under this run's own limits and cancel token.
+    pub fn query_with_options(&self, params: &Params, options: &QueryOptions) -> Result<Rows> {
         let r = self
             .db
-            .cached_find(&self.text, params, || Ok(&self.find))
+            .cached_find(&self.text, params, options, || Ok(&self.find))
             .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
@@ -732,6 +826,7 @@ impl FactsBuilder<'_> {
 /// Figures for `.stats` / `dossier stats`.
 ///
 /// ```
+/// use dossier::Value;
 /// let db = dossier::Db::memory()?;
 /// db.execute("
 ///     lna a ArmedGroup.
@@ -740,7 +835,8 @@ impl FactsBuilder<'_> {
 /// ")?;
 /// let stats = db.stats()?;
 /// assert_eq!((stats.facts, stats.triples, stats.sources), (3, 2, 2));
-/// assert_eq!(stats.classes, [("ArmedGroup".to_string(), 1)]);
+/// assert_eq!(stats.classes, [(Value::entity("ArmedGroup"), 1)]);
+/// assert_eq!(stats.by_source[0], (Value::entity("aa_2020_09_28"), 1));
 /// # Ok::<(), dossier::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -751,14 +847,30 @@ pub struct DbStats {
     pub triples: u64,
     /// Sources with at least one fact.
     pub sources: u64,
-    /// Predicates with their number of triples, most used first.
-    pub predicates: Vec<(String, u64)>,
-    /// Classes (objects of `a`) with their number of members, largest first.
-    pub classes: Vec<(String, u64)>,
+    /// Predicates (entities) with their number of triples, most used first, then by name.
+    pub predicates: Vec<(Value, u64)>,
+    /// Classes (objects of `a`) with their number of members, largest first, then by name.
+    pub classes: Vec<(Value, u64)>,
+    /// Sources (entities) with their number of facts, most first, then by name.
+    pub by_source: Vec<(Value, u64)>,
     /// Stored rules (a derived predicate may have several).
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// The values of `counts`' ids, largest count first, ties by the values as written.
+fn by_count(
+    store: &Store,
+    counts: impl IntoIterator<Item = (Id, u64)>,
+) -> Result<Vec<(Value, u64)>> {
+    let mut out = Vec::new();
+    for (id, n) in counts {
+        let v = store.value(id, None)?;
+        out.push((v.to_string(), v, n));
+    }
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    Ok(out.into_iter().map(|(_, v, n)| (v, n)).collect())
 }
 
 pub(crate) fn resolve_path(base: Option<&Path>, path: &str) -> PathBuf {

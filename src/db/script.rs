@@ -1,6 +1,6 @@
 //! Running a script statement by statement, following `load` into other files.
 
-use super::{check, resolve_path, Db, Executed, Params};
+use super::{check, resolve_path, Db, Executed, Params, QueryOptions};
 use crate::diag::{line_col, Diagnostic};
 use crate::error::{Error, Result};
 use crate::lang::ast::{Statement, StatementKind};
@@ -39,6 +39,8 @@ pub struct Script<'db> {
     db: &'db Db,
     params: Params,
     stack: Vec<Frame>,
+    options: QueryOptions,
+    allow_load: bool,
 }
 
 impl<'db> Script<'db> {
@@ -47,6 +49,8 @@ impl<'db> Script<'db> {
             db,
             params: Params::new(),
             stack: Vec::new(),
+            options: QueryOptions::default(),
+            allow_load: true,
         };
         s.stack.push(Frame::new(None, None, text.into()));
         s
@@ -68,11 +72,38 @@ impl<'db> Script<'db> {
         self
     }
 
+    /// Limits and a cancel token for every statement of the script (see [`QueryOptions`]).
+    pub fn options(mut self, options: QueryOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Refuse `load` statements: text from someone who may not read this machine's files
+    /// (a web request) must not name one.
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// let mut script = db.script("load \"/etc/hostname\".").forbid_load();
+    /// let err = script.next().unwrap().unwrap_err();
+    /// assert!(err.to_string().contains("load is not allowed here"), "{err}");
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn forbid_load(mut self) -> Self {
+        self.allow_load = false;
+        self
+    }
+
     fn load(&mut self, path: &str, stmt: &Statement) -> Result<()> {
         let (base, text) = match self.stack.last() {
             Some(f) => (f.file.clone(), f.text.clone()),
             None => (None, Arc::from("")),
         };
+        if !self.allow_load {
+            return Err(Error::Rejected(Box::new(
+                Diagnostic::error("load is not allowed here", stmt.span)
+                    .report(base.as_deref().and_then(|p| p.to_str()), &text),
+            )));
+        }
         let file = resolve_path(base.as_deref(), path);
         let canonical = std::fs::canonicalize(&file).map_err(|e| {
             Error::Rejected(Box::new(
@@ -159,7 +190,7 @@ impl Iterator for Script<'_> {
             }
             let start = Instant::now();
             let key = text.get(stmt.span.start..stmt.span.end);
-            let r = self.db.run(&stmt, key, &self.params, None);
+            let r = self.db.run(&stmt, key, &self.params, None, &self.options);
             let elapsed = start.elapsed();
             let line = frame.line_of(stmt.span.start);
             return Some(match r {

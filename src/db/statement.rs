@@ -10,21 +10,6 @@ use crate::lang::ast::{self, StatementKind};
 use crate::model::Value;
 use crate::store::{Delta, Store};
 
-/// Whether the statement writes (and so takes the writer lock rather than the read gate).
-pub(super) fn is_write(k: &StatementKind) -> bool {
-    matches!(
-        k,
-        StatementKind::Facts { .. }
-            | StatementKind::FromBlock { .. }
-            | StatementKind::Del { .. }
-            | StatementKind::DropSource(_)
-            | StatementKind::DropRule(_)
-            | StatementKind::Rule(_)
-            | StatementKind::TypeDecl { .. }
-            | StatementKind::PredDecl { .. }
-    )
-}
-
 /// Run a statement against the store with `delta` collecting its writes; `commit` says
 /// whether to commit them (a single statement) or leave them (a transaction).
 pub(super) fn run_statement(
@@ -36,7 +21,7 @@ pub(super) fn run_statement(
     commit: bool,
 ) -> Result<(Outcome, Vec<Diagnostic>)> {
     let kind = &stmt.kind;
-    if is_write(kind) {
+    if kind.is_write() {
         let outcome = record_write(store, delta, params, kind)?;
         let outcome = if commit {
             commit_write(store, delta, outcome)?

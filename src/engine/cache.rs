@@ -149,6 +149,15 @@ impl Planned {
                 return Ok(false);
             }
         }
+        for (query, then) in &self.readings.texts {
+            let held = match (*then, store.text_estimate(query)?) {
+                (Some(then), Some(now)) => close(then, now),
+                (then, now) => then == now,
+            };
+            if !held {
+                return Ok(false);
+            }
+        }
         self.valid_at.store(version, Ordering::Release);
         Ok(true)
     }

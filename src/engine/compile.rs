@@ -29,6 +29,8 @@ pub struct Context<'a> {
     pub subtypes: &'a FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: &'a FxHashMap<Id, Vec<Id>>,
+    /// The classes rules derive (see [`SchemaIds::derived_classes`]).
+    pub derived_classes: &'a Option<FxHashSet<Id>>,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
@@ -45,6 +47,10 @@ pub struct SchemaIds {
     pub subtypes: FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
+    /// The classes rules derive `?x a C` for; `None` when some rule derives a class that is
+    /// not a constant.  A `?x a T` pattern reads derived facts only when T or a subtype
+    /// is one of them.
+    pub derived_classes: Option<FxHashSet<Id>>,
 }
 
 impl SchemaIds {
@@ -57,6 +63,20 @@ impl SchemaIds {
         for head in catalog.derived() {
             if let Some(id) = store.lookup_entity(head, delta)? {
                 derived.insert(id);
+            }
+        }
+        let mut derived_classes = Some(FxHashSet::default());
+        for r in catalog.rules.iter().filter(|r| r.head == TYPE_PREDICATE) {
+            let rule = super::rules::parse_rule(&r.text)?;
+            match &rule.head.object.term {
+                Term::Value(Value::Entity(c)) => {
+                    if let (Some(set), Some(id)) =
+                        (derived_classes.as_mut(), store.lookup_entity(c, delta)?)
+                    {
+                        set.insert(id);
+                    }
+                }
+                _ => derived_classes = None,
             }
         }
         let mut subtypes = FxHashMap::default();
@@ -91,6 +111,7 @@ impl SchemaIds {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
         })
     }
 }
@@ -132,6 +153,20 @@ impl<'a> Context<'a> {
             derived: &ids.derived,
             subtypes: &ids.subtypes,
             supertypes: &ids.supertypes,
+            derived_classes: &ids.derived_classes,
+        }
+    }
+
+    /// Whether rules may derive `?x a C` for a class of `o` (a type pattern's object).
+    pub fn derives_class(&self, o: &PTerm) -> bool {
+        let Some(classes) = self.derived_classes else {
+            return true;
+        };
+        match o {
+            PTerm::Const(c) => classes.contains(c),
+            PTerm::OneOf(cs) => cs.iter().any(|c| classes.contains(c)),
+            PTerm::Never => false,
+            PTerm::Var(_) | PTerm::Any => true,
         }
     }
 }
@@ -266,7 +301,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
             infer_supertypes = true;
         }
         let (stored, derived) = match &p {
-            PTerm::Const(id) => (true, self.cx.derived.contains(id)),
+            PTerm::Const(id) => (
+                true,
+                self.cx.derived.contains(id) && (!is_type || self.cx.derives_class(&o)),
+            ),
             PTerm::Var(_) | PTerm::Any => (true, !self.cx.derived.is_empty()),
             _ => (true, false),
         };
@@ -320,6 +358,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
                     };
                     if count == 0
                         && !self.cx.catalog.types.contains_key(&tname)
+                        && !(matches!(p, PTerm::Const(id) if self.cx.derived.contains(id))
+                            && self.cx.derives_class(o))
                         && self.warned.insert(format!("type {tname}"))
                     {
                         let mut classes = Vec::new();

@@ -38,7 +38,13 @@ impl CountScan {
         let [step] = plan.steps.as_slice() else {
             return None;
         };
-        let StepKind::Scan { pat, ranges, .. } = &step.kind else {
+        let StepKind::Scan {
+            pat,
+            ranges,
+            text: None,
+            ..
+        } = &step.kind
+        else {
             return None;
         };
         let (PTerm::Var(s), PTerm::Const(p), PTerm::Var(o)) = (&pat.s, &pat.p, &pat.o) else {

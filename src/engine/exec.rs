@@ -10,7 +10,7 @@ use super::derived::Derived;
 use super::expr::Eval;
 use super::finish::RowSet;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
-use super::plan::{Plan, Step, StepKind, Switch, SORT_BATCH};
+use super::plan::{Plan, Step, StepKind, Switch, TextScan, SORT_BATCH};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::FxHashMap;
@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 pub struct Interrupt {
     /// Set from another thread (Ctrl-C) to stop the query.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// This query's own cancel flag (a web request whose client went away), beside the
+    /// database-wide one.
+    pub token: Option<Arc<AtomicBool>>,
     /// When to stop with [`Error::TimedOut`], with the time limit it came from (for the
     /// message); `None`: no time limit.
     pub deadline: Option<(Instant, Duration)>,
@@ -34,7 +37,7 @@ impl Interrupt {
     /// [`Error::Cancelled`] once the cancel flag is set, [`Error::TimedOut`] once past the
     /// deadline.  The engine calls it regularly while a query runs.
     pub fn check(&self) -> Result<()> {
-        if let Some(c) = &self.cancel {
+        for c in [&self.cancel, &self.token].into_iter().flatten() {
             if c.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
@@ -155,7 +158,12 @@ pub struct Exec<'e, 'a> {
     key_buf: RefCell<Vec<Id>>,
     /// By lookup step with a [`Switch`]: the rows that reach it.
     lookups: RefCell<FxHashMap<usize, LookupCount>>,
+    /// Each text scan's object ranges (the terms that pass its filter), found once.
+    text_ranges: RefCell<FxHashMap<usize, Rc<ObjectRanges>>>,
 }
+
+/// Object ranges `[lo, hi)` of a scan.
+type ObjectRanges = Vec<(Id, Id)>;
 
 /// Facts of a pairs step as (shared value, other value), grouped by the shared value.
 type Groups = Vec<(Id, Id)>;
@@ -237,6 +245,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             found: RefCell::default(),
             key_buf: RefCell::default(),
             lookups: RefCell::default(),
+            text_ranges: RefCell::default(),
         }
     }
 
@@ -396,6 +405,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                 pat,
                 ranges,
                 switch,
+                text: None,
             } => match switch {
                 Some(switch) if self.switched(step.id, switch) => {
                     let join = Join {
@@ -408,12 +418,33 @@ impl<'e, 'a> Exec<'e, 'a> {
                 }
                 _ => self.scan(step.id, pat, ranges, row, next),
             },
+            StepKind::Scan {
+                pat, text: Some(t), ..
+            } => {
+                let ranges = self.text_ranges(step.id, t)?;
+                if ranges.is_empty() {
+                    return Ok(true);
+                }
+                self.scan(step.id, pat, &ranges, row, next)
+            }
             StepKind::HashJoin {
                 pat,
                 ranges,
+                text,
                 keys,
                 build_rows,
             } => {
+                let found;
+                let ranges = match text {
+                    Some(t) => {
+                        found = self.text_ranges(step.id, t)?;
+                        if found.is_empty() {
+                            return Ok(true);
+                        }
+                        &found[..]
+                    }
+                    None => &ranges[..],
+                };
                 let join = Join {
                     pat,
                     ranges,
@@ -503,6 +534,36 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
         }
         c.hashed
+    }
+
+    /// The object ranges of a text scan: the candidate terms of the text index that pass
+    /// the filter, consecutive ids merged into one range.  Found on the step's first run.
+    fn text_ranges(&self, id: usize, t: &TextScan) -> Result<Rc<ObjectRanges>> {
+        if let Some(r) = self.text_ranges.borrow().get(&id) {
+            return Ok(r.clone());
+        }
+        let candidates = self
+            .cx
+            .store
+            .text_candidates(&t.query, self.cx.delta)?
+            .ok_or_else(|| Error::Storage("a text scan without an index query".into()))?;
+        self.ev.preload(&candidates)?;
+        let mut row = vec![Id::NONE; t.slot + 1];
+        let mut ranges: Vec<(Id, Id)> = Vec::new();
+        for id in candidates {
+            self.tick()?;
+            row[t.slot] = id;
+            if !self.ev.test(&t.filter.ex, &row, &[])? {
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(last) if last.1 == id => last.1 = id.successor(),
+                _ => ranges.push((id, id.successor())),
+            }
+        }
+        let ranges = Rc::new(ranges);
+        self.text_ranges.borrow_mut().insert(id, ranges.clone());
+        Ok(ranges)
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).

@@ -57,11 +57,12 @@ fn steps(
                 pat,
                 ranges,
                 switch,
+                text,
             } => {
-                let mut range = if ranges.is_empty() {
-                    String::new()
-                } else {
-                    " with object range pushed into the index".into()
+                let mut range = match text {
+                    Some(t) => format!(" with objects from the text index for {}", t.filter.text),
+                    None if ranges.is_empty() => String::new(),
+                    None => " with object range pushed into the index".into(),
                 };
                 if switch.is_some() {
                     range.push_str(" (a hash join if many more rows come)");
@@ -72,8 +73,18 @@ fn steps(
                     format!("index lookup {}{range}", pat.text)
                 }
             }
-            StepKind::HashJoin { pat, keys, .. } => {
-                format!("hash join {} on {}", pat.text, var_list(keys, vars))
+            StepKind::HashJoin {
+                pat, keys, text, ..
+            } => {
+                let objects = match text {
+                    Some(t) => format!(" with objects from the text index for {}", t.filter.text),
+                    None => String::new(),
+                };
+                format!(
+                    "hash join {}{objects} on {}",
+                    pat.text,
+                    var_list(keys, vars)
+                )
             }
             StepKind::Filter(f) => format!("filter {}", f.text),
             StepKind::NotExists { keys, hashed, .. } => {

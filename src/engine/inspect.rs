@@ -7,7 +7,7 @@ use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
 use crate::model::Value;
-use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store};
+use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store, TextQuery};
 
 /// `describe x`: every fact with x as subject or object, with its source.
 pub fn describe(
@@ -68,20 +68,36 @@ pub fn search(
     let needle = text.to_lowercase();
     let label = store.lookup_entity("label", delta)?;
     let alias = store.lookup_entity("alias", delta)?;
-    let mut hits: Vec<Id> = Vec::new();
-    for t in store.terms_of_kind(kind::ENTITY)? {
-        let (id, name) = t?;
-        if name.to_lowercase().contains(&needle) {
-            hits.push(id);
+    // The entities and strings whose text contains the needle: the text index yields
+    // candidates (every term is tested when the text is shorter than a trigram).
+    let mut terms: Vec<Id> = Vec::new();
+    match store.text_candidates(&TextQuery::contains(text), delta)? {
+        Some(candidates) => {
+            for (id, v) in store.values(&candidates, delta)? {
+                if v.text().is_some_and(|t| t.to_lowercase().contains(&needle)) {
+                    terms.push(id);
+                }
+            }
+        }
+        None => {
+            for k in [kind::ENTITY, kind::STR] {
+                for t in store.terms_of_kind(k)? {
+                    let (id, name) = t?;
+                    if name.to_lowercase().contains(&needle) {
+                        terms.push(id);
+                    }
+                }
+            }
         }
     }
-    for t in store.terms_of_kind(kind::STR)? {
-        let (sid, s) = t?;
-        if !s.to_lowercase().contains(&needle) {
+    let mut hits: Vec<Id> = Vec::new();
+    for id in terms {
+        if id.kind() == kind::ENTITY {
+            hits.push(id);
             continue;
         }
         for p in [label, alias].into_iter().flatten() {
-            for q in store.quads(&IdPattern::new(None, Some(p), Some(sid)))? {
+            for q in store.quads(&IdPattern::new(None, Some(p), Some(id)))? {
                 hits.push(q?[0]);
             }
         }
@@ -117,12 +133,47 @@ fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
-/// `check`: facts that violate the schema's domains and ranges, then index consistency.
-/// Each problem is (subject, predicate, object, what is wrong).
+/// `check`: the store's proof that it is whole ([`Store::verify`]: dictionary, counters,
+/// indexes, counts, meta records), that the catalog decodes, then the facts that violate
+/// the schema's domains and ranges.  Each problem is (subject, predicate, object, what is
+/// wrong); problems of the store have no subject.
 pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
-    let catalog = Catalog::load(store, None)?;
-    let ids = SchemaIds::compute(store, None, &catalog)?;
-    let cx = Context::new(store, None, &catalog, params, &ids);
+    // The caller holds the read gate (a statement), so the store checks under it.
+    let mut out: Vec<[Option<Value>; 4]> = store
+        .verify_under_gate()?
+        .into_iter()
+        .map(|p| [None, None, None, Some(Value::Str(p))])
+        .collect();
+    let catalog = match Catalog::load(store, None) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push([None, None, None, Some(Value::Str(format!("catalog: {e}")))]);
+            return Ok(out);
+        }
+    };
+    // Schema checks read facts through the indexes and the dictionary: on a damaged
+    // store they may fail, and the problems above already say why.
+    match schema_problems(store, params, &catalog) {
+        Ok(p) => out.extend(p),
+        Err(e) if !out.is_empty() => out.push([
+            None,
+            None,
+            None,
+            Some(Value::Str(format!("schema checks could not run: {e}"))),
+        ]),
+        Err(e) => return Err(e),
+    }
+    Ok(out)
+}
+
+/// Facts that violate the schema's domains and ranges.
+fn schema_problems(
+    store: &Store,
+    params: &Params,
+    catalog: &Catalog,
+) -> Result<Vec<[Option<Value>; 4]>> {
+    let ids = SchemaIds::compute(store, None, catalog)?;
+    let cx = Context::new(store, None, catalog, params, &ids);
     let _ = Compiler::new(&cx);
     let mut out = Vec::new();
     let type_id = cx.type_id;
@@ -169,14 +220,6 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> 
                 ]);
             }
         }
-    }
-    for problem in store.verify()? {
-        out.push([
-            None,
-            None,
-            None,
-            Some(Value::Str(format!("index: {problem}"))),
-        ]);
     }
     Ok(out)
 }

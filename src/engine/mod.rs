@@ -19,6 +19,7 @@ mod finish;
 pub mod inspect;
 pub mod ir;
 mod magic;
+mod materialized;
 mod plan;
 pub mod rules;
 pub mod write;
@@ -112,26 +113,15 @@ fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<St
     }
 }
 
-/// Evaluate the rules a body needs: through a magic-set rewrite when the body binds
-/// derived patterns to constants, in full otherwise.
+/// The derived facts a body needs: kept from earlier statements where still valid,
+/// otherwise evaluated (see [`materialized`]).
 fn derive(
     cx: &Context<'_>,
     catalog: &Catalog,
     body: &mut ir::Body,
     interrupt: &Interrupt,
 ) -> Result<derived::Derived> {
-    let needed = rules::needed(body, cx.derived);
-    if needed.is_empty() {
-        return Ok(derived::Derived::default());
-    }
-    let compiled = rules::compile_all(cx, catalog)?;
-    match magic::rewrite(body, &compiled, cx.derived) {
-        Some(program) => {
-            let needed = rules::needed(body, cx.derived);
-            rules::evaluate(cx, &program.rules, &program.seeds, &needed, interrupt)
-        }
-        None => rules::evaluate(cx, &compiled, &[], &needed, interrupt),
-    }
+    materialized::derive(cx, catalog, body, interrupt)
 }
 
 /// Run (or explain) a `find`: compile the body and the find list, derive the facts of the
@@ -170,7 +160,7 @@ pub fn prepare(
     let mut c = Compiler::new(&cx);
     let mut body = c.body(&f.body)?;
     let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
-    let uses_rules = !rules::needed(&body, cx.derived).is_empty();
+    let uses_rules = body.any_pattern(&|p| p.derived);
     let derived = derive(&cx, catalog, &mut body, interrupt)?;
     let planner = Planner::new(&cx, &derived).with_interrupt(interrupt);
     let plan = planner.plan_query(&body)?;

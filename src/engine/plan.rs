@@ -12,9 +12,9 @@ use super::derived::Derived;
 use super::exec::Interrupt;
 use super::ir::{range_options, Body, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
 use crate::error::Result;
-use crate::lang::ast::CmpOp;
+use crate::lang::ast::{CmpOp, Func};
 use crate::model::{Precision, Value};
-use crate::store::{kind, GraphSel, Id, IdPattern, PredStats};
+use crate::store::{kind, GraphSel, Id, IdPattern, PredStats, TextQuery};
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 
@@ -30,6 +30,8 @@ pub const FILTER_COST: f64 = 0.05;
 pub const SORTED_PROBE: f64 = 0.5;
 /// Index entries per block, about (blocks hold up to 512).
 pub const BLOCK_ENTRIES: f64 = 400.0;
+/// A text filter on a row: the string decoded, then searched.
+pub const TEXT_FILTER_COST: f64 = 0.25;
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
@@ -40,11 +42,14 @@ pub enum StepKind {
         ranges: Vec<(Id, Id)>,
         /// When to run the lookups as a hash join instead (see [`Switch`]).
         switch: Option<Box<Switch>>,
+        /// Objects limited to the terms the text index finds for a filter.
+        text: Option<Box<TextScan>>,
     },
     /// Scan the pattern once into a hash table on `keys`, then probe it per input row.
     HashJoin {
         pat: Pattern,
         ranges: Vec<(Id, Id)>,
+        text: Option<Box<TextScan>>,
         keys: Vec<Slot>,
         /// Expected entries, to size the table once.
         build_rows: usize,
@@ -126,6 +131,30 @@ pub const SORT_BATCH: usize = if cfg!(test) { 64 } else { 4096 };
 /// Fewer rows than this reach a lookup in any order: no sort before it.
 pub const SORT_MIN_ROWS: f64 = 32.0;
 
+/// A scan whose object variable a text filter restricts (`contains(?l, "Haftar")`): it
+/// reads only the objects the text index yields for `query` that pass `filter`, each a
+/// point range of the index.  The filter still runs on every row.
+#[derive(Debug, Clone)]
+pub struct TextScan {
+    /// What the index is asked (a necessary condition of the filter).
+    pub query: TextQuery,
+    /// The filter, tested on each candidate term bound to `slot`.
+    pub filter: Filter,
+    /// The pattern's object variable.
+    pub slot: Slot,
+}
+
+/// Object restrictions pushed into a pattern's index scan.
+#[derive(Default)]
+struct Pushdown {
+    /// The filter whose ranges are pushed.
+    pushed: Option<usize>,
+    /// Id ranges of the object (comparisons with dates and numbers).
+    ranges: Vec<(Id, Id)>,
+    /// Or the terms of a text filter, with the estimated number of terms.
+    text: Option<(TextScan, f64)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Step {
     /// Unique within a query: keys the executor's per-step state.
@@ -170,6 +199,8 @@ pub struct Readings {
     pub triples: Option<u64>,
     /// Index estimates, by pattern.
     pub estimates: FxHashMap<IdPattern, u64>,
+    /// Text index estimates (terms a query finds), by query.
+    pub texts: FxHashMap<TextQuery, Option<u64>>,
 }
 
 /// The filters and `not`s of a body, each placed as soon as the variables it needs are
@@ -411,6 +442,7 @@ enum CandKind<'b> {
     Pattern {
         pat: &'b Pattern,
         ranges: Vec<(Id, Id)>,
+        text: Option<Box<TextScan>>,
         keys: Vec<Slot>,
         card: f64,
         /// The filter whose ranges are pushed into the scan.
@@ -490,6 +522,16 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(n)
     }
 
+    /// The text index's estimate for `q`, noted among the readings.
+    fn text_estimate(&self, q: &TextQuery) -> Result<Option<u64>> {
+        if let Some(n) = self.readings.borrow().texts.get(q) {
+            return Ok(*n);
+        }
+        let n = self.cx.store.text_estimate(q)?;
+        self.readings.borrow_mut().texts.insert(q.clone(), n);
+        Ok(n)
+    }
+
     /// The counts of predicate `p`, noted among the readings.
     fn pred_stats(&self, p: Id) -> Result<PredStats> {
         if let Some(ps) = self.readings.borrow().preds.get(&p) {
@@ -539,11 +581,15 @@ impl<'p, 'a> Planner<'p, 'a> {
         };
         let (
             StepKind::Scan {
-                pat: a, ranges: ra, ..
+                pat: a,
+                ranges: ra,
+                text: None,
+                ..
             },
             StepKind::HashJoin {
                 pat: b,
                 ranges: rb,
+                text: None,
                 keys,
                 ..
             },
@@ -605,8 +651,15 @@ impl<'p, 'a> Planner<'p, 'a> {
         for (i, step) in std::mem::take(&mut plan.steps).into_iter().enumerate() {
             let mut step = step;
             match &mut step.kind {
-                StepKind::Scan { pat, ranges, .. } if i == 0 => {
-                    sorted_by = scan_order(pat, ranges);
+                StepKind::Scan {
+                    pat, ranges, text, ..
+                } if i == 0 => {
+                    // Rows found through the text index come in the order of its terms.
+                    sorted_by = if text.is_none() {
+                        scan_order(pat, ranges)
+                    } else {
+                        None
+                    };
                 }
                 StepKind::Scan { pat, switch, .. } => {
                     let key = lookup_key(pat, &bound);
@@ -871,6 +924,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 CandKind::Pattern {
                     pat,
                     ranges,
+                    text,
                     keys,
                     card,
                     pushed,
@@ -885,11 +939,12 @@ impl<'p, 'a> Planner<'p, 'a> {
                         StepKind::HashJoin {
                             pat: pat.clone(),
                             ranges,
+                            text,
                             keys,
                             build_rows,
                         }
                     } else {
-                        if let (Some((fixed, per_row)), true) = (c.hash, top) {
+                        if let (Some((fixed, per_row)), true, None) = (c.hash, top, &text) {
                             // Lookups chosen on an estimate of the rows: a hash join is
                             // kept in reserve for when many more come (see `Switch`;
                             // `sort_lookups` settles the lookups' cost).
@@ -909,6 +964,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                             pat: pat.clone(),
                             ranges,
                             switch: None,
+                            text,
                         }
                     }
                 }
@@ -1193,23 +1249,36 @@ impl<'p, 'a> Planner<'p, 'a> {
                 key: pat.text.clone(),
             });
         }
-        let (pushed, ranges) = self
-            .pushdown(pat, st, &waiting.filters, &waiting.placed_filters)?
-            .map_or((None, Vec::new()), |(i, r)| (Some(i), r));
-        let (per_row, card) = self.estimate(pat, &|s| st.is_bound(s), &ranges)?;
+        let Pushdown {
+            pushed,
+            ranges,
+            text,
+        } = self.pushdown(pat, st, &waiting.filters, &waiting.placed_filters)?;
+        let (mut per_row, mut card) = self.estimate(pat, &|s| st.is_bound(s), &ranges)?;
+        let mut per_row_cost = SEEK + per_row * ROW;
+        let text = match text {
+            Some((t, terms)) => {
+                // Each term found is one lookup; rows as many as those terms hold.
+                per_row = terms * self.triples_per_object(pat)?;
+                per_row_cost = SEEK * (1.0 + terms) + per_row * ROW;
+                card = per_row;
+                Some(Box::new(t))
+            }
+            None => None,
+        };
         let hashable = !keys.is_empty()
             && keys.len() <= 3
             && !pat.derived
             && !keys.iter().any(|&k| st.is_maybe(k));
         let bound: Vec<Slot> = keys.clone();
         let sorted = match lookup_key(pat, &bound) {
-            Some(_) if scope.top => Some(self.lookup_blocks(pat, st)?),
+            Some(_) if scope.top && text.is_none() => Some(self.lookup_blocks(pat, st)?),
             _ => None,
         };
         Ok(Cand {
             connected,
             per_row,
-            per_row_cost: SEEK + per_row * ROW,
+            per_row_cost,
             // The table is built once however many times the plan runs.
             hash: hashable.then_some((
                 (SEEK + card * HASH_BUILD) / scope.runs,
@@ -1219,6 +1288,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             what: CandKind::Pattern {
                 pat,
                 ranges,
+                text,
                 keys,
                 card,
                 pushed,
@@ -1229,20 +1299,28 @@ impl<'p, 'a> Planner<'p, 'a> {
         })
     }
 
-    /// Object ranges of an index scan implied by filters on the pattern's object variable.
+    /// Object restrictions of an index scan implied by filters on the pattern's object
+    /// variable: id ranges, or the terms the text index finds for a text filter when that
+    /// reads fewer entries than scanning the predicate and filtering.
     fn pushdown(
         &self,
         pat: &Pattern,
         st: &State,
         filters: &[&Filter],
         placed: &[bool],
-    ) -> Result<Option<(usize, IdRanges)>> {
-        let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else {
-            return Ok(None);
+    ) -> Result<Pushdown> {
+        let PTerm::Var(x) = &pat.o else {
+            return Ok(Pushdown::default());
         };
         if pat.derived || st.is_bound(*x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
-            return Ok(None);
+            return Ok(Pushdown::default());
         }
+        let PTerm::Const(p) = &pat.p else {
+            return Ok(Pushdown {
+                text: self.text_pushdown(pat, st, filters, placed, *x)?,
+                ..Pushdown::default()
+            });
+        };
         let mut best: Option<(u64, usize, IdRanges)> = None;
         for (i, f) in filters.iter().enumerate() {
             if placed[i] {
@@ -1265,7 +1343,85 @@ impl<'p, 'a> Planner<'p, 'a> {
                 best = Some((n, i, ranges));
             }
         }
-        Ok(best.map(|(_, i, r)| (i, r)))
+        let text = self.text_pushdown(pat, st, filters, placed, *x)?;
+        match (best, text) {
+            (Some((n, _, _)), Some((t, terms)))
+                if terms * self.triples_per_object(pat)? < n as f64 =>
+            {
+                Ok(Pushdown {
+                    text: Some((t, terms)),
+                    ..Pushdown::default()
+                })
+            }
+            (Some((_, i, ranges)), _) => Ok(Pushdown {
+                pushed: Some(i),
+                ranges,
+                text: None,
+            }),
+            (None, text) => Ok(Pushdown {
+                text,
+                ..Pushdown::default()
+            }),
+        }
+    }
+
+    /// The most selective text filter on object `x` the text index can serve, with its
+    /// estimated number of terms; only for a pattern scanned once (its subject free), and
+    /// only when the lookups cost less than scanning the pattern and filtering each row.
+    fn text_pushdown(
+        &self,
+        pat: &Pattern,
+        st: &State,
+        filters: &[&Filter],
+        placed: &[bool],
+        x: Slot,
+    ) -> Result<Option<(TextScan, f64)>> {
+        let subject_free = matches!(pat.s, PTerm::Var(s) if !st.is_bound(s));
+        if !subject_free || !pat.stored || pat.delta_only {
+            return Ok(None);
+        }
+        let mut best: Option<(TextScan, f64)> = None;
+        for (i, f) in filters.iter().enumerate() {
+            if placed[i] {
+                continue;
+            }
+            let Some(query) = text_filter(&f.ex, x) else {
+                continue;
+            };
+            let Some(terms) = self.text_estimate(&query)? else {
+                continue;
+            };
+            let terms = terms as f64;
+            if best.as_ref().is_none_or(|(_, b)| terms < *b) {
+                let filter = (*f).clone();
+                best = Some((
+                    TextScan {
+                        query,
+                        filter,
+                        slot: x,
+                    },
+                    terms,
+                ));
+            }
+        }
+        let Some((t, terms)) = best else {
+            return Ok(None);
+        };
+        let (per_row, _) = self.estimate(pat, &|s| st.is_bound(s), &[])?;
+        let scan = per_row * (ROW + TEXT_FILTER_COST);
+        let lookups = terms * (SEEK + self.triples_per_object(pat)? * ROW);
+        Ok((lookups < scan).then_some((t, terms)))
+    }
+
+    /// Average number of facts per distinct object of the pattern's predicate.
+    fn triples_per_object(&self, pat: &Pattern) -> Result<f64> {
+        Ok(match pat.p {
+            PTerm::Const(p) => {
+                let ps = self.pred_stats(p)?;
+                ps.triples as f64 / ps.objects.max(1) as f64
+            }
+            _ => 4.0,
+        })
     }
 
     /// About how many index blocks the lookups of `pat` spread over: its predicate and
@@ -1369,20 +1525,25 @@ impl<'p, 'a> Planner<'p, 'a> {
             let rels: Vec<&super::derived::Relation> = match &pat.p {
                 PTerm::Const(p) => self
                     .derived
-                    .relation(*p, pat.delta_only)
+                    .relation(pat.relation_for(*p), pat.delta_only)
                     .into_iter()
                     .collect(),
-                _ => self.derived.full.values().collect(),
+                _ => self.derived.relations().collect(),
             };
+            fn fixed(t: &PTerm) -> Option<&[Id]> {
+                match t {
+                    PTerm::Const(id) => Some(std::slice::from_ref(id)),
+                    PTerm::OneOf(ids) => Some(ids),
+                    _ => None,
+                }
+            }
             for rel in rels {
-                let n = rel.len() as f64;
-                let mut m = n;
-                if ks != Known::Free {
-                    m /= rel.distinct_subjects().max(1) as f64;
-                }
-                if ko != Known::Free {
-                    m /= rel.distinct_objects().max(1) as f64;
-                }
+                let (m, n) = rel.estimate(
+                    fixed(&pat.s),
+                    fixed(&pat.o),
+                    ks == Known::Bound,
+                    ko == Known::Bound,
+                );
                 per_row += m;
                 card += n;
             }
@@ -1442,6 +1603,33 @@ fn selectivity(ex: &Ex) -> f64 {
         Ex::Call(..) => 0.2,
         _ => 0.5,
     }
+}
+
+/// What the text index can be asked for a filter on slot `x`: `contains`, `starts_with`
+/// or `matches` of `x` (or of `lower(x)`) with a constant text.  `None` when the filter
+/// is not one of those, or the index cannot narrow it (a needle shorter than three
+/// characters, a regular expression with no literal).
+pub fn text_filter(ex: &Ex, x: Slot) -> Option<TextQuery> {
+    let Ex::Call(f, args) = ex else { return None };
+    let [subject, Ex::Const(needle, _)] = args.as_slice() else {
+        return None;
+    };
+    let lowered = match subject {
+        Ex::Slot(s) if *s == x => false,
+        Ex::Call(Func::Lower, a) if matches!(a.as_slice(), [Ex::Slot(s)] if *s == x) => true,
+        _ => return None,
+    };
+    let needle = needle.text()?;
+    // Indexed texts are folded, so `lower(x)` is served like `x`; only the exact prefix
+    // order of the dictionary needs the text as written.
+    let q = match f {
+        Func::Contains => TextQuery::contains(needle),
+        Func::StartsWith if lowered => TextQuery::contains(needle),
+        Func::StartsWith => TextQuery::prefix(needle),
+        Func::Matches => TextQuery::regex(needle),
+        _ => return None,
+    };
+    (!q.is_any()).then_some(q)
 }
 
 /// The id ranges of values that can satisfy a comparison of slot `x` with a constant: a
@@ -1563,10 +1751,16 @@ fn numeric_ranges(op: CmpOp, v: f64) -> Option<Vec<(Id, Id)>> {
 /// One line describing a step (explain, and tie-break keys of `or` blocks).
 pub fn step_text(k: &StepKind) -> String {
     match k {
-        StepKind::Scan { pat, ranges, .. } => format!(
+        StepKind::Scan {
+            pat, ranges, text, ..
+        } => format!(
             "scan {}{}",
             pat.text,
-            if ranges.is_empty() { "" } else { " (range)" }
+            match text {
+                Some(t) => format!(" (text {})", t.filter.text),
+                None if ranges.is_empty() => String::new(),
+                None => " (range)".into(),
+            }
         ),
         StepKind::HashJoin { pat, .. } => format!("hash join {}", pat.text),
         StepKind::Filter(f) => format!("filter {}", f.text),
@@ -1613,6 +1807,7 @@ mod tests {
         db.execute("a1 p a2. a2 p a3.").expect("facts");
         let past = Interrupt {
             cancel: None,
+            token: None,
             deadline: Some((Instant::now(), Duration::ZERO)),
         };
         assert!(matches!(

@@ -28,14 +28,7 @@ impl ExprCx<'_> {
 }
 
 pub(crate) fn agg_from_name(name: &str) -> Option<AggFunc> {
-    Some(match name {
-        "count" => AggFunc::Count,
-        "min" => AggFunc::Min,
-        "max" => AggFunc::Max,
-        "sum" => AggFunc::Sum,
-        "avg" => AggFunc::Avg,
-        _ => return None,
-    })
+    AggFunc::ALL.into_iter().find(|a| a.name() == name)
 }
 
 /// A comparison operator after whitespace.  Recoverable when there is none; a failure for
@@ -252,7 +245,7 @@ pub(crate) fn call<'a>(cx: &Cx, j: &'a str, ecx: ExprCx<'_>) -> PResult<'a, Expr
             known
                 .iter()
                 .copied()
-                .chain(["count", "min", "max", "sum", "avg"]),
+                .chain(AggFunc::ALL.iter().map(|a| a.name())),
         ) {
             hint = format!("did you mean '{s}'? {hint}");
         }
