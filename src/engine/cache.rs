@@ -324,6 +324,34 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_text_scan_finds_terms_written_after_it_was_planned() {
+        let db = Db::memory().expect("db");
+        let labels: String = (0..2000)
+            .map(|i| format!("e{i} label \"plain name {i}\".\n"))
+            .collect();
+        db.execute(&labels).expect("facts");
+        db.execute("z1 label \"a zebra here\".").expect("facts");
+        let q = "find ?s where ?s label ?l, contains(?l, \"zebra\").";
+        let p = planned(&db, q);
+        assert!(p.cacheable());
+        assert!(
+            !p.readings.texts.is_empty(),
+            "the text index's estimate is among the readings"
+        );
+        assert_eq!(db.query(q).expect("runs").len(), 1);
+        db.execute("z2 label \"another zebra\".").expect("facts");
+        let rows = db.query(q).expect("runs");
+        assert_eq!(rows.len(), 2, "the new term is found by the cached plan");
+        // Many more matching terms: the estimate drifts and the plan is made again.
+        let zebras: String = (0..500)
+            .map(|i| format!("y{i} label \"zebra {i}\".\n"))
+            .collect();
+        db.execute(&zebras).expect("facts");
+        assert!(!holds(&db, &p));
+        assert_eq!(db.query(q).expect("runs").len(), 502);
+    }
+
+    #[test]
     fn rules_and_warnings_are_not_cached() {
         let db = Db::memory().expect("db");
         db.execute("s1 p o1. rule ?x r ?y :- ?x p ?y.")
