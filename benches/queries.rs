@@ -4,8 +4,8 @@
 //! `cargo bench --bench queries -- [DATA_DIR] [--events N] [--reps R]`
 //! (default: generates 130,000 events, about 1M facts, into `bench-out/`).  Prints the
 //! import figures, the per-call time of a point lookup through `Db::query` and through a
-//! prepared query, the time to plan chains of 1,000 to 4,000 conjuncts, then one line per
-//! query: median and fastest time, and rows.  For the comparison with other databases,
+//! prepared query and of a `describe`, the time to plan chains of 1,000 to 4,000
+//! conjuncts, then one line per query: median and fastest time, and rows.  For the comparison with other databases,
 //! run `tests/data/bench/peers.py` with `DOSSIER_BIN` set.
 
 #[path = "../tests/common/mod.rs"]
@@ -135,15 +135,17 @@ fn main() -> Result<(), dossier::Error> {
 }
 
 /// The fixed cost of a statement: Q1 (all facts of one event) warm, through `Db::query`
-/// (the text's plan is cached) and through a prepared query, best of 5 batches of 2,000.
+/// (the text's plan is cached) and through a prepared query, and `describe` of the same
+/// event through `Db::execute`; best of 5 batches of 2,000.
 fn point_lookups(db: &Db, params: &serde_json::Value) -> Result<(), dossier::Error> {
     let event = params["event"].as_str().unwrap_or_default();
     let text = format!("find ?p ?o where {event} ?p ?o.");
     let prepared = db.prepare(&text)?;
     let none = dossier::Params::new();
-    let mut rows = 0;
-    let mut best = |f: &mut dyn FnMut() -> Result<usize, dossier::Error>| {
+    // Best per-call time in µs, and the rows (or outcomes) of the last call.
+    let best = |f: &mut dyn FnMut() -> Result<usize, dossier::Error>| {
         let mut min = f64::MAX;
+        let mut rows = 0;
         for _ in 0..5 {
             let t = Instant::now();
             for _ in 0..2000 {
@@ -151,11 +153,14 @@ fn point_lookups(db: &Db, params: &serde_json::Value) -> Result<(), dossier::Err
             }
             min = min.min(t.elapsed().as_secs_f64() * 1e6 / 2000.0);
         }
-        Ok::<f64, dossier::Error>(min)
+        Ok::<(f64, usize), dossier::Error>((min, rows))
     };
-    let by_query = best(&mut || Ok(db.query(&text)?.len()))?;
-    let by_prepared = best(&mut || Ok(prepared.query(&none)?.len()))?;
+    let (by_query, rows) = best(&mut || Ok(db.query(&text)?.len()))?;
+    let (by_prepared, _) = best(&mut || Ok(prepared.query(&none)?.len()))?;
     println!("point lookup ({rows} rows): Db::query {by_query:.2} µs, prepared {by_prepared:.2} µs per call");
+    let describe = format!("describe {event}.");
+    let (by_describe, _) = best(&mut || Ok(db.execute(&describe)?.len()))?;
+    println!("describe: Db::execute {by_describe:.2} µs per call");
     Ok(())
 }
 
