@@ -526,55 +526,149 @@ fn cmp_keys(a: &SortKey, b: &SortKey) -> Ordering {
 }
 
 /// Sort row numbers by the order keys: values in the language's total order; unbound
-/// sorts first.
-fn sort(rows: Vec<usize>, all: &IdRows, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<usize>> {
-    let width = all.width;
-    let mut keyed: Vec<(Vec<SortKey>, usize)> = Vec::with_capacity(rows.len());
-    for i in rows {
-        let row = &all.ids[i * width..(i + 1) * width];
-        let mut keys = Vec::with_capacity(shape.order.len());
-        for (ex, _) in &shape.order {
-            let id = match ex {
-                Ex::Column(c) => row.get(*c).copied(),
-                _ => None,
-            };
-            keys.push(match id {
-                Some(id) if id.kind() == kind::INT => match id.decode_inline() {
-                    Some(Value::Int(n)) => SortKey::Int(n),
-                    _ => SortKey::Unbound,
-                },
-                Some(id) if id.is_none() => SortKey::Unbound,
-                _ => match ev.eval(ex, &[], row)? {
-                    Some(v) => SortKey::Value(v),
-                    None => SortKey::Unbound,
-                },
-            });
-        }
-        keyed.push((keys, i));
-    }
-    let cmp = |a: &(Vec<SortKey>, usize), b: &(Vec<SortKey>, usize)| -> Ordering {
-        for (i, (_, order)) in shape.order.iter().enumerate() {
-            let o = cmp_keys(&a.0[i], &b.0[i]);
-            let o = if *order == Order::Desc {
-                o.reverse()
-            } else {
-                o
-            };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
-    };
+/// sorts first.  A key is computed only for the rows the keys before it leave tied (and,
+/// with a limit, only among the rows that can still make the cut): ordering groups by
+/// their count, then their name, decodes the names of the tied groups only.
+fn sort(mut rows: Vec<usize>, all: &IdRows, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<usize>> {
     // With a limit, only the first `offset + limit` rows need to be in order.
     // (Not with hidden columns: deduplication after the sort may still drop rows.)
-    if let (Some(l), false) = (shape.limit, shape.cols.len() > shape.visible) {
-        let k = (shape.offset.saturating_add(l) as usize).min(keyed.len());
-        if k > 0 && k < keyed.len() {
-            keyed.select_nth_unstable_by(k - 1, cmp);
-            keyed.truncate(k);
-        }
+    let want = match (shape.limit, shape.cols.len() > shape.visible) {
+        (Some(l), false) => Some(shape.offset.saturating_add(l) as usize),
+        _ => None,
+    };
+    refine(&mut rows, 0, want, all, shape, ev)?;
+    Ok(rows)
+}
+
+/// Order `rows` (tied on the keys before `key`) by order key `key` and the ones after it,
+/// as far as the first `want` rows.
+fn refine(
+    rows: &mut [usize],
+    key: usize,
+    want: Option<usize>,
+    all: &IdRows,
+    shape: &Shape,
+    ev: &Eval<'_>,
+) -> Result<()> {
+    let Some((ex, order)) = shape.order.get(key) else {
+        return Ok(());
+    };
+    if rows.len() < 2 || want == Some(0) {
+        return Ok(());
     }
+    let width = all.width;
+    let mut keyed: Vec<(SortKey, usize)> = Vec::with_capacity(rows.len());
+    for &i in rows.iter() {
+        let row = &all.ids[i * width..(i + 1) * width];
+        let id = match ex {
+            Ex::Column(c) => row.get(*c).copied(),
+            _ => None,
+        };
+        let k = match id {
+            Some(id) if id.kind() == kind::INT => match id.decode_inline() {
+                Some(Value::Int(n)) => SortKey::Int(n),
+                _ => SortKey::Unbound,
+            },
+            Some(id) if id.is_none() => SortKey::Unbound,
+            _ => match ev.eval(ex, &[], row)? {
+                Some(v) => SortKey::Value(v),
+                None => SortKey::Unbound,
+            },
+        };
+        keyed.push((k, i));
+    }
+    let cmp = |a: &(SortKey, usize), b: &(SortKey, usize)| -> Ordering {
+        let o = cmp_keys(&a.0, &b.0);
+        if *order == Order::Desc {
+            o.reverse()
+        } else {
+            o
+        }
+    };
     keyed.sort_by(cmp);
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    for (slot, (_, i)) in rows.iter_mut().zip(&keyed) {
+        *slot = *i;
+    }
+    // Each run of rows tied on this key, as far as the cut, is ordered by the next ones.
+    let mut start = 0;
+    while start < keyed.len() && want.is_none_or(|w| start < w) {
+        let end =
+            start + keyed[start..].partition_point(|k| cmp(k, &keyed[start]) == Ordering::Equal);
+        if end - start > 1 {
+            let want = want.map(|w| w - start);
+            refine(&mut rows[start..end], key + 1, want, all, shape, ev)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Db;
+
+    fn cells(db: &Db, q: &str) -> Vec<String> {
+        db.query(q)
+            .expect("runs")
+            .values()
+            .map(|r| {
+                r.iter()
+                    .map(|c| c.as_ref().map_or("-".into(), |v| v.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// Each later key orders only the rows the keys before it leave tied, and with a limit
+    /// only as far as the cut: the answer is that of a full sort cut afterwards.
+    #[test]
+    fn later_keys_break_ties_as_far_as_the_cut() {
+        let db = Db::memory().expect("db");
+        // Mediators m0..m29; m_i mediates (i % 4) + 1 events: four groups of tied counts.
+        let mut facts = String::new();
+        for i in 0..30 {
+            for e in 0..(i % 4) + 1 {
+                facts.push_str(&format!("e{i}x{e} mediator m{i}.\n"));
+            }
+        }
+        db.execute(&facts).expect("facts");
+        let all = cells(
+            &db,
+            "find ?m count(?e) as n where ?e mediator ?m order by n desc, ?m.",
+        );
+        assert_eq!(all.len(), 30);
+        let mut want: Vec<(i64, String)> = (0..30)
+            .map(|i| ((i % 4) as i64 + 1, format!("m{i}")))
+            .collect();
+        want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let want: Vec<String> = want.iter().map(|(n, m)| format!("{m} {n}")).collect();
+        assert_eq!(all, want);
+        for (limit, offset) in [(1, 0), (3, 0), (8, 0), (5, 6), (10, 25), (40, 0)] {
+            let got = cells(
+                &db,
+                &format!(
+                    "find ?m count(?e) as n where ?e mediator ?m \
+                     order by n desc, ?m limit {limit} offset {offset}."
+                ),
+            );
+            let cut: Vec<String> = want.iter().skip(offset).take(limit).cloned().collect();
+            assert_eq!(got, cut, "limit {limit} offset {offset}");
+        }
+        // Ascending first key, descending second.
+        let got = cells(
+            &db,
+            "find ?m count(?e) as n where ?e mediator ?m order by n, ?m desc limit 4.",
+        );
+        let mut asc: Vec<(i64, String)> = (0..30)
+            .map(|i| ((i % 4) as i64 + 1, format!("m{i}")))
+            .collect();
+        asc.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let asc: Vec<String> = asc
+            .iter()
+            .take(4)
+            .map(|(n, m)| format!("{m} {n}"))
+            .collect();
+        assert_eq!(got, asc);
+    }
 }
