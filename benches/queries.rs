@@ -1,10 +1,12 @@
-//! Query benchmark: the benchmark suite's ten queries (`tests/data/bench/queries.dq`, a copy
-//! of `shared/bench/queries.dq`) on the generator's data, in-process, after a warm-up.
+//! Query benchmark: the benchmark suite's ten queries (`tests/data/bench/queries.dq`) on
+//! the generator's data, in-process, after a warm-up.
 //!
 //! `cargo bench --bench queries -- [DATA_DIR] [--events N] [--reps R]`
 //! (default: generates 130,000 events, about 1M facts, into `bench-out/`).  Prints the
-//! import figures, then one line per query: median and fastest time, and rows.  For the
-//! comparison with other databases, run `shared/bench/peers.py` with `DOSSIER_BIN` set.
+//! import figures, the per-call time of a point lookup through `Db::query` and through a
+//! prepared query and of a `describe`, the time to plan chains of 1,000 to 4,000
+//! conjuncts, then one line per query: median and fastest time, and rows.  For the comparison with other databases,
+//! run `tests/data/bench/peers.py` with `DOSSIER_BIN` set.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -94,6 +96,11 @@ fn main() -> Result<(), dossier::Error> {
         dir_size(&dir) as f64 / facts as f64
     );
 
+    // Before the suite: its Q6 stores rules, which every query with a variable predicate
+    // would then evaluate.
+    point_lookups(&db, &params)?;
+    planning(&db)?;
+
     let text = std::fs::read_to_string("tests/data/bench/queries.dq").expect("queries.dq");
     let blocks = common::named_blocks(&text);
     println!(
@@ -124,5 +131,51 @@ fn main() -> Result<(), dossier::Error> {
     }
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The fixed cost of a statement: Q1 (all facts of one event) warm, through `Db::query`
+/// (the text's plan is cached) and through a prepared query, and `describe` of the same
+/// event through `Db::execute`; best of 5 batches of 2,000.
+fn point_lookups(db: &Db, params: &serde_json::Value) -> Result<(), dossier::Error> {
+    let event = params["event"].as_str().unwrap_or_default();
+    let text = format!("find ?p ?o where {event} ?p ?o.");
+    let prepared = db.prepare(&text)?;
+    let none = dossier::Params::new();
+    // Best per-call time in µs, and the rows (or outcomes) of the last call.
+    let best = |f: &mut dyn FnMut() -> Result<usize, dossier::Error>| {
+        let mut min = f64::MAX;
+        let mut rows = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            for _ in 0..2000 {
+                rows = f()?;
+            }
+            min = min.min(t.elapsed().as_secs_f64() * 1e6 / 2000.0);
+        }
+        Ok::<(f64, usize), dossier::Error>((min, rows))
+    };
+    let (by_query, rows) = best(&mut || Ok(db.query(&text)?.len()))?;
+    let (by_prepared, _) = best(&mut || Ok(prepared.query(&none)?.len()))?;
+    println!("point lookup ({rows} rows): Db::query {by_query:.2} µs, prepared {by_prepared:.2} µs per call");
+    let describe = format!("describe {event}.");
+    let (by_describe, _) = best(&mut || Ok(db.execute(&describe)?.len()))?;
+    println!("describe: Db::execute {by_describe:.2} µs per call");
+    Ok(())
+}
+
+/// Planning time of a chain of conjuncts `?x0 p ?x1, ?x1 p ?x2, …` (`explain`: planned,
+/// not run).
+fn planning(db: &Db) -> Result<(), dossier::Error> {
+    for n in [1000, 2000, 4000] {
+        let body: Vec<String> = (0..n).map(|i| format!("?x{i} party ?x{}", i + 1)).collect();
+        let q = format!("explain find ?x0 where {}.", body.join(", "));
+        let t = Instant::now();
+        db.execute(&q)?;
+        println!(
+            "planning a chain of {n} conjuncts: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
     Ok(())
 }

@@ -16,7 +16,7 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::{DryRun, Script};
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode};
+use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode, PlanCache, QueryResult};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::model::{Quad, Value};
@@ -99,6 +99,8 @@ struct Inner {
     options: Options,
     /// Set to cancel the queries running now (Ctrl-C in the REPL).
     cancel: Arc<AtomicBool>,
+    /// Plans of the queries run so far, by statement text and parameters.
+    plans: PlanCache,
 }
 
 /// What a statement did.
@@ -303,6 +305,7 @@ impl Db {
                 store,
                 options,
                 cancel: Arc::new(AtomicBool::new(false)),
+                plans: PlanCache::new(),
             }),
         }
     }
@@ -414,7 +417,37 @@ impl Db {
     /// # Ok::<(), dossier::Error>(())
     /// ```
     pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
-        self.prepare(text)?.query(params)
+        // A text run before is neither parsed nor planned again (see `engine::PlanCache`).
+        self.query_with_options(text, params, &QueryOptions::default())
+    }
+
+    /// Run a `find` against the committed data through the plan cache, keyed by the
+    /// statement's `text` and `params`: `parse` gives its syntax tree when no plan for them
+    /// holds.
+    fn cached_find<F: std::borrow::Borrow<ast::Find>>(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+        parse: impl FnOnce() -> Result<F>,
+    ) -> Result<QueryResult> {
+        let store = &self.inner.store;
+        self.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
+        let _r = store.read()?;
+        let planned = match self.inner.plans.get(store, text, params)? {
+            Some(p) => p,
+            None => {
+                let find = parse()?;
+                let p = engine::prepare(store, None, params, find.borrow(), &limits.interrupt)?;
+                let p = Arc::new(p);
+                self.inner.plans.insert(text, params, p.clone());
+                p
+            }
+        };
+        engine::execute(store, None, &planned, &limits, Mode::Run)
     }
 
     /// [`Db::query_with`] under one query's own limits and cancel token (see
@@ -425,7 +458,11 @@ impl Db {
         params: &Params,
         options: &QueryOptions,
     ) -> Result<Rows> {
-        self.prepare(text)?.query_with_options(params, options)
+        // A text run before is neither parsed nor planned again (see `engine::PlanCache`).
+        let r = self
+            .cached_find(text, params, options, || Ok(self.prepare(text)?.find))
+            .map_err(|e| e.resolve(None, text))?;
+        Ok(Rows::new(r.columns, r.rows))
     }
 
     /// Parse and check a query once, to run it many times with different parameters.
@@ -637,15 +674,21 @@ impl Db {
         Ok(out)
     }
 
-    /// Run one parsed statement (used by [`Script`]).
+    /// Run one parsed statement (used by [`Script`]); `text` is the statement as written,
+    /// the key of a `find`'s plan in the plan cache.
     fn run(
         &self,
         stmt: &ast::Statement,
+        text: Option<&str>,
         params: &Params,
         delta: Option<&mut Delta>,
         options: &QueryOptions,
     ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
+        if let (None, Some(text), StatementKind::Find(f)) = (&delta, text, &stmt.kind) {
+            let r = self.cached_find(text, params, options, || Ok(f))?;
+            return Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings));
+        }
         self.inner.cancel.store(false, Ordering::SeqCst);
         let limits = self.limits_with(options);
         // A token cancelled before the statement starts stops it before it does anything.
@@ -735,6 +778,7 @@ impl Tx<'_> {
                 .db
                 .run(
                     &stmt,
+                    None,
                     params,
                     Some(&mut self.delta),
                     &QueryOptions::default(),
@@ -781,8 +825,9 @@ impl Tx<'_> {
     }
 }
 
-/// A query parsed and checked once, run with different parameters.  (Planning happens
-/// per run: the best plan depends on the parameters' values and on the data.)
+/// A query parsed and checked once, run with different parameters.  Its plan is kept for
+/// each set of parameter values it ran with, for as long as the data it was planned on
+/// holds (the best plan depends on the parameters' values and on the data).
 ///
 /// ```
 /// use dossier::{Db, Params, Value};
@@ -811,12 +856,9 @@ impl Prepared {
 
     /// [`Prepared::query`] under this run's own limits and cancel token.
     pub fn query_with_options(&self, params: &Params, options: &QueryOptions) -> Result<Rows> {
-        let store = &self.db.inner.store;
-        self.db.inner.cancel.store(false, Ordering::SeqCst);
-        let limits = self.db.limits_with(options);
-        limits.interrupt.check()?;
-        let _r = store.read()?;
-        let r = engine::find(store, None, params, &self.find, &limits, Mode::Run)
+        let r = self
+            .db
+            .cached_find(&self.text, params, options, || Ok(&self.find))
             .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }

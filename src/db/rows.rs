@@ -28,7 +28,7 @@ pub struct Rows {
 impl Rows {
     /// Rows from column names and one value list per row, each in column order (`None`:
     /// unbound).  The engine builds them; this is for results made by hand (tests, tools).
-    pub fn new(columns: Vec<String>, rows: Vec<Vec<Option<Value>>>) -> Rows {
+    pub fn new(columns: impl Into<Arc<[String]>>, rows: Vec<Vec<Option<Value>>>) -> Rows {
         Rows {
             columns: columns.into(),
             rows: rows.into(),

@@ -223,16 +223,19 @@ impl Iterator for Script<'_> {
                 continue;
             }
             let start = Instant::now();
+            let key = text.get(stmt.span.start..stmt.span.end);
             let r = match self.dry.as_deref_mut() {
                 Some(delta) => {
                     let before = delta.savepoint();
-                    let r = self.db.run(&stmt, &self.params, Some(delta), &self.options);
+                    let r = self
+                        .db
+                        .run(&stmt, key, &self.params, Some(delta), &self.options);
                     if r.is_err() {
                         delta.rollback_to(before);
                     }
                     r
                 }
-                None => self.db.run(&stmt, &self.params, None, &self.options),
+                None => self.db.run(&stmt, key, &self.params, None, &self.options),
             };
             let elapsed = start.elapsed();
             let line = frame.line_of(stmt.span.start);

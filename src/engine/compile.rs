@@ -24,13 +24,13 @@ pub struct Context<'a> {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
     /// Predicates derived by rules (ids), and synthetic ones of rewritten programs.
-    pub derived: FxHashSet<Id>,
+    pub derived: &'a FxHashSet<Id>,
     /// For each type with subtypes: the ids of the type and all its subtypes.
-    pub subtypes: FxHashMap<Id, Vec<Id>>,
+    pub subtypes: &'a FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
-    pub supertypes: FxHashMap<Id, Vec<Id>>,
+    pub supertypes: &'a FxHashMap<Id, Vec<Id>>,
     /// The classes rules derive (see [`SchemaIds::derived_classes`]).
-    pub derived_classes: Option<FxHashSet<Id>>,
+    pub derived_classes: &'a Option<FxHashSet<Id>>,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
@@ -39,6 +39,8 @@ pub struct Context<'a> {
 pub struct SchemaIds {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
+    /// The id of the `label` predicate (for `label(…)`), if the store has it.
+    pub label_id: Option<Id>,
     /// Ids of the predicates rules derive (those the store knows).
     pub derived: FxHashSet<Id>,
     /// For each type with subtypes: the ids of the type and all its subtypes, sorted.
@@ -56,6 +58,7 @@ impl SchemaIds {
     /// has never seen are left out, since no fact can mention them.
     pub fn compute(store: &Store, delta: Option<&Delta>, catalog: &Catalog) -> Result<SchemaIds> {
         let type_id = store.lookup_entity(TYPE_PREDICATE, delta)?;
+        let label_id = store.lookup_entity("label", delta)?;
         let mut derived = FxHashSet::default();
         for head in catalog.derived() {
             if let Some(id) = store.lookup_entity(head, delta)? {
@@ -104,6 +107,7 @@ impl SchemaIds {
         }
         Ok(SchemaIds {
             type_id,
+            label_id,
             derived,
             subtypes,
             supertypes,
@@ -131,48 +135,31 @@ pub fn schema(
 }
 
 impl<'a> Context<'a> {
-    /// A context for `catalog`, computing its ids ([`SchemaIds::compute`]).
+    /// A context for `catalog` with its ids `ids` (see [`SchemaIds::compute`], or the
+    /// per-version cache of [`schema`]).
     pub fn new(
         store: &'a Store,
         delta: Option<&'a Delta>,
         catalog: &'a Catalog,
         params: &'a Params,
-    ) -> Result<Context<'a>> {
-        let ids = SchemaIds::compute(store, delta, catalog)?;
-        Ok(Context::with_ids(store, delta, catalog, params, ids))
-    }
-
-    /// A context from ids computed before (the per-version cache of [`schema`]).
-    pub fn with_ids(
-        store: &'a Store,
-        delta: Option<&'a Delta>,
-        catalog: &'a Catalog,
-        params: &'a Params,
-        ids: SchemaIds,
+        ids: &'a SchemaIds,
     ) -> Context<'a> {
-        let SchemaIds {
-            type_id,
-            derived,
-            subtypes,
-            supertypes,
-            derived_classes,
-        } = ids;
         Context {
             store,
             delta,
             catalog,
             params,
-            type_id,
-            derived,
-            subtypes,
-            supertypes,
-            derived_classes,
+            type_id: ids.type_id,
+            derived: &ids.derived,
+            subtypes: &ids.subtypes,
+            supertypes: &ids.supertypes,
+            derived_classes: &ids.derived_classes,
         }
     }
 
     /// Whether rules may derive `?x a C` for a class of `o` (a type pattern's object).
     pub fn derives_class(&self, o: &PTerm) -> bool {
-        let Some(classes) = &self.derived_classes else {
+        let Some(classes) = self.derived_classes else {
             return true;
         };
         match o {
@@ -195,6 +182,9 @@ pub struct Compiler<'c, 'a> {
     /// Warnings about predicates and types the database has never seen, one per name.
     pub warnings: Vec<Diagnostic>,
     warned: FxHashSet<String>,
+    /// Constants the store did not know when compiled (they match nothing): a cached plan
+    /// holds only while they stay unknown.
+    pub absent: Vec<Value>,
 }
 
 /// A refusal at a place in the statement (resolved to line and column by `Db`).
@@ -211,6 +201,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
             slots: FxHashMap::default(),
             warnings: Vec::new(),
             warned: FxHashSet::default(),
+            absent: Vec::new(),
         }
     }
 
@@ -242,8 +233,12 @@ impl<'c, 'a> Compiler<'c, 'a> {
         }
     }
 
-    fn const_id(&self, v: &Value) -> Result<Option<Id>> {
-        self.cx.store.lookup(v, self.cx.delta)
+    fn const_id(&mut self, v: &Value) -> Result<Option<Id>> {
+        let id = self.cx.store.lookup(v, self.cx.delta)?;
+        if id.is_none() {
+            self.absent.push(v.clone());
+        }
+        Ok(id)
     }
 
     /// A position of a rule head: like a pattern's, without expanding types to subtypes.

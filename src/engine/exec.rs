@@ -8,11 +8,12 @@
 use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
+use super::finish::RowSet;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
-use super::plan::{Plan, Step, StepKind, TextScan};
+use super::plan::{Plan, Step, StepKind, Switch, TextScan, SORT_BATCH};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ pub use super::interrupt::{Interrupt, Pacer};
 pub struct StepProfile {
     pub rows: u64,
     pub calls: u64,
+    /// A lookup that ran as a hash join (see `Switch`).
+    pub hashed: bool,
     /// Time spent in this step and everything after it.
     pub inclusive: Duration,
 }
@@ -110,7 +113,9 @@ pub struct Exec<'e, 'a> {
     pub ev: &'e Eval<'a>,
     pub derived: &'e Derived,
     tables: RefCell<FxHashMap<usize, Rc<HashTable>>>,
-    sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
+    /// The grouped facts of each pairs step.
+    groups: RefCell<FxHashMap<usize, Rc<Groups>>>,
+    sets: RefCell<FxHashMap<usize, Rc<RowSet>>>,
     pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
     /// Checks the interrupt every so many rows.
     pacer: Pacer<'e>,
@@ -120,6 +125,8 @@ pub struct Exec<'e, 'a> {
     found: RefCell<Vec<[Id; 4]>>,
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
+    /// By lookup step with a [`Switch`]: the rows that reach it.
+    lookups: RefCell<FxHashMap<usize, LookupCount>>,
     /// Each text scan's object ranges (the terms that pass its filter), found once.
     text_ranges: RefCell<FxHashMap<usize, Rc<ObjectRanges>>>,
 }
@@ -127,8 +134,15 @@ pub struct Exec<'e, 'a> {
 /// Object ranges `[lo, hi)` of a scan.
 type ObjectRanges = Vec<(Id, Id)>;
 
+/// Facts of a pairs step as (shared value, other value), grouped by the shared value.
+type Groups = Vec<(Id, Id)>;
+
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
+
+/// Keys of the cursors shared by the lookups of one subject variable: this plus its slot
+/// (far above any step id).
+const SUBJECT_CURSORS: usize = usize::MAX / 2;
 
 /// Where a plan's solutions go; returning `false` stops the query.
 pub type Sink<'s> = dyn FnMut(&mut Vec<Id>) -> Result<bool> + 's;
@@ -191,19 +205,134 @@ impl<'e, 'a> Exec<'e, 'a> {
             ev,
             derived,
             tables: RefCell::default(),
+            groups: RefCell::default(),
             sets: RefCell::default(),
             profile: profile.then(RefCell::default),
             pacer: Pacer::new(interrupt),
             probes: RefCell::default(),
             found: RefCell::default(),
             key_buf: RefCell::default(),
+            lookups: RefCell::default(),
             text_ranges: RefCell::default(),
         }
     }
 
     /// Run `plan` from `row`, calling `sink` with every solution.
     pub fn run(&self, plan: &Plan, row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {
-        self.steps(&plan.steps, row, sink)
+        let mut stages = Stages::default();
+        let mut from = 0;
+        for (i, step) in plan.steps.iter().enumerate() {
+            if let StepKind::Sort { by } = &step.kind {
+                stages.sorts.push(SortStage {
+                    id: step.id,
+                    by: *by,
+                    batch: RefCell::default(),
+                });
+                stages.heads.push(&plan.steps[from..i]);
+                from = i + 1;
+            }
+        }
+        if stages.sorts.is_empty() {
+            return self.steps(&plan.steps, row, sink);
+        }
+        stages.heads.push(&plan.steps[from..]);
+        stages.width = row.len();
+        let head = stages.heads[0];
+        if !self.steps(head, row, &mut |r| self.to_sort(&stages, 0, r, sink))? {
+            return Ok(false);
+        }
+        // What is still held, sort by sort: each flush may fill the next.
+        for k in 0..stages.sorts.len() {
+            if !self.flush_sort(&stages, k, sink)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Hold `row` for sort `k`, running the steps after it on the batch once it is full.
+    fn to_sort(
+        &self,
+        stages: &Stages<'_>,
+        k: usize,
+        row: &mut Vec<Id>,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let full = {
+            let Some(sort) = stages.sorts.get(k) else {
+                return sink(row);
+            };
+            let mut batch = sort.batch.borrow_mut();
+            batch.extend_from_slice(row);
+            batch.len() >= SORT_BATCH * stages.width.max(1)
+        };
+        if full {
+            return self.flush_sort(stages, k, sink);
+        }
+        Ok(true)
+    }
+
+    /// Run the steps after sort `k` on the rows it holds, in the order of its slot (up to
+    /// the next sort, which holds what they yield; the last runs into `sink`).
+    fn flush_sort(&self, stages: &Stages<'_>, k: usize, sink: &mut Sink<'_>) -> Result<bool> {
+        let Some(sort) = stages.sorts.get(k) else {
+            return Ok(true);
+        };
+        let batch = std::mem::take(&mut *sort.batch.borrow_mut());
+        let width = stages.width;
+        let n = batch.len().checked_div(width).unwrap_or(0);
+        if n == 0 {
+            return Ok(true);
+        }
+        let start = Instant::now();
+        let stage = stages.heads.get(k + 1).copied().unwrap_or_default();
+        // The whole batch goes to the lookup after the sort: decide on all of it up
+        // front.  Run as a hash join, it needs no order.
+        let hashed = match stage.first() {
+            Some(Step {
+                id,
+                kind:
+                    StepKind::Scan {
+                        switch: Some(switch),
+                        ..
+                    },
+                ..
+            }) => self.count_lookups(*id, switch, 0, n),
+            _ => false,
+        };
+        // Sort (key, row number) pairs: one flat comparison each.
+        let mut order: Vec<(u128, u32)> = (0..n)
+            .map(|i| {
+                let id = batch[i * width + sort.by];
+                (
+                    (u128::from(id.kind()) << 64) | u128::from(id.raw()),
+                    i as u32,
+                )
+            })
+            .collect();
+        if !hashed {
+            order.sort_unstable();
+        }
+        let mut row = vec![Id::NONE; width];
+        let mut cont = true;
+        for (_, i) in order {
+            let at = i as usize * width;
+            row.copy_from_slice(&batch[at..at + width]);
+            if !self.steps(stage, &mut row, &mut |r| {
+                self.to_sort(stages, k + 1, r, sink)
+            })? {
+                cont = false;
+                break;
+            }
+        }
+        if let Some(profile) = &self.profile {
+            let mut p = profile.borrow_mut();
+            let e = p.entry(sort.id).or_default();
+            e.calls += 1;
+            e.rows += n as u64;
+            e.inclusive += start.elapsed();
+        }
+        Ok(cont)
     }
 
     fn tick(&self) -> Result<()> {
@@ -238,8 +367,20 @@ impl<'e, 'a> Exec<'e, 'a> {
             StepKind::Scan {
                 pat,
                 ranges,
+                switch,
                 text: None,
-            } => self.scan(step.id, pat, ranges, row, next),
+            } => match switch {
+                Some(switch) if self.switched(step.id, switch) => {
+                    let join = Join {
+                        pat,
+                        ranges,
+                        keys: &switch.keys,
+                        build_rows: switch.build_rows,
+                    };
+                    self.hash_join(step.id, join, row, next)
+                }
+                _ => self.scan(step.id, pat, ranges, row, next),
+            },
             StepKind::Scan {
                 pat, text: Some(t), ..
             } => {
@@ -288,7 +429,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     let mut key = self.key_buf.borrow_mut();
                     key.clear();
                     key.extend(keys.iter().map(|&k| row[k]));
-                    set.contains(key.as_slice())
+                    set.contains(&key)
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
                 };
@@ -322,7 +463,40 @@ impl<'e, 'a> Exec<'e, 'a> {
                 Ok(true)
             }
             StepKind::Nothing { .. } => Ok(true),
+            // Sorting is done by `run`; anywhere else a sort keeps the order.
+            StepKind::Sort { .. } => next(row),
+            StepKind::Pairs {
+                first,
+                second,
+                key,
+                by_subject,
+            } => self.pairs(step.id, first, second, *key, *by_subject, row, next),
         }
+    }
+
+    /// Whether lookup step `id` runs as a hash join now: once the rows that reached it
+    /// would have cost less that way (see [`Switch`]).
+    fn switched(&self, id: usize, switch: &Switch) -> bool {
+        self.count_lookups(id, switch, 1, 0)
+    }
+
+    /// Count rows reaching lookup `id`: `seen` more as they come, or `announced` more at
+    /// once (a sort's batch, before any of them is looked up); whether it runs as a hash
+    /// join now.
+    fn count_lookups(&self, id: usize, switch: &Switch, seen: usize, announced: usize) -> bool {
+        let mut counts = self.lookups.borrow_mut();
+        let c = counts.entry(id).or_default();
+        if !c.hashed {
+            c.seen += seen;
+            c.announced += announced;
+            if switch.hash_is_cheaper(c.seen.max(c.announced)) {
+                c.hashed = true;
+                if let Some(profile) = &self.profile {
+                    profile.borrow_mut().entry(id).or_default().hashed = true;
+                }
+            }
+        }
+        c.hashed
     }
 
     /// The object ranges of a text scan: the candidate terms of the text index that pass
@@ -362,14 +536,17 @@ impl<'e, 'a> Exec<'e, 'a> {
         plan: &Plan,
         keys: &[Slot],
         width: usize,
-    ) -> Result<Rc<FxHashSet<Vec<Id>>>> {
+    ) -> Result<Rc<RowSet>> {
         if let Some(s) = self.sets.borrow().get(&id) {
             return Ok(s.clone());
         }
-        let mut set = FxHashSet::default();
+        let mut set = RowSet::new(keys.len());
         let mut row = vec![Id::NONE; width];
-        self.steps(&plan.steps, &mut row, &mut |r| {
-            set.insert(keys.iter().map(|&k| r[k]).collect());
+        let mut key = Vec::with_capacity(keys.len());
+        self.run(plan, &mut row, &mut |r| {
+            key.clear();
+            key.extend(keys.iter().map(|&k| r[k]));
+            set.insert(&key);
             Ok(true)
         })?;
         let set = Rc::new(set);
@@ -468,9 +645,18 @@ impl<'e, 'a> Exec<'e, 'a> {
                     {
                         let mut found = std::mem::take(&mut *self.found.borrow_mut());
                         found.clear();
+                        // Lookups of one subject's facts (`?e date ?d`, `?e party ?x`: its
+                        // run of `SPOG`) share a cursor across steps, so the steps of a
+                        // star read each subject's block once.
+                        let key = match (&pat.s, ip.s, ip.o, ip.g) {
+                            (PTerm::Var(slot), Some(_), None, GraphSel::Any) => {
+                                SUBJECT_CURSORS + *slot
+                            }
+                            _ => step,
+                        };
                         let handled = {
                             let mut probes = self.probes.borrow_mut();
-                            let probe = probes.entry(step).or_default();
+                            let probe = probes.entry(key).or_default();
                             self.cx.store.probe(probe, &ip, &mut found)?
                         };
                         if handled {
@@ -551,11 +737,23 @@ impl<'e, 'a> Exec<'e, 'a> {
         t: &Target<'_>,
         out: &mut Out<'_, '_, '_>,
     ) -> Result<bool> {
-        for q in self
-            .cx
-            .store
-            .quads_with(ip, self.cx.delta.and_then(|d| d.normal()))?
-        {
+        let pending = self.cx.delta.and_then(|d| d.normal());
+        if pending.is_none_or(|n| n.adds.is_empty() && n.removes.is_empty()) {
+            // The committed facts only: the store's iterator itself, not a boxed one.
+            return self.emit_all(self.cx.store.quads(ip)?, object, t, out);
+        }
+        self.emit_all(self.cx.store.quads_with(ip, pending)?, object, t, out)
+    }
+
+    /// Emit every quad of `quads` (see [`Exec::emit_stored`]).
+    fn emit_all(
+        &self,
+        quads: impl Iterator<Item = Result<[Id; 4]>>,
+        object: Option<Id>,
+        t: &Target<'_>,
+        out: &mut Out<'_, '_, '_>,
+    ) -> Result<bool> {
+        for q in quads {
             let mut q = q?;
             self.tick()?;
             if let Some(obj) = object {
@@ -652,6 +850,83 @@ impl<'e, 'a> Exec<'e, 'a> {
         }
         out.restore();
         Ok(cont)
+    }
+
+    /// Every pair of facts of `first`'s predicate that share `key` (their subject, or
+    /// their object), bound as `first` and `second` (see [`StepKind::Pairs`]).
+    #[allow(clippy::too_many_arguments)]
+    fn pairs(
+        &self,
+        id: usize,
+        first: &Pattern,
+        second: &Pattern,
+        key: Slot,
+        by_subject: bool,
+        row: &mut Vec<Id>,
+        next: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let groups = self.groups(id, first, by_subject)?;
+        let other = |p: &Pattern| match if by_subject { &p.o } else { &p.s } {
+            PTerm::Var(v) => Some(*v),
+            _ => None,
+        };
+        let (Some(a), Some(b)) = (other(first), other(second)) else {
+            return Ok(true);
+        };
+        let mut at = 0;
+        let mut cont = true;
+        'groups: while at < groups.len() {
+            let k = groups[at].0;
+            let end = at + groups[at..].partition_point(|(g, _)| *g == k);
+            row[key] = k;
+            for &(_, x) in &groups[at..end] {
+                row[a] = x;
+                for &(_, y) in &groups[at..end] {
+                    self.tick()?;
+                    row[b] = y;
+                    if !next(row)? {
+                        cont = false;
+                        break 'groups;
+                    }
+                }
+            }
+            at = end;
+        }
+        for s in [key, a, b] {
+            row[s] = Id::NONE;
+        }
+        Ok(cont)
+    }
+
+    /// The facts of a pattern's predicate as (shared value, other value), grouped by the
+    /// shared value (read once per query).
+    fn groups(&self, id: usize, pat: &Pattern, by_subject: bool) -> Result<Rc<Groups>> {
+        if let Some(g) = self.groups.borrow().get(&id) {
+            return Ok(g.clone());
+        }
+        let PTerm::Const(p) = pat.p else {
+            return Ok(Rc::default());
+        };
+        let mut facts = Vec::new();
+        let pending = self.cx.delta.and_then(|d| d.normal());
+        for q in self
+            .cx
+            .store
+            .quads_with(&IdPattern::new(None, Some(p), None), pending)?
+        {
+            let q = q?;
+            self.tick()?;
+            facts.push(if by_subject {
+                (q[0], q[2])
+            } else {
+                (q[2], q[0])
+            });
+        }
+        // By object they come grouped already (`POS`), but for pending writes.
+        facts.sort_unstable_by_key(|(k, _)| (u128::from(k.kind()) << 64) | u128::from(k.raw()));
+        let facts = Rc::new(facts);
+        self.groups.borrow_mut().insert(id, facts.clone());
+        Ok(facts)
     }
 
     /// The hash table of a hash join: the pattern's matches with only its constants bound,
@@ -795,6 +1070,34 @@ impl Exec<'_, '_> {
         }
         Ok(true)
     }
+}
+
+/// The rows that reach a lookup with a [`Switch`].
+#[derive(Default)]
+struct LookupCount {
+    /// Looked up so far.
+    seen: usize,
+    /// Held by the sort before it so far (all of them are looked up next).
+    announced: usize,
+    /// Runs as the hash join now.
+    hashed: bool,
+}
+
+/// A plan cut at its sort steps: `heads[0]` runs first, `heads[k + 1]` runs on what sort
+/// `k` holds, and each feeds the next sort (the last feeds the plan's sink).
+#[derive(Default)]
+struct Stages<'p> {
+    heads: Vec<&'p [Step]>,
+    sorts: Vec<SortStage>,
+    /// Slots per row.
+    width: usize,
+}
+
+/// One sort step of a plan, with the rows it holds.
+struct SortStage {
+    id: usize,
+    by: Slot,
+    batch: RefCell<Vec<Id>>,
 }
 
 /// Slots bound by the current match of a step, to undo before the next one.

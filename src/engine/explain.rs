@@ -53,12 +53,20 @@ fn steps(
     let n = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
         let what = match &step.kind {
-            StepKind::Scan { pat, ranges, text } => {
-                let range = match text {
+            StepKind::Scan {
+                pat,
+                ranges,
+                switch,
+                text,
+            } => {
+                let mut range = match text {
                     Some(t) => format!(" with objects from the text index for {}", t.filter.text),
                     None if ranges.is_empty() => String::new(),
                     None => " with object range pushed into the index".into(),
                 };
+                if switch.is_some() {
+                    range.push_str(" (a hash join if many more rows come)");
+                }
                 if i == 0 && depth == 1 {
                     format!("scan {}{range}", pat.text)
                 } else {
@@ -89,6 +97,18 @@ fn steps(
             StepKind::Optional { .. } => "optional (left join)".to_string(),
             StepKind::Union { .. } => "or (union of branches)".to_string(),
             StepKind::Nothing { text } => format!("nothing: {text} names something never seen"),
+            StepKind::Pairs {
+                first, second, key, ..
+            } => format!(
+                "pairs of {} and {} with the same {} (one scan, grouped)",
+                first.text,
+                second.text,
+                var_list(&[*key], vars)
+            ),
+            StepKind::Sort { by } => format!(
+                "sort by {} (the next lookups in index order)",
+                var_list(&[*by], vars)
+            ),
         };
         let mut line = format!(
             "{indent}{}. {what}  [est {} rows, cost {:.0}]",
@@ -112,9 +132,14 @@ fn steps(
             };
             let _ = write!(
                 line,
-                "  [actual {}, {:.3} ms]",
+                "  [actual {}, {:.3} ms{}]",
                 crate::diag::plural(me.rows, "row"),
-                own.as_secs_f64() * 1e3
+                own.as_secs_f64() * 1e3,
+                if me.hashed {
+                    ", ran as a hash join"
+                } else {
+                    ""
+                }
             );
         }
         let _ = writeln!(out, "{line}");

@@ -10,6 +10,7 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// Decodes ids (with a per-query cache) and evaluates expressions.
 pub struct Eval<'a> {
@@ -27,6 +28,8 @@ pub struct Eval<'a> {
     /// The dictionary block of the last id decoded (sorted by id): a column scanned in
     /// order decodes a block at a time without caching every term of it.
     block: RefCell<Vec<(Id, Value)>>,
+    /// Texts of the ids compared by text so far.
+    texts: RefCell<FxHashMap<Id, Arc<str>>>,
 }
 
 const SCRATCH_BASE: u64 = 3 << 62;
@@ -40,7 +43,16 @@ enum Operand {
 impl<'a> Eval<'a> {
     pub fn new(store: &'a Store, delta: Option<&'a Delta>) -> Result<Eval<'a>> {
         let label_id = store.lookup_entity("label", delta)?;
-        Ok(Eval {
+        Ok(Eval::with_label(store, delta, label_id))
+    }
+
+    /// An evaluator that knows the id of `label` already (a query's schema ids hold it).
+    pub fn with_label(
+        store: &'a Store,
+        delta: Option<&'a Delta>,
+        label_id: Option<Id>,
+    ) -> Eval<'a> {
+        Eval {
             store,
             delta,
             cache: RefCell::default(),
@@ -50,7 +62,8 @@ impl<'a> Eval<'a> {
             scratch: RefCell::default(),
             scratch_index: RefCell::default(),
             block: RefCell::default(),
-        })
+            texts: RefCell::default(),
+        }
     }
 
     /// The value of an id.
@@ -111,16 +124,15 @@ impl<'a> Eval<'a> {
 
     /// Decode many ids (rows of a result) efficiently: one sorted pass over the dictionary.
     pub fn values(&self, ids: &[Id]) -> Result<FxHashMap<Id, Value>> {
-        let mut plain = Vec::with_capacity(ids.len());
-        let mut out = FxHashMap::default();
-        for &id in ids {
-            if id.kind() == kind::STR && id.raw() >= SCRATCH_BASE {
-                out.insert(id, self.value(id)?);
-            } else {
-                plain.push(id);
-            }
+        let scratch = |id: &Id| id.kind() == kind::STR && id.raw() >= SCRATCH_BASE;
+        if !ids.iter().any(scratch) {
+            return self.store.values(ids, self.delta);
         }
-        out.extend(self.store.values(&plain, self.delta)?);
+        let plain: Vec<Id> = ids.iter().copied().filter(|i| !scratch(i)).collect();
+        let mut out = self.store.values(&plain, self.delta)?;
+        for id in ids.iter().filter(|i| scratch(i)) {
+            out.insert(*id, self.value(*id)?);
+        }
         Ok(out)
     }
 
@@ -161,8 +173,79 @@ impl<'a> Eval<'a> {
             if let Some(r) = self.fast_cmp(*op, a, b, row, cols) {
                 return Ok(r);
             }
+            if let Some(r) = self.text_cmp(*op, a, b, row, cols)? {
+                return Ok(r);
+            }
         }
         Ok(matches!(self.eval(ex, row, cols)?, Some(Value::Bool(true))))
+    }
+
+    /// Order of two entities (or two strings) of the row, by their text, without building
+    /// values: the texts are kept per query, shared with the dictionary's cache.
+    fn text_cmp(&self, op: CmpOp, a: &Ex, b: &Ex, row: &[Id], cols: &[Id]) -> Result<Option<bool>> {
+        if !matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge) {
+            return Ok(None);
+        }
+        let id = |e: &Ex| -> Option<Id> {
+            match e {
+                Ex::Slot(s) => self.slot(row, *s),
+                Ex::Column(c) => cols.get(*c).copied().filter(|i| i.is_some()),
+                _ => None,
+            }
+        };
+        let (Some(x), Some(y)) = (id(a), id(b)) else {
+            return Ok(None);
+        };
+        let scratch = |i: Id| i.kind() == kind::STR && i.raw() >= SCRATCH_BASE;
+        if x.kind() != y.kind() || !x.is_dictionary() || scratch(x) || scratch(y) {
+            return Ok(None);
+        }
+        let known = |texts: &FxHashMap<Id, Arc<str>>| match (texts.get(&x), texts.get(&y)) {
+            (Some(tx), Some(ty)) => Some(tx.cmp(ty)),
+            _ => None,
+        };
+        let cached = if x == y {
+            Some(Ordering::Equal)
+        } else {
+            known(&self.texts.borrow())
+        };
+        let o = match cached {
+            Some(o) => o,
+            None => {
+                if !self.has_text(x)? || !self.has_text(y)? {
+                    return Ok(None);
+                }
+                let now = known(&self.texts.borrow());
+                match now {
+                    Some(o) => o,
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(match op {
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            _ => o != Ordering::Less,
+        }))
+    }
+
+    /// Keep the text of a string or entity id for the rest of the query; false for a
+    /// term only a transaction knows.
+    fn has_text(&self, id: Id) -> Result<bool> {
+        if self.texts.borrow().contains_key(&id) {
+            return Ok(true);
+        }
+        if self.delta.and_then(|d| d.new_text(id)).is_some() {
+            return Ok(false);
+        }
+        let t = self.store.text(id)?;
+        let mut texts = self.texts.borrow_mut();
+        if texts.len() > 1 << 20 {
+            texts.clear();
+        }
+        texts.insert(id, t);
+        Ok(true)
     }
 
     /// Comparisons decided on ids alone: equality within one kind, and order of numbers of

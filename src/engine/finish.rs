@@ -7,10 +7,12 @@ use super::ir::{Ex, Slot};
 use crate::error::{Error, Result};
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
-use crate::store::Id;
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use crate::store::{kind, Id};
+use hashbrown::HashTable;
+use rustc_hash::{FxHashSet, FxHasher};
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 
 /// One column of the result (visible or hidden).
 #[derive(Debug, Clone)]
@@ -58,22 +60,111 @@ impl Shape {
     }
 }
 
+/// Fixed-width rows of ids kept once each, in the order they came: the ids in one flat
+/// vector, a hash table of row numbers over them (no allocation per row).  Every row a
+/// query holds (distinct rows, group keys, solutions seen) is in one of these.
+pub struct RowSet {
+    width: usize,
+    ids: Vec<Id>,
+    table: HashTable<u32>,
+    len: usize,
+}
+
+/// Row `i` of rows of `width` ids laid end to end.
+fn nth_row(ids: &[Id], width: usize, i: u32) -> &[Id] {
+    &ids[i as usize * width..(i as usize + 1) * width]
+}
+
+fn hash_row(row: &[Id]) -> u64 {
+    let mut h = FxHasher::default();
+    row.hash(&mut h);
+    h.finish()
+}
+
+impl RowSet {
+    /// An empty set of rows of `width` ids.
+    pub fn new(width: usize) -> RowSet {
+        RowSet::with_capacity(width, 0)
+    }
+
+    /// An empty set with room for `rows` rows.
+    pub fn with_capacity(width: usize, rows: usize) -> RowSet {
+        RowSet {
+            width,
+            ids: Vec::with_capacity(rows * width),
+            table: HashTable::with_capacity(rows),
+            len: 0,
+        }
+    }
+
+    /// The row's number, and whether it was new.
+    pub fn insert(&mut self, row: &[Id]) -> (usize, bool) {
+        let h = hash_row(row);
+        let (width, ids) = (self.width, &self.ids);
+        if let Some(&i) = self.table.find(h, |&i| nth_row(ids, width, i) == row) {
+            return (i as usize, false);
+        }
+        let i = self.len as u32;
+        self.ids.extend_from_slice(row);
+        self.len += 1;
+        let (width, ids) = (self.width, &self.ids);
+        self.table
+            .insert_unique(h, i, |&j| hash_row(nth_row(ids, width, j)));
+        (i as usize, true)
+    }
+
+    /// Whether it holds `row`.
+    pub fn contains(&self, row: &[Id]) -> bool {
+        let (width, ids) = (self.width, &self.ids);
+        self.table
+            .find(hash_row(row), |&i| nth_row(ids, width, i) == row)
+            .is_some()
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Row `i` (in arrival order).
+    pub fn row(&self, i: usize) -> &[Id] {
+        nth_row(&self.ids, self.width, i as u32)
+    }
+}
+
+/// Finished rows: `width` ids each, in one flat vector.
+#[derive(Debug, Clone, Default)]
+pub struct IdRows {
+    pub width: usize,
+    pub ids: Vec<Id>,
+}
+
+impl IdRows {
+    pub fn len(&self) -> usize {
+        self.ids.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &[Id]> {
+        self.ids.chunks_exact(self.width.max(1))
+    }
+}
+
 /// Turns solutions into result rows (as ids; decoded at the very end).
 pub struct Collector<'e, 'a> {
     shape: &'e Shape,
     ev: &'e Eval<'a>,
     /// Solutions need deduplication before aggregation (the plan may repeat them).
     dedupe_solutions: bool,
-    seen_solutions: FxHashSet<Vec<Id>>,
-    /// Distinct rows, in the order they came (without aggregates).
-    rows: FxIndexSet<Vec<Id>>,
-    /// Each group's key and accumulators, in the order the groups appeared.
-    groups: FxIndexMap<Vec<Id>, Vec<Acc>>,
+    seen_solutions: RowSet,
+    /// Distinct rows (without aggregates), in the order they came.
+    rows: RowSet,
+    /// Each group's key, in the order the groups appeared …
+    groups: RowSet,
+    /// … and its accumulators, `aggs` per group.
+    accs: Vec<Acc>,
+    aggs: usize,
     key_buf: Vec<Id>,
 }
-
-type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
-type FxIndexMap<K, V> = indexmap::IndexMap<K, V, FxBuildHasher>;
 
 #[derive(Debug, Clone)]
 enum Acc {
@@ -93,14 +184,25 @@ enum Acc {
 }
 
 impl<'e, 'a> Collector<'e, 'a> {
-    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool) -> Self {
+    /// A collector for about `rows` rows (room is made for them up front, up to a
+    /// thousand).
+    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool, rows: f64) -> Self {
+        let aggs = shape.cols.iter().filter(|c| c.is_agg()).count();
+        let rows = rows.clamp(0.0, 1024.0) as usize;
+        let (rows, groups) = if shape.aggregated() {
+            (0, rows)
+        } else {
+            (rows, 0)
+        };
         Collector {
             shape,
             ev,
             dedupe_solutions: !plan_unique,
-            seen_solutions: FxHashSet::default(),
-            rows: FxIndexSet::default(),
-            groups: FxIndexMap::default(),
+            seen_solutions: RowSet::new(shape.body_slots.len()),
+            rows: RowSet::with_capacity(shape.cols.len(), rows),
+            groups: RowSet::with_capacity(shape.cols.len() - aggs, groups),
+            accs: Vec::new(),
+            aggs,
             key_buf: Vec::new(),
         }
     }
@@ -119,33 +221,35 @@ impl<'e, 'a> Collector<'e, 'a> {
         })
     }
 
+    /// The group of `key` (made when new): its first accumulator's index.
+    fn group(&mut self, key: &[Id]) -> usize {
+        let (gi, new) = self.groups.insert(key);
+        if new {
+            let accs = self.new_accs();
+            self.accs.extend(accs);
+        }
+        gi * self.aggs
+    }
+
     /// Take one solution; `false` when enough rows are collected.
     pub fn push(&mut self, row: &[Id]) -> Result<bool> {
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
         if self.shape.aggregated() {
             if self.dedupe_solutions {
-                let key: Vec<Id> = self.shape.body_slots.iter().map(|&s| row[s]).collect();
-                if !self.seen_solutions.insert(key) {
+                key.extend(self.shape.body_slots.iter().map(|&s| row[s]));
+                if !self.seen_solutions.insert(&key).1 {
+                    self.key_buf = key;
                     return Ok(true);
                 }
+                key.clear();
             }
-            // The group key is built in a reused buffer and looked up as a slice: a row of
-            // an existing group allocates nothing.
-            let mut key = std::mem::take(&mut self.key_buf);
-            key.clear();
             for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
                 key.push(self.cell(c, row)?);
             }
-            let gi = match self.groups.get_index_of(key.as_slice()) {
-                Some(i) => {
-                    self.key_buf = key;
-                    i
-                }
-                None => {
-                    let accs = self.new_accs();
-                    self.groups.insert_full(key, accs).0
-                }
-            };
-            let mut ai = 0;
+            let first = self.group(&key);
+            self.key_buf = key;
+            let mut ai = first;
             for col in &self.shape.cols {
                 if let Col::Agg {
                     func,
@@ -158,27 +262,25 @@ impl<'e, 'a> Collector<'e, 'a> {
                         Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
                         Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
                     };
-                    let ev = self.ev;
                     update(
-                        &mut self.groups[gi][ai],
+                        &mut self.accs[ai],
                         *func,
                         *distinct,
                         arg.is_none(),
                         value,
-                        ev,
+                        self.ev,
                     )?;
                     ai += 1;
                 }
             }
             return Ok(true);
         }
-        let cells: Vec<Id> = self
-            .shape
-            .cols
-            .iter()
-            .map(|c| self.cell(c, row))
-            .collect::<Result<_>>()?;
-        if !self.rows.insert(cells) {
+        for c in &self.shape.cols {
+            key.push(self.cell(c, row)?);
+        }
+        let new = self.rows.insert(&key).1;
+        self.key_buf = key;
+        if !new {
             return Ok(true);
         }
         Ok(self
@@ -189,7 +291,19 @@ impl<'e, 'a> Collector<'e, 'a> {
 
     /// Give up: what was collected is freed in the background (see [`abandon`]).
     pub fn abandon(self) {
-        abandon((self.rows, self.groups, self.seen_solutions));
+        abandon((self.rows, self.groups, self.seen_solutions, self.accs));
+    }
+
+    /// Add `n` solutions to the group of `key` at once (a count pushed into the index scan):
+    /// as many pushes of rows binding the group key, each with its aggregated variable
+    /// bound.  Only for a shape whose aggregates are all `count`s.
+    pub fn add_counted(&mut self, key: &[Id], n: u64) {
+        let first = self.group(key);
+        for acc in &mut self.accs[first..first + self.aggs] {
+            if let Acc::Count(c) = acc {
+                *c += n;
+            }
+        }
     }
 
     /// Rows (or groups) collected so far.
@@ -222,82 +336,93 @@ impl<'e, 'a> Collector<'e, 'a> {
     /// The result rows, ordered and cut, as ids (visible columns only).  `pacer` is
     /// ticked per row (and per comparison of the sort), so a time limit or a cancel stops
     /// this phase too.
-    pub fn finish(mut self, pacer: &Pacer<'_>) -> Result<Vec<Vec<Id>>> {
+    pub fn finish(mut self, pacer: &Pacer<'_>) -> Result<IdRows> {
         let shape = self.shape;
         let ev = self.ev;
-        let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
-            if self.groups.is_empty() && shape.cols.iter().all(Col::is_agg) {
+        let width = shape.cols.len();
+        let mut all = if shape.aggregated() {
+            if self.groups.len() == 0 && shape.cols.iter().all(Col::is_agg) {
                 // No solutions and no groups: one row (`count()` is 0).
-                let accs = self.new_accs();
-                self.groups.insert(Vec::new(), accs);
+                self.group(&[]);
             }
-            let mut rows = Vec::with_capacity(self.groups.len());
-            let mut groups = self.groups.into_iter();
-            while let Some((key, accs)) = groups.next() {
+            let mut ids = Vec::with_capacity(self.groups.len() * width);
+            let mut accs = std::mem::take(&mut self.accs).into_iter();
+            for g in 0..self.groups.len() {
                 if let Err(e) = pacer.tick() {
-                    abandon((groups, rows));
+                    abandon((self.groups, accs, ids));
                     return Err(e);
                 }
-                let mut key = key.into_iter();
-                let mut accs = accs.into_iter();
-                let mut row = Vec::with_capacity(shape.cols.len());
+                let mut key = self.groups.row(g).iter();
                 for col in &shape.cols {
-                    row.push(if col.is_agg() {
+                    ids.push(if col.is_agg() {
                         accs.next().map_or(Ok(Id::NONE), |a| result(a, ev))?
                     } else {
-                        key.next().unwrap_or(Id::NONE)
+                        key.next().copied().unwrap_or(Id::NONE)
                     });
                 }
-                rows.push(row);
             }
-            rows
+            IdRows { width, ids }
         } else {
-            self.rows.into_iter().collect()
+            IdRows {
+                width,
+                ids: std::mem::take(&mut self.rows.ids),
+            }
         };
+        let hidden = width > shape.visible;
+        if shape.having.is_empty()
+            && shape.order.is_empty()
+            && !hidden
+            && shape.offset == 0
+            && shape.limit.is_none_or(|l| l >= all.len() as u64)
+        {
+            return Ok(all);
+        }
+        // Row numbers, filtered and ordered; the rows stay where they are.
+        let mut order: Vec<usize> = (0..all.len()).collect();
         if !shape.having.is_empty() {
-            let mut kept = Vec::with_capacity(rows.len());
-            let mut all = rows.into_iter();
-            while let Some(row) = all.next() {
-                if let Err(e) = pacer.tick() {
-                    abandon((all, kept));
-                    return Err(e);
-                }
-                let mut ok = true;
+            let mut kept = Vec::with_capacity(order.len());
+            'rows: for i in order {
+                pacer.tick()?;
+                let row = &all.ids[i * width..(i + 1) * width];
                 for h in &shape.having {
-                    if !ev.test(h, &[], &row)? {
-                        ok = false;
-                        break;
+                    if !ev.test(h, &[], row)? {
+                        continue 'rows;
                     }
                 }
-                if ok {
-                    kept.push(row);
-                }
+                kept.push(i);
             }
-            rows = kept;
+            order = kept;
         }
         if !shape.order.is_empty() {
-            rows = sort(rows, shape, ev, pacer)?;
+            order = sort(order, &all, shape, ev, pacer)?;
         }
-        if shape.cols.len() > shape.visible {
-            // Without the hidden columns rows may repeat: keep the first of each.
-            let mut distinct = FxIndexSet::default();
-            let mut all = rows.into_iter();
-            while let Some(mut r) = all.next() {
-                if let Err(e) = pacer.tick() {
-                    abandon((all, distinct));
-                    return Err(e);
-                }
-                r.truncate(shape.visible);
-                distinct.insert(r);
+        let mut out = Vec::with_capacity(order.len().min(1 << 20) * shape.visible);
+        // Without the hidden columns rows may repeat: keep the first of each.
+        let mut distinct = RowSet::new(if hidden { shape.visible } else { 0 });
+        let start = shape.offset;
+        let mut taken = 0u64;
+        let mut skipped = 0u64;
+        for i in order {
+            if shape.limit.is_some_and(|l| taken >= l) {
+                break;
             }
-            rows = distinct.into_iter().collect();
+            pacer.tick()?;
+            let row = &all.ids[i * width..i * width + shape.visible];
+            if hidden && !distinct.insert(row).1 {
+                continue;
+            }
+            if skipped < start {
+                skipped += 1;
+                continue;
+            }
+            out.extend_from_slice(row);
+            taken += 1;
         }
-        let start = (shape.offset as usize).min(rows.len());
-        let end = match shape.limit {
-            Some(l) => start.saturating_add(l as usize).min(rows.len()),
-            None => rows.len(),
-        };
-        Ok(rows.drain(start..end).collect())
+        all.ids = Vec::new();
+        Ok(IdRows {
+            width: shape.visible,
+            ids: out,
+        })
     }
 }
 
@@ -396,30 +521,90 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
     })
 }
 
-/// Sort by the order keys: values in the language's total order; unbound sorts first.
+/// A value to order by: integers (counts, mostly) compared without decoding.
+enum SortKey {
+    Unbound,
+    Int(i64),
+    Value(Value),
+}
+
+fn cmp_keys(a: &SortKey, b: &SortKey) -> Ordering {
+    match (a, b) {
+        (SortKey::Unbound, SortKey::Unbound) => Ordering::Equal,
+        (SortKey::Unbound, _) => Ordering::Less,
+        (_, SortKey::Unbound) => Ordering::Greater,
+        (SortKey::Int(x), SortKey::Int(y)) => x.cmp(y),
+        (SortKey::Int(x), SortKey::Value(v)) => Value::Int(*x).total_cmp(v),
+        (SortKey::Value(v), SortKey::Int(y)) => v.total_cmp(&Value::Int(*y)),
+        (SortKey::Value(x), SortKey::Value(y)) => x.total_cmp(y),
+    }
+}
+
+/// Sort row numbers by the order keys: values in the language's total order; unbound
+/// sorts first.  A key is computed only for the rows the keys before it leave tied (and,
+/// with a limit, only among the rows that can still make the cut): ordering groups by
+/// their count, then their name, decodes the names of the tied groups only.
+/// `pacer` is ticked per key computed and per comparison: a sort cannot be left halfway,
+/// so once interrupted every comparison says "equal", which lets it finish at once, and the
+/// interruption is returned after it.
 fn sort(
-    rows: Vec<Vec<Id>>,
+    mut rows: Vec<usize>,
+    all: &IdRows,
     shape: &Shape,
     ev: &Eval<'_>,
     pacer: &Pacer<'_>,
-) -> Result<Vec<Vec<Id>>> {
-    let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
-    let mut all = rows.into_iter();
-    while let Some(row) = all.next() {
-        if let Err(e) = pacer.tick() {
-            abandon((all, keyed));
-            return Err(e);
-        }
-        let mut keys = Vec::with_capacity(shape.order.len());
-        for (ex, _) in &shape.order {
-            keys.push(ev.eval(ex, &[], &row)?);
-        }
-        keyed.push((keys, row));
+) -> Result<Vec<usize>> {
+    // With a limit, only the first `offset + limit` rows need to be in order.
+    // (Not with hidden columns: deduplication after the sort may still drop rows.)
+    let want = match (shape.limit, shape.cols.len() > shape.visible) {
+        (Some(l), false) => Some(shape.offset.saturating_add(l) as usize),
+        _ => None,
+    };
+    refine(&mut rows, 0, want, all, shape, ev, pacer)?;
+    Ok(rows)
+}
+
+/// Order `rows` (tied on the keys before `key`) by order key `key` and the ones after it,
+/// as far as the first `want` rows.
+fn refine(
+    rows: &mut [usize],
+    key: usize,
+    want: Option<usize>,
+    all: &IdRows,
+    shape: &Shape,
+    ev: &Eval<'_>,
+    pacer: &Pacer<'_>,
+) -> Result<()> {
+    let Some((ex, order)) = shape.order.get(key) else {
+        return Ok(());
+    };
+    if rows.len() < 2 || want == Some(0) {
+        return Ok(());
     }
-    // A sort cannot be left halfway: once interrupted, every comparison says "equal",
-    // which lets it finish at once, and the interruption is returned after it.
+    let width = all.width;
+    let mut keyed: Vec<(SortKey, usize)> = Vec::with_capacity(rows.len());
+    for &i in rows.iter() {
+        pacer.tick()?;
+        let row = &all.ids[i * width..(i + 1) * width];
+        let id = match ex {
+            Ex::Column(c) => row.get(*c).copied(),
+            _ => None,
+        };
+        let k = match id {
+            Some(id) if id.kind() == kind::INT => match id.decode_inline() {
+                Some(Value::Int(n)) => SortKey::Int(n),
+                _ => SortKey::Unbound,
+            },
+            Some(id) if id.is_none() => SortKey::Unbound,
+            _ => match ev.eval(ex, &[], row)? {
+                Some(v) => SortKey::Value(v),
+                None => SortKey::Unbound,
+            },
+        };
+        keyed.push((k, i));
+    }
     let stopped: RefCell<Option<Error>> = RefCell::new(None);
-    let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {
+    let cmp = |a: &(SortKey, usize), b: &(SortKey, usize)| -> Ordering {
         if stopped.borrow().is_some() {
             return Ordering::Equal;
         }
@@ -427,37 +612,104 @@ fn sort(
             stopped.replace(Some(e));
             return Ordering::Equal;
         }
-        for (i, (_, order)) in shape.order.iter().enumerate() {
-            let o = match (&a.0[i], &b.0[i]) {
-                (None, None) => Ordering::Equal,
-                (None, Some(_)) => Ordering::Less,
-                (Some(_), None) => Ordering::Greater,
-                (Some(x), Some(y)) => x.total_cmp(y),
-            };
-            let o = if *order == Order::Desc {
-                o.reverse()
-            } else {
-                o
-            };
-            if o != Ordering::Equal {
-                return o;
-            }
+        let o = cmp_keys(&a.0, &b.0);
+        if *order == Order::Desc {
+            o.reverse()
+        } else {
+            o
         }
-        Ordering::Equal
     };
-    // With a limit, only the first `offset + limit` rows need to be in order.
-    // (Not with hidden columns: deduplication after the sort may still drop rows.)
-    if let (Some(l), false) = (shape.limit, shape.cols.len() > shape.visible) {
-        let k = (shape.offset.saturating_add(l) as usize).min(keyed.len());
-        if k > 0 && k < keyed.len() {
-            keyed.select_nth_unstable_by(k - 1, cmp);
-            keyed.truncate(k);
-        }
-    }
     keyed.sort_by(cmp);
-    if let Some(e) = stopped.into_inner() {
+    if let Some(e) = stopped.take() {
         abandon(keyed);
         return Err(e);
     }
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    for (slot, (_, i)) in rows.iter_mut().zip(&keyed) {
+        *slot = *i;
+    }
+    // Each run of rows tied on this key, as far as the cut, is ordered by the next ones.
+    let mut start = 0;
+    while start < keyed.len() && want.is_none_or(|w| start < w) {
+        let end =
+            start + keyed[start..].partition_point(|k| cmp(k, &keyed[start]) == Ordering::Equal);
+        if let Some(e) = stopped.take() {
+            return Err(e);
+        }
+        if end - start > 1 {
+            let want = want.map(|w| w - start);
+            refine(&mut rows[start..end], key + 1, want, all, shape, ev, pacer)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Db;
+
+    fn cells(db: &Db, q: &str) -> Vec<String> {
+        db.query(q)
+            .expect("runs")
+            .values()
+            .map(|r| {
+                r.iter()
+                    .map(|c| c.as_ref().map_or("-".into(), |v| v.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// Each later key orders only the rows the keys before it leave tied, and with a limit
+    /// only as far as the cut: the answer is that of a full sort cut afterwards.
+    #[test]
+    fn later_keys_break_ties_as_far_as_the_cut() {
+        let db = Db::memory().expect("db");
+        // Mediators m0..m29; m_i mediates (i % 4) + 1 events: four groups of tied counts.
+        let mut facts = String::new();
+        for i in 0..30 {
+            for e in 0..(i % 4) + 1 {
+                facts.push_str(&format!("e{i}x{e} mediator m{i}.\n"));
+            }
+        }
+        db.execute(&facts).expect("facts");
+        let all = cells(
+            &db,
+            "find ?m count(?e) as n where ?e mediator ?m order by n desc, ?m.",
+        );
+        assert_eq!(all.len(), 30);
+        let mut want: Vec<(i64, String)> = (0..30)
+            .map(|i| ((i % 4) as i64 + 1, format!("m{i}")))
+            .collect();
+        want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let want: Vec<String> = want.iter().map(|(n, m)| format!("{m} {n}")).collect();
+        assert_eq!(all, want);
+        for (limit, offset) in [(1, 0), (3, 0), (8, 0), (5, 6), (10, 25), (40, 0)] {
+            let got = cells(
+                &db,
+                &format!(
+                    "find ?m count(?e) as n where ?e mediator ?m \
+                     order by n desc, ?m limit {limit} offset {offset}."
+                ),
+            );
+            let cut: Vec<String> = want.iter().skip(offset).take(limit).cloned().collect();
+            assert_eq!(got, cut, "limit {limit} offset {offset}");
+        }
+        // Ascending first key, descending second.
+        let got = cells(
+            &db,
+            "find ?m count(?e) as n where ?e mediator ?m order by n, ?m desc limit 4.",
+        );
+        let mut asc: Vec<(i64, String)> = (0..30)
+            .map(|i| ((i % 4) as i64 + 1, format!("m{i}")))
+            .collect();
+        asc.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let asc: Vec<String> = asc
+            .iter()
+            .take(4)
+            .map(|(n, m)| format!("{m} {n}"))
+            .collect();
+        assert_eq!(got, asc);
+    }
 }

@@ -1,7 +1,7 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
 use super::catalog::{Catalog, PredDecl, Range};
-use super::compile::Context;
+use super::compile::{Context, SchemaIds};
 use super::derived::Derived;
 use super::interrupt::Interrupt;
 use super::ir::Params;
@@ -339,7 +339,8 @@ fn schema_problems(
     catalog: &Catalog,
     interrupt: &Interrupt,
 ) -> Result<Vec<[Option<Value>; 4]>> {
-    let cx = Context::new(store, None, catalog, params)?;
+    let ids = SchemaIds::compute(store, None, catalog)?;
+    let cx = Context::new(store, None, catalog, params, &ids);
     let mut out = Vec::new();
     for (p, decl) in &catalog.preds {
         let Some(pid) = store.lookup_entity(p, None)? else {

@@ -201,6 +201,8 @@ impl Schema {
             types: catalog.types.clone(),
             ids: SchemaIds {
                 type_id: cx.type_id,
+                // Rules read labels as facts, not through this id.
+                label_id: None,
                 derived: cx.derived.clone(),
                 subtypes: cx.subtypes.clone(),
                 supertypes: cx.supertypes.clone(),
@@ -213,10 +215,10 @@ impl Schema {
         self.rules == catalog.rules
             && self.types == catalog.types
             && self.ids.type_id == cx.type_id
-            && self.ids.derived == cx.derived
-            && self.ids.subtypes == cx.subtypes
-            && self.ids.supertypes == cx.supertypes
-            && self.ids.derived_classes == cx.derived_classes
+            && self.ids.derived == *cx.derived
+            && self.ids.subtypes == *cx.subtypes
+            && self.ids.supertypes == *cx.supertypes
+            && self.ids.derived_classes == *cx.derived_classes
     }
 }
 
@@ -579,7 +581,7 @@ pub fn derive(
         });
     }
     let relevant = program.rules_for(&closure);
-    let Some(m) = magic::rewrite(body, &relevant, &cx.derived, cx.type_id) else {
+    let Some(m) = magic::rewrite(body, &relevant, cx.derived, cx.type_id) else {
         return run.full(&closure, kept);
     };
     // The relations the rewritten query and rules read with nothing bound, in full.

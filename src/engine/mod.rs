@@ -7,8 +7,10 @@
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
 //! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
+mod cache;
 pub mod catalog;
 pub mod compile;
+mod counts;
 mod derived;
 mod exec;
 mod explain;
@@ -23,6 +25,7 @@ mod plan;
 pub mod rules;
 pub mod write;
 
+pub use cache::{PlanCache, Planned};
 pub use interrupt::Interrupt;
 pub use ir::Params;
 
@@ -33,8 +36,10 @@ use crate::model::Value;
 use crate::store::{Delta, Id, Store};
 use catalog::Catalog;
 use compile::{Compiler, Context};
-use finish::{Col, Collector, Shape};
+use finish::{Col, Collector, IdRows, Shape};
 use plan::Planner;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// How to run a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,10 +53,10 @@ pub enum Mode {
 }
 
 /// The answer to a `find`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct QueryResult {
-    /// Column names (see [`crate::Rows::columns`]).
-    pub columns: Vec<String>,
+    /// Column names (see [`crate::Rows::columns`]), shared with the plan that made them.
+    pub columns: Arc<[String]>,
     /// `None` cells are variables left unbound (by `optional`).
     pub rows: Vec<Vec<Option<Value>>>,
     /// Warnings about the query (a predicate or type nothing uses), located in its text.
@@ -130,37 +135,106 @@ pub fn find(
     limits: &Limits,
     mode: Mode,
 ) -> Result<QueryResult> {
+    let planned = prepare(store, delta, params, f, &limits.interrupt)?;
+    if mode == Mode::Explain {
+        let mut text = explain::render(&planned.plan, &planned.vars, None);
+        if planned.count_scan.is_some() {
+            text.push_str("\ncounted from the index: no rows are built");
+        }
+        return Ok(planned.result(Vec::new(), Some(text)));
+    }
+    execute(store, delta, &planned, limits, mode)
+}
+
+/// Compile and plan a `find` (evaluating the rules it needs): everything but running it.
+/// Planning honours `interrupt`.
+pub fn prepare(
+    store: &Store,
+    delta: Option<&Delta>,
+    params: &Params,
+    f: &ast::Find,
+    interrupt: &Interrupt,
+) -> Result<Planned> {
     let schema = compile::schema(store, delta)?;
-    let catalog = &schema.0;
-    let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
+    let (catalog, ids) = (&schema.0, &schema.1);
+    let cx = Context::new(store, delta, catalog, params, ids);
     let mut c = Compiler::new(&cx);
     let mut body = c.body(&f.body)?;
     let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
-    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
-    let plan = Planner::new(&cx, &derived).plan(&body, &[])?;
-    let warnings = std::mem::take(&mut c.warnings);
-    if mode == Mode::Explain {
-        return Ok(QueryResult {
-            columns,
-            rows: Vec::new(),
-            warnings,
-            plan: Some(explain::render(&plan, &c.vars, None)),
-        });
-    }
+    let uses_rules = body.any_pattern(&|p| p.derived);
+    let derived = derive(&cx, catalog, &mut body, interrupt)?;
+    let planner = Planner::new(&cx, &derived).with_interrupt(interrupt);
+    let plan = planner.plan_query(&body)?;
+    let readings = planner.readings();
+    let count_scan = counts::CountScan::of(&plan, &shape);
+    let Compiler {
+        vars,
+        warnings,
+        absent,
+        ..
+    } = c;
+    // Derived facts are computed per run and warnings depend on what is stored: neither
+    // kind of plan is kept, nor one made against a transaction's pending writes.
+    let cacheable = !uses_rules && warnings.is_empty() && delta.is_none_or(Delta::is_empty);
+    Ok(Planned::new(
+        schema.clone(),
+        shape,
+        columns.into(),
+        vars,
+        plan,
+        derived,
+        warnings,
+        cacheable,
+        absent,
+        readings,
+        store.version(),
+    )
+    .with_count_scan(count_scan))
+}
 
-    let ev = expr::Eval::new(store, delta)?;
-    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
-    let id_rows = run(&exec, &plan, &shape, &ev, c.vars.len(), limits)?;
+/// Run a planned `find` (see [`prepare`]) and decode its rows; with [`Mode::Analyze`], also
+/// render the plan with what each step did.
+pub fn execute(
+    store: &Store,
+    delta: Option<&Delta>,
+    planned: &Planned,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<QueryResult> {
+    // Constants were resolved to ids when the query was compiled.
+    let no_params = Params::new();
+    let (catalog, ids) = (&planned.schema.0, &planned.schema.1);
+    let cx = Context::new(store, delta, catalog, &no_params, ids);
+    let ev = expr::Eval::with_label(store, delta, ids.label_id);
+    if let (Some(count), Mode::Run, true) =
+        (&planned.count_scan, mode, delta.is_none_or(Delta::is_empty))
+    {
+        let mut collector = Collector::new(&planned.shape, &ev, true, planned.plan.rows);
+        count.run(store, &mut collector, &limits.interrupt)?;
+        let id_rows = collector.finish(&interrupt::Pacer::new(&limits.interrupt))?;
+        check_rows(id_rows.len(), limits)?;
+        return Ok(planned.result(decode(&ev, id_rows, &limits.interrupt)?, None));
+    }
+    let exec = exec::Exec::new(
+        &cx,
+        &ev,
+        &planned.derived,
+        &limits.interrupt,
+        mode == Mode::Analyze,
+    );
+    let id_rows = run(
+        &exec,
+        &planned.plan,
+        &planned.shape,
+        &ev,
+        planned.vars.len(),
+        limits,
+    )?;
     let plan_text = (mode == Mode::Analyze).then(|| {
         let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
-        explain::render(&plan, &c.vars, profile.as_ref())
+        explain::render(&planned.plan, &planned.vars, profile.as_ref())
     });
-    Ok(QueryResult {
-        columns,
-        rows: decode(&ev, id_rows, &limits.interrupt)?,
-        warnings,
-        plan: plan_text,
-    })
+    Ok(planned.result(decode(&ev, id_rows, &limits.interrupt)?, plan_text))
 }
 
 /// Compile the find list, `having` and `order by` into the collector's [`Shape`]: the
@@ -291,8 +365,8 @@ fn run(
     ev: &expr::Eval<'_>,
     width: usize,
     limits: &Limits,
-) -> Result<Vec<Vec<Id>>> {
-    let mut collector = Collector::new(shape, ev, plan.unique);
+) -> Result<IdRows> {
+    let mut collector = Collector::new(shape, ev, plan.unique, plan.rows);
     let mut row = vec![Id::NONE; width];
     let ran = exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
@@ -308,46 +382,62 @@ fn run(
         return Err(e);
     }
     let id_rows = collector.finish(&interrupt::Pacer::new(&limits.interrupt))?;
-    if let Some(max) = limits.max_rows {
-        if id_rows.len() as u64 > max {
-            return Err(Error::TooManyRows(max));
-        }
-    }
+    check_rows(id_rows.len(), limits)?;
     Ok(id_rows)
 }
 
+/// More than `limits.max_rows` rows is an error.
+fn check_rows(rows: usize, limits: &Limits) -> Result<()> {
+    match limits.max_rows {
+        Some(max) if rows as u64 > max => Err(Error::TooManyRows(max)),
+        _ => Ok(()),
+    }
+}
+
 /// The rows' values, every id decoded in one sorted pass over the dictionary (in batches,
-/// checking `interrupt` between them).
+/// checking `interrupt` between them).  Each value is moved into the last cell that holds
+/// it and cloned into the others.
 fn decode(
     ev: &expr::Eval<'_>,
-    id_rows: Vec<Vec<Id>>,
+    id_rows: IdRows,
     interrupt: &Interrupt,
 ) -> Result<Vec<Vec<Option<Value>>>> {
     let mut ids: Vec<Id> = id_rows
+        .ids
         .iter()
-        .flatten()
         .copied()
         .filter(|i| i.is_some())
         .collect();
+    // Cells still to fill with each value; the rows are distinct, so in a one-column
+    // result every value fills one.
+    let mut uses: FxHashMap<Id, u32> = FxHashMap::default();
+    if id_rows.width > 1 {
+        for id in &ids {
+            *uses.entry(*id).or_default() += 1;
+        }
+    }
     ids.sort_unstable();
     ids.dedup();
-    let mut values = rustc_hash::FxHashMap::default();
+    let mut values = FxHashMap::default();
     for batch in ids.chunks(1 << 14) {
-        if let Err(e) = interrupt.check() {
-            interrupt::abandon((id_rows, values));
-            return Err(e);
-        }
+        interrupt.check()?;
         values.extend(ev.values(batch)?);
     }
+    let mut cell = |id: &Id| match uses.get_mut(id) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            values.get(id).cloned()
+        }
+        _ => values.remove(id),
+    };
     let pacer = interrupt::Pacer::new(interrupt);
     let mut rows = Vec::with_capacity(id_rows.len());
-    let mut all = id_rows.into_iter();
-    while let Some(r) = all.next() {
+    for r in id_rows.rows() {
         if let Err(e) = pacer.tick() {
-            interrupt::abandon((all, values, rows));
+            interrupt::abandon(rows);
             return Err(e);
         }
-        rows.push(r.into_iter().map(|id| values.get(&id).cloned()).collect());
+        rows.push(r.iter().map(&mut cell).collect());
     }
     Ok(rows)
 }

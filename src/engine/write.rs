@@ -3,7 +3,7 @@
 //! The read-only statements that are not queries are in `inspect.rs`.
 
 use super::catalog::{Catalog, PredDecl, Range, RuleDecl};
-use super::compile::Context;
+use super::compile::{Context, SchemaIds};
 use super::ir::Params;
 use super::rules;
 use crate::diag::Diagnostic;
@@ -324,7 +324,8 @@ fn refuse_unstratifiable(
     if catalog.rules.is_empty() {
         return Ok(());
     }
-    let cx = Context::new(store, Some(delta), catalog, params)?;
+    let ids = SchemaIds::compute(store, Some(delta), catalog)?;
+    let cx = Context::new(store, Some(delta), catalog, params, &ids);
     let compiled = rules::compile_all(&cx, catalog)?;
     let names = |id: Id| {
         store

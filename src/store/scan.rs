@@ -16,7 +16,7 @@ use super::{Normalized, Store};
 use crate::error::Result;
 
 /// Which assertions a pattern wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GraphSel {
     /// Each distinct triple once, whichever sources assert it (`g` reported as `NONE`).
     Any,
@@ -27,7 +27,7 @@ pub enum GraphSel {
 }
 
 /// A triple pattern over ids.  `None` positions are free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IdPattern {
     /// The subject, or `None` for any.
     pub s: Option<Id>,
@@ -384,10 +384,13 @@ impl Access {
             }
             GraphSel::Any => {
                 if pat.s.is_some() {
-                    if pat.o.is_some() && pat.p.is_none() {
-                        (Order::Osp, false, false)
-                    } else {
-                        (Order::Spog, true, false)
+                    match (pat.p, pat.o) {
+                        (None, Some(_)) => (Order::Osp, false, false),
+                        // A fully bound triple (a type check, mostly) is looked up in the
+                        // predicate and object's run of `POS`: few blocks for many
+                        // subjects, where `SPOG` spreads them over the whole index.
+                        (Some(_), Some(_)) => (Order::Pos, false, false),
+                        _ => (Order::Spog, true, false),
                     }
                 } else {
                     (triple_order(pat), false, false)
