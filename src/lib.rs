@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod io;
 pub mod lang;
+pub mod limits;
 pub mod model;
 pub mod store;
 

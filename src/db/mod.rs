@@ -197,11 +197,18 @@ impl Db {
 
     /// A temporary database, deleted when the last handle is dropped.
     pub fn memory() -> Result<Db> {
+        Db::memory_with(Options::default())
+    }
+
+    /// A temporary database with `options` (its limits; a temporary database is never
+    /// durable and never read-only).
+    pub fn memory_with(options: Options) -> Result<Db> {
         Ok(Db::from_store(
             Store::temporary()?,
             Options {
                 durable: false,
-                ..Options::default()
+                read_only: false,
+                ..options
             },
         ))
     }

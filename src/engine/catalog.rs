@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 const RECORD: &str = "catalog";
 /// First byte of the record: bump when the layout changes.
 const RECORD_VERSION: u8 = 1;
+/// The most a catalog record may decode to (a schema of thousands of types and rules is a
+/// few hundred KB).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// The range of a declared predicate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,21 +61,26 @@ impl Catalog {
     pub fn load(store: &Store, delta: Option<&Delta>) -> Result<Catalog> {
         match store.meta(RECORD, delta)? {
             None => Ok(Catalog::default()),
-            Some(bytes) => {
-                let (&version, body) = bytes
-                    .split_first()
-                    .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
-                if version != RECORD_VERSION {
-                    return Err(Error::Storage(format!(
-                        "catalog record of unknown version {version}"
-                    )));
-                }
-                let (c, _) =
-                    bincode::serde::decode_from_slice(body, bincode::config::standard())
-                        .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
-                Ok(c)
-            }
+            Some(bytes) => Catalog::from_bytes(&bytes),
         }
+    }
+
+    /// Decode a stored catalog record (version byte, then bincode).  Damaged bytes give
+    /// an error, never a panic, and decoding never allocates more than
+    /// [`MAX_RECORD_BYTES`] whatever lengths the bytes claim.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Catalog> {
+        let (&version, body) = bytes
+            .split_first()
+            .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
+        if version != RECORD_VERSION {
+            return Err(Error::Storage(format!(
+                "catalog record of unknown version {version}"
+            )));
+        }
+        let config = bincode::config::standard().with_limit::<MAX_RECORD_BYTES>();
+        let (c, _) = bincode::serde::decode_from_slice(body, config)
+            .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
+        Ok(c)
     }
 
     /// Record this catalog in `delta`.

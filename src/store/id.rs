@@ -168,7 +168,7 @@ impl Id {
                 };
                 Some(Value::Float(f64::from_bits(bits)))
             }
-            kind::BOOL => Some(Value::Bool(self.raw != 0)),
+            kind::BOOL if self.raw <= 1 => Some(Value::Bool(self.raw == 1)),
             kind::DATE => {
                 let day = i32::try_from((self.raw >> 2) as i64 - DAY_BIAS).ok()?;
                 let d = Date::from_day_number(day).ok()?;
@@ -256,6 +256,17 @@ mod tests {
             assert_eq!(id.decode_inline(), Some(v.clone()), "{v:?}");
             assert_eq!(Id::read_key(&key(id)), Some(id));
         }
+    }
+
+    #[test]
+    fn corrupt_bool_bits_do_not_decode() {
+        // Found by the `decode` fuzz target: raw 42 read as `true`, a value whose own id
+        // (raw 1) differs, so lookups of `true` missed it.
+        assert_eq!(Id::new(kind::BOOL, 42).decode_inline(), None);
+        assert_eq!(
+            Id::new(kind::BOOL, 1).decode_inline(),
+            Some(Value::Bool(true))
+        );
     }
 
     #[test]

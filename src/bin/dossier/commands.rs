@@ -80,6 +80,7 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
             BadRows::Fail
         },
         blank_prefix: String::new(),
+        ..ImportOptions::default()
     };
     let mut failed = false;
     for file in &args.files {
