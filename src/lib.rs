@@ -16,7 +16,7 @@ pub mod model;
 pub mod store;
 
 pub use db::{
-    CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Options, Outcome, Params,
+    CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Limits, Options, Outcome, Params,
     Prepared, Row, Rows, Script, Tx,
 };
 pub use diag::{Diagnostic, Report, Severity, Span};

@@ -12,9 +12,10 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, inspect, write, Interrupt, Limits, Mode};
+use crate::engine::{self, catalog::Catalog, inspect, write, Interrupt, Mode};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
+use crate::limits;
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
 use std::fmt;
@@ -55,6 +56,14 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Stop any query whose result has more rows (`None`: no limit).
     pub max_rows: Option<u64>,
+    /// Stop any query that holds more bytes of rows (hash joins, sorts, groups, distinct
+    /// sets, facts derived by rules) with [`Error::TooMuchMemory`] (default
+    /// [`limits::MAX_MEMORY`], 1 GiB; `None`: no limit).
+    pub max_memory: Option<u64>,
+    /// The longest statement a script may have, and the longest line (or CSV record) of an
+    /// import, in bytes (default [`limits::MAX_STATEMENT`], 16 MiB): a longer one is an
+    /// error naming its line instead of filling the memory.
+    pub max_statement_bytes: usize,
 }
 
 impl Default for Options {
@@ -65,6 +74,46 @@ impl Default for Options {
             read_only: false,
             timeout: None,
             max_rows: None,
+            max_memory: Some(limits::MAX_MEMORY),
+            max_statement_bytes: limits::MAX_STATEMENT,
+        }
+    }
+}
+
+/// The limits statements run under: those of the [`Options`] a database was opened with,
+/// or others for some statements ([`Db::with_limits`]).
+///
+/// ```
+/// use dossier::{Db, Error, Limits};
+/// let db = Db::memory()?;
+/// db.execute("e1 p 1. e2 p 2. e3 p 3.")?;
+/// // A cartesian product of 3 × 3 × 3 rows, in 1 KiB.
+/// let small = db.with_limits(Limits { max_memory: Some(1 << 10), ..db.limits() });
+/// let q = "find ?a ?b ?c where ?a p ?x, ?b p ?y, ?c p ?z order by ?a.";
+/// assert!(matches!(small.query(q), Err(Error::TooMuchMemory(_))));
+/// assert_eq!(db.query(q)?.len(), 27); // the database's own limits are unchanged
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop a query that runs longer ([`Options::timeout`]).
+    pub timeout: Option<Duration>,
+    /// Stop a query whose result has more rows ([`Options::max_rows`]).
+    pub max_rows: Option<u64>,
+    /// Stop a query that holds more bytes ([`Options::max_memory`]).
+    pub max_memory: Option<u64>,
+    /// The longest statement of a script or line of an import
+    /// ([`Options::max_statement_bytes`]).
+    pub max_statement_bytes: usize,
+}
+
+impl Limits {
+    fn of(o: &Options) -> Limits {
+        Limits {
+            timeout: o.timeout,
+            max_rows: o.max_rows,
+            max_memory: o.max_memory,
+            max_statement_bytes: o.max_statement_bytes,
         }
     }
 }
@@ -87,11 +136,12 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    /// The limits of statements run through this handle (see [`Db::with_limits`]).
+    limits: Limits,
 }
 
 struct Inner {
     store: Store,
-    options: Options,
     /// Set to cancel the queries running now (Ctrl-C in the REPL).
     cancel: Arc<AtomicBool>,
 }
@@ -217,9 +267,24 @@ impl Db {
         Db {
             inner: Arc::new(Inner {
                 store,
-                options,
                 cancel: Arc::new(AtomicBool::new(false)),
             }),
+            limits: Limits::of(&options),
+        }
+    }
+
+    /// The limits statements run under through this handle.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A handle to the same database whose statements run under other limits (a longer
+    /// timeout for one report, more memory for one big query); this handle's stay as they
+    /// are.  Cheap: the database is shared, not opened again.
+    pub fn with_limits(&self, limits: Limits) -> Db {
+        Db {
+            inner: Arc::clone(&self.inner),
+            limits,
         }
     }
 
@@ -238,17 +303,19 @@ impl Db {
         CancelHandle(self.inner.cancel.clone())
     }
 
-    fn limits(&self) -> Limits {
-        let o = &self.inner.options;
-        Limits {
+    /// The engine's limits for one statement starting now.
+    fn run_limits(&self) -> engine::Limits {
+        let l = &self.limits;
+        engine::Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
                 // A limit too far away to be an instant is no limit.
-                deadline: o
+                deadline: l
                     .timeout
                     .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
-            max_rows: o.max_rows,
+            max_rows: l.max_rows,
+            max_memory: l.max_memory,
         }
     }
 
@@ -270,6 +337,25 @@ impl Db {
     /// line uses).  See [`Script`].
     pub fn script(&self, text: &str) -> Script<'_> {
         Script::new(self, text)
+    }
+
+    /// Run the statements of a stream (a file, a pipe, standard input) as they arrive: a
+    /// statement at a time is read and run, so a script of any length runs in the memory
+    /// of its longest statement, and a producer that writes a statement and waits for its
+    /// answer gets it.  Name the stream with [`Script::file`].
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// let input: &[u8] = b"e1 p 1.\nfind ?x where ?x p 1.\n";
+    /// let outcomes: Vec<String> = db
+    ///     .script_reader(input)
+    ///     .map(|r| r.map(|e| e.outcome.to_string()))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(outcomes, ["added 1 fact", "1 row"]);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn script_reader<'a>(&'a self, reader: impl std::io::BufRead + 'a) -> Script<'a> {
+        Script::from_reader(self, reader)
     }
 
     /// Run one `find` and return its rows.
@@ -501,16 +587,16 @@ impl Db {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &self.limits(), false),
+            Some(d) => run_statement(store, stmt, params, d, &self.run_limits(), false),
             None => {
                 if is_write(&stmt.kind) {
                     let _w = store.writer()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), true)
+                    run_statement(store, stmt, params, &mut d, &self.run_limits(), true)
                 } else {
                     let _r = store.read()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.limits(), false)
+                    run_statement(store, stmt, params, &mut d, &self.run_limits(), false)
                 }
             }
         }
@@ -551,7 +637,7 @@ fn run_statement(
     stmt: &ast::Statement,
     params: &Params,
     delta: &mut Delta,
-    limits: &Limits,
+    limits: &engine::Limits,
     commit: bool,
 ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
     let catalog = || Catalog::load(store, Some(delta));
@@ -764,7 +850,7 @@ impl Tx<'_> {
             Some(&self.delta),
             params,
             &p.find,
-            &self.db.limits(),
+            &self.db.run_limits(),
             Mode::Run,
         )
         .map_err(|e| e.resolve(None, text))?;
@@ -819,7 +905,7 @@ impl Prepared {
             None,
             params,
             &self.find,
-            &self.db.limits(),
+            &self.db.run_limits(),
             Mode::Run,
         )
         .map_err(|e| e.resolve(None, &self.text))?;

@@ -2,7 +2,9 @@
 //! variables become slots, constants ids, types the set of their subtypes; names the
 //! database has never seen give warnings with a suggestion.
 
+use super::budget::Budget;
 use super::catalog::Catalog;
+use super::exec::Interrupt;
 use super::ir::{Body, Ex, Filter, GTerm, Item, PTerm, Params, Pattern, Slot};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
@@ -29,6 +31,10 @@ pub struct Context<'a> {
     pub subtypes: FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
+    /// Cancellation and the deadline of the statement (checked while planning too).
+    pub interrupt: Interrupt,
+    /// The memory the statement may hold, charged where rows are kept.
+    pub budget: Budget,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
@@ -144,6 +150,8 @@ impl<'a> Context<'a> {
             derived,
             subtypes,
             supertypes,
+            interrupt: Interrupt::default(),
+            budget: Budget::default(),
         }
     }
 }

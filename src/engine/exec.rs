@@ -5,6 +5,7 @@
 //! hashed `not`s (built once per query); the final sink decides what to keep, and returning
 //! `false` from it stops everything (so `limit 10` on a huge result stops early).
 
+use super::budget::row_bytes;
 use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
@@ -149,6 +150,9 @@ pub struct Exec<'e, 'a> {
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
 }
+
+/// Bytes a hash table holds per entry: the quad and its chain link, and the key's slot.
+const TABLE_ENTRY_BYTES: u64 = 40 + 24;
 
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
@@ -298,7 +302,9 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut set = FxHashSet::default();
         let mut row = vec![Id::NONE; width];
         self.steps(&plan.steps, &mut row, &mut |r| {
-            set.insert(keys.iter().map(|&k| r[k]).collect());
+            if set.insert(keys.iter().map(|&k| r[k]).collect()) {
+                self.cx.budget.charge(row_bytes(keys.len()))?;
+            }
             Ok(true)
         })?;
         let set = Rc::new(set);
@@ -655,6 +661,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                 key,
                 [value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g],
             );
+            self.cx.budget.charge(TABLE_ENTRY_BYTES)?;
             Ok(true)
         })?;
         Ok(())
@@ -739,6 +746,7 @@ impl Exec<'_, '_> {
                 }
                 let key = join_key(&key_at, &q);
                 table.insert(key, q);
+                self.cx.budget.charge(TABLE_ENTRY_BYTES)?;
             }
         }
         Ok(true)

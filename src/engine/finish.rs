@@ -1,6 +1,7 @@
 //! From body solutions to the result: projection, aggregation with implicit grouping,
 //! `having`, set semantics, `order by`, `offset` and `limit`.
 
+use super::budget::{row_bytes, Budget, ENTRY_OVERHEAD};
 use super::expr::Eval;
 use super::ir::{Ex, Slot};
 use crate::error::Result;
@@ -60,6 +61,8 @@ impl Shape {
 pub struct Collector<'e, 'a> {
     shape: &'e Shape,
     ev: &'e Eval<'a>,
+    /// Charged for every solution, row, group and distinct value kept.
+    budget: &'e Budget,
     /// Solutions need deduplication before aggregation (the plan may repeat them).
     dedupe_solutions: bool,
     seen_solutions: FxHashSet<Vec<Id>>,
@@ -91,10 +94,11 @@ enum Acc {
 }
 
 impl<'e, 'a> Collector<'e, 'a> {
-    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool) -> Self {
+    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool, budget: &'e Budget) -> Self {
         Collector {
             shape,
             ev,
+            budget,
             dedupe_solutions: !plan_unique,
             seen_solutions: FxHashSet::default(),
             rows: FxIndexSet::default(),
@@ -122,9 +126,11 @@ impl<'e, 'a> Collector<'e, 'a> {
         if self.shape.aggregated() {
             if self.dedupe_solutions {
                 let key: Vec<Id> = self.shape.body_slots.iter().map(|&s| row[s]).collect();
+                let width = key.len();
                 if !self.seen_solutions.insert(key) {
                     return Ok(true);
                 }
+                self.budget.charge(row_bytes(width))?;
             }
             // The group key is built in a reused buffer and looked up as a slice: a row of
             // an existing group allocates nothing.
@@ -140,6 +146,8 @@ impl<'e, 'a> Collector<'e, 'a> {
                 }
                 None => {
                     let accs = self.new_accs();
+                    self.budget
+                        .charge(row_bytes(key.len()) + 48 * accs.len() as u64)?;
                     self.groups.insert_full(key, accs).0
                 }
             };
@@ -157,7 +165,7 @@ impl<'e, 'a> Collector<'e, 'a> {
                         Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
                     };
                     let ev = self.ev;
-                    update(
+                    let held = update(
                         &mut self.groups[gi][ai],
                         *func,
                         *distinct,
@@ -165,6 +173,9 @@ impl<'e, 'a> Collector<'e, 'a> {
                         value,
                         ev,
                     )?;
+                    if held {
+                        self.budget.charge(16 + ENTRY_OVERHEAD)?;
+                    }
                     ai += 1;
                 }
             }
@@ -176,9 +187,11 @@ impl<'e, 'a> Collector<'e, 'a> {
             .iter()
             .map(|c| self.cell(c, row))
             .collect::<Result<_>>()?;
+        let width = cells.len();
         if !self.rows.insert(cells) {
             return Ok(true);
         }
+        self.budget.charge(row_bytes(width))?;
         Ok(self
             .shape
             .stop_after()
@@ -257,7 +270,7 @@ impl<'e, 'a> Collector<'e, 'a> {
             rows = kept;
         }
         if !shape.order.is_empty() {
-            rows = sort(rows, shape, ev)?;
+            rows = sort(rows, shape, ev, self.budget)?;
         }
         if shape.cols.len() > shape.visible {
             // Without the hidden columns rows may repeat: keep the first of each.
@@ -279,6 +292,7 @@ impl<'e, 'a> Collector<'e, 'a> {
     }
 }
 
+/// Add a value to an accumulator; true when it now holds one more value (a distinct count).
 fn update(
     acc: &mut Acc,
     func: AggFunc,
@@ -286,7 +300,7 @@ fn update(
     solutions: bool,
     value: Option<Id>,
     ev: &Eval<'_>,
-) -> Result<()> {
+) -> Result<bool> {
     match acc {
         Acc::Count(n) => {
             if solutions || value.is_some() {
@@ -295,7 +309,7 @@ fn update(
         }
         Acc::CountDistinct(set) => {
             if let Some(v) = value {
-                set.insert(v);
+                return Ok(set.insert(v));
             }
         }
         Acc::Min(cur) | Acc::Max(cur) => {
@@ -342,7 +356,7 @@ fn update(
             }
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
@@ -375,13 +389,17 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
 }
 
 /// Sort by the order keys: values in the language's total order; unbound sorts first.
-fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>) -> Result<Vec<Vec<Id>>> {
+fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>, budget: &Budget) -> Result<Vec<Vec<Id>>> {
     let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
     for row in rows {
         let mut keys = Vec::with_capacity(shape.order.len());
+        let mut text = 0;
         for (ex, _) in &shape.order {
-            keys.push(ev.eval(ex, &[], &row)?);
+            let key = ev.eval(ex, &[], &row)?;
+            text += key.as_ref().and_then(Value::text).map_or(0, str::len);
+            keys.push(key);
         }
+        budget.charge(40 * keys.len() as u64 + text as u64 + 24)?;
         keyed.push((keys, row));
     }
     let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {

@@ -7,6 +7,7 @@
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
 //! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
+mod budget;
 pub mod catalog;
 pub mod compile;
 mod derived;
@@ -21,6 +22,7 @@ mod plan;
 pub mod rules;
 pub mod write;
 
+pub use budget::Budget;
 pub use exec::Interrupt;
 pub use ir::Params;
 
@@ -65,6 +67,8 @@ pub struct Limits {
     pub interrupt: Interrupt,
     /// Stop with an error when the result would have more rows.
     pub max_rows: Option<u64>,
+    /// Stop with [`Error::TooMuchMemory`] when the query would hold more bytes of rows.
+    pub max_memory: Option<u64>,
 }
 
 fn count(c: &Option<Count>, params: &Params) -> Result<Option<u64>> {
@@ -140,7 +144,10 @@ pub fn find(
 ) -> Result<QueryResult> {
     let schema = compile::schema(store, delta)?;
     let catalog = &schema.0;
-    let cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
+    let mut cx = Context::with_ids(store, delta, catalog, params, schema.1.clone());
+    cx.interrupt = limits.interrupt.clone();
+    cx.budget = Budget::new(limits.max_memory);
+    let cx = cx;
     let mut c = Compiler::new(&cx);
     let body = c.body(&f.body)?;
     let mut body_slots = Vec::new();
@@ -269,7 +276,7 @@ pub fn find(
 
     let ev = expr::Eval::new(store, delta)?;
     let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
-    let mut collector = Collector::new(&shape, &ev, plan.unique);
+    let mut collector = Collector::new(&shape, &ev, plan.unique, &cx.budget);
     let mut row = vec![Id::NONE; c.vars.len()];
     exec.run(&plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
@@ -297,10 +304,20 @@ pub fn find(
         .filter(|i| i.is_some())
         .collect();
     let values = ev.values(&ids)?;
-    let rows = id_rows
-        .into_iter()
-        .map(|r| r.into_iter().map(|id| values.get(&id).cloned()).collect())
-        .collect();
+    let mut rows = Vec::with_capacity(id_rows.len());
+    for r in id_rows {
+        let row: Vec<Option<Value>> = r.into_iter().map(|id| values.get(&id).cloned()).collect();
+        // The decoded rows are held too (a long text in every row adds up).
+        let text: usize = row
+            .iter()
+            .flatten()
+            .filter_map(Value::text)
+            .map(str::len)
+            .sum();
+        cx.budget
+            .charge(budget::row_bytes(row.len()) * 2 + text as u64)?;
+        rows.push(row);
+    }
     warnings.extend(std::mem::take(&mut c.warnings));
     Ok(QueryResult {
         columns: names,

@@ -249,6 +249,8 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             let mut best: Option<Choice> = None;
             for (i, unit) in units.iter().enumerate() {
+                // Planning a very long body takes a while: it honours the deadline too.
+                self.cx.interrupt.check()?;
                 let c = self.choice(i, unit, &st, plan.rows, &filters, &placed_filters)?;
                 let better = match &best {
                     None => true,

@@ -20,6 +20,10 @@ use crate::store::{Id, IdPattern};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 
+/// Bytes a derived fact holds: in its relation (the pair, its set entry, both indexes),
+/// and at most once more in the round's new facts and once in its delta.
+const DERIVED_FACT_BYTES: u64 = 3 * 80;
+
 /// A rule ready to run.
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
@@ -325,6 +329,7 @@ pub fn evaluate(
                 for &(s, o) in rel.pairs() {
                     if full.insert(s, o) {
                         d.insert(s, o);
+                        cx.budget.charge(DERIVED_FACT_BYTES)?;
                     }
                 }
             }

@@ -208,7 +208,7 @@ impl FromStr for Format {
 }
 
 /// Everything `dossier import` can say about one import.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// `--format`; `None` guesses from the file name (and, for tables without a mapping,
     /// from whether the first line is a GDELT row).
@@ -228,23 +228,10 @@ pub struct ImportOptions {
     /// prefix so that `_:b0` of two files stay two things.
     pub blank_prefix: String,
     /// The longest line (or CSV record) the file may have, in bytes: a longer one fails the
-    /// import at once, naming the line, instead of filling the memory (default
+    /// import at once, naming the line, instead of filling the memory (`None`: the
+    /// database's [`crate::Options::max_statement_bytes`] through `Db::import`, else
     /// [`crate::limits::MAX_STATEMENT`]).
-    pub max_line_bytes: usize,
-}
-
-impl Default for ImportOptions {
-    fn default() -> ImportOptions {
-        ImportOptions {
-            format: None,
-            namespaces: Namespaces::default(),
-            mapping: None,
-            source: None,
-            bad_rows: BadRows::default(),
-            blank_prefix: String::new(),
-            max_line_bytes: crate::limits::MAX_STATEMENT,
-        }
-    }
+    pub max_line_bytes: Option<usize>,
 }
 
 /// Import a file, choosing the importer by [`ImportOptions::format`] or the file name.
@@ -303,7 +290,8 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
     opts: &ImportOptions,
     sink: &mut S,
 ) -> Result<ImportSummary> {
-    let reader = LineLimit::new(reader, opts.max_line_bytes);
+    let max_line = opts.max_line_bytes.unwrap_or(crate::limits::MAX_STATEMENT);
+    let reader = LineLimit::new(reader, max_line);
     match format {
         Format::NTriples | Format::NQuads | Format::Turtle | Format::TriG => {
             let rdf_opts = rdf::RdfOptions {
@@ -337,7 +325,7 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
                 source: opts.source.clone(),
                 bad_rows: opts.bad_rows,
                 default_delimiter: if is_tsv { b'\t' } else { b',' },
-                max_record_bytes: opts.max_line_bytes,
+                max_record_bytes: max_line,
             };
             table::import(reader, file, &mapping, &t, sink)
         }
@@ -458,7 +446,7 @@ mod tests {
     fn an_endless_line_fails_at_the_limit() {
         // `import /dev/zero --format nt` grew past 8 GB before the limit.
         let opts = ImportOptions {
-            max_line_bytes: 1 << 16,
+            max_line_bytes: Some(1 << 16),
             ..ImportOptions::default()
         };
         for format in [Format::NTriples, Format::Turtle, Format::Gdelt] {

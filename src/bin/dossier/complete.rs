@@ -28,6 +28,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".quit", ""),
     (".format", " table|json|jsonl|csv|tsv"),
     (".timer", " on|off"),
+    (".set", " [timeout|max-memory|max-rows|max-statement VALUE]"),
     (".schema", ""),
     (".rules", ""),
     (".sources", ""),
@@ -256,6 +257,8 @@ impl Completer for DqHelper {
                 ".help" => help::TOPICS.iter().map(|(t, _)| *t).collect(),
                 ".format" => crate::output::OutputFormat::ALL.to_vec(),
                 ".timer" => vec!["on", "off"],
+                ".set" if !line[cmd_end..arg_start].trim().is_empty() => vec!["off"],
+                ".set" => vec!["timeout", "max-memory", "max-rows", "max-statement"],
                 ".load" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };

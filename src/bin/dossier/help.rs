@@ -121,6 +121,9 @@ const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
   .load FILE                 run a script file (relative paths: from here)
   .format table|json|jsonl|csv|tsv     how results are printed
   .timer on|off              print each statement's time
+  .set [NAME VALUE]          limits of the next statements: timeout SECS,
+                             max-memory SIZE (1G), max-rows N, max-statement SIZE
+                             (16M); 'off' removes one; .set alone shows them
   .quit                      leave (or Ctrl-D)"#;
 
 const KEYS: &str = r#"Keys:

@@ -76,12 +76,11 @@ fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
     }
     Db::open_with(
         &settings.db,
-        Options {
+        settings.options(Options {
             read_only: access == Access::ReadOnly,
             durable: false,
-            timeout: settings.timeout,
             ..Options::default()
-        },
+        }),
     )
 }
 
