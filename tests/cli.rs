@@ -896,3 +896,39 @@ fn a_cartesian_query_stops_at_the_memory_limit() {
         .success()
         .stdout(contains("3600"));
 }
+
+#[test]
+fn nameless_entities_and_bad_bases_are_refused() {
+    let env = Env::with_fixture();
+    // `--param x=` (an unset shell variable) made an entity with no name, whose `.dq`
+    // export then failed to load.
+    env.cmd()
+        .args(["--param", "x=", "query", "$x label \"empty\"."])
+        .assert()
+        .code(2)
+        .stderr(contains("has no value"));
+    env.cmd()
+        .args(["--param", "x=\"\"", "query", "haftar nickname $x."])
+        .assert()
+        .success();
+    // `--base ''` wrote 0 facts and exited 0.
+    for base in ["", "relative/"] {
+        env.cmd()
+            .args(["export", "out.nq", "--base", base])
+            .assert()
+            .code(2)
+            .stderr(contains("not an absolute IRI"));
+    }
+    assert!(!env.path("out.nq").exists());
+    // A full backup round trip through the command line.
+    env.cmd().args(["export", "all.dq"]).assert().success();
+    env.bare()
+        .args(["--db", "copy.db", "run", "all.dq"])
+        .assert()
+        .success();
+    let q = "find ?s ?p ?o where ?s ?p ?o order by ?s, ?p, ?o.";
+    assert_eq!(
+        env.stdout(&["query", q]),
+        env.stdout(&["--db", "copy.db", "query", q])
+    );
+}

@@ -219,6 +219,39 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Write the whole database as a `.dq` script (schema, rules, then the facts grouped
+    /// by source, sorted) that `run` loads again into the same facts, schema and rules.
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// db.execute("type Actor. lna a Actor; label \"LNA\". gna label \"GNA\" from un.")?;
+    /// let mut dump = Vec::new();
+    /// db.export_dq(&mut dump)?;
+    /// let copy = dossier::Db::memory()?;
+    /// copy.execute(std::str::from_utf8(&dump).unwrap())?;
+    /// assert_eq!(copy.quads()?, db.quads()?);
+    /// assert_eq!(copy.schema()?, db.schema()?);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn export_dq(&self, out: impl std::io::Write) -> Result<io::export::ExportSummary> {
+        let mut header = self.schema()?;
+        header.extend(self.rules()?);
+        io::export::write_dq(out, &header, self.quads()?)
+    }
+
+    /// Write every fact as N-Quads, names expanded under `ns` (see
+    /// [`io::Namespaces::iri_of_name`]); an import of the file with the same base gives
+    /// the same facts.  N-Quads has no place for the schema and rules.
+    pub fn export_nquads(
+        &self,
+        out: impl std::io::Write,
+        ns: &io::Namespaces,
+    ) -> Result<io::export::ExportSummary> {
+        io::export::write_nquads(out, self.quads()?, ns)
+    }
+}
+
 fn commit_staged(
     store: &Store,
     staging: Staging<'_>,

@@ -4,7 +4,7 @@
 use super::budget::{row_bytes, Budget, ENTRY_OVERHEAD};
 use super::expr::Eval;
 use super::ir::{Ex, Slot};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
 use crate::store::Id;
@@ -20,6 +20,8 @@ pub enum Col {
         func: AggFunc,
         distinct: bool,
         arg: Option<Ex>,
+        /// As written (`sum(?v)`), for errors.
+        text: String,
     },
 }
 
@@ -89,6 +91,9 @@ enum Acc {
     },
     Avg {
         sum: f64,
+        /// The running mean, for when the sum goes past the largest float (the mean of
+        /// finite values never does).
+        mean: f64,
         n: u64,
     },
 }
@@ -157,6 +162,7 @@ impl<'e, 'a> Collector<'e, 'a> {
                     func,
                     distinct,
                     arg,
+                    ..
                 } = col
                 {
                     let value = match arg {
@@ -218,7 +224,11 @@ impl<'e, 'a> Collector<'e, 'a> {
                         float: 0.0,
                         is_float: false,
                     },
-                    (AggFunc::Avg, _) => Acc::Avg { sum: 0.0, n: 0 },
+                    (AggFunc::Avg, _) => Acc::Avg {
+                        sum: 0.0,
+                        mean: 0.0,
+                        n: 0,
+                    },
                 }),
                 _ => None,
             })
@@ -241,8 +251,8 @@ impl<'e, 'a> Collector<'e, 'a> {
                 let mut accs = accs.into_iter();
                 let mut row = Vec::with_capacity(shape.cols.len());
                 for col in &shape.cols {
-                    row.push(if col.is_agg() {
-                        accs.next().map_or(Ok(Id::NONE), |a| result(a, ev))?
+                    row.push(if let Col::Agg { text, .. } = col {
+                        accs.next().map_or(Ok(Id::NONE), |a| result(a, ev, text))?
                     } else {
                         key.next().unwrap_or(Id::NONE)
                     });
@@ -347,11 +357,12 @@ fn update(
                 }
             }
         }
-        Acc::Avg { sum, n } => {
+        Acc::Avg { sum, mean, n } => {
             if let Some(id) = value {
                 if let Some(x) = ev.value(id)?.as_f64() {
                     *sum += x;
                     *n += 1;
+                    *mean += (x - *mean) / *n as f64;
                 }
             }
         }
@@ -359,7 +370,18 @@ fn update(
     Ok(false)
 }
 
-fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
+/// The value of an accumulator.  Floats are finite: a sum beyond the largest float is an
+/// error naming the aggregate (`text`), not an infinity.
+fn result(acc: Acc, ev: &Eval<'_>, text: &str) -> Result<Id> {
+    let finite = |x: f64| -> Result<Id> {
+        if x.is_finite() {
+            Ok(ev.id_of(Value::Float(x)))
+        } else {
+            Err(Error::Invalid(format!(
+                "{text} is beyond the largest float (about ±1.8e308): floats must be finite"
+            )))
+        }
+    };
     Ok(match acc {
         Acc::Count(n) => Id::int(n as i64),
         Acc::CountDistinct(s) => Id::int(s.len() as i64),
@@ -370,7 +392,7 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
             is_float,
         } => {
             if is_float {
-                ev.id_of(Value::Float(float + int as f64))
+                finite(float + int as f64)?
             } else {
                 match i64::try_from(int) {
                     Ok(i) => Id::int(i),
@@ -378,11 +400,13 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
                 }
             }
         }
-        Acc::Avg { sum, n } => {
+        Acc::Avg { sum, mean, n } => {
             if n == 0 {
                 Id::NONE
-            } else {
+            } else if sum.is_finite() {
                 ev.id_of(Value::Float(sum / n as f64))
+            } else {
+                finite(mean)?
             }
         }
     })

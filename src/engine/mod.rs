@@ -194,12 +194,13 @@ pub fn find(
                     Some(e) => Some(c.expr(e, &[])?),
                     None => None,
                 };
+                let text = crate::lang::print_aggregate(aggregate);
                 cols.push(Col::Agg {
                     func: aggregate.func,
                     distinct: aggregate.distinct,
                     arg,
+                    text: text.clone(),
                 });
-                let text = crate::lang::print_aggregate(aggregate);
                 names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
                 keys.push((text, i));
                 if let Some(a) = alias {
@@ -222,11 +223,12 @@ pub fn find(
                 Some(e) => Some(c.expr(e, &[])?),
                 None => None,
             };
-            keys.push((text, cols.len()));
+            keys.push((text.clone(), cols.len()));
             cols.push(Col::Agg {
                 func: a.func,
                 distinct: a.distinct,
                 arg,
+                text,
             });
         }
     }

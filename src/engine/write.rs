@@ -39,6 +39,11 @@ pub(super) fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<
 fn entity(t: &TermNode, params: &Params, role: &str) -> Result<Option<String>> {
     match value(t, params, "fact")? {
         None => Ok(None),
+        // Only a `$param` can bring an empty name: `<>` is not a name.
+        Some(Value::Entity(e)) if e.is_empty() => Err(Error::at(Diagnostic::error(
+            format!("the {role} is an entity without a name"),
+            t.span,
+        ))),
         Some(Value::Entity(e)) => Ok(Some(e)),
         Some(other) => Err(Error::at(
             Diagnostic::error(format!("the {role} must be an entity, not {other}"), t.span)
@@ -86,6 +91,9 @@ pub fn facts(
         let s = entity(&tp.subject, params, "subject")?.ok_or_else(|| wild(&tp.subject))?;
         let p = entity(&tp.predicate, params, "predicate")?.ok_or_else(|| wild(&tp.predicate))?;
         let o = value(&tp.object, params, "fact")?.ok_or_else(|| wild(&tp.object))?;
+        // Only a `$param` can bring such a value: the language has no literal for it.
+        o.storable()
+            .map_err(|m| Error::at(Diagnostic::error(m, tp.object.span)))?;
         if let Some(decl) = catalog.preds.get(&p) {
             check_kind(&p, decl, &o, &tp.object)?;
         }

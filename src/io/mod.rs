@@ -294,6 +294,7 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
     let reader = LineLimit::new(reader, max_line);
     match format {
         Format::NTriples | Format::NQuads | Format::Turtle | Format::TriG => {
+            opts.namespaces.check().map_err(Error::Invalid)?;
             let rdf_opts = rdf::RdfOptions {
                 format: rdf::RdfFormat::from_format(format).unwrap_or(rdf::RdfFormat::NTriples),
                 namespaces: opts.namespaces.clone(),

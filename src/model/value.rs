@@ -16,8 +16,8 @@ pub enum Value {
     Str(String),
     /// An integer literal.
     Int(i64),
-    /// A float.  NaN and infinities can be stored (from the API or an import) but have no
-    /// literal in the language, so a `.dq` export leaves them out.
+    /// A float: finite (NaN and infinities are refused wherever they would be stored;
+    /// see [`Value::storable`]).
     Float(f64),
     /// `true` or `false`.
     Bool(bool),
@@ -134,6 +134,27 @@ impl Value {
     /// A string literal.
     pub fn string(text: impl Into<String>) -> Value {
         Value::Str(text.into())
+    }
+
+    /// Whether the value can be stored: floats are finite (NaN and infinities have no
+    /// literal, no order and no place in a backup), and an entity has a name.  The error
+    /// says what is wrong.
+    ///
+    /// ```
+    /// use dossier::Value;
+    /// assert!(Value::Float(0.5).storable().is_ok());
+    /// assert!(Value::Float(f64::NAN).storable().is_err());
+    /// assert!(Value::entity("").storable().is_err());
+    /// assert!(Value::string("").storable().is_ok()); // an empty string is a fine value
+    /// ```
+    pub fn storable(&self) -> Result<(), String> {
+        match self {
+            Value::Float(x) if !x.is_finite() => Err(format!(
+                "the float {x} cannot be stored: floats must be finite"
+            )),
+            Value::Entity(e) if e.is_empty() => Err("an entity name cannot be empty".to_string()),
+            _ => Ok(()),
+        }
     }
 
     /// The value's kind: the declared range a schema would check it against.

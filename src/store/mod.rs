@@ -289,8 +289,11 @@ impl Store {
         self.dict.lookup(&self.kv, kind::ENTITY, name)
     }
 
-    /// The id of a value, giving it a new one in `delta` if it has none yet.
+    /// The id of a value, giving it a new one in `delta` if it has none yet.  A value that
+    /// cannot be stored ([`Value::storable`]: a float that is not finite, an entity
+    /// without a name) is an error.
     pub fn intern(&self, delta: &mut Delta, v: &Value) -> Result<Id> {
+        v.storable().map_err(Error::Invalid)?;
         if let Some(id) = self.lookup(v, Some(delta))? {
             return Ok(id);
         }
@@ -298,8 +301,12 @@ impl Store {
         Ok(self.allocate(delta, k, text))
     }
 
-    /// The id of entity `name`, giving it a new one in `delta` if it has none yet.
+    /// The id of entity `name`, giving it a new one in `delta` if it has none yet.  An
+    /// empty name is an error.
     pub fn intern_entity(&self, delta: &mut Delta, name: &str) -> Result<Id> {
+        if name.is_empty() {
+            return Err(Error::Invalid("an entity name cannot be empty".into()));
+        }
         if let Some(id) = self.lookup_entity(name, Some(delta))? {
             return Ok(id);
         }
@@ -325,6 +332,7 @@ impl Store {
         let mut asks: Vec<(u8, &str)> = Vec::new();
         let mut ask_idx = Vec::new();
         for (i, v) in values.iter().enumerate() {
+            v.storable().map_err(Error::Invalid)?;
             if let Some(id) = Id::inline(v) {
                 out[i] = id;
                 continue;

@@ -255,6 +255,12 @@ fn parse_param_arg(s: &str) -> Result<(String, Value), String> {
             "'{name}' is not a parameter name (letters, digits and '_')"
         ));
     }
+    if value.trim().is_empty() {
+        // An unset shell variable (`--param who=$WHO`) must not become a nameless entity.
+        return Err(format!(
+            "--param {name}= has no value (for an empty string write {name}='\"\"')"
+        ));
+    }
     Ok((name.to_string(), dossier::db::parse_param(value)))
 }
 

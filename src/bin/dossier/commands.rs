@@ -4,7 +4,7 @@ use crate::cli::{ExportArgs, ExportFormat, ImportArgs, Settings};
 use crate::output::{self, OutputFormat};
 use crate::run::effective_format;
 use dossier::db::ImportProgress;
-use dossier::io::{export, BadRows, ImportOptions, Namespaces};
+use dossier::io::{BadRows, ImportOptions, Namespaces};
 use dossier::{Db, Error, Outcome, Rows, Value};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
@@ -65,6 +65,11 @@ fn progress_bar(len: u64) -> ProgressBar {
 
 /// `dossier import FILE...`: each file in one commit, with a progress bar on a terminal.
 pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Failure> {
+    if let Some(b) = &args.base {
+        Namespaces::with_base(b)
+            .check()
+            .map_err(|m| Failure::Usage(Usage(format!("--base: {m}"))))?;
+    }
     let opts = ImportOptions {
         format: args.format,
         namespaces: args
@@ -176,6 +181,13 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
             )))
         }
     };
+    let ns = args
+        .base
+        .as_ref()
+        .map(Namespaces::with_base)
+        .unwrap_or_default();
+    ns.check()
+        .map_err(|m| Failure::Usage(Usage(format!("--base: {m}"))))?;
     let name = args
         .file
         .as_ref()
@@ -192,21 +204,23 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
         output::count_rows(n)
     } else {
-        let quads = db.quads()?;
         let summary = if format == ExportFormat::Dq {
-            let mut header = db.schema()?;
-            header.extend(db.rules()?);
-            export::write_dq(&mut out, &header, quads)?
+            db.export_dq(&mut out)?
         } else {
-            let ns = args
-                .base
-                .as_ref()
-                .map(Namespaces::with_base)
-                .unwrap_or_default();
-            export::write_nquads(&mut out, &quads, &ns)?
+            db.export_nquads(&mut out, &ns)?
         };
-        for (why, n) in &summary.skipped {
-            eprintln!("warning: left out {n} facts: {why}");
+        if !summary.skipped.is_empty() {
+            // A backup that leaves facts out must not look like a good one.
+            for (why, n) in &summary.skipped {
+                eprintln!("error: left out {n} facts: {why}");
+            }
+            out.flush().map_err(|e| io_err(target, e))?;
+            eprintln!(
+                "the export to {target} is incomplete: {} of {} facts",
+                thousands(summary.facts),
+                thousands(summary.facts + summary.skipped.values().sum::<u64>())
+            );
+            return Err(Failure::Reported);
         }
         format!("{} facts", thousands(summary.facts))
     };
