@@ -246,7 +246,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
     pub fn pattern(&mut self, tp: &ast::TriplePattern) -> Result<Pattern> {
         let s = self.term(&tp.subject)?;
         let p = self.term(&tp.predicate)?;
-        let mut o = self.term(&tp.object)?;
+        let o = self.term(&tp.object)?;
+        let mut o = self.matching(&tp.object, o);
         let g = match &tp.source {
             None => GTerm::None,
             Some(t) => match self.term(t)? {
@@ -297,6 +298,26 @@ impl<'c, 'a> Compiler<'c, 'a> {
             text: pattern_text(tp),
             span: tp.span,
         })
+    }
+
+    /// A constant number or year as a pattern's object matches every stored value that
+    /// `=` accepts (LANGUAGE.md): `5` also `5.0`, `0` also `-0.0`, `2020` also `@2020`.
+    /// (Subjects are names.)
+    fn matching(&self, t: &ast::TermNode, compiled: PTerm) -> PTerm {
+        let PTerm::Const(_) = compiled else {
+            return compiled;
+        };
+        match self.value(t) {
+            Ok(Some(v)) => {
+                let ids = Id::equal_ids(&v);
+                if ids.len() > 1 {
+                    PTerm::OneOf(ids.as_slice().to_vec())
+                } else {
+                    compiled
+                }
+            }
+            _ => compiled,
+        }
     }
 
     /// A query naming a predicate or type the database has never seen still runs, with a

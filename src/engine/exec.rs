@@ -72,11 +72,12 @@ struct HashTable {
     single: bool,
 }
 
-/// A hash table key: the values at `at` (at most three of them) in `values`.
+/// A hash table key: the values at `at` (at most three of them) in `values`, in their
+/// canonical form, so that numbers `=` equates (`5`, `5.0`) meet.
 fn join_key(at: &[usize], values: &[Id]) -> [Id; 3] {
     let mut key = [Id::NONE; 3];
     for (k, i) in key.iter_mut().zip(at) {
-        *k = values[*i];
+        *k = values[*i].canonical();
     }
     key
 }
@@ -250,7 +251,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     let set = self.solution_set(step.id, plan, keys, row.len())?;
                     let mut key = self.key_buf.borrow_mut();
                     key.clear();
-                    key.extend(keys.iter().map(|&k| row[k]));
+                    key.extend(keys.iter().map(|&k| row[k].canonical()));
                     set.contains(key.as_slice())
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
@@ -302,7 +303,7 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut set = FxHashSet::default();
         let mut row = vec![Id::NONE; width];
         self.steps(&plan.steps, &mut row, &mut |r| {
-            if set.insert(keys.iter().map(|&k| r[k]).collect()) {
+            if set.insert(keys.iter().map(|&k| r[k].canonical()).collect()) {
                 self.cx.budget.charge(row_bytes(keys.len()))?;
             }
             Ok(true)
@@ -360,6 +361,15 @@ impl<'e, 'a> Exec<'e, 'a> {
                     o = Res::Set(subs);
                 }
             }
+        }
+        // A number bound from an earlier step also meets the numbers `=` equates with it
+        // (`5` and `5.0`); `emit` keeps the smallest of the forms met.
+        let twins = match o {
+            Res::Bound(id) if id.is_number() => id.numeric_twins(),
+            _ => Default::default(),
+        };
+        if twins.len() > 1 {
+            o = Res::Set(twins.as_slice());
         }
         let bound = |r: Res| match r {
             Res::Bound(id) => Some(id),
@@ -542,10 +552,19 @@ impl<'e, 'a> Exec<'e, 'a> {
         saved.restore(row);
         for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
             if let Res::Free(slot) = r {
-                if row[slot].is_some() && row[slot] != v {
+                if row[slot].is_some() && !row[slot].same_value(v) {
                     return Ok(true); // the same variable twice in the pattern
                 }
-                saved.bind(row, slot, v);
+                if row[slot].is_none() || v < row[slot] {
+                    saved.bind(row, slot, v);
+                }
+            }
+        }
+        // A variable bound before that met an equal number of another form (`5.0` for
+        // `5`) holds the smallest form for the rest of the row, whatever the plan's order.
+        if let PTerm::Var(slot) = pat.o {
+            if q[2] < row[slot] && q[2].same_value(row[slot]) {
+                saved.bind(row, slot, q[2]);
             }
         }
         if let GTerm::Var(slot) = pat.g {
@@ -741,7 +760,7 @@ impl Exec<'_, '_> {
                 if g == GraphSel::Each && q[3].is_none() {
                     continue; // `from ?src` needs a source
                 }
-                if repeats.iter().any(|(a, b)| q[*a] != q[*b]) {
+                if repeats.iter().any(|(a, b)| !q[*a].same_value(q[*b])) {
                     continue;
                 }
                 let key = join_key(&key_at, &q);
@@ -753,23 +772,24 @@ impl Exec<'_, '_> {
     }
 }
 
-/// Slots bound by the current match of a step, to undo before the next one.
+/// Slots set by the current match of a step, with what they held before, to undo before
+/// the next one.
 #[derive(Default)]
 struct SavedSlots {
-    slots: Vec<Slot>,
+    slots: Vec<(Slot, Id)>,
 }
 
 impl SavedSlots {
     fn bind(&mut self, row: &mut [Id], slot: Slot, v: Id) {
-        if row[slot].is_none() {
-            self.slots.push(slot);
+        if !self.slots.iter().any(|(s, _)| *s == slot) {
+            self.slots.push((slot, row[slot]));
         }
         row[slot] = v;
     }
 
     fn restore(&mut self, row: &mut [Id]) {
-        for s in self.slots.drain(..) {
-            row[s] = Id::NONE;
+        for (s, old) in self.slots.drain(..) {
+            row[s] = old;
         }
     }
 }

@@ -67,16 +67,86 @@ pub struct Collector<'e, 'a> {
     budget: &'e Budget,
     /// Solutions need deduplication before aggregation (the plan may repeat them).
     dedupe_solutions: bool,
-    seen_solutions: FxHashSet<Vec<Id>>,
+    /// The distinct solutions (over the body's slots), when they need deduplication: kept
+    /// and aggregated at the end, each showing the smallest form of each number it met,
+    /// so that `sum`, `min`… do not depend on which of two equal solutions came first.
+    solutions: Distinct<()>,
     /// Distinct rows, in the order they came (without aggregates).
-    rows: FxIndexSet<Vec<Id>>,
+    rows: Distinct<()>,
     /// Each group's key and accumulators, in the order the groups appeared.
-    groups: FxIndexMap<Vec<Id>, Vec<Acc>>,
+    groups: Distinct<Vec<Acc>>,
     key_buf: Vec<Id>,
 }
 
-type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 type FxIndexMap<K, V> = indexmap::IndexMap<K, V, FxBuildHasher>;
+
+/// Rows (or group keys) kept once per value under the language's `=` (`5` and `5.0` are
+/// one; LANGUAGE.md, "Values and dates"): looked up by their canonical ids
+/// ([`Id::canonical`]), each showing, per cell, the smallest of the equal ids it met (the
+/// integer before the float, `-0.0` before `0.0`), so what is shown does not depend on
+/// the order rows came in.
+struct Distinct<V> {
+    map: FxIndexMap<Vec<Id>, V>,
+    /// Entries whose cells are not their canonical ids: the cells to show.
+    shown: rustc_hash::FxHashMap<usize, Vec<Id>>,
+}
+
+impl<V> Default for Distinct<V> {
+    fn default() -> Self {
+        Distinct {
+            map: FxIndexMap::default(),
+            shown: Default::default(),
+        }
+    }
+}
+
+impl<V> Distinct<V> {
+    /// The index of the entry of `cells`, creating it with `new()` when there is none
+    /// (then `true`).  A row of canonical ids (no float equal to an integer) that is
+    /// already there allocates nothing.
+    fn entry(&mut self, cells: &[Id], new: impl FnOnce() -> V) -> (usize, bool) {
+        let canonical = cells.iter().all(|c| c.canonical() == *c);
+        let key: std::borrow::Cow<'_, [Id]> = if canonical {
+            cells.into()
+        } else {
+            cells
+                .iter()
+                .map(|c| c.canonical())
+                .collect::<Vec<_>>()
+                .into()
+        };
+        if let Some(i) = self.map.get_index_of(key.as_ref()) {
+            if let Some(shown) = self.shown.get_mut(&i) {
+                for (s, c) in shown.iter_mut().zip(cells) {
+                    *s = (*s).min(*c);
+                }
+            }
+            return (i, false);
+        }
+        let i = self.map.insert_full(key.into_owned(), new()).0;
+        if !canonical {
+            self.shown.insert(i, cells.to_vec());
+        }
+        (i, true)
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The entries in the order they came: the cells to show, and the value.
+    fn into_entries(self) -> impl Iterator<Item = (Vec<Id>, V)> {
+        let mut shown = self.shown;
+        self.map
+            .into_iter()
+            .enumerate()
+            .map(move |(i, (key, v))| (shown.remove(&i).unwrap_or(key), v))
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Acc {
@@ -105,9 +175,9 @@ impl<'e, 'a> Collector<'e, 'a> {
             ev,
             budget,
             dedupe_solutions: !plan_unique,
-            seen_solutions: FxHashSet::default(),
-            rows: FxIndexSet::default(),
-            groups: FxIndexMap::default(),
+            solutions: Distinct::default(),
+            rows: Distinct::default(),
+            groups: Distinct::default(),
             key_buf: Vec::new(),
         }
     }
@@ -130,13 +200,37 @@ impl<'e, 'a> Collector<'e, 'a> {
     pub fn push(&mut self, row: &[Id]) -> Result<bool> {
         if self.shape.aggregated() {
             if self.dedupe_solutions {
-                let key: Vec<Id> = self.shape.body_slots.iter().map(|&s| row[s]).collect();
-                let width = key.len();
-                if !self.seen_solutions.insert(key) {
-                    return Ok(true);
+                let mut key = std::mem::take(&mut self.key_buf);
+                key.clear();
+                key.extend(self.shape.body_slots.iter().map(|&s| row[s]));
+                if self.solutions.entry(&key, || ()).1 {
+                    self.budget.charge(row_bytes(key.len()))?;
                 }
-                self.budget.charge(row_bytes(width))?;
+                self.key_buf = key;
+                return Ok(true);
             }
+            self.accumulate(row)?;
+            return Ok(true);
+        }
+        let cells: Vec<Id> = self
+            .shape
+            .cols
+            .iter()
+            .map(|c| self.cell(c, row))
+            .collect::<Result<_>>()?;
+        if !self.rows.entry(&cells, || ()).1 {
+            return Ok(true);
+        }
+        self.budget.charge(row_bytes(cells.len()))?;
+        Ok(self
+            .shape
+            .stop_after()
+            .is_none_or(|n| (self.rows.len() as u64) < n))
+    }
+
+    /// Add a solution to its group's aggregates.
+    fn accumulate(&mut self, row: &[Id]) -> Result<()> {
+        {
             // The group key is built in a reused buffer and looked up as a slice: a row of
             // an existing group allocates nothing.
             let mut key = std::mem::take(&mut self.key_buf);
@@ -144,18 +238,16 @@ impl<'e, 'a> Collector<'e, 'a> {
             for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
                 key.push(self.cell(c, row)?);
             }
-            let gi = match self.groups.get_index_of(key.as_slice()) {
-                Some(i) => {
-                    self.key_buf = key;
-                    i
-                }
-                None => {
-                    let accs = self.new_accs();
-                    self.budget
-                        .charge(row_bytes(key.len()) + 48 * accs.len() as u64)?;
-                    self.groups.insert_full(key, accs).0
-                }
+            let accs = self.shape.cols.iter().filter(|c| c.is_agg()).count();
+            let (gi, new) = {
+                let Collector { shape, groups, .. } = &mut *self;
+                groups.entry(&key, || new_accs(shape))
             };
+            if new {
+                self.budget
+                    .charge(row_bytes(key.len()) + 48 * accs as u64)?;
+            }
+            self.key_buf = key;
             let mut ai = 0;
             for col in &self.shape.cols {
                 if let Col::Agg {
@@ -172,7 +264,7 @@ impl<'e, 'a> Collector<'e, 'a> {
                     };
                     let ev = self.ev;
                     let held = update(
-                        &mut self.groups[gi][ai],
+                        &mut self.groups.map[gi][ai],
                         *func,
                         *distinct,
                         arg.is_none(),
@@ -185,23 +277,8 @@ impl<'e, 'a> Collector<'e, 'a> {
                     ai += 1;
                 }
             }
-            return Ok(true);
         }
-        let cells: Vec<Id> = self
-            .shape
-            .cols
-            .iter()
-            .map(|c| self.cell(c, row))
-            .collect::<Result<_>>()?;
-        let width = cells.len();
-        if !self.rows.insert(cells) {
-            return Ok(true);
-        }
-        self.budget.charge(row_bytes(width))?;
-        Ok(self
-            .shape
-            .stop_after()
-            .is_none_or(|n| (self.rows.len() as u64) < n))
+        Ok(())
     }
 
     /// Rows (or groups) collected so far.
@@ -209,44 +286,28 @@ impl<'e, 'a> Collector<'e, 'a> {
         self.rows.len() + self.groups.len()
     }
 
-    fn new_accs(&self) -> Vec<Acc> {
-        self.shape
-            .cols
-            .iter()
-            .filter_map(|c| match c {
-                Col::Agg { func, distinct, .. } => Some(match (func, distinct) {
-                    (AggFunc::Count, true) => Acc::CountDistinct(FxHashSet::default()),
-                    (AggFunc::Count, false) => Acc::Count(0),
-                    (AggFunc::Min, _) => Acc::Min(None),
-                    (AggFunc::Max, _) => Acc::Max(None),
-                    (AggFunc::Sum, _) => Acc::Sum {
-                        int: 0,
-                        float: 0.0,
-                        is_float: false,
-                    },
-                    (AggFunc::Avg, _) => Acc::Avg {
-                        sum: 0.0,
-                        mean: 0.0,
-                        n: 0,
-                    },
-                }),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// The result rows, ordered and cut, as ids (visible columns only).
     pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
         let shape = self.shape;
         let ev = self.ev;
         let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
+            let solutions = std::mem::take(&mut self.solutions);
+            if !solutions.is_empty() {
+                let width = shape.body_slots.iter().max().map_or(0, |m| m + 1);
+                let mut row = vec![Id::NONE; width];
+                for (cells, ()) in solutions.into_entries() {
+                    for (&s, c) in shape.body_slots.iter().zip(cells) {
+                        row[s] = c;
+                    }
+                    self.accumulate(&row)?;
+                }
+            }
             if self.groups.is_empty() && shape.cols.iter().all(Col::is_agg) {
                 // No solutions and no groups: one row (`count()` is 0).
-                let accs = self.new_accs();
-                self.groups.insert(Vec::new(), accs);
+                self.groups.entry(&[], || new_accs(shape));
             }
             let mut rows = Vec::with_capacity(self.groups.len());
-            for (key, accs) in self.groups {
+            for (key, accs) in self.groups.into_entries() {
                 let mut key = key.into_iter();
                 let mut accs = accs.into_iter();
                 let mut row = Vec::with_capacity(shape.cols.len());
@@ -261,7 +322,7 @@ impl<'e, 'a> Collector<'e, 'a> {
             }
             rows
         } else {
-            self.rows.into_iter().collect()
+            self.rows.into_entries().map(|(r, ())| r).collect()
         };
         if !shape.having.is_empty() {
             let mut kept = Vec::with_capacity(rows.len());
@@ -284,14 +345,11 @@ impl<'e, 'a> Collector<'e, 'a> {
         }
         if shape.cols.len() > shape.visible {
             // Without the hidden columns rows may repeat: keep the first of each.
-            let distinct: FxIndexSet<Vec<Id>> = rows
-                .into_iter()
-                .map(|mut r| {
-                    r.truncate(shape.visible);
-                    r
-                })
-                .collect();
-            rows = distinct.into_iter().collect();
+            let mut distinct = Distinct::default();
+            for r in &rows {
+                distinct.entry(&r[..shape.visible.min(r.len())], || ());
+            }
+            rows = distinct.into_entries().map(|(r, ())| r).collect();
         }
         let start = (shape.offset as usize).min(rows.len());
         let end = match shape.limit {
@@ -300,6 +358,33 @@ impl<'e, 'a> Collector<'e, 'a> {
         };
         Ok(rows.drain(start..end).collect())
     }
+}
+
+/// Fresh accumulators for the aggregates of `shape`, in column order.
+fn new_accs(shape: &Shape) -> Vec<Acc> {
+    shape
+        .cols
+        .iter()
+        .filter_map(|c| match c {
+            Col::Agg { func, distinct, .. } => Some(match (func, distinct) {
+                (AggFunc::Count, true) => Acc::CountDistinct(FxHashSet::default()),
+                (AggFunc::Count, false) => Acc::Count(0),
+                (AggFunc::Min, _) => Acc::Min(None),
+                (AggFunc::Max, _) => Acc::Max(None),
+                (AggFunc::Sum, _) => Acc::Sum {
+                    int: 0,
+                    float: 0.0,
+                    is_float: false,
+                },
+                (AggFunc::Avg, _) => Acc::Avg {
+                    sum: 0.0,
+                    mean: 0.0,
+                    n: 0,
+                },
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Add a value to an accumulator; true when it now holds one more value (a distinct count).
@@ -319,7 +404,7 @@ fn update(
         }
         Acc::CountDistinct(set) => {
             if let Some(v) = value {
-                return Ok(set.insert(v));
+                return Ok(set.insert(v.canonical()));
             }
         }
         Acc::Min(cur) | Acc::Max(cur) => {

@@ -1,7 +1,8 @@
 //! The read-only statements that are not queries: `describe`, `search` and `check`.
 
-use super::catalog::{Catalog, Range};
-use super::compile::{Compiler, Context};
+use super::catalog::{Catalog, PredDecl, Range};
+use super::compile::Context;
+use super::derived::{Derived, Relation};
 use super::ir::Params;
 use super::write::value;
 use crate::error::Result;
@@ -117,56 +118,47 @@ fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
-/// `check`: facts that violate the schema's domains and ranges, then index consistency.
-/// Each problem is (subject, predicate, object, what is wrong).
+/// `check`: facts that violate the schema's domains and ranges — stated ones, then those
+/// the rules derive — then index consistency.  Each problem is (subject, predicate,
+/// object, what is wrong).
 pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
     let catalog = Catalog::load(store, None)?;
     let cx = Context::new(store, None, &catalog, params)?;
-    let _ = Compiler::new(&cx);
-    let mut out = Vec::new();
-    let type_id = cx.type_id;
-    let has_type = |x: Id, class: &str| -> Result<bool> {
-        let Some(t) = type_id else { return Ok(false) };
-        for c in catalog.subtypes(class) {
-            if let Some(cid) = store.lookup_entity(&c, None)? {
-                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
+    // Rules deriving declared predicates (or types) are evaluated: what they derive must
+    // fit the schema too.
+    let derived_names = catalog.derived();
+    let mut needed = Vec::new();
+    for p in catalog
+        .preds
+        .keys()
+        .filter(|p| derived_names.contains(p.as_str()))
+    {
+        needed.extend(store.lookup_entity(p, None)?);
+    }
+    let derived = if needed.is_empty() {
+        Derived::default()
+    } else {
+        needed.extend(cx.type_id.filter(|t| cx.derived.contains(t)));
+        let rules = super::rules::compile_all(&cx, &catalog)?;
+        super::rules::evaluate(&cx, &rules, &[], &needed, &cx.interrupt)?
     };
+    let schema = Schema {
+        store,
+        catalog: &catalog,
+        type_id: cx.type_id,
+        derived_types: cx.type_id.and_then(|t| derived.full.get(&t)),
+    };
+    let mut out = Vec::new();
     for (p, decl) in &catalog.preds {
         let Some(pid) = store.lookup_entity(p, None)? else {
             continue;
         };
         for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
             let q = q?;
-            let mut problems = Vec::new();
-            if let Some(d) = &decl.domain {
-                if !has_type(q[0], d)? {
-                    problems.push(format!("subject is not {}", with_article(d)));
-                }
-            }
-            let wrong_range =
-                match &decl.range {
-                    Some(Range::Class(c)) => (q[2].kind() != kind::ENTITY || !has_type(q[2], c)?)
-                        .then(|| with_article(c)),
-                    Some(Range::Kind(k)) => (!k.accepts(store.value(q[2], None)?.kind()))
-                        .then(|| with_article(k.name())),
-                    None => None,
-                };
-            if let Some(what) = wrong_range {
-                problems.push(format!("object is not {what}"));
-            }
-            if !problems.is_empty() {
-                out.push([
-                    Some(store.value(q[0], None)?),
-                    Some(Value::entity(p.clone())),
-                    Some(store.value(q[2], None)?),
-                    Some(Value::Str(problems.join("; "))),
-                ]);
-            }
+            schema.problems(p, decl, q[0], q[2], "", &mut out)?;
+        }
+        for &(s, o) in derived.full.get(&pid).map_or(&[][..], |r| r.pairs()) {
+            schema.problems(p, decl, s, o, "derived by a rule: ", &mut out)?;
         }
     }
     for problem in store.verify()? {
@@ -178,4 +170,71 @@ pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> 
         ]);
     }
     Ok(out)
+}
+
+/// What `check` needs to judge one fact against the schema.
+struct Schema<'a> {
+    store: &'a Store,
+    catalog: &'a Catalog,
+    type_id: Option<Id>,
+    /// Type facts the rules derive (class membership counts them too).
+    derived_types: Option<&'a Relation>,
+}
+
+impl Schema<'_> {
+    /// Whether `x` is stated (or derived) to be of `class` or one of its subtypes.
+    fn has_type(&self, x: Id, class: &str) -> Result<bool> {
+        let Some(t) = self.type_id.filter(|_| x.kind() == kind::ENTITY) else {
+            return Ok(false);
+        };
+        for c in self.catalog.subtypes(class) {
+            if let Some(cid) = self.store.lookup_entity(&c, None)? {
+                if self
+                    .store
+                    .any(&IdPattern::new(Some(x), Some(t), Some(cid)))?
+                    || self.derived_types.is_some_and(|f| f.contains(x, cid))
+                {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Add a row to `out` when the fact `s p o` violates `p`'s declaration.
+    fn problems(
+        &self,
+        p: &str,
+        decl: &PredDecl,
+        s: Id,
+        o: Id,
+        prefix: &str,
+        out: &mut Vec<[Option<Value>; 4]>,
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        if let Some(d) = &decl.domain {
+            if !self.has_type(s, d)? {
+                problems.push(format!("subject is not {}", with_article(d)));
+            }
+        }
+        let wrong_range = match &decl.range {
+            Some(Range::Class(c)) => (!self.has_type(o, c)?).then(|| with_article(c)),
+            Some(Range::Kind(k)) => {
+                (!k.accepts(self.store.value(o, None)?.kind())).then(|| with_article(k.name()))
+            }
+            None => None,
+        };
+        if let Some(what) = wrong_range {
+            problems.push(format!("object is not {what}"));
+        }
+        if !problems.is_empty() {
+            out.push([
+                Some(self.store.value(s, None)?),
+                Some(Value::entity(p)),
+                Some(self.store.value(o, None)?),
+                Some(Value::Str(format!("{prefix}{}", problems.join("; ")))),
+            ]);
+        }
+        Ok(())
+    }
 }

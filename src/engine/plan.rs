@@ -493,7 +493,8 @@ impl<'p, 'a> Planner<'p, 'a> {
             && !matches!(pat.o, PTerm::Any | PTerm::OneOf(_))
             && !pat.infer_supertypes
             && (matches!(pat.p, PTerm::Const(_)) || self.cx.subtypes.is_empty())
-            && !(pat.stored && pat.derived);
+            && !(pat.stored && pat.derived)
+            && !self.equal_numbers_possible(pat)?;
         if pat.is_never() {
             return Ok(Choice {
                 index,
@@ -545,6 +546,43 @@ impl<'p, 'a> Planner<'p, 'a> {
             unique,
             key: pat.text.clone(),
         })
+    }
+
+    /// Whether two facts of `pat` can bind its object variable to different ids of numbers
+    /// `=` equates (`5` and `5.0`, `-0.0` and `0.0`): then two solutions the plan makes
+    /// are one, and must be deduplicated.  That takes a float: one probe of the index.
+    fn equal_numbers_possible(&self, pat: &Pattern) -> Result<bool> {
+        if !matches!(pat.o, PTerm::Var(_)) {
+            return Ok(false);
+        }
+        if pat.derived || self.cx.delta.is_some_and(|d| !d.is_empty()) {
+            return Ok(true);
+        }
+        let preds: Vec<Id> = match &pat.p {
+            PTerm::Const(p) => vec![*p],
+            // Any predicate: a probe each, unless there are too many to ask.
+            _ => {
+                let stats = self.cx.store.stats()?;
+                if stats.preds.len() > 256 {
+                    return Ok(true);
+                }
+                stats.preds.keys().copied().collect()
+            }
+        };
+        let floats = (Id::new(kind::FLOAT, 0), Id::new(kind::FLOAT + 1, 0));
+        for p in preds {
+            let floats_of_p = IdPattern {
+                s: None,
+                p: Some(p),
+                o: None,
+                g: GraphSel::Any,
+                o_range: Some(floats),
+            };
+            if self.cx.store.any(&floats_of_p)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Object ranges of an index scan implied by filters on the pattern's object variable.

@@ -176,11 +176,16 @@ pub fn del(
     for tp in triples {
         let mut ids = [None; 3];
         let mut unknown = false;
+        // A constant object matches what `=` accepts, as in a query (`5` also `5.0`).
+        let mut objects = Vec::new();
         for (i, t) in [&tp.subject, &tp.predicate, &tp.object]
             .into_iter()
             .enumerate()
         {
             if let Some(v) = value(t, params, "del")? {
+                if i == 2 {
+                    objects.extend_from_slice(Id::equal_ids(&v).as_slice());
+                }
                 match store.lookup(&v, Some(delta))? {
                     Some(id) => ids[i] = Some(id),
                     None => unknown = true,
@@ -190,14 +195,19 @@ pub fn del(
         if unknown {
             continue;
         }
-        let pat = IdPattern {
-            s: ids[0],
-            p: ids[1],
-            o: ids[2],
-            g,
-            o_range: None,
-        };
-        removes.extend(matching(store, delta, &pat)?);
+        if objects.is_empty() {
+            objects.push(ids[2].unwrap_or(Id::NONE));
+        }
+        for o in objects {
+            let pat = IdPattern {
+                s: ids[0],
+                p: ids[1],
+                o: Some(o).filter(|o| o.is_some()),
+                g,
+                o_range: None,
+            };
+            removes.extend(matching(store, delta, &pat)?);
+        }
     }
     let n = removes.len() as u64;
     for q in removes {
@@ -269,6 +279,19 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
             }
             _ => {}
         }
+    }
+    // A constant in the head is a value every derived fact has: it must fit the schema
+    // as a stated fact must (`pred label: _ -> string` refuses `rule ?x label 5 :- …`).
+    if let Term::Value(v) = &r.head.subject.term {
+        if v.as_entity().is_none() {
+            return Err(Error::at(Diagnostic::error(
+                format!("the subject of a rule head must be an entity, not {v}"),
+                r.head.subject.span,
+            )));
+        }
+    }
+    if let (Term::Value(v), Some(decl)) = (&r.head.object.term, catalog.preds.get(&head)) {
+        check_kind(&head, decl, v, &r.head.object)?;
     }
     if contains_param(&r.body) {
         return Err(Error::at(Diagnostic::error(
@@ -435,6 +458,24 @@ pub fn pred_decl(
                     "fix or delete those facts first (del ...), or declare a different kind",
                 ),
             ));
+        }
+    }
+    // Likewise a stored rule whose head holds a constant of another kind.
+    for rule in catalog.rules.iter().filter(|r| r.head == name.name) {
+        let ast = rules::parse_rule(&rule.text)?;
+        if let Term::Value(v) = &ast.head.object.term {
+            check_kind(&name.name, &decl, v, &ast.head.object).map_err(|_| {
+                Error::at(
+                    Diagnostic::error(
+                        format!(
+                            "a stored rule derives '{}' facts that are not of that kind: {}",
+                            name.name, rule.text
+                        ),
+                        name.span,
+                    )
+                    .with_hint("drop the rule first (drop rule …), or declare a different kind"),
+                )
+            })?;
         }
     }
     store.intern_entity(delta, &name.name)?;

@@ -86,41 +86,40 @@ impl Namespaces {
         if iri == RDF_TYPE {
             return TYPE_PREDICATE.to_string();
         }
+        // The longest namespace the IRI is under: the base or a prefix.
         let base = self.base();
-        let mut candidate = None;
-        if let Some(local) = iri.strip_prefix(base).filter(|l| !l.is_empty()) {
-            if let Some(id) = local.strip_prefix(GENID) {
-                candidate = percent_decode(id).map(|id| format!("_:{id}"));
-            } else if !local.contains([':', '%']) && local != TYPE_PREDICATE {
-                // The common case: nothing to decode, and it cannot read back otherwise.
-                let n = base.len();
-                iri.replace_range(..n, "");
-                return iri;
-            } else {
-                candidate = percent_decode(local);
-            }
-        }
-        if let Some(c) = candidate.filter(|c| self.iri_of_name(c) == iri) {
-            return c;
-        }
-        let mut best: Option<(usize, &str)> = None;
+        let mut best: Option<(usize, Option<&str>)> =
+            (iri.len() > base.len() && iri.starts_with(base)).then_some((base.len(), None));
         for (p, ns) in &self.prefixes {
             if iri.len() > ns.len()
                 && iri.starts_with(ns.as_str())
                 && best.is_none_or(|(n, _)| ns.len() > n)
             {
-                best = Some((ns.len(), p));
+                best = Some((ns.len(), Some(p)));
             }
         }
-        if let Some((n, p)) = best {
-            if let Some(local) = percent_decode(&iri[n..]) {
-                let name = format!("{p}:{local}");
-                if self.iri_of_name(&name) == iri {
-                    return name;
+        let candidate = match best {
+            None => None,
+            // Without a `%` there is nothing to decode, and `p:local` expands to this IRI.
+            Some((n, Some(p))) if !iri[n..].contains('%') => return format!("{p}:{}", &iri[n..]),
+            Some((n, Some(p))) => percent_decode(&iri[n..]).map(|local| format!("{p}:{local}")),
+            Some((n, None)) => {
+                let local = &iri[n..];
+                if let Some(id) = local.strip_prefix(GENID) {
+                    percent_decode(id).map(|id| format!("_:{id}"))
+                } else if !local.contains([':', '%']) && local != TYPE_PREDICATE {
+                    // The common case: nothing to decode, and it cannot read back otherwise.
+                    iri.replace_range(..n, "");
+                    return iri;
+                } else {
+                    percent_decode(local)
                 }
             }
+        };
+        match candidate {
+            Some(c) if self.iri_of_name(&c) == iri => c,
+            _ => iri,
         }
-        iri
     }
 
     /// The IRI an entity name stands for (the inverse of [`Namespaces::name_of_iri`]):
