@@ -466,3 +466,21 @@ fn the_deadline_holds_while_planning() {
     let err = hurried.query(&q).unwrap_err();
     assert!(matches!(err, Error::TimedOut(_)), "{err:?}");
 }
+
+/// `Store::clear` empties a store as a new one is (the fuzz target reuses one).
+#[test]
+fn a_cleared_store_is_like_a_new_one() {
+    let db = Db::memory().unwrap();
+    db.execute("type Actor. pred age: _ -> int. x a Actor; age 3; label \"x\" from s.")
+        .unwrap();
+    db.execute("rule ?a r ?b :- ?a age ?b.").unwrap();
+    db.store().clear().unwrap();
+    let stats = db.stats().unwrap();
+    assert_eq!((stats.facts, stats.sources, stats.rules), (0, 0, 0));
+    assert!(db.schema().unwrap().is_empty());
+    assert!(db.query("find ?x where ?x ?p ?o.").unwrap().is_empty());
+    // `age` is no longer declared an int.
+    db.execute("y age \"old\". y label \"y\".").unwrap();
+    assert_eq!(db.query("find ?p where y ?p ?o.").unwrap().len(), 2);
+    assert!(db.store().verify().unwrap().is_empty());
+}

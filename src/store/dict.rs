@@ -317,6 +317,9 @@ impl Dict {
     pub fn clear_cache(&self) {
         self.id2term.clear_cache();
         self.term2id.clear_cache();
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
     }
 
     /// Sled entries (blocks) of the `id → term` and the `term → id` sets.

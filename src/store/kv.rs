@@ -145,6 +145,12 @@ impl Kv {
         Ok(())
     }
 
+    /// Remove every entry.
+    pub fn clear(&self) -> Result<()> {
+        guarded(|| self.tree.clear()).map_err(storage_panic)??;
+        Ok(())
+    }
+
     /// Bytes the files take on disk, as sled reports it.
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(guarded(|| self.db.size_on_disk()).map_err(storage_panic)??)

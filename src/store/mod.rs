@@ -449,6 +449,28 @@ impl Store {
 
     // ----- writing (`commit.rs`) and checks (`verify.rs`) -----
 
+    /// Empty the store — every fact, term, count and record — as a new one is.  For tests
+    /// and fuzzing, which reuse one temporary store instead of creating one per case;
+    /// waits for the writer and the readers.
+    pub fn clear(&self) -> Result<()> {
+        let _writer = self.writer()?;
+        let _gate = self.gate.write().map_err(lock_err)?;
+        self.kv.clear()?;
+        let mut b = KvBatch::default();
+        b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+        self.kv.apply(b)?;
+        *self.stats.write().map_err(lock_err)? = Stats::default();
+        *self.next.lock().map_err(lock_err)? = NextIds::default();
+        for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
+            set.clear_cache();
+        }
+        self.dict.clear_cache();
+        *self.memo.lock().map_err(lock_err)? = None;
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
     /// Make every commit so far durable (after bulk loads with durability relaxed).
     pub fn flush(&self) -> Result<()> {
         self.kv.flush()
