@@ -775,7 +775,7 @@ fn run_statement(
             ))
         }
         StatementKind::Check => {
-            let problems = inspect::check(store, params)?;
+            let problems = inspect::check(store, params, limits)?;
             if problems.is_empty() {
                 return Ok((
                     Outcome::Done(

@@ -121,9 +121,15 @@ fn with_article(word: &str) -> String {
 /// `check`: facts that violate the schema's domains and ranges — stated ones, then those
 /// the rules derive — then index consistency.  Each problem is (subject, predicate,
 /// object, what is wrong).
-pub fn check(store: &Store, params: &Params) -> Result<Vec<[Option<Value>; 4]>> {
+pub fn check(
+    store: &Store,
+    params: &Params,
+    limits: &super::Limits,
+) -> Result<Vec<[Option<Value>; 4]>> {
     let catalog = Catalog::load(store, None)?;
-    let cx = Context::new(store, None, &catalog, params)?;
+    let mut cx = Context::new(store, None, &catalog, params)?;
+    cx.interrupt = limits.interrupt.clone();
+    cx.budget = super::Budget::new(limits.max_memory);
     // Rules deriving declared predicates (or types) are evaluated: what they derive must
     // fit the schema too.
     let derived_names = catalog.derived();
