@@ -75,13 +75,14 @@ impl<'r> Chunks<'r> {
                 // syntax error there).
                 return (!text.trim().is_empty()).then_some(Ok((text, before)));
             }
+            // The length first: the read may have stopped inside a character.
+            if text.len() + line.len() > self.max {
+                return Some(Err(too_long(file, before + 1, self.max)));
+            }
             let piece = match std::str::from_utf8(&line) {
                 Ok(p) => p,
                 Err(e) => return Some(Err(not_utf8(file, self.lines + 1, &line, e))),
             };
-            if text.len() + piece.len() > self.max {
-                return Some(Err(too_long(file, before + 1, self.max)));
-            }
             text.push_str(piece);
             if piece.ends_with('\n') {
                 self.lines += 1;

@@ -89,6 +89,8 @@ pub struct Planner<'p, 'a> {
     pub cx: &'p Context<'a>,
     pub derived: &'p Derived,
     next_id: Cell<usize>,
+    /// Whether a predicate has float objects (`None`: any predicate), asked once each.
+    floats: std::cell::RefCell<rustc_hash::FxHashMap<Option<Id>, bool>>,
 }
 
 /// What is bound while a body is planned.
@@ -156,6 +158,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             cx,
             derived,
             next_id: Cell::new(0),
+            floats: Default::default(),
         }
     }
 
@@ -250,7 +253,9 @@ impl<'p, 'a> Planner<'p, 'a> {
             let mut best: Option<Choice> = None;
             for (i, unit) in units.iter().enumerate() {
                 // Planning a very long body takes a while: it honours the deadline too.
-                self.cx.interrupt.check()?;
+                if i % 64 == 0 {
+                    self.cx.interrupt.check()?;
+                }
                 let c = self.choice(i, unit, &st, plan.rows, &filters, &placed_filters)?;
                 let better = match &best {
                     None => true,
@@ -558,6 +563,21 @@ impl<'p, 'a> Planner<'p, 'a> {
         if pat.derived || self.cx.delta.is_some_and(|d| !d.is_empty()) {
             return Ok(true);
         }
+        let pred = match &pat.p {
+            PTerm::Const(p) => Some(*p),
+            _ => None,
+        };
+        if let Some(&known) = self.floats.borrow().get(&pred) {
+            return Ok(known);
+        }
+        let has = self.has_floats(pat)?;
+        self.floats.borrow_mut().insert(pred, has);
+        Ok(has)
+    }
+
+    /// Whether the predicate of `pat` (any predicate, when it is not a constant) has a
+    /// float among its objects.
+    fn has_floats(&self, pat: &Pattern) -> Result<bool> {
         let preds: Vec<Id> = match &pat.p {
             PTerm::Const(p) => vec![*p],
             // Any predicate: a probe each, unless there are too many to ask.
