@@ -83,6 +83,15 @@ fn a_pattern_constant_matches_what_equality_accepts() {
         subjects("find ?s where ?s f ?v, ?v = 9007199254740992.0."),
         [ent("big2")]
     );
+    // A filter pushed into the index range of integers is exact too.
+    assert_eq!(
+        subjects("find ?s where ?s f ?v, ?v = 9007199254740993."),
+        [ent("big")]
+    );
+    assert_eq!(
+        subjects("find ?s where ?s f ?v, ?v >= 9007199254740993."),
+        [ent("big")]
+    );
 }
 
 #[test]

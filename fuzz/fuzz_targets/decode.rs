@@ -83,6 +83,11 @@ fuzz_target!(|data: &[u8]| {
                     }
                     let _ = id.successor();
                     let _ = id.date_start_day();
+                    // The equal forms of a number are numbers equal to it.
+                    for twin in id.numeric_twins().as_slice() {
+                        assert!(twin.same_value(id), "{id:?} {twin:?}");
+                    }
+                    assert!(id.canonical() <= id);
                 }
             }
         }

@@ -780,6 +780,14 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         }
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
+            // The integers exactly (`*i as f64` rounds past 2^53).
+            if let Some(ints) = r.first_mut() {
+                *ints = match op {
+                    CmpOp::Lt | CmpOp::Le => (Id::new(kind::INT, 0), Id::int(*i).successor()),
+                    CmpOp::Gt | CmpOp::Ge => (Id::int(*i), Id::new(kind::INT + 1, 0)),
+                    _ => (Id::int(*i), Id::int(*i).successor()),
+                };
+            }
             // An integer compared with a date is a year.
             if let Some(year) = i32::try_from(*i)
                 .ok()
