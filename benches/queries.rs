@@ -6,6 +6,9 @@
 //! import figures, then one line per query: median and fastest time, and rows.  For the
 //! comparison with other databases, run `shared/bench/peers.py` with `DOSSIER_BIN` set.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use dossier::io::{ImportOptions, Namespaces};
 use dossier::{Db, Options, Outcome};
 use std::path::{Path, PathBuf};
@@ -92,17 +95,7 @@ fn main() -> Result<(), dossier::Error> {
     );
 
     let text = std::fs::read_to_string("tests/data/bench/queries.dq").expect("queries.dq");
-    let mut blocks: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("## ") {
-            blocks.push((rest.to_string(), String::new()));
-        } else if !line.starts_with('#') {
-            if let Some((_, q)) = blocks.last_mut() {
-                q.push_str(line);
-                q.push('\n');
-            }
-        }
-    }
+    let blocks = common::named_blocks(&text);
     println!(
         "{:<72} {:>10} {:>10} {:>7}",
         "query", "median ms", "min ms", "rows"

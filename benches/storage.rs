@@ -3,7 +3,8 @@
 //! `../shared/bench/gen.py` into `bench-out/`).  Prints one line per figure.
 
 use dossier::model::{Date, Value};
-use dossier::store::{Delta, IdPattern, Store, StoreOptions};
+use dossier::store::{Delta, IdPattern, StagedQuads, Store, StoreOptions, NO_SOURCE, QUAD_BUDGET};
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,6 +45,31 @@ fn read_nt(path: &Path) -> Vec<(String, String, Value)> {
         out.push((local(s), local(p), o));
     }
     out
+}
+
+/// Facts `(s, p, o, source)` as an import stages them: distinct terms, quads of indexes.
+fn stage<'f>(
+    facts: impl Iterator<Item = (&'f str, &'f str, &'f Value, Option<String>)>,
+) -> (Vec<Value>, StagedQuads) {
+    let mut index: HashMap<Value, u32> = HashMap::new();
+    let mut terms = Vec::new();
+    let mut quads = StagedQuads::new(QUAD_BUDGET);
+    let mut term = |v: Value| {
+        *index.entry(v.clone()).or_insert_with(|| {
+            terms.push(v);
+            terms.len() as u32 - 1
+        })
+    };
+    for (s, p, o, g) in facts {
+        let q = [
+            term(Value::entity(s)),
+            term(Value::entity(p)),
+            term(o.clone()),
+            g.map_or(NO_SOURCE, |g| term(Value::entity(g))),
+        ];
+        quads.push(q).expect("stage");
+    }
+    (terms, quads)
 }
 
 fn dir_size(p: &Path) -> u64 {
@@ -96,7 +122,7 @@ fn main() {
 
     let dir = tempfile_dir();
     let db_path = dir.join("bulk.db");
-    // Bulk load: intern all terms in one sorted pass, one commit, one flush.
+    // Bulk load: stage the facts as an import does, one import, one flush.
     let t = Instant::now();
     {
         let store = Store::open(
@@ -108,29 +134,18 @@ fn main() {
         )
         .expect("open");
         let _w = store.writer().expect("writer");
-        let mut delta = Delta::new();
-        let mut values = Vec::with_capacity(facts.len() * 3);
-        for (s, p, o) in &facts {
-            values.push(Value::entity(s.clone()));
-            values.push(Value::entity(p.clone()));
-            values.push(o.clone());
-        }
-        let ids = store.intern_many(&mut delta, &values).expect("intern");
-        let t_intern = t.elapsed();
-        delta.extend_adds(
-            ids.chunks(3)
-                .map(|c| [c[0], c[1], c[2], dossier::store::Id::NONE]),
-        );
-        let stats = store.commit(delta).expect("commit");
+        let (terms, quads) = stage(facts.iter().map(|(s, p, o)| (&s[..], &p[..], o, None)));
+        let t_stage = t.elapsed();
+        let stats = store.import(terms, quads, Vec::new()).expect("import");
         let t_commit = t.elapsed();
         store.flush().expect("flush");
         println!(
-            "bulk load: {} facts in {:.2} s = {:.0} facts/s (intern {:.2} s, commit {:.2} s, flush {:.2} s)",
+            "bulk load: {} facts in {:.2} s = {:.0} facts/s (staging {:.2} s, import {:.2} s, flush {:.2} s)",
             stats.added,
             t.elapsed().as_secs_f64(),
             stats.added as f64 / t.elapsed().as_secs_f64(),
-            t_intern.as_secs_f64(),
-            (t_commit - t_intern).as_secs_f64(),
+            t_stage.as_secs_f64(),
+            (t_commit - t_stage).as_secs_f64(),
             (t.elapsed() - t_commit).as_secs_f64()
         );
         let (dict_blocks, index_blocks) = store.block_counts().expect("blocks");
@@ -218,17 +233,13 @@ fn main() {
     .expect("open");
     {
         let _w = store.writer().expect("writer");
-        let mut delta = Delta::new();
-        let mut values = Vec::new();
-        for (i, (s, p, o)) in facts.iter().take(100_000).enumerate() {
-            values.push(Value::entity(s.clone()));
-            values.push(Value::entity(p.clone()));
-            values.push(o.clone());
-            values.push(Value::entity(format!("article_{i}")));
-        }
-        let ids = store.intern_many(&mut delta, &values).expect("intern");
-        delta.extend_adds(ids.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]));
-        store.commit(delta).expect("commit");
+        let sourced = facts
+            .iter()
+            .take(100_000)
+            .enumerate()
+            .map(|(i, (s, p, o))| (&s[..], &p[..], o, Some(format!("article_{i}"))));
+        let (terms, quads) = stage(sourced);
+        store.import(terms, quads, Vec::new()).expect("import");
     }
     let rate = single_statements(&store, &facts[100_000..103_000]);
     println!(

@@ -152,6 +152,27 @@ fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
     pos
 }
 
+/// The candidate closest to `word`, if it is close enough to be a typo of it (for a
+/// "did you mean" hint).  Case is ignored, and swapping two neighbouring letters counts as
+/// one edit (`lable` → `label`), the typo people make most; a longer word may be further
+/// off (a third of its length, 1 to 3 edits).  Ties go to the first name in sort order;
+/// `word` itself is never suggested.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let lower = word.to_lowercase();
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word {
+            continue;
+        }
+        let d = strsim::osa_distance(&lower, &c.to_lowercase());
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// A diagnostic resolved to a place: file, line, column, and the line's text.
 ///
 /// Its `Display` is the rustc-style rendering, caret under the fault:
@@ -296,6 +317,22 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions() {
+        let known = ["backed_by", "based_in", "label", "contains", "len"];
+        assert_eq!(suggest("backd_by", known), Some("backed_by"));
+        assert_eq!(suggest("lable", known), Some("label"));
+        assert_eq!(suggest("LABEL", known), Some("label"));
+        assert_eq!(suggest("contians", known), Some("contains"));
+        assert_eq!(suggest("contain", known), Some("contains"));
+        assert_eq!(suggest("label", known), None);
+        assert_eq!(suggest("zzz", known), None);
+        assert_eq!(suggest("xyzzy", known), None);
+        // Equally close: the first in sort order, whatever the candidates' order.
+        assert_eq!(suggest("bxd", ["bad", "bed"]), Some("bad"));
+        assert_eq!(suggest("bxd", ["bed", "bad"]), Some("bad"));
+    }
 
     #[test]
     fn line_and_column() {

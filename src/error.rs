@@ -175,6 +175,13 @@ impl std::error::Error for Error {
 
 impl From<sled::Error> for Error {
     fn from(e: sled::Error) -> Error {
-        Error::Storage(e.to_string())
+        match e {
+            // sled found a checksum that does not match: say what it means and what to do.
+            sled::Error::Corruption { .. } => Error::Storage(format!(
+                "the database files are damaged ({e}): `dossier check --repair` rebuilds what \
+                 survived, or restore a backup"
+            )),
+            e => Error::Storage(e.to_string()),
+        }
     }
 }

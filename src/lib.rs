@@ -14,10 +14,12 @@ pub mod lang;
 pub mod limits;
 pub mod model;
 pub mod store;
+#[cfg(feature = "viz")]
+pub mod viz;
 
 pub use db::{
-    CancelHandle, Db, DbStats, Executed, FactsBuilder, FromValue, Limits, Options, Outcome, Params,
-    Prepared, Row, Rows, Script, Tx,
+    CancelHandle, CancelToken, Db, DbStats, Executed, FactsBuilder, FromValue, Limits, Options,
+    Outcome, Params, Prepared, QueryOptions, Row, Rows, Script, Tx,
 };
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};

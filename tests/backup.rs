@@ -3,7 +3,7 @@
 //! fresh database, which must then hold exactly the same facts (and, from `.dq`, the same
 //! schema, rules and sources).
 
-use dossier::io::{self, Format, ImportOptions, Namespaces};
+use dossier::io::{self, ExportFormat, Format, ImportOptions, Namespaces};
 use dossier::{Date, Db, Quad, Value};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -250,7 +250,7 @@ fn check_round_trip(
 
     // .dq: facts, schema, rules and sources.
     let mut dump = Vec::new();
-    let summary = db.export_dq(&mut dump).expect("export");
+    let summary = db.export(&mut dump, &ExportFormat::Dq).expect("export");
     prop_assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
     let text = String::from_utf8(dump).expect("a .dq export is UTF-8");
     let copy = Db::memory().expect("db");
@@ -273,7 +273,7 @@ fn check_round_trip(
         Namespaces::default(),
     ] {
         let mut nq = Vec::new();
-        let summary = db.export_nquads(&mut nq, &ns).expect("export");
+        let summary = db.export(&mut nq, &ExportFormat::NQuads(ns.clone())).expect("export");
         prop_assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
         let opts = ImportOptions {
             namespaces: ns.clone(),
@@ -381,7 +381,10 @@ fn what_could_not_be_restored_before() {
     // An N-Quads export needs a base that is an absolute IRI.
     db.add("s", "p", 1).unwrap();
     let err = db
-        .export_nquads(Vec::new(), &Namespaces::with_base(""))
+        .export(
+            Vec::new(),
+            &ExportFormat::NQuads(Namespaces::with_base("")),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("absolute IRI"), "{err}");
 }

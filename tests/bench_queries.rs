@@ -3,6 +3,8 @@
 //! SQLite's answers computed by the benchmark's own harness (`peers.py --peers
 //! sqlite-mem`): the same row counts and the same fingerprint of the normalised rows.
 
+mod common;
+
 use dossier::io::{ImportOptions, Namespaces};
 use dossier::{Db, Outcome, Value};
 use sha2::{Digest, Sha256};
@@ -74,33 +76,22 @@ fn fingerprint(rows: &[Vec<String>]) -> String {
 fn vendored_bench_files_match_shared() {
     for name in ["gen.py", "peers.py", "queries.dq"] {
         let ours = std::fs::read(bench_dir().join(name)).expect("vendored file");
-        for shared in [
-            "/work/shared/bench",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench"),
-        ] {
-            if let Ok(theirs) = std::fs::read(Path::new(shared).join(name)) {
-                assert_eq!(
-                    ours, theirs,
-                    "tests/data/bench/{name} differs from {shared}/{name}: copy it again"
-                );
-            }
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+        if let Ok(theirs) = std::fs::read(shared.join(name)) {
+            assert_eq!(
+                ours,
+                theirs,
+                "tests/data/bench/{name} differs from {}/{name}: copy it again",
+                shared.display()
+            );
         }
     }
 }
 
 #[test]
 fn bench_queries_agree_with_sqlite() {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-e3k");
-    let gen = bench_dir().join("gen.py");
-    if !out.join("params.json").exists() {
-        let ok = Command::new("python3")
-            .arg(&gen)
-            .args(["--events", "3000", "--out"])
-            .arg(&out)
-            .status()
-            .expect("python3 runs");
-        assert!(ok.success(), "gen.py failed");
-    }
+    // The same data as tests/planner.rs (generated once per build).
+    let out = common::bench_data(3000);
     // SQLite's answers, through the benchmark's own harness.
     let json = out.join("sqlite.json");
     let ok = Command::new("python3")

@@ -1,6 +1,6 @@
 //! Durability and opening: committed data survives closing and killing the process; a
-//! killed bulk load leaves a database whose indexes agree; bad paths, locked databases and
-//! newer formats give clear errors.
+//! killed bulk load leaves a database whose indexes agree, and exactly the facts it held
+//! before the import; bad paths, locked databases and newer formats give clear errors.
 
 use dossier::{Db, Error, Options};
 use std::path::Path;
@@ -163,6 +163,89 @@ fn a_killed_bulk_load_leaves_a_consistent_database() {
             assert_eq!(n, 120_000, "{source} was half imported");
         }
         assert!(db.sources().unwrap().len() >= loaded.saturating_sub(1));
+    }
+}
+
+/// A child that imports one file into an existing database, saying when it starts writing
+/// and when the import has returned.
+#[test]
+#[ignore]
+fn child_imports_once() {
+    let (Ok(path), Ok(file)) = (
+        std::env::var("DOSSIER_TEST_DB"),
+        std::env::var("DOSSIER_TEST_FILE"),
+    ) else {
+        return;
+    };
+    let db = Db::open(&path).unwrap();
+    let mut said = false;
+    db.import_with_progress(
+        Path::new(&file),
+        &dossier::io::ImportOptions::default(),
+        &mut |p: dossier::db::ImportProgress| {
+            if p.writing && !said {
+                said = true;
+                println!("writing");
+            }
+        },
+    )
+    .unwrap();
+    println!("imported");
+}
+
+fn facts_file(path: &Path, n: usize, tag: &str) {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "<http://x/e{i}> <http://x/{tag}> \"{tag} {i}\" .\n<http://x/e{i}> <http://x/link> <http://x/e{}> .\n",
+            i / 3
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Killed while it writes, an import into a database that already holds facts leaves
+/// exactly the facts that were there before (or, if it finished, all of them).
+#[test]
+fn a_killed_import_leaves_the_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old.nt"), dir.path().join("new.nt"));
+    facts_file(&old, 20_000, "old");
+    facts_file(&new, 40_000, "new");
+    let path = dir.path().join("kb");
+    let before = {
+        let db = Db::open(&path).unwrap();
+        db.import(&old, &Default::default(), &mut |_| {}).unwrap();
+        db.quads().unwrap()
+    };
+    for delay in [0u64, 40, 150, 400] {
+        let mut c = child(
+            "child_imports_once",
+            &[
+                ("DOSSIER_TEST_DB", path.to_str().unwrap()),
+                ("DOSSIER_TEST_FILE", new.to_str().unwrap()),
+            ],
+        )
+        .spawn()
+        .unwrap();
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(c.stdout.take().unwrap()));
+        let writing = lines.any(|l| l.is_ok_and(|l| l.ends_with("writing")));
+        assert!(writing, "the child never started writing");
+        std::thread::sleep(Duration::from_millis(delay));
+        c.kill().unwrap();
+        let finished = lines.any(|l| l.is_ok_and(|l| l.ends_with("imported")));
+        let _ = c.wait();
+        let db = Db::open(&path).unwrap();
+        assert!(
+            db.store().verify().unwrap().is_empty(),
+            "killed after {delay} ms"
+        );
+        let now = db.quads().unwrap();
+        if finished {
+            assert_eq!(now.len(), before.len() + 80_000, "killed after {delay} ms");
+            return;
+        }
+        assert_eq!(now, before, "killed {delay} ms into writing: not as before");
     }
 }
 

@@ -1,6 +1,9 @@
 //! Knowledge in and out through the database: real data imports with the counts of the
 //! files, and exports that load back into the same database.
 
+mod common;
+
+use common::libya;
 use dossier::io::{export, ImportOptions, Namespaces};
 use dossier::{Db, Quad, Value};
 use std::collections::BTreeSet;
@@ -21,16 +24,6 @@ fn count(db: &Db, q: &str) -> i64 {
         Some(Value::Int(n)) => n,
         ref other => panic!("{other:?}"),
     }
-}
-
-fn libya() -> Db {
-    let db = Db::memory().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/libya.dq");
-    let text = std::fs::read_to_string(&path).unwrap();
-    for r in db.script(&text).file(&path) {
-        r.unwrap();
-    }
-    db
 }
 
 /// The whole database as a `.dq` script: schema and rules first, then facts by source.

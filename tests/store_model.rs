@@ -1,9 +1,10 @@
-//! The store against a simple in-memory model: after any sequence of adds and retracts,
-//! every index holds exactly the model's facts, every pattern returns exactly the model's
-//! matches, and every count is exact (`Store::verify`).
+//! The store against a simple in-memory model: after any sequence of adds, retracts and
+//! bulk imports, every index holds exactly the model's facts, every pattern returns
+//! exactly the model's matches, every count is exact and the text index holds exactly the
+//! trigrams of the dictionary's terms (`Store::verify`).
 
 use dossier::model::{Date, Value};
-use dossier::store::{Delta, GraphSel, Id, IdPattern, Store};
+use dossier::store::{Delta, GraphSel, Id, IdPattern, StagedQuads, Store, TextQuery, NO_SOURCE};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -13,12 +14,17 @@ type Fact = (String, String, Value, Option<String>);
 enum Op {
     Add(Vec<Fact>),
     Remove(Vec<Fact>),
+    /// A bulk import (`Store::import`), its quads spilled to disk past `budget` bytes.
+    Import(Vec<Fact>, usize),
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         (0..6u8).prop_map(|i| Value::entity(format!("e{i}"))),
         (0..3u8).prop_map(|i| Value::string(format!("s{i}"))),
+        // Texts long enough for the text index (trigrams), in several cases and scripts.
+        prop::sample::select(vec!["Khalifa Haftar", "haftar 2", "ΟΔΟΣ Σ", "Sarraj"])
+            .prop_map(Value::string),
         (-3i64..3).prop_map(Value::Int),
         (-2i64..2).prop_map(|i| Value::Float(i as f64 / 2.0)),
         (2019..2021i32, 0..3u32).prop_map(|(y, m)| Value::Date(if m == 0 {
@@ -45,11 +51,37 @@ fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => prop::collection::vec(arb_fact(), 1..8).prop_map(Op::Add),
         2 => prop::collection::vec(arb_fact(), 1..5).prop_map(Op::Remove),
+        1 => (prop::collection::vec(arb_fact(), 1..40), prop_oneof![Just(1), Just(1 << 20)])
+            .prop_map(|(f, budget)| Op::Import(f, budget)),
     ]
 }
 
 fn apply(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) {
     let _w = store.writer().unwrap();
+    if let Op::Import(facts, budget) = op {
+        let mut terms: Vec<Value> = Vec::new();
+        let mut index = |v: Value| match terms.iter().position(|t| *t == v) {
+            Some(i) => i as u32,
+            None => {
+                terms.push(v);
+                terms.len() as u32 - 1
+            }
+        };
+        let mut quads = StagedQuads::new(*budget);
+        for (s, p, o, g) in facts {
+            let q = [
+                index(Value::entity(s.clone())),
+                index(Value::entity(p.clone())),
+                index(o.clone()),
+                g.as_ref()
+                    .map_or(NO_SOURCE, |g| index(Value::entity(g.clone()))),
+            ];
+            quads.push(q).unwrap();
+            model.insert((s.clone(), p.clone(), o.clone(), g.clone()));
+        }
+        store.import(terms, quads, Vec::new()).unwrap();
+        return;
+    }
     let delta = delta_of(store, op, model);
     store.commit(delta).unwrap();
 }
@@ -58,7 +90,7 @@ fn apply(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) {
 fn delta_of(store: &Store, op: &Op, model: &mut BTreeSet<Fact>) -> Delta {
     let mut delta = Delta::new();
     let (facts, add) = match op {
-        Op::Add(f) => (f, true),
+        Op::Add(f) | Op::Import(f, _) => (f, true),
         Op::Remove(f) => (f, false),
     };
     for (s, p, o, g) in facts {
@@ -165,6 +197,19 @@ fn check(store: &Store, model: &BTreeSet<Fact>) {
             .cloned()
             .collect();
         assert_eq!(got, want);
+    }
+    // The text index finds every stored text by any part of it.
+    for (_, _, o, _) in model {
+        let Some(text) = o.text().filter(|t| t.chars().count() >= 3) else {
+            continue;
+        };
+        let id = store.lookup(o, None).unwrap().unwrap();
+        let part: String = text.chars().skip(1).take(3).collect();
+        let found = store
+            .text_candidates(&TextQuery::contains(&part.to_uppercase()), None)
+            .unwrap()
+            .unwrap_or_default();
+        assert!(found.contains(&id), "{part:?} misses {text:?}");
     }
     let stats = store.stats().unwrap();
     assert_eq!(stats.quads as usize, model.len());

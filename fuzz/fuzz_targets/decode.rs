@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         5 => {
-            if let Ok(c) = Catalog::from_bytes(rest) {
+            if let Ok(c) = Catalog::from_record(rest) {
                 let _ = c.schema_text();
                 for t in c.types.keys().take(8) {
                     let _ = c.subtypes(t);

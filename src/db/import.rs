@@ -4,7 +4,7 @@ use super::Db;
 use crate::error::{Error, Result};
 use crate::io::{self, ImportOptions, ImportSummary, QuadSink};
 use crate::model::{Kind, Quad, Value};
-use crate::store::{CommitStats, Delta, Id, Store};
+use crate::store::{CommitStats, StagedQuads, Store, NO_SOURCE, QUAD_BUDGET};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::cell::Cell;
 use std::path::Path;
@@ -50,12 +50,13 @@ pub struct Imported {
 }
 
 /// Collects an import's facts as small integers into a table of distinct terms, so that a
-/// million facts cost a few bytes each until they are interned in one sorted pass and
-/// committed at once (nothing lands if the import fails).
+/// fact costs 16 bytes (on disk past a budget) until the store imports them all at once
+/// (nothing lands if the import fails).
 struct Staging<'a> {
     /// The distinct terms, numbered in the order they were first seen.
     terms: FxIndexSet<Value>,
-    quads: Vec<[u32; 4]>,
+    /// The facts as indexes into `terms` (spilled to temporary files past a budget).
+    quads: StagedQuads,
     /// Declared literal kinds, by predicate name.
     kinds: &'a FxHashMap<String, Kind>,
     /// Facts staged so far, shared with the progress callback (which the reader calls
@@ -65,13 +66,11 @@ struct Staging<'a> {
 
 type FxIndexSet<T> = indexmap::IndexSet<T, FxBuildHasher>;
 
-const NO_SOURCE: u32 = u32::MAX;
-
 impl<'a> Staging<'a> {
     fn new(kinds: &'a FxHashMap<String, Kind>, staged: &'a Cell<u64>) -> Staging<'a> {
         Staging {
             terms: FxIndexSet::default(),
-            quads: Vec::new(),
+            quads: StagedQuads::new(QUAD_BUDGET),
             kinds,
             staged,
         }
@@ -101,7 +100,7 @@ impl QuadSink for Staging<'_> {
             Some(g) => self.term(Value::Entity(g)),
             None => NO_SOURCE,
         };
-        self.quads.push([s, p, o, g]);
+        self.quads.push([s, p, o, g])?;
         self.staged.set(self.staged.get() + 1);
         Ok(())
     }
@@ -120,8 +119,11 @@ fn declared_kinds(store: &Store) -> Result<FxHashMap<String, Kind>> {
         .collect())
 }
 
-fn next_import_number(store: &Store) -> Result<u64> {
-    Ok(match store.meta("imports", None)? {
+/// The meta record counting imports (it names their blank nodes: `_:i7_b0`).
+pub(super) const IMPORTS_RECORD: &str = "imports";
+
+pub(super) fn next_import_number(store: &Store) -> Result<u64> {
+    Ok(match store.meta(IMPORTS_RECORD, None)? {
         Some(b) => b
             .get(..8)
             .and_then(|x| x.try_into().ok())
@@ -219,63 +221,16 @@ impl Db {
     }
 }
 
-impl Db {
-    /// Write the whole database as a `.dq` script (schema, rules, then the facts grouped
-    /// by source, sorted) that `run` loads again into the same facts, schema and rules.
-    ///
-    /// ```
-    /// let db = dossier::Db::memory()?;
-    /// db.execute("type Actor. lna a Actor; label \"LNA\". gna label \"GNA\" from un.")?;
-    /// let mut dump = Vec::new();
-    /// db.export_dq(&mut dump)?;
-    /// let copy = dossier::Db::memory()?;
-    /// copy.execute(std::str::from_utf8(&dump).unwrap())?;
-    /// assert_eq!(copy.quads()?, db.quads()?);
-    /// assert_eq!(copy.schema()?, db.schema()?);
-    /// # Ok::<(), dossier::Error>(())
-    /// ```
-    pub fn export_dq(&self, out: impl std::io::Write) -> Result<io::export::ExportSummary> {
-        let mut header = self.schema()?;
-        header.extend(self.rules()?);
-        io::export::write_dq(out, &header, self.quads()?)
-    }
-
-    /// Write every fact as N-Quads, names expanded under `ns` (see
-    /// [`io::Namespaces::iri_of_name`]); an import of the file with the same base gives
-    /// the same facts.  N-Quads has no place for the schema and rules.
-    pub fn export_nquads(
-        &self,
-        out: impl std::io::Write,
-        ns: &io::Namespaces,
-    ) -> Result<io::export::ExportSummary> {
-        io::export::write_nquads(out, self.quads()?, ns)
-    }
-}
-
 fn commit_staged(
     store: &Store,
     staging: Staging<'_>,
     import_number: Option<u64>,
 ) -> Result<CommitStats> {
-    let mut delta = Delta::new();
     let Staging { terms, quads, .. } = staging;
     let terms: Vec<Value> = terms.into_iter().collect();
-    let ids = store.intern_many(&mut delta, &terms)?;
-    drop(terms);
-    delta.extend_adds(quads.into_iter().map(|[s, p, o, g]| {
-        [
-            ids[s as usize],
-            ids[p as usize],
-            ids[o as usize],
-            if g == NO_SOURCE {
-                Id::NONE
-            } else {
-                ids[g as usize]
-            },
-        ]
-    }));
-    if let Some(n) = import_number {
-        store.put_meta(&mut delta, "imports", Some(n.to_be_bytes().to_vec()));
-    }
-    store.commit(delta)
+    let meta = import_number
+        .map(|n| (IMPORTS_RECORD.to_string(), n.to_be_bytes().to_vec()))
+        .into_iter()
+        .collect();
+    store.import(terms, quads, meta)
 }

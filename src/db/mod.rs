@@ -1,23 +1,28 @@
 //! `dossier::Db`: the public API.  The command line and the REPL are thin layers over it.
 
+mod export;
 mod import;
+mod maintain;
 mod params;
 mod rows;
 mod script;
+mod statement;
 
 pub use import::{ImportProgress, Imported};
+pub use maintain::{compact, disk_bytes, repair, storage_problems, BackedUp, Compacted, Repaired};
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::Script;
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, inspect, write, Interrupt, Mode};
+use crate::engine::{self, catalog::Catalog, Interrupt, Mode};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
 use crate::limits;
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
+use statement::run_statement;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,6 +147,7 @@ pub struct Db {
 
 struct Inner {
     store: Store,
+    options: Options,
     /// Set to cancel the queries running now (Ctrl-C in the REPL).
     cancel: Arc<AtomicBool>,
 }
@@ -215,6 +221,72 @@ pub struct Executed {
     pub line: usize,
 }
 
+/// Stops the queries it is given to (see [`QueryOptions::cancel`]), from any thread, and
+/// only those: other queries on the same database run on.
+///
+/// ```
+/// use dossier::{CancelToken, Db, Error, Params, QueryOptions};
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt.")?;
+/// let token = CancelToken::new();
+/// let options = QueryOptions { cancel: Some(token.clone()), ..QueryOptions::default() };
+/// token.cancel(); // e.g. from the thread that saw the client go away
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::Cancelled)));
+/// // The database-wide limits and every other query are untouched.
+/// assert_eq!(db.query("find ?x where lna backed_by ?x.")?.len(), 1);
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Stop the queries that run with this token: each fails with [`Error::Cancelled`]
+    /// at its next check.  A token stays cancelled.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Limits of one query run, on top of the database's [`Options`]: where both set a limit,
+/// the stricter one holds.  What a server gives each request.
+///
+/// ```
+/// use dossier::{Db, Error, Params, QueryOptions};
+/// use std::time::Duration;
+/// let db = Db::memory()?;
+/// db.execute("lna backed_by egypt, uae, russia.")?;
+/// let options = QueryOptions {
+///     max_rows: Some(2),
+///     timeout: Some(Duration::from_secs(5)),
+///     ..QueryOptions::default()
+/// };
+/// let r = db.query_with_options("find ?x where lna backed_by ?x.", &Params::new(), &options);
+/// assert!(matches!(r, Err(Error::TooManyRows(2))));
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    /// Stop the query when it runs longer.
+    pub timeout: Option<Duration>,
+    /// Stop the query when its result would have more rows.
+    pub max_rows: Option<u64>,
+    /// Stop the query when it holds more bytes of rows ([`Options::max_memory`]).
+    pub max_memory: Option<u64>,
+    /// Stop the query when this token is cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
 /// Cancels the queries running on a database, from any thread.
 #[derive(Clone, Debug)]
 pub struct CancelHandle(Arc<AtomicBool>);
@@ -265,11 +337,12 @@ impl Db {
 
     fn from_store(store: Store, options: Options) -> Db {
         Db {
+            limits: Limits::of(&options),
             inner: Arc::new(Inner {
                 store,
+                options,
                 cancel: Arc::new(AtomicBool::new(false)),
             }),
-            limits: Limits::of(&options),
         }
     }
 
@@ -293,6 +366,12 @@ impl Db {
         &self.inner.store
     }
 
+    /// What opening found damaged, if anything (writes are refused then; see
+    /// [`repair`]).
+    pub fn damage(&self) -> Option<&str> {
+        self.inner.store.damage()
+    }
+
     /// The database directory (`:memory:` for [`Db::memory`]).
     pub fn path(&self) -> &Path {
         self.inner.store.path()
@@ -303,19 +382,31 @@ impl Db {
         CancelHandle(self.inner.cancel.clone())
     }
 
-    /// The engine's limits for one statement starting now.
+    /// The engine's limits for one statement starting now: this handle's.
     fn run_limits(&self) -> engine::Limits {
+        self.limits_with(&QueryOptions::default())
+    }
+
+    /// This handle's limits tightened by one query's options (where both set a limit, the
+    /// stricter one holds).
+    fn limits_with(&self, q: &QueryOptions) -> engine::Limits {
         let l = &self.limits;
+        fn stricter<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
         engine::Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
+                token: q.cancel.as_ref().map(|t| t.0.clone()),
                 // A limit too far away to be an instant is no limit.
-                deadline: l
-                    .timeout
+                deadline: stricter(l.timeout, q.timeout)
                     .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
-            max_rows: l.max_rows,
-            max_memory: l.max_memory,
+            max_rows: stricter(l.max_rows, q.max_rows),
+            max_memory: stricter(l.max_memory, q.max_memory),
         }
     }
 
@@ -378,6 +469,17 @@ impl Db {
     /// ```
     pub fn query_with(&self, text: &str, params: &Params) -> Result<Rows> {
         self.prepare(text)?.query(params)
+    }
+
+    /// [`Db::query_with`] under one query's own limits and cancel token (see
+    /// [`QueryOptions`]).
+    pub fn query_with_options(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<Rows> {
+        self.prepare(text)?.query_with_options(params, options)
     }
 
     /// Parse and check a query once, to run it many times with different parameters.
@@ -469,7 +571,8 @@ impl Db {
             .collect())
     }
 
-    /// Sources with how many facts each asserts, most first.
+    /// Sources with how many facts each asserts, most first; each source as the language
+    /// writes it (`DbStats::by_source` has them as values).
     pub fn sources(&self) -> Result<Vec<(String, u64)>> {
         let store = &self.inner.store;
         let counts: Vec<(Id, u64)> = store
@@ -478,28 +581,19 @@ impl Db {
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect();
-        let mut out = Vec::new();
-        for (id, n) in counts {
-            out.push((store.value(id, None)?.to_string(), n));
-        }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(out)
+        Ok(by_count(store, counts)?
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect())
     }
 
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
         let s = store.stats()?.clone();
-        let mut predicates = Vec::new();
-        for (p, ps) in &s.preds {
-            predicates.push((store.value(*p, None)?.to_string(), ps.triples));
-        }
-        predicates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut classes = Vec::new();
-        for (c, n) in &s.classes {
-            classes.push((store.value(*c, None)?.to_string(), *n));
-        }
-        classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
+        let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
+        let by_source = by_count(store, s.sources.iter().map(|(g, n)| (*g, *n)))?;
         let catalog = Catalog::load(store, None)?;
         Ok(DbStats {
             facts: s.quads,
@@ -507,6 +601,7 @@ impl Db {
             sources: s.sources.len() as u64,
             predicates,
             classes,
+            by_source,
             rules: catalog.rules.len() as u64,
             disk_bytes: store.size_on_disk().unwrap_or(0),
         })
@@ -529,52 +624,15 @@ impl Db {
         Ok(names)
     }
 
+    /// Declared type names, sorted (for completion).
+    pub fn type_names(&self) -> Result<Vec<String>> {
+        let catalog = Catalog::load(&self.inner.store, None)?;
+        Ok(catalog.types.into_keys().collect())
+    }
+
     /// Entity names starting with `prefix`, at most `limit` (completion).
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
         self.inner.store.entities_with_prefix(prefix, limit)
-    }
-
-    /// Every fact, grouped by source (no source first), for export.
-    pub fn quads(&self) -> Result<Vec<Quad>> {
-        let store = &self.inner.store;
-        let _read = store.read()?;
-        let mut ids = Vec::new();
-        for q in store.quads(&crate::store::IdPattern {
-            g: crate::store::GraphSel::Each,
-            ..crate::store::IdPattern::new(None, None, None)
-        })? {
-            ids.push(q?);
-        }
-        ids.sort_by_key(|q| (q[3], q[0], q[1], q[2]));
-        let flat: Vec<Id> = ids
-            .iter()
-            .flat_map(|q| q.iter().copied())
-            .filter(|i| i.is_some())
-            .collect();
-        let values = store.values(&flat, None)?;
-        let name = |id: &Id| -> Result<String> {
-            match values.get(id) {
-                Some(Value::Entity(e)) => Ok(e.clone()),
-                _ => Err(Error::Storage(format!("id {id:?} is not an entity"))),
-            }
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for q in &ids {
-            out.push(Quad {
-                subject: name(&q[0])?,
-                predicate: name(&q[1])?,
-                object: values
-                    .get(&q[2])
-                    .cloned()
-                    .ok_or_else(|| Error::Storage("missing value".into()))?,
-                source: if q[3].is_none() {
-                    None
-                } else {
-                    Some(name(&q[3])?)
-                },
-            });
-        }
-        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]).
@@ -583,38 +641,51 @@ impl Db {
         stmt: &ast::Statement,
         params: &Params,
         delta: Option<&mut Delta>,
+        options: &QueryOptions,
     ) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
         let store = &self.inner.store;
         self.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.limits_with(options);
+        // A token cancelled before the statement starts stops it before it does anything.
+        limits.interrupt.check()?;
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &self.run_limits(), false),
+            Some(d) => run_statement(store, stmt, params, d, &limits, false),
             None => {
-                if is_write(&stmt.kind) {
+                if stmt.kind.is_write() {
+                    if self.inner.options.read_only {
+                        return Err(Error::at(crate::diag::Diagnostic::error(
+                            format!(
+                                "{} writes to the database, which is open read-only: nothing was changed",
+                                statement_name(&stmt.kind)
+                            ),
+                            stmt.span,
+                        )));
+                    }
                     let _w = store.writer()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.run_limits(), true)
+                    run_statement(store, stmt, params, &mut d, &limits, true)
                 } else {
                     let _r = store.read()?;
                     let mut d = Delta::new();
-                    run_statement(store, stmt, params, &mut d, &self.run_limits(), false)
+                    run_statement(store, stmt, params, &mut d, &limits, false)
                 }
             }
         }
     }
 }
 
-fn is_write(k: &StatementKind) -> bool {
-    matches!(
-        k,
-        StatementKind::Facts { .. }
-            | StatementKind::FromBlock { .. }
-            | StatementKind::Del { .. }
-            | StatementKind::DropSource(_)
-            | StatementKind::DropRule(_)
-            | StatementKind::Rule(_)
-            | StatementKind::TypeDecl { .. }
-            | StatementKind::PredDecl { .. }
-    )
+/// What a write statement is called in an error.
+fn statement_name(k: &StatementKind) -> &'static str {
+    match k {
+        StatementKind::Facts { .. } | StatementKind::FromBlock { .. } => "this statement (facts)",
+        StatementKind::Del { .. } => "'del'",
+        StatementKind::DropSource(_) => "'drop source'",
+        StatementKind::DropRule(_) => "'drop rule'",
+        StatementKind::Rule(_) => "'rule'",
+        StatementKind::TypeDecl { .. } => "'type'",
+        StatementKind::PredDecl { .. } => "'pred'",
+        _ => "this statement",
+    }
 }
 
 /// Syntax-independent checks of the language: errors refuse the statement.
@@ -628,178 +699,6 @@ fn check(stmt: &ast::Statement, file: Option<&str>, text: &str) -> Result<Vec<Re
         warnings.push(r);
     }
     Ok(warnings)
-}
-
-/// Run a statement against the store with `delta` collecting its writes; `commit` says
-/// whether to commit them (a single statement) or leave them (a transaction).
-fn run_statement(
-    store: &Store,
-    stmt: &ast::Statement,
-    params: &Params,
-    delta: &mut Delta,
-    limits: &engine::Limits,
-    commit: bool,
-) -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
-    let catalog = || Catalog::load(store, Some(delta));
-    let done = |delta: &mut Delta, o: Outcome| -> Result<(Outcome, Vec<crate::diag::Diagnostic>)> {
-        if commit {
-            let stats = store.commit(std::mem::take(delta))?;
-            return Ok((
-                match o {
-                    Outcome::Added(_) => Outcome::Added(stats.added),
-                    Outcome::Removed(_) => Outcome::Removed(stats.removed),
-                    other => other,
-                },
-                Vec::new(),
-            ));
-        }
-        Ok((o, Vec::new()))
-    };
-    match &stmt.kind {
-        StatementKind::Facts {
-            triples, source, ..
-        } => {
-            let c = catalog()?;
-            let n = write::facts(store, delta, &c, params, triples, source.as_ref())?;
-            done(delta, Outcome::Added(n))
-        }
-        StatementKind::FromBlock { source, statements } => {
-            let c = catalog()?;
-            let mut n = 0;
-            for s in statements {
-                match &s.kind {
-                    StatementKind::Facts {
-                        triples,
-                        source: inner,
-                        ..
-                    } => {
-                        n += write::facts(
-                            store,
-                            delta,
-                            &c,
-                            params,
-                            triples,
-                            inner.as_ref().or(Some(source)),
-                        )?;
-                    }
-                    _ => {
-                        return Err(Error::at(crate::diag::Diagnostic::error(
-                            "only facts can stand inside a from block",
-                            s.span,
-                        )))
-                    }
-                }
-            }
-            done(delta, Outcome::Added(n))
-        }
-        StatementKind::Del { triples, source } => {
-            let n = write::del(store, delta, params, triples, source.as_ref())?;
-            done(delta, Outcome::Removed(n))
-        }
-        StatementKind::DropSource(src) => {
-            let n = write::drop_source(store, delta, params, src)?;
-            done(delta, Outcome::Removed(n))
-        }
-        StatementKind::DropRule(name) => {
-            let n = write::drop_rule(store, delta, &name.name)?;
-            let msg = match n {
-                0 => format!("no rule derives '{}'", name.name),
-                1 => format!("dropped 1 rule deriving '{}'", name.name),
-                n => format!("dropped {n} rules deriving '{}'", name.name),
-            };
-            done(delta, Outcome::Done(msg))
-        }
-        StatementKind::Rule(r) => {
-            let new = write::rule(store, delta, params, r)?;
-            let head = crate::lang::print_predicate(&r.head.predicate.term);
-            done(
-                delta,
-                Outcome::Done(if new {
-                    format!("stored a rule for '{head}'")
-                } else {
-                    format!("this rule for '{head}' was already stored")
-                }),
-            )
-        }
-        StatementKind::TypeDecl { name, supertypes } => {
-            write::type_decl(store, delta, name, supertypes)?;
-            done(delta, Outcome::Done(format!("declared type {}", name.name)))
-        }
-        StatementKind::PredDecl {
-            name,
-            domain,
-            range,
-        } => {
-            write::pred_decl(store, delta, name, domain.as_ref(), range.as_ref())?;
-            done(
-                delta,
-                Outcome::Done(format!("declared predicate {}", name.name)),
-            )
-        }
-        StatementKind::Find(f) => {
-            delta.normalized();
-            let r = engine::find(store, Some(delta), params, f, limits, Mode::Run)?;
-            Ok((Outcome::Rows(Rows::new(r.columns, r.rows)), r.warnings))
-        }
-        StatementKind::Explain { analyze, find } => {
-            delta.normalized();
-            let mode = if *analyze {
-                Mode::Analyze
-            } else {
-                Mode::Explain
-            };
-            let r = engine::find(store, Some(delta), params, find, limits, mode)?;
-            let mut text = r.plan.unwrap_or_default();
-            if *analyze {
-                text.push_str(&format!("\n{} rows", r.rows.len()));
-            }
-            Ok((Outcome::Plan(text), r.warnings))
-        }
-        StatementKind::Describe(t) => {
-            delta.normalized();
-            let facts = inspect::describe(store, Some(delta), params, t)?;
-            Ok((
-                four_columns(["subject", "predicate", "object", "source"], facts),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Search { text, .. } => {
-            let hits = inspect::search(store, Some(delta), text)?;
-            let cols = vec!["entity".to_string(), "label".to_string()];
-            Ok((
-                Outcome::Rows(Rows::new(
-                    cols,
-                    hits.into_iter().map(|(e, l)| vec![Some(e), l]).collect(),
-                )),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Check => {
-            let problems = inspect::check(store, params, limits)?;
-            if problems.is_empty() {
-                return Ok((
-                    Outcome::Done(
-                        "no problems found: every fact fits the schema and every index agrees"
-                            .into(),
-                    ),
-                    Vec::new(),
-                ));
-            }
-            Ok((
-                four_columns(["subject", "predicate", "object", "problem"], problems),
-                Vec::new(),
-            ))
-        }
-        StatementKind::Load { .. } => Err(Error::Invalid("load is run by Script".into())),
-    }
-}
-
-/// Rows of four columns (describe, check).
-fn four_columns(names: [&str; 4], rows: Vec<[Option<Value>; 4]>) -> Outcome {
-    Outcome::Rows(Rows::new(
-        names.map(String::from).to_vec(),
-        rows.into_iter().map(|r| r.to_vec()).collect(),
-    ))
 }
 
 /// A transaction: see [`Db::transaction`].
@@ -829,7 +728,12 @@ impl Tx<'_> {
             }
             let (o, _) = self
                 .db
-                .run(&stmt, params, Some(&mut self.delta))
+                .run(
+                    &stmt,
+                    params,
+                    Some(&mut self.delta),
+                    &QueryOptions::default(),
+                )
                 .map_err(|e| e.resolve(None, text))?;
             out.push(o);
         }
@@ -897,18 +801,18 @@ impl Prepared {
     /// Run the query with `params` bound to its `$name` parameters, against the committed
     /// data (outside any transaction).
     pub fn query(&self, params: &Params) -> Result<Rows> {
+        self.query_with_options(params, &QueryOptions::default())
+    }
+
+    /// [`Prepared::query`] under this run's own limits and cancel token.
+    pub fn query_with_options(&self, params: &Params, options: &QueryOptions) -> Result<Rows> {
         let store = &self.db.inner.store;
         self.db.inner.cancel.store(false, Ordering::SeqCst);
+        let limits = self.db.limits_with(options);
+        limits.interrupt.check()?;
         let _r = store.read()?;
-        let r = engine::find(
-            store,
-            None,
-            params,
-            &self.find,
-            &self.db.run_limits(),
-            Mode::Run,
-        )
-        .map_err(|e| e.resolve(None, &self.text))?;
+        let r = engine::find(store, None, params, &self.find, &limits, Mode::Run)
+            .map_err(|e| e.resolve(None, &self.text))?;
         Ok(Rows::new(r.columns, r.rows))
     }
 }
@@ -977,6 +881,7 @@ impl FactsBuilder<'_> {
 /// Figures for `.stats` / `dossier stats`.
 ///
 /// ```
+/// use dossier::Value;
 /// let db = dossier::Db::memory()?;
 /// db.execute("
 ///     lna a ArmedGroup.
@@ -985,7 +890,8 @@ impl FactsBuilder<'_> {
 /// ")?;
 /// let stats = db.stats()?;
 /// assert_eq!((stats.facts, stats.triples, stats.sources), (3, 2, 2));
-/// assert_eq!(stats.classes, [("ArmedGroup".to_string(), 1)]);
+/// assert_eq!(stats.classes, [(Value::entity("ArmedGroup"), 1)]);
+/// assert_eq!(stats.by_source[0], (Value::entity("aa_2020_09_28"), 1));
 /// # Ok::<(), dossier::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -996,14 +902,30 @@ pub struct DbStats {
     pub triples: u64,
     /// Sources with at least one fact.
     pub sources: u64,
-    /// Predicates with their number of triples, most used first.
-    pub predicates: Vec<(String, u64)>,
-    /// Classes (objects of `a`) with their number of members, largest first.
-    pub classes: Vec<(String, u64)>,
+    /// Predicates (entities) with their number of triples, most used first, then by name.
+    pub predicates: Vec<(Value, u64)>,
+    /// Classes (objects of `a`) with their number of members, largest first, then by name.
+    pub classes: Vec<(Value, u64)>,
+    /// Sources (entities) with their number of facts, most first, then by name.
+    pub by_source: Vec<(Value, u64)>,
     /// Stored rules (a derived predicate may have several).
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// The values of `counts`' ids, largest count first, ties by the values as written.
+fn by_count(
+    store: &Store,
+    counts: impl IntoIterator<Item = (Id, u64)>,
+) -> Result<Vec<(Value, u64)>> {
+    let mut out = Vec::new();
+    for (id, n) in counts {
+        let v = store.value(id, None)?;
+        out.push((v.to_string(), v, n));
+    }
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    Ok(out.into_iter().map(|(_, v, n)| (v, n)).collect())
 }
 
 pub(crate) fn resolve_path(base: Option<&Path>, path: &str) -> PathBuf {

@@ -7,7 +7,7 @@
 //! answer gets it.  A statement longer than [`crate::Options::max_statement_bytes`], or
 //! text that is not UTF-8, is an error naming its line (and column).
 
-use super::{check, resolve_path, Db, Executed, Params};
+use super::{check, resolve_path, Db, Executed, Params, QueryOptions};
 use crate::diag::{line_col, Diagnostic, Report};
 use crate::error::{Error, Result};
 use crate::lang::ast::{Statement, StatementKind};
@@ -166,6 +166,8 @@ pub struct Script<'db> {
     db: &'db Db,
     params: Params,
     stack: Vec<Frame<'db>>,
+    options: QueryOptions,
+    allow_load: bool,
 }
 
 impl<'db> Script<'db> {
@@ -180,6 +182,8 @@ impl<'db> Script<'db> {
             db,
             params: Params::new(),
             stack: vec![Frame::new(None, None, Chunks::new(Box::new(reader), max))],
+            options: QueryOptions::default(),
+            allow_load: true,
         }
     }
 
@@ -199,18 +203,42 @@ impl<'db> Script<'db> {
         self
     }
 
+    /// Limits and a cancel token for every statement of the script (see [`QueryOptions`]).
+    pub fn options(mut self, options: QueryOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Refuse `load` statements: text from someone who may not read this machine's files
+    /// (a web request) must not name one.
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// let mut script = db.script("load \"/etc/hostname\".").forbid_load();
+    /// let err = script.next().unwrap().unwrap_err();
+    /// assert!(err.to_string().contains("load is not allowed here"), "{err}");
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn forbid_load(mut self) -> Self {
+        self.allow_load = false;
+        self
+    }
+
     fn load(&mut self, path: &str, stmt: &Statement) -> Result<()> {
         let (base, text, line_base) = match self.stack.last() {
             Some(f) => (f.file.clone(), f.text.clone(), f.line_base),
             None => (None, Arc::from(""), 0),
         };
-        let file = resolve_path(base.as_deref(), path);
         let refused = |message: String| {
             let mut r = Diagnostic::error(message, stmt.span)
                 .report(base.as_deref().and_then(|p| p.to_str()), &text);
             r.line += line_base;
             Error::Rejected(Box::new(r))
         };
+        if !self.allow_load {
+            return Err(refused("load is not allowed here".into()));
+        }
+        let file = resolve_path(base.as_deref(), path);
         let canonical = std::fs::canonicalize(&file)
             .map_err(|e| refused(format!("cannot load {}: {e}", file.display())))?;
         if self
@@ -342,7 +370,7 @@ impl Iterator for Script<'_> {
                 continue;
             }
             let start = Instant::now();
-            let r = self.db.run(&stmt, &self.params, None);
+            let r = self.db.run(&stmt, &self.params, None, &self.options);
             let elapsed = start.elapsed();
             let frame = self.stack.last_mut()?;
             let line = frame.line_of(stmt.span.start);

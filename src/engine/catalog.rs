@@ -61,14 +61,18 @@ impl Catalog {
     pub fn load(store: &Store, delta: Option<&Delta>) -> Result<Catalog> {
         match store.meta(RECORD, delta)? {
             None => Ok(Catalog::default()),
-            Some(bytes) => Catalog::from_bytes(&bytes),
+            Some(bytes) => Catalog::from_record(&bytes),
         }
     }
 
-    /// Decode a stored catalog record (version byte, then bincode).  Damaged bytes give
-    /// an error, never a panic, and decoding never allocates more than
-    /// [`MAX_RECORD_BYTES`] whatever lengths the bytes claim.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Catalog> {
+    /// The name of the store's meta record that holds the catalog.
+    pub const RECORD: &'static str = RECORD;
+
+    /// Decode the stored record (written by [`Catalog::to_record`] via [`Catalog::save`]):
+    /// a version byte, then bincode.  Damaged bytes give an error, never a panic, and
+    /// decoding never allocates more than [`MAX_RECORD_BYTES`] whatever lengths the bytes
+    /// claim.
+    pub fn from_record(bytes: &[u8]) -> Result<Catalog> {
         let (&version, body) = bytes
             .split_first()
             .ok_or_else(|| Error::Storage("empty catalog record".into()))?;
@@ -85,12 +89,25 @@ impl Catalog {
 
     /// Record this catalog in `delta`.
     pub fn save(&self, store: &Store, delta: &mut Delta) -> Result<()> {
+        store.put_meta(delta, RECORD, Some(self.to_record()?));
+        Ok(())
+    }
+
+    /// The stored record: [`RECORD_VERSION`], then the catalog in bincode's standard
+    /// configuration (which writes enum variants by position: see the golden test).
+    fn to_record(&self) -> Result<Vec<u8>> {
         let mut bytes = vec![RECORD_VERSION];
         let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .map_err(Error::storage)?;
+        // A record past the limit could not be read back.
+        if body.len() > MAX_RECORD_BYTES {
+            return Err(Error::Invalid(format!(
+                "the schema and rules would take {} bytes, more than the {MAX_RECORD_BYTES} a database keeps",
+                body.len()
+            )));
+        }
         bytes.extend_from_slice(&body);
-        store.put_meta(delta, RECORD, Some(bytes));
-        Ok(())
+        Ok(bytes)
     }
 
     /// `t` and every type declared (transitively) below it.
@@ -172,6 +189,64 @@ fn name(n: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The catalog record's bytes on disk.  bincode writes enum variants by position and
+    /// fields in declaration order: reordering `Range`, `Kind` or a struct's fields would
+    /// silently change what existing databases mean.  This fails first.
+    #[test]
+    fn catalog_record_golden_bytes() {
+        let mut c = Catalog::default();
+        c.types.insert("A".into(), vec![]);
+        c.types.insert("B".into(), vec!["A".into()]);
+        let kinds = [
+            Kind::Int,
+            Kind::Float,
+            Kind::Date,
+            Kind::Str,
+            Kind::Bool,
+            Kind::Entity,
+        ];
+        for (i, k) in kinds.into_iter().enumerate() {
+            let range = Some(Range::Kind(k));
+            let decl = PredDecl {
+                domain: None,
+                range,
+            };
+            c.preds.insert(format!("k{i}"), decl);
+        }
+        let class = PredDecl {
+            domain: Some("A".into()),
+            range: Some(Range::Class("B".into())),
+        };
+        c.preds.insert("p".into(), class);
+        c.preds.insert("q".into(), PredDecl::default());
+        c.rules.push(RuleDecl {
+            head: "r".into(),
+            text: "rule ?x r ?y :- ?x p ?y.".into(),
+        });
+        let bytes = c.to_record().unwrap();
+        #[rustfmt::skip]
+        let expected: Vec<u8> = [
+            &[1u8][..],                                  // record version
+            &[2, 1, b'A', 0, 1, b'B', 1, 1, b'A'],       // types: A [], B [A]
+            &[8],                                        // 8 predicates, by name:
+            &[2, b'k', b'0', 0, 1, 1, 0],                // k0: _ -> int (Range::Kind #1, Kind #0)
+            &[2, b'k', b'1', 0, 1, 1, 1],                // k1: _ -> float
+            &[2, b'k', b'2', 0, 1, 1, 2],                // k2: _ -> date
+            &[2, b'k', b'3', 0, 1, 1, 3],                // k3: _ -> string
+            &[2, b'k', b'4', 0, 1, 1, 4],                // k4: _ -> bool
+            &[2, b'k', b'5', 0, 1, 1, 5],                // k5: _ -> entity
+            &[1, b'p', 1, 1, b'A', 1, 0, 1, b'B'],       // p: A -> B (Range::Class #0)
+            &[1, b'q', 0, 0],                            // q: no domain, no range
+            &[1, 1, b'r', 24],                           // 1 rule: head r, text of 24 bytes
+            b"rule ?x r ?y :- ?x p ?y.",
+        ]
+        .concat();
+        assert_eq!(bytes, expected);
+        assert_eq!(Catalog::from_record(&bytes).unwrap(), c);
+        assert!(Catalog::from_record(&[2, 0, 0, 0]).is_err());
+        assert!(Catalog::from_record(&[]).is_err());
+    }
 
     #[test]
     fn type_closure() {

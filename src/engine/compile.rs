@@ -6,7 +6,7 @@ use super::budget::Budget;
 use super::catalog::Catalog;
 use super::exec::Interrupt;
 use super::ir::{Body, Ex, Filter, GTerm, Item, PTerm, Params, Pattern, Slot};
-use crate::diag::Diagnostic;
+use crate::diag::{suggest, Diagnostic};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, Term};
 use crate::model::{DateRange, Value, TYPE_PREDICATE};
@@ -35,11 +35,13 @@ pub struct Context<'a> {
     pub interrupt: Interrupt,
     /// The memory the statement may hold, charged where rows are kept.
     pub budget: Budget,
+    /// The classes rules derive (see [`SchemaIds::derived_classes`]).
+    pub derived_classes: Option<FxHashSet<Id>>,
 }
 
 /// The ids the catalog's names have in the store: computed once per committed version
 /// (dozens of dictionary lookups for a real schema) and shared by every query.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaIds {
     /// The id of the `type` predicate, if the store has it.
     pub type_id: Option<Id>,
@@ -49,6 +51,10 @@ pub struct SchemaIds {
     pub subtypes: FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: FxHashMap<Id, Vec<Id>>,
+    /// The classes rules derive `?x a C` for; `None` when some rule derives a class that is
+    /// not a constant.  A `?x a T` pattern reads derived facts only when T or a subtype
+    /// is one of them.
+    pub derived_classes: Option<FxHashSet<Id>>,
 }
 
 impl SchemaIds {
@@ -60,6 +66,20 @@ impl SchemaIds {
         for head in catalog.derived() {
             if let Some(id) = store.lookup_entity(head, delta)? {
                 derived.insert(id);
+            }
+        }
+        let mut derived_classes = Some(FxHashSet::default());
+        for r in catalog.rules.iter().filter(|r| r.head == TYPE_PREDICATE) {
+            let rule = super::rules::parse_rule(&r.text)?;
+            match &rule.head.object.term {
+                Term::Value(Value::Entity(c)) => {
+                    if let (Some(set), Some(id)) =
+                        (derived_classes.as_mut(), store.lookup_entity(c, delta)?)
+                    {
+                        set.insert(id);
+                    }
+                }
+                _ => derived_classes = None,
             }
         }
         let mut subtypes = FxHashMap::default();
@@ -93,6 +113,7 @@ impl SchemaIds {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
         })
     }
 }
@@ -140,6 +161,7 @@ impl<'a> Context<'a> {
             derived,
             subtypes,
             supertypes,
+            derived_classes,
         } = ids;
         Context {
             store,
@@ -152,6 +174,20 @@ impl<'a> Context<'a> {
             supertypes,
             interrupt: Interrupt::default(),
             budget: Budget::default(),
+            derived_classes,
+        }
+    }
+
+    /// Whether rules may derive `?x a C` for a class of `o` (a type pattern's object).
+    pub fn derives_class(&self, o: &PTerm) -> bool {
+        let Some(classes) = &self.derived_classes else {
+            return true;
+        };
+        match o {
+            PTerm::Const(c) => classes.contains(c),
+            PTerm::OneOf(cs) => cs.iter().any(|c| classes.contains(c)),
+            PTerm::Never => false,
+            PTerm::Var(_) | PTerm::Any => true,
         }
     }
 }
@@ -279,7 +315,10 @@ impl<'c, 'a> Compiler<'c, 'a> {
             infer_supertypes = true;
         }
         let (stored, derived) = match &p {
-            PTerm::Const(id) => (true, self.cx.derived.contains(id)),
+            PTerm::Const(id) => (
+                true,
+                self.cx.derived.contains(id) && (!is_type || self.cx.derives_class(&o)),
+            ),
             PTerm::Var(_) | PTerm::Any => (true, !self.cx.derived.is_empty()),
             _ => (true, false),
         };
@@ -353,6 +392,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
                     };
                     if count == 0
                         && !self.cx.catalog.types.contains_key(&tname)
+                        && !(matches!(p, PTerm::Const(id) if self.cx.derived.contains(id))
+                            && self.cx.derives_class(o))
                         && self.warned.insert(format!("type {tname}"))
                     {
                         let mut classes = Vec::new();
@@ -488,66 +529,4 @@ pub fn pattern_text(tp: &ast::TriplePattern) -> String {
         s.push_str(&print_term(&src.term));
     }
     s
-}
-
-/// The closest known name within a small edit distance.
-pub fn suggest<'n>(name: &str, known: impl Iterator<Item = &'n str>) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    let lower = name.to_lowercase();
-    for k in known {
-        if k == name {
-            continue;
-        }
-        let d = edit_distance(&lower, &k.to_lowercase());
-        let limit = (name.chars().count() / 3).clamp(1, 3);
-        if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
-            best = Some((d, k));
-        }
-    }
-    best.map(|(_, k)| k.to_string())
-}
-
-/// Edit distance counting a swap of two neighbouring letters as one edit (`lable` →
-/// `label`), the typo people make most.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions() {
-        let known = ["backed_by", "based_in", "label"];
-        assert_eq!(
-            suggest("backd_by", known.iter().copied()),
-            Some("backed_by".into())
-        );
-        assert_eq!(
-            suggest("lable", known.iter().copied()),
-            Some("label".into())
-        );
-        assert_eq!(suggest("zzz", known.iter().copied()), None);
-    }
 }

@@ -10,7 +10,7 @@ use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
 use super::ir::{range_options, GTerm, PTerm, Pattern, Slot};
-use super::plan::{Plan, Step, StepKind};
+use super::plan::{Plan, Step, StepKind, TextScan};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 pub struct Interrupt {
     /// Set from another thread (Ctrl-C) to stop the query.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// This query's own cancel flag (a web request whose client went away), beside the
+    /// database-wide one.
+    pub token: Option<Arc<AtomicBool>>,
     /// When to stop with [`Error::TimedOut`], with the time limit it came from (for the
     /// message); `None`: no time limit.
     pub deadline: Option<(Instant, Duration)>,
@@ -34,7 +37,7 @@ impl Interrupt {
     /// [`Error::Cancelled`] once the cancel flag is set, [`Error::TimedOut`] once past the
     /// deadline.  The engine calls it regularly while a query runs.
     pub fn check(&self) -> Result<()> {
-        if let Some(c) = &self.cancel {
+        for c in [&self.cancel, &self.token].into_iter().flatten() {
             if c.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
@@ -150,10 +153,15 @@ pub struct Exec<'e, 'a> {
     found: RefCell<Vec<[Id; 4]>>,
     /// The key of a hashed `not`, built per row without allocating.
     key_buf: RefCell<Vec<Id>>,
+    /// Each text scan's object ranges (the terms that pass its filter), found once.
+    text_ranges: RefCell<FxHashMap<usize, Rc<ObjectRanges>>>,
 }
 
 /// Bytes a hash table holds per entry: the quad and its chain link, and the key's slot.
 const TABLE_ENTRY_BYTES: u64 = 40 + 24;
+
+/// Object ranges `[lo, hi)` of a scan.
+type ObjectRanges = Vec<(Id, Id)>;
 
 /// The step id of scans that are not plan steps (hash table builds).
 const NO_STEP: usize = usize::MAX;
@@ -168,6 +176,42 @@ enum Res<'p> {
     Set(&'p [Id]),
     Free(Slot),
     Any,
+}
+
+/// A pattern resolved against the current row: the positions a match binds.
+#[derive(Clone, Copy)]
+struct Target<'p> {
+    pat: &'p Pattern,
+    s: Res<'p>,
+    p: Res<'p>,
+    o: Res<'p>,
+    /// `?x a ?t` also continues with every supertype of the stated type.
+    infer: bool,
+}
+
+/// A hash join step's pattern, the object ranges of its build scan, its key slots and the
+/// rows the planner expects the table to hold.
+#[derive(Clone, Copy)]
+struct Join<'p> {
+    pat: &'p Pattern,
+    ranges: &'p [(Id, Id)],
+    keys: &'p [Slot],
+    build_rows: usize,
+}
+
+/// Where a step's matches go: the row they bind into, the bindings to undo before the
+/// next match, and the rest of the plan.
+struct Out<'r, 'n, 's> {
+    row: &'r mut Vec<Id>,
+    saved: SavedSlots,
+    next: &'n mut Sink<'s>,
+}
+
+impl Out<'_, '_, '_> {
+    /// Undo the last match's bindings (when the step is done with the row).
+    fn restore(&mut self) {
+        self.saved.restore(self.row);
+    }
 }
 
 impl<'e, 'a> Exec<'e, 'a> {
@@ -190,6 +234,7 @@ impl<'e, 'a> Exec<'e, 'a> {
             probes: RefCell::default(),
             found: RefCell::default(),
             key_buf: RefCell::default(),
+            text_ranges: RefCell::default(),
         }
     }
 
@@ -232,13 +277,46 @@ impl<'e, 'a> Exec<'e, 'a> {
     /// Run one step; `next` continues with each extended row (the rest of the plan).
     fn step(&self, step: &Step, row: &mut Vec<Id>, next: &mut Sink<'_>) -> Result<bool> {
         match &step.kind {
-            StepKind::Scan { pat, ranges } => self.scan(step.id, pat, ranges, row, next),
+            StepKind::Scan {
+                pat,
+                ranges,
+                text: None,
+            } => self.scan(step.id, pat, ranges, row, next),
+            StepKind::Scan {
+                pat, text: Some(t), ..
+            } => {
+                let ranges = self.text_ranges(step.id, t)?;
+                if ranges.is_empty() {
+                    return Ok(true);
+                }
+                self.scan(step.id, pat, &ranges, row, next)
+            }
             StepKind::HashJoin {
                 pat,
                 ranges,
+                text,
                 keys,
                 build_rows,
-            } => self.hash_join(step.id, pat, ranges, keys, *build_rows, row, next),
+            } => {
+                let found;
+                let ranges = match text {
+                    Some(t) => {
+                        found = self.text_ranges(step.id, t)?;
+                        if found.is_empty() {
+                            return Ok(true);
+                        }
+                        &found[..]
+                    }
+                    None => &ranges[..],
+                };
+                let join = Join {
+                    pat,
+                    ranges,
+                    keys,
+                    build_rows: *build_rows,
+                };
+                self.hash_join(step.id, join, row, next)
+            }
             StepKind::Filter(f) => {
                 if self.ev.test(&f.ex, row, &[])? {
                     next(row)
@@ -287,6 +365,36 @@ impl<'e, 'a> Exec<'e, 'a> {
             }
             StepKind::Nothing { .. } => Ok(true),
         }
+    }
+
+    /// The object ranges of a text scan: the candidate terms of the text index that pass
+    /// the filter, consecutive ids merged into one range.  Found on the step's first run.
+    fn text_ranges(&self, id: usize, t: &TextScan) -> Result<Rc<ObjectRanges>> {
+        if let Some(r) = self.text_ranges.borrow().get(&id) {
+            return Ok(r.clone());
+        }
+        let candidates = self
+            .cx
+            .store
+            .text_candidates(&t.query, self.cx.delta)?
+            .ok_or_else(|| Error::Storage("a text scan without an index query".into()))?;
+        self.ev.preload(&candidates)?;
+        let mut row = vec![Id::NONE; t.slot + 1];
+        let mut ranges: Vec<(Id, Id)> = Vec::new();
+        for id in candidates {
+            self.tick()?;
+            row[t.slot] = id;
+            if !self.ev.test(&t.filter.ex, &row, &[])? {
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(last) if last.1 == id => last.1 = id.successor(),
+                _ => ranges.push((id, id.successor())),
+            }
+        }
+        let ranges = Rc::new(ranges);
+        self.text_ranges.borrow_mut().insert(id, ranges.clone());
+        Ok(ranges)
     }
 
     /// The solutions of an independent sub-plan, projected on `keys` (hashed `not`).
@@ -380,7 +488,18 @@ impl<'e, 'a> Exec<'e, 'a> {
             Res::Set(ids) => (ids, None),
             other => (&[][..], Some(bound(other))),
         };
-        let mut saved = SavedSlots::default();
+        let t = Target {
+            pat,
+            s,
+            p,
+            o,
+            infer: pat.infer_supertypes,
+        };
+        let mut out = Out {
+            row,
+            saved: SavedSlots::default(),
+            next,
+        };
         let mut cont = true;
         'outer: for obj in set.iter().map(|i| Some(*i)).chain(single) {
             if pat.stored && !pat.delta_only {
@@ -410,17 +529,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                         if handled {
                             for q in &found {
                                 self.tick()?;
-                                if !self.emit(
-                                    pat,
-                                    pat.infer_supertypes,
-                                    q,
-                                    s,
-                                    p,
-                                    o,
-                                    row,
-                                    &mut saved,
-                                    next,
-                                )? {
+                                if !self.emit(&t, q, &mut out)? {
                                     cont = false;
                                     break;
                                 }
@@ -432,7 +541,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                             continue;
                         }
                     }
-                    if !self.emit_stored(&ip, None, pat, (s, p, o), row, &mut saved, next)? {
+                    if !self.emit_stored(&ip, None, &t, &mut out)? {
                         cont = false;
                         break 'outer;
                     }
@@ -452,17 +561,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     };
                     let ok = rel.scan(bound(s), obj, |a, b| {
                         self.tick()?;
-                        self.emit(
-                            pat,
-                            pat.infer_supertypes,
-                            &[a, pid, b, Id::NONE],
-                            s,
-                            p,
-                            o,
-                            row,
-                            &mut saved,
-                            next,
-                        )
+                        self.emit(&t, &[a, pid, b, Id::NONE], &mut out)
                     })?;
                     if !ok {
                         cont = false;
@@ -484,15 +583,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                             g,
                             o_range: None,
                         };
-                        if !self.emit_stored(
-                            &ip,
-                            Some(class),
-                            pat,
-                            (s, p, o),
-                            row,
-                            &mut saved,
-                            next,
-                        )? {
+                        if !self.emit_stored(&ip, Some(class), &t, &mut out)? {
                             cont = false;
                             break 'subs;
                         }
@@ -500,22 +591,18 @@ impl<'e, 'a> Exec<'e, 'a> {
                 }
             }
         }
-        saved.restore(row);
+        out.restore();
         Ok(cont)
     }
 
     /// Emit every stored match of `ip` (reported with `object` in place of the stored
     /// object, when given); false when the consumer stopped.
-    #[allow(clippy::too_many_arguments)]
     fn emit_stored(
         &self,
         ip: &IdPattern,
         object: Option<Id>,
-        pat: &Pattern,
-        (s, p, o): (Res, Res, Res),
-        row: &mut Vec<Id>,
-        saved: &mut SavedSlots,
-        next: &mut Sink<'_>,
+        t: &Target<'_>,
+        out: &mut Out<'_, '_, '_>,
     ) -> Result<bool> {
         for q in self
             .cx
@@ -527,28 +614,24 @@ impl<'e, 'a> Exec<'e, 'a> {
             if let Some(obj) = object {
                 q[2] = obj;
             }
-            if !self.emit(pat, pat.infer_supertypes, &q, s, p, o, row, saved, next)? {
+            if !self.emit(t, &q, out)? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// Bind the free positions of `pat` from quad `q` and continue; for `?x a ?t` also
-    /// continue with every supertype of the stated type.
-    #[allow(clippy::too_many_arguments)]
-    fn emit(
-        &self,
-        pat: &Pattern,
-        infer: bool,
-        q: &[Id; 4],
-        s: Res,
-        p: Res,
-        o: Res,
-        row: &mut Vec<Id>,
-        saved: &mut SavedSlots,
-        next: &mut Sink<'_>,
-    ) -> Result<bool> {
+    /// Bind the free positions of the target from quad `q` and continue; for `?x a ?t`
+    /// (when the target infers) also continue with every supertype of the stated type.
+    fn emit(&self, t: &Target<'_>, q: &[Id; 4], out: &mut Out<'_, '_, '_>) -> Result<bool> {
+        let Target {
+            pat,
+            s,
+            p,
+            o,
+            infer,
+        } = *t;
+        let Out { row, saved, next } = out;
         saved.restore(row);
         for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
             if let Res::Free(slot) = r {
@@ -592,18 +675,15 @@ impl<'e, 'a> Exec<'e, 'a> {
         Ok(true)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn hash_join(
         &self,
         id: usize,
-        pat: &Pattern,
-        ranges: &[(Id, Id)],
-        keys: &[Slot],
-        build_rows: usize,
+        join: Join<'_>,
         row: &mut Vec<Id>,
         next: &mut Sink<'_>,
     ) -> Result<bool> {
-        let table = self.table(id, pat, ranges, keys, build_rows, row.len())?;
+        let table = self.table(id, join, row.len())?;
+        let pat = join.pat;
         let (Some(s), Some(p), Some(o)) = (
             self.resolve(&pat.s, row),
             self.resolve(&pat.p, row),
@@ -611,31 +691,40 @@ impl<'e, 'a> Exec<'e, 'a> {
         ) else {
             return Ok(true);
         };
-        let key = join_key(keys, row);
-        let mut saved = SavedSlots::default();
+        let key = join_key(join.keys, row);
+        let t = Target {
+            pat,
+            s,
+            p,
+            o,
+            infer: false,
+        };
+        let mut out = Out {
+            row,
+            saved: SavedSlots::default(),
+            next,
+        };
         let mut cont = true;
         for q in table.get(&key) {
             self.tick()?;
-            if !self.emit(pat, false, q, s, p, o, row, &mut saved, next)? {
+            if !self.emit(&t, q, &mut out)? {
                 cont = false;
                 break;
             }
         }
-        saved.restore(row);
+        out.restore();
         Ok(cont)
     }
 
     /// The hash table of a hash join: the pattern's matches with only its constants bound,
     /// keyed by the values of the join variables.
-    fn table(
-        &self,
-        id: usize,
-        pat: &Pattern,
-        ranges: &[(Id, Id)],
-        keys: &[Slot],
-        build_rows: usize,
-        width: usize,
-    ) -> Result<Rc<HashTable>> {
+    fn table(&self, id: usize, join: Join<'_>, width: usize) -> Result<Rc<HashTable>> {
+        let Join {
+            pat,
+            ranges,
+            keys,
+            build_rows,
+        } = join;
         if let Some(t) = self.tables.borrow().get(&id) {
             return Ok(t.clone());
         }

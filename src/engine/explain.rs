@@ -53,11 +53,11 @@ fn steps(
     let n = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
         let what = match &step.kind {
-            StepKind::Scan { pat, ranges } => {
-                let range = if ranges.is_empty() {
-                    String::new()
-                } else {
-                    " with object range pushed into the index".into()
+            StepKind::Scan { pat, ranges, text } => {
+                let range = match text {
+                    Some(t) => format!(" with objects from the text index for {}", t.filter.text),
+                    None if ranges.is_empty() => String::new(),
+                    None => " with object range pushed into the index".into(),
                 };
                 if i == 0 && depth == 1 {
                     format!("scan {}{range}", pat.text)
@@ -65,8 +65,18 @@ fn steps(
                     format!("index lookup {}{range}", pat.text)
                 }
             }
-            StepKind::HashJoin { pat, keys, .. } => {
-                format!("hash join {} on {}", pat.text, var_list(keys, vars))
+            StepKind::HashJoin {
+                pat, keys, text, ..
+            } => {
+                let objects = match text {
+                    Some(t) => format!(" with objects from the text index for {}", t.filter.text),
+                    None => String::new(),
+                };
+                format!(
+                    "hash join {}{objects} on {}",
+                    pat.text,
+                    var_list(keys, vars)
+                )
             }
             StepKind::Filter(f) => format!("filter {}", f.text),
             StepKind::NotExists { keys, hashed, .. } => {

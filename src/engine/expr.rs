@@ -124,6 +124,18 @@ impl<'a> Eval<'a> {
         Ok(out)
     }
 
+    /// Decode `ids` in one sorted pass and keep their values for this query's later
+    /// [`Eval::value`] calls (ids about to be tested one by one, in any order).
+    pub fn preload(&self, ids: &[Id]) -> Result<()> {
+        let values = self.values(ids)?;
+        let mut c = self.cache.borrow_mut();
+        if c.len() + values.len() > 1 << 20 {
+            c.clear();
+        }
+        c.extend(values);
+        Ok(())
+    }
+
     /// An id for a computed value: its inline id, or a scratch id for this query.
     pub fn id_of(&self, v: Value) -> Id {
         if let Some(id) = Id::inline(&v) {

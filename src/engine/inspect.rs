@@ -8,7 +8,7 @@ use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
 use crate::model::Value;
-use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store};
+use crate::store::{kind, Delta, GraphSel, Id, IdPattern, Store, TextQuery};
 
 /// `describe x`: every fact with x as subject or object, with its source.
 pub fn describe(
@@ -69,20 +69,36 @@ pub fn search(
     let needle = text.to_lowercase();
     let label = store.lookup_entity("label", delta)?;
     let alias = store.lookup_entity("alias", delta)?;
-    let mut hits: Vec<Id> = Vec::new();
-    for t in store.terms_of_kind(kind::ENTITY)? {
-        let (id, name) = t?;
-        if name.to_lowercase().contains(&needle) {
-            hits.push(id);
+    // The entities and strings whose text contains the needle: the text index yields
+    // candidates (every term is tested when the text is shorter than a trigram).
+    let mut terms: Vec<Id> = Vec::new();
+    match store.text_candidates(&TextQuery::contains(text), delta)? {
+        Some(candidates) => {
+            for (id, v) in store.values(&candidates, delta)? {
+                if v.text().is_some_and(|t| t.to_lowercase().contains(&needle)) {
+                    terms.push(id);
+                }
+            }
+        }
+        None => {
+            for k in [kind::ENTITY, kind::STR] {
+                for t in store.terms_of_kind(k)? {
+                    let (id, name) = t?;
+                    if name.to_lowercase().contains(&needle) {
+                        terms.push(id);
+                    }
+                }
+            }
         }
     }
-    for t in store.terms_of_kind(kind::STR)? {
-        let (sid, s) = t?;
-        if !s.to_lowercase().contains(&needle) {
+    let mut hits: Vec<Id> = Vec::new();
+    for id in terms {
+        if id.kind() == kind::ENTITY {
+            hits.push(id);
             continue;
         }
         for p in [label, alias].into_iter().flatten() {
-            for q in store.quads(&IdPattern::new(None, Some(p), Some(sid)))? {
+            for q in store.quads(&IdPattern::new(None, Some(p), Some(id)))? {
                 hits.push(q?[0]);
             }
         }
@@ -118,41 +134,60 @@ fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
-/// `check`: facts that violate the schema's domains and ranges — stated ones, then those
-/// the rules derive — then index consistency.  Each problem is (subject, predicate,
-/// object, what is wrong).
+/// `check`: the store's proof that it is whole ([`Store::verify`]: dictionary, counters,
+/// indexes, counts, meta records), that the catalog decodes, then the facts that violate
+/// the schema's domains and ranges — stated ones, then those the rules derive (evaluated
+/// under the statement's `limits`).  Each problem is (subject, predicate, object, what is
+/// wrong); problems of the store have no subject.
 pub fn check(
     store: &Store,
     params: &Params,
     limits: &super::Limits,
 ) -> Result<Vec<[Option<Value>; 4]>> {
-    let catalog = Catalog::load(store, None)?;
-    let mut cx = Context::new(store, None, &catalog, params)?;
+    // The caller holds the read gate (a statement), so the store checks under it.
+    let mut out: Vec<[Option<Value>; 4]> = store
+        .verify_under_gate()?
+        .into_iter()
+        .map(|p| [None, None, None, Some(Value::Str(p))])
+        .collect();
+    let catalog = match Catalog::load(store, None) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push([None, None, None, Some(Value::Str(format!("catalog: {e}")))]);
+            return Ok(out);
+        }
+    };
+    // Schema checks read facts through the indexes and the dictionary: on a damaged
+    // store they may fail, and the problems above already say why.
+    match schema_problems(store, params, &catalog, limits) {
+        Ok(p) => out.extend(p),
+        Err(e) if !out.is_empty() => out.push([
+            None,
+            None,
+            None,
+            Some(Value::Str(format!("schema checks could not run: {e}"))),
+        ]),
+        Err(e) => return Err(e),
+    }
+    Ok(out)
+}
+
+/// Facts, stated or derived, that violate the schema's domains and ranges.
+fn schema_problems(
+    store: &Store,
+    params: &Params,
+    catalog: &Catalog,
+    limits: &super::Limits,
+) -> Result<Vec<[Option<Value>; 4]>> {
+    let mut cx = Context::new(store, None, catalog, params)?;
     cx.interrupt = limits.interrupt.clone();
     cx.budget = super::Budget::new(limits.max_memory);
-    // Rules deriving declared predicates (or types) are evaluated: what they derive must
-    // fit the schema too.
-    let derived_names = catalog.derived();
-    let mut needed = Vec::new();
-    for p in catalog
-        .preds
-        .keys()
-        .filter(|p| derived_names.contains(p.as_str()))
-    {
-        needed.extend(store.lookup_entity(p, None)?);
-    }
-    let derived = if needed.is_empty() {
-        Derived::default()
-    } else {
-        needed.extend(cx.type_id.filter(|t| cx.derived.contains(t)));
-        let rules = super::rules::compile_all(&cx, &catalog)?;
-        super::rules::evaluate(&cx, &rules, &[], &needed, &cx.interrupt)?
-    };
+    let derived = derived_for_schema(&cx, catalog)?;
     let schema = Schema {
         store,
-        catalog: &catalog,
+        catalog,
         type_id: cx.type_id,
-        derived_types: cx.type_id.and_then(|t| derived.full.get(&t)),
+        derived_types: cx.type_id.and_then(|t| derived.full.get(&t)).map(|r| &**r),
     };
     let mut out = Vec::new();
     for (p, decl) in &catalog.preds {
@@ -167,15 +202,36 @@ pub fn check(
             schema.problems(p, decl, s, o, "derived by a rule: ", &mut out)?;
         }
     }
-    for problem in store.verify()? {
-        out.push([
-            None,
-            None,
-            None,
-            Some(Value::Str(format!("index: {problem}"))),
-        ]);
-    }
     Ok(out)
+}
+
+/// The facts rules derive for declared predicates, and the `type` facts they derive (class
+/// membership counts them too).
+fn derived_for_schema(cx: &Context<'_>, catalog: &Catalog) -> Result<Derived> {
+    let derives_declared = catalog.derived();
+    if !catalog.preds.keys().any(|p| derives_declared.contains(p.as_str())) {
+        return Ok(Derived::default());
+    }
+    let compiled = super::rules::compile_all(cx, catalog)?;
+    let names = |id: Id| {
+        cx.store
+            .value(id, None)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| format!("{id:?}"))
+    };
+    let program = super::rules::Program::new(compiled, cx.type_id, &names)?;
+    let mut declared = Vec::new();
+    for p in catalog.preds.keys() {
+        declared.extend(cx.store.lookup_entity(p, None)?);
+    }
+    let needed: Vec<_> = program
+        .strata
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|n| declared.contains(&n.rel) || Some(n.rel) == cx.type_id)
+        .collect();
+    program.evaluate(cx, Derived::default(), &[], &needed, &cx.interrupt)
 }
 
 /// What `check` needs to judge one fact against the schema.

@@ -8,6 +8,11 @@
 //! rewritten program then touches only what the query reaches: the 48 backers of one group
 //! instead of the closure over every group.
 //!
+//! Predicates used with nothing bound are not rewritten: their full relations, evaluated
+//! per stratum and kept across statements, are read as they are.  A type pattern's class
+//! counts as bound only with its subject (classes are told apart by the full evaluation
+//! already).
+//!
 //! The rewrite applies to programs of positive patterns and filters with constant
 //! predicates; anything else (negation, optional, or, variable predicates in rules) is
 //! evaluated in full, which is always correct.
@@ -31,10 +36,15 @@ const FREE: Ad = Ad { s: false, o: false };
 pub struct Program {
     pub rules: Vec<CompiledRule>,
     pub seeds: Vec<(Id, Id, Id)>,
+    /// What the rewrite depends on besides the rules: the query's derived patterns in
+    /// order, each as (predicate, subject bound, object bound).  The same rules and shape
+    /// give the same program and relations, so results can be kept under it and `seeds`.
+    pub shape: Vec<(Option<Id>, bool, bool)>,
 }
 
 struct Rewriter<'r> {
     rules: &'r [CompiledRule],
+    type_id: Option<Id>,
     adorned: FxHashMap<(Id, Ad), Id>,
     magic: FxHashMap<(Id, Ad), Id>,
     done: FxHashSet<(Id, Ad)>,
@@ -70,6 +80,18 @@ fn relation_atom(s: PTerm, rel: Id, o: PTerm, text: String) -> Pattern {
         var_rels: None,
         text,
         span: Span::default(),
+    }
+}
+
+/// The adornment of a pattern whose positions `bound` tells.  A type pattern's class
+/// counts only with its subject: `?x a Student` alone is read from the full relations,
+/// which are evaluated per class anyway.
+fn adornment(p: &Pattern, type_id: Option<Id>, bound: impl Fn(&PTerm) -> bool) -> Ad {
+    let s = bound(&p.s);
+    let class = matches!(p.p, PTerm::Const(q) if Some(q) == type_id);
+    Ad {
+        s,
+        o: bound(&p.o) && (s || !class),
     }
 }
 
@@ -114,8 +136,13 @@ impl Rewriter<'_> {
         }
     }
 
+    /// Rewrite the rules of every adorned use queued.  Predicates used with nothing bound
+    /// are left out: their full relations are evaluated as usual.
     fn run(&mut self) {
         while let Some((q, ad)) = self.work.pop() {
+            if ad == FREE {
+                continue;
+            }
             let rules: Vec<&CompiledRule> = self.rules.iter().filter(|r| r.head_p == q).collect();
             for r in rules {
                 self.rewrite_rule(r, ad);
@@ -166,10 +193,7 @@ impl Rewriter<'_> {
             let mut pat = remaining.remove(best);
             if pat.derived {
                 if let PTerm::Const(q) = pat.p {
-                    let use_ad = Ad {
-                        s: bound(&pat.s, &slots),
-                        o: bound(&pat.o, &slots),
-                    };
+                    let use_ad = adornment(&pat, self.type_id, |t| bound(t, &slots));
                     if use_ad != FREE {
                         let m = self.magic(q, use_ad);
                         let (hs, ho) = Self::magic_args(use_ad, &pat.s, &pat.o);
@@ -217,13 +241,26 @@ fn rewritable(rules: &[CompiledRule]) -> bool {
 }
 
 /// Rewrite `query` (its derived patterns read adorned relations) and the rules, or `None`
-/// when the rewrite does not apply or would not restrict anything.
+/// (and `query` untouched) when the rewrite does not apply or would not restrict anything.
+/// A constant class alone (`?x a Student`) restricts nothing: the rules given are already
+/// only those that can derive the classes asked for.  The program leaves out the rules of
+/// predicates used with nothing bound (in the query or in a rewritten body): the caller
+/// evaluates their full relations and starts the program from them.
 pub fn rewrite(
     query: &mut Body,
     rules: &[CompiledRule],
     derived: &FxHashSet<Id>,
+    type_id: Option<Id>,
 ) -> Option<Program> {
     if !rewritable(rules) {
+        return None;
+    }
+    let restricts = |p: &Pattern| p.derived && adornment(p, type_id, is_const) != FREE;
+    if !query
+        .items
+        .iter()
+        .any(|it| matches!(it, Item::Pattern(p) if restricts(p)))
+    {
         return None;
     }
     // Derived patterns nested in not/optional/or: keep it simple, evaluate in full.
@@ -237,6 +274,7 @@ pub fn rewrite(
     }
     let mut rw = Rewriter {
         rules,
+        type_id,
         adorned: FxHashMap::default(),
         magic: FxHashMap::default(),
         done: FxHashSet::default(),
@@ -245,7 +283,7 @@ pub fn rewrite(
         next: 0,
     };
     let mut seeds = Vec::new();
-    let mut restricted = false;
+    let mut shape = Vec::new();
     let mut derived_list: Vec<Id> = derived.iter().copied().collect();
     derived_list.sort_unstable();
     for item in query.items.iter_mut() {
@@ -253,10 +291,12 @@ pub fn rewrite(
         if !p.derived {
             continue;
         }
-        let ad = Ad {
-            s: is_const(&p.s),
-            o: is_const(&p.o),
+        let ad = adornment(p, type_id, is_const);
+        let pred = match p.p {
+            PTerm::Const(q) => Some(q),
+            _ => None,
         };
+        shape.push((pred, ad.s, ad.o));
         let seed = |rw: &mut Rewriter, q: Id| -> Option<(Id, Id, Id)> {
             if ad == FREE {
                 return None;
@@ -282,15 +322,12 @@ pub fn rewrite(
                 p.var_rels = Some(rels);
             }
         }
-        restricted |= ad != FREE;
-    }
-    if !restricted {
-        return None;
     }
     rw.run();
     Some(Program {
         rules: rw.out,
         seeds,
+        shape,
     })
 }
 

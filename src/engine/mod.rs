@@ -18,6 +18,7 @@ mod finish;
 pub mod inspect;
 pub mod ir;
 mod magic;
+mod materialized;
 mod plan;
 pub mod rules;
 pub mod write;
@@ -111,29 +112,19 @@ fn collect_refs(e: &ast::Expr, aggs: &mut Vec<ast::Aggregate>, vars: &mut Vec<St
     }
 }
 
-/// Evaluate the rules a body needs: through a magic-set rewrite when the body binds
-/// derived patterns to constants, in full otherwise.
+/// The derived facts a body needs: kept from earlier statements where still valid,
+/// otherwise evaluated (see [`materialized`]).
 fn derive(
     cx: &Context<'_>,
     catalog: &Catalog,
     body: &mut ir::Body,
     interrupt: &Interrupt,
 ) -> Result<derived::Derived> {
-    let needed = rules::needed(body, &cx.derived);
-    if needed.is_empty() {
-        return Ok(derived::Derived::default());
-    }
-    let compiled = rules::compile_all(cx, catalog)?;
-    match magic::rewrite(body, &compiled, &cx.derived) {
-        Some(program) => {
-            let needed = rules::needed(body, &cx.derived);
-            rules::evaluate(cx, &program.rules, &program.seeds, &needed, interrupt)
-        }
-        None => rules::evaluate(cx, &compiled, &[], &needed, interrupt),
-    }
+    materialized::derive(cx, catalog, body, interrupt)
 }
 
-/// Run (or explain) a `find`.
+/// Run (or explain) a `find`: compile the body and the find list, derive the facts of the
+/// rules it needs, plan, run into the collector, then decode the finished rows.
 pub fn find(
     store: &Store,
     delta: Option<&Delta>,
@@ -149,11 +140,46 @@ pub fn find(
     cx.budget = Budget::new(limits.max_memory);
     let cx = cx;
     let mut c = Compiler::new(&cx);
-    let body = c.body(&f.body)?;
+    let mut body = c.body(&f.body)?;
+    let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
+    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
+    let plan = Planner::new(&cx, &derived).plan(&body, &[])?;
+    let warnings = std::mem::take(&mut c.warnings);
+    if mode == Mode::Explain {
+        return Ok(QueryResult {
+            columns,
+            rows: Vec::new(),
+            warnings,
+            plan: Some(explain::render(&plan, &c.vars, None)),
+        });
+    }
+
+    let ev = expr::Eval::new(store, delta)?;
+    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
+    let id_rows = run(&exec, &plan, &shape, &ev, c.vars.len(), limits, &cx.budget)?;
+    let plan_text = (mode == Mode::Analyze).then(|| {
+        let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
+        explain::render(&plan, &c.vars, profile.as_ref())
+    });
+    Ok(QueryResult {
+        columns,
+        rows: decode(&ev, id_rows, &cx.budget)?,
+        warnings,
+        plan: plan_text,
+    })
+}
+
+/// Compile the find list, `having` and `order by` into the collector's [`Shape`]: the
+/// visible columns, then hidden ones for what `having`/`order by` name that the find list
+/// lacks.  Also returns the visible columns' names.
+fn compile_shape(
+    c: &mut Compiler<'_, '_>,
+    f: &ast::Find,
+    body: &ir::Body,
+    params: &Params,
+) -> Result<(Shape, Vec<String>)> {
     let mut body_slots = Vec::new();
     body.bound_slots(&mut body_slots);
-
-    // The find list: visible columns, then hidden ones for having/order by.
     let mut cols = Vec::new();
     let mut names = Vec::new();
     let mut keys: Vec<(String, usize)> = Vec::new();
@@ -261,26 +287,23 @@ pub fn find(
         limit: count(&f.limit, params)?,
         body_slots,
     };
+    Ok((shape, names))
+}
 
-    let mut body = body;
-    let derived = derive(&cx, catalog, &mut body, &limits.interrupt)?;
-    let planner = Planner::new(&cx, &derived);
-    let plan = planner.plan(&body, &[])?;
-    let mut warnings = std::mem::take(&mut c.warnings);
-    if mode == Mode::Explain {
-        return Ok(QueryResult {
-            columns: names,
-            rows: Vec::new(),
-            warnings,
-            plan: Some(explain::render(&plan, &c.vars, None)),
-        });
-    }
-
-    let ev = expr::Eval::new(store, delta)?;
-    let exec = exec::Exec::new(&cx, &ev, &derived, &limits.interrupt, mode == Mode::Analyze);
-    let mut collector = Collector::new(&shape, &ev, plan.unique, &cx.budget);
-    let mut row = vec![Id::NONE; c.vars.len()];
-    exec.run(&plan, &mut row, &mut |r| {
+/// Run the plan over rows of `width` slots into a collector of `shape`; the finished rows
+/// of ids.  More than `limits.max_rows` rows is an error, checked as rows arrive.
+fn run(
+    exec: &exec::Exec<'_, '_>,
+    plan: &plan::Plan,
+    shape: &Shape,
+    ev: &expr::Eval<'_>,
+    width: usize,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<Vec<Vec<Id>>> {
+    let mut collector = Collector::new(shape, ev, plan.unique, budget);
+    let mut row = vec![Id::NONE; width];
+    exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
         if let Some(max) = limits.max_rows {
             if collector.len() as u64 > max {
@@ -295,10 +318,15 @@ pub fn find(
             return Err(Error::TooManyRows(max));
         }
     }
-    let plan_text = (mode == Mode::Analyze).then(|| {
-        let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
-        explain::render(&plan, &c.vars, profile.as_ref())
-    });
+    Ok(id_rows)
+}
+
+/// The rows' values, every id decoded in one sorted pass over the dictionary.
+fn decode(
+    ev: &expr::Eval<'_>,
+    id_rows: Vec<Vec<Id>>,
+    budget: &Budget,
+) -> Result<Vec<Vec<Option<Value>>>> {
     let ids: Vec<Id> = id_rows
         .iter()
         .flatten()
@@ -316,15 +344,8 @@ pub fn find(
             .filter_map(Value::text)
             .map(str::len)
             .sum();
-        cx.budget
-            .charge(budget::row_bytes(row.len()) * 2 + text as u64)?;
+        budget.charge(budget::row_bytes(row.len()) * 2 + text as u64)?;
         rows.push(row);
     }
-    warnings.extend(std::mem::take(&mut c.warnings));
-    Ok(QueryResult {
-        columns: names,
-        rows,
-        warnings,
-        plan: plan_text,
-    })
+    Ok(rows)
 }

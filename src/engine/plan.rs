@@ -11,9 +11,9 @@ use super::compile::Context;
 use super::derived::Derived;
 use super::ir::{range_options, Body, Ex, Filter, GTerm, Item, PTerm, Pattern, Slot};
 use crate::error::Result;
-use crate::lang::ast::CmpOp;
+use crate::lang::ast::{CmpOp, Func};
 use crate::model::{Precision, Value};
-use crate::store::{kind, GraphSel, Id, IdPattern};
+use crate::store::{kind, GraphSel, Id, IdPattern, TextQuery};
 use std::cell::Cell;
 
 /// Cost units: roughly microseconds on this machine kind.
@@ -24,6 +24,8 @@ pub const ROW: f64 = 0.03;
 pub const HASH_BUILD: f64 = 0.12;
 pub const HASH_PROBE: f64 = 0.05;
 pub const FILTER_COST: f64 = 0.05;
+/// A text filter on a row: the string decoded, then searched.
+pub const TEXT_FILTER_COST: f64 = 0.25;
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
@@ -32,11 +34,14 @@ pub enum StepKind {
     Scan {
         pat: Pattern,
         ranges: Vec<(Id, Id)>,
+        /// Objects limited to the terms the text index finds for a filter.
+        text: Option<Box<TextScan>>,
     },
     /// Scan the pattern once into a hash table on `keys`, then probe it per input row.
     HashJoin {
         pat: Pattern,
         ranges: Vec<(Id, Id)>,
+        text: Option<Box<TextScan>>,
         keys: Vec<Slot>,
         /// Expected entries, to size the table once.
         build_rows: usize,
@@ -61,6 +66,28 @@ pub enum StepKind {
     Nothing {
         text: String,
     },
+}
+
+/// A scan whose object variable a text filter restricts (`contains(?l, "Haftar")`): it
+/// reads only the objects the text index yields for `query` that pass `filter`, each a
+/// point range of the index.  The filter still runs on every row.
+#[derive(Debug, Clone)]
+pub struct TextScan {
+    /// What the index is asked (a necessary condition of the filter).
+    pub query: TextQuery,
+    /// The filter, tested on each candidate term bound to `slot`.
+    pub filter: Filter,
+    /// The pattern's object variable.
+    pub slot: Slot,
+}
+
+/// Object restrictions pushed into a pattern's index scan.
+#[derive(Default)]
+struct Pushdown {
+    /// Id ranges of the object (comparisons with dates and numbers).
+    ranges: Vec<(Id, Id)>,
+    /// Or the terms of a text filter, with the estimated number of terms.
+    text: Option<(TextScan, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +118,15 @@ pub struct Planner<'p, 'a> {
     next_id: Cell<usize>,
     /// Whether a predicate has float objects (`None`: any predicate), asked once each.
     floats: std::cell::RefCell<rustc_hash::FxHashMap<Option<Id>, bool>>,
+}
+
+/// The filters and `not`s of a body, each placed as soon as the variables it needs are
+/// settled; `placed_*[i]` says whether the `i`th one is in the plan yet.
+struct Waiting<'b> {
+    filters: Vec<&'b Filter>,
+    placed_filters: Vec<bool>,
+    nots: Vec<&'b Body>,
+    placed_nots: Vec<bool>,
 }
 
 /// What is bound while a body is planned.
@@ -208,8 +244,12 @@ impl<'p, 'a> Planner<'p, 'a> {
             unique: true,
             ..Plan::default()
         };
-        let mut placed_filters = vec![false; filters.len()];
-        let mut placed_nots = vec![false; nots.len()];
+        let mut waiting = Waiting {
+            placed_filters: vec![false; filters.len()],
+            placed_nots: vec![false; nots.len()],
+            filters,
+            nots,
+        };
         let mut optionals = optionals.into_iter();
         loop {
             // Slots a unit still to come (or an optional) may bind are not settled yet.
@@ -220,15 +260,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             for b in optionals.clone() {
                 b.bound_slots(&mut st.pending);
             }
-            self.place_ready(
-                &filters,
-                &mut placed_filters,
-                &nots,
-                &mut placed_nots,
-                &visible,
-                &st,
-                &mut plan,
-            )?;
+            self.place_ready(&mut waiting, &visible, &st, &mut plan)?;
             if units.is_empty() {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
@@ -256,7 +288,14 @@ impl<'p, 'a> Planner<'p, 'a> {
                 if i % 64 == 0 {
                     self.cx.interrupt.check()?;
                 }
-                let c = self.choice(i, unit, &st, plan.rows, &filters, &placed_filters)?;
+                let c = self.choice(
+                    i,
+                    unit,
+                    &st,
+                    plan.rows,
+                    &waiting.filters,
+                    &waiting.placed_filters,
+                )?;
                 let better = match &best {
                     None => true,
                     Some(b) => {
@@ -292,8 +331,8 @@ impl<'p, 'a> Planner<'p, 'a> {
             });
         }
         // Whatever is left refers to variables nothing binds; it runs last (and fails).
-        for (i, f) in filters.iter().enumerate() {
-            if !placed_filters[i] {
+        for (i, f) in waiting.filters.iter().enumerate() {
+            if !waiting.placed_filters[i] {
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::Filter((*f).clone()),
@@ -302,8 +341,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 });
             }
         }
-        for (i, b) in nots.iter().enumerate() {
-            if !placed_nots[i] {
+        for (i, b) in waiting.nots.iter().enumerate() {
+            if !waiting.placed_nots[i] {
                 let sub = self.plan_in(b, &st.all(), &st.maybe)?;
                 plan.steps.push(Step {
                     id: self.id(),
@@ -325,17 +364,19 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(plan)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn place_ready(
         &self,
-        filters: &[&Filter],
-        placed_f: &mut [bool],
-        nots: &[&Body],
-        placed_n: &mut [bool],
+        waiting: &mut Waiting<'_>,
         visible: &[Slot],
         st: &State,
         plan: &mut Plan,
     ) -> Result<()> {
+        let Waiting {
+            filters,
+            placed_filters: placed_f,
+            nots,
+            placed_nots: placed_n,
+        } = waiting;
         for (i, f) in filters.iter().enumerate() {
             if placed_f[i] {
                 continue;
@@ -515,18 +556,28 @@ impl<'p, 'a> Planner<'p, 'a> {
                 key: pat.text.clone(),
             });
         }
-        let ranges = self.pushdown(pat, bset, filters, placed)?;
-        let (per_row, card) = self.estimate(pat, bset, &ranges)?;
-        let inl = rows * (SEEK + per_row * ROW);
+        let Pushdown { ranges, text } = self.pushdown(pat, bset, filters, placed)?;
+        let (mut per_row, card) = self.estimate(pat, bset, &ranges)?;
+        let mut inl = rows * (SEEK + per_row * ROW);
+        let text = match text {
+            Some((t, terms)) => {
+                // Each term found is one lookup; rows as many as those terms hold.
+                per_row = terms * self.triples_per_object(pat)?;
+                inl = rows * (SEEK * (1.0 + terms) + per_row * ROW);
+                Some(Box::new(t))
+            }
+            None => None,
+        };
+        let card = if text.is_some() { per_row } else { card };
         let mut kind = StepKind::Scan {
             pat: pat.clone(),
             ranges: ranges.clone(),
+            text: text.clone(),
         };
         let mut cost = inl;
         if !keys.is_empty()
             && keys.len() <= 3
             && rows > 1.0
-            && !pat.derived
             && !keys.iter().any(|k| st.maybe.contains(k))
         {
             let hash = SEEK + card * HASH_BUILD + rows * (HASH_PROBE + per_row * ROW);
@@ -534,6 +585,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 kind = StepKind::HashJoin {
                     pat: pat.clone(),
                     ranges,
+                    text,
                     keys,
                     build_rows: card.min(1e8) as usize,
                 };
@@ -605,20 +657,28 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(false)
     }
 
-    /// Object ranges of an index scan implied by filters on the pattern's object variable.
+    /// Object restrictions of an index scan implied by filters on the pattern's object
+    /// variable: id ranges, or the terms the text index finds for a text filter when that
+    /// reads fewer entries than scanning the predicate and filtering.
     fn pushdown(
         &self,
         pat: &Pattern,
         bset: &[Slot],
         filters: &[&Filter],
         placed: &[bool],
-    ) -> Result<Vec<(Id, Id)>> {
-        let (PTerm::Const(p), PTerm::Var(x)) = (&pat.p, &pat.o) else {
-            return Ok(Vec::new());
+    ) -> Result<Pushdown> {
+        let PTerm::Var(x) = &pat.o else {
+            return Ok(Pushdown::default());
         };
         if pat.derived || bset.contains(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
-            return Ok(Vec::new());
+            return Ok(Pushdown::default());
         }
+        let PTerm::Const(p) = &pat.p else {
+            return Ok(Pushdown {
+                ranges: Vec::new(),
+                text: self.text_pushdown(pat, bset, filters, placed, *x)?,
+            });
+        };
         let mut best: Option<(u64, Vec<(Id, Id)>)> = None;
         for (i, f) in filters.iter().enumerate() {
             if placed[i] {
@@ -641,7 +701,82 @@ impl<'p, 'a> Planner<'p, 'a> {
                 best = Some((n, ranges));
             }
         }
-        Ok(best.map(|(_, r)| r).unwrap_or_default())
+        let text = self.text_pushdown(pat, bset, filters, placed, *x)?;
+        match (best, text) {
+            (Some((n, _)), Some((t, terms)))
+                if terms * self.triples_per_object(pat)? < n as f64 =>
+            {
+                Ok(Pushdown {
+                    ranges: Vec::new(),
+                    text: Some((t, terms)),
+                })
+            }
+            (Some((_, ranges)), _) => Ok(Pushdown { ranges, text: None }),
+            (None, text) => Ok(Pushdown {
+                ranges: Vec::new(),
+                text,
+            }),
+        }
+    }
+
+    /// The most selective text filter on object `x` the text index can serve, with its
+    /// estimated number of terms; only for a pattern scanned once (its subject free), and
+    /// only when the lookups cost less than scanning the pattern and filtering each row.
+    fn text_pushdown(
+        &self,
+        pat: &Pattern,
+        bset: &[Slot],
+        filters: &[&Filter],
+        placed: &[bool],
+        x: Slot,
+    ) -> Result<Option<(TextScan, f64)>> {
+        let subject_free = matches!(pat.s, PTerm::Var(s) if !bset.contains(&s));
+        if !subject_free || !pat.stored || pat.delta_only {
+            return Ok(None);
+        }
+        let mut best: Option<(TextScan, f64)> = None;
+        for (i, f) in filters.iter().enumerate() {
+            if placed[i] {
+                continue;
+            }
+            let Some(query) = text_filter(&f.ex, x) else {
+                continue;
+            };
+            let Some(terms) = self.cx.store.text_estimate(&query)? else {
+                continue;
+            };
+            let terms = terms as f64;
+            if best.as_ref().is_none_or(|(_, b)| terms < *b) {
+                let filter = (*f).clone();
+                best = Some((
+                    TextScan {
+                        query,
+                        filter,
+                        slot: x,
+                    },
+                    terms,
+                ));
+            }
+        }
+        let Some((t, terms)) = best else {
+            return Ok(None);
+        };
+        let (per_row, _) = self.estimate(pat, bset, &[])?;
+        let scan = per_row * (ROW + TEXT_FILTER_COST);
+        let lookups = terms * (SEEK + self.triples_per_object(pat)? * ROW);
+        Ok((lookups < scan).then_some((t, terms)))
+    }
+
+    /// Average number of facts per distinct object of the pattern's predicate.
+    fn triples_per_object(&self, pat: &Pattern) -> Result<f64> {
+        let stats = self.cx.store.stats()?;
+        Ok(match pat.p {
+            PTerm::Const(p) => {
+                let ps = stats.pred(p);
+                ps.triples as f64 / ps.objects.max(1) as f64
+            }
+            _ => 4.0,
+        })
     }
 
     /// (matches per input row, matches with only the constants bound).
@@ -725,20 +860,25 @@ impl<'p, 'a> Planner<'p, 'a> {
             let rels: Vec<&super::derived::Relation> = match &pat.p {
                 PTerm::Const(p) => self
                     .derived
-                    .relation(*p, pat.delta_only)
+                    .relation(pat.relation_for(*p), pat.delta_only)
                     .into_iter()
                     .collect(),
-                _ => self.derived.full.values().collect(),
+                _ => self.derived.relations().collect(),
             };
+            fn fixed(t: &PTerm) -> Option<&[Id]> {
+                match t {
+                    PTerm::Const(id) => Some(std::slice::from_ref(id)),
+                    PTerm::OneOf(ids) => Some(ids),
+                    _ => None,
+                }
+            }
             for rel in rels {
-                let n = rel.len() as f64;
-                let mut m = n;
-                if ks != Known::Free {
-                    m /= rel.distinct_subjects().max(1) as f64;
-                }
-                if ko != Known::Free {
-                    m /= rel.distinct_objects().max(1) as f64;
-                }
+                let (m, n) = rel.estimate(
+                    fixed(&pat.s),
+                    fixed(&pat.o),
+                    ks == Known::Bound,
+                    ko == Known::Bound,
+                );
                 per_row += m;
                 card += n;
             }
@@ -756,6 +896,33 @@ fn selectivity(ex: &Ex) -> f64 {
         Ex::Call(..) => 0.2,
         _ => 0.5,
     }
+}
+
+/// What the text index can be asked for a filter on slot `x`: `contains`, `starts_with`
+/// or `matches` of `x` (or of `lower(x)`) with a constant text.  `None` when the filter
+/// is not one of those, or the index cannot narrow it (a needle shorter than three
+/// characters, a regular expression with no literal).
+pub fn text_filter(ex: &Ex, x: Slot) -> Option<TextQuery> {
+    let Ex::Call(f, args) = ex else { return None };
+    let [subject, Ex::Const(needle, _)] = args.as_slice() else {
+        return None;
+    };
+    let lowered = match subject {
+        Ex::Slot(s) if *s == x => false,
+        Ex::Call(Func::Lower, a) if matches!(a.as_slice(), [Ex::Slot(s)] if *s == x) => true,
+        _ => return None,
+    };
+    let needle = needle.text()?;
+    // Indexed texts are folded, so `lower(x)` is served like `x`; only the exact prefix
+    // order of the dictionary needs the text as written.
+    let q = match f {
+        Func::Contains => TextQuery::contains(needle),
+        Func::StartsWith if lowered => TextQuery::contains(needle),
+        Func::StartsWith => TextQuery::prefix(needle),
+        Func::Matches => TextQuery::regex(needle),
+        _ => return None,
+    };
+    (!q.is_any()).then_some(q)
 }
 
 /// The id ranges of values that can satisfy a comparison of slot `x` with a constant: a
@@ -878,10 +1045,14 @@ fn numeric_ranges(op: CmpOp, v: f64) -> Option<Vec<(Id, Id)>> {
 /// One line describing a step (explain, and tie-break keys of `or` blocks).
 pub fn step_text(k: &StepKind) -> String {
     match k {
-        StepKind::Scan { pat, ranges } => format!(
+        StepKind::Scan { pat, ranges, text } => format!(
             "scan {}{}",
             pat.text,
-            if ranges.is_empty() { "" } else { " (range)" }
+            match text {
+                Some(t) => format!(" (text {})", t.filter.text),
+                None if ranges.is_empty() => String::new(),
+                None => " (range)".into(),
+            }
         ),
         StepKind::HashJoin { pat, .. } => format!("hash join {}", pat.text),
         StepKind::Filter(f) => format!("filter {}", f.text),

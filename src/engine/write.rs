@@ -314,21 +314,36 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
         }
     }
     catalog.rules.push(RuleDecl { head, text });
-    // Refuse a program that cannot be stratified, naming the cycle.
-    let cx = Context::new(store, Some(delta), &catalog, params)?;
-    let compiled = rules::compile_all(&cx, &catalog)?;
+    refuse_unstratifiable(store, delta, &catalog, params, r.span)?;
+    catalog.save(store, delta)?;
+    Ok(true)
+}
+
+/// Refuse rules that cannot be stratified as `catalog` would leave them, naming the cycle
+/// at `span` (a rule, or a type declaration: rules are analysed per class, so a new
+/// subtype can close a cycle through `not`).
+fn refuse_unstratifiable(
+    store: &Store,
+    delta: &Delta,
+    catalog: &Catalog,
+    params: &Params,
+    span: crate::diag::Span,
+) -> Result<()> {
+    if catalog.rules.is_empty() {
+        return Ok(());
+    }
+    let cx = Context::new(store, Some(delta), catalog, params)?;
+    let compiled = rules::compile_all(&cx, catalog)?;
     let names = |id: Id| {
         store
             .value(id, Some(delta))
             .map(|v| v.to_string())
             .unwrap_or_default()
     };
-    rules::stratify(&compiled, &names).map_err(|e| match e {
-        Error::At(d) => Error::at(Diagnostic { span: r.span, ..*d }),
+    rules::check_stratified(&compiled, cx.type_id, &names).map_err(|e| match e {
+        Error::At(d) => Error::at(Diagnostic { span, ..*d }),
         other => other,
-    })?;
-    catalog.save(store, delta)?;
-    Ok(true)
+    })
 }
 
 fn contains_param(b: &ast::Body) -> bool {
@@ -400,6 +415,7 @@ pub fn type_decl(
         store.intern_entity(delta, &s.name)?;
         catalog.types.entry(s.name.clone()).or_default();
     }
+    refuse_unstratifiable(store, delta, &catalog, &Params::new(), name.span)?;
     catalog.save(store, delta)
 }
 

@@ -15,6 +15,7 @@
 
 use super::literal::{literal_of_value, XSD};
 use super::names::Namespaces;
+use super::sort::QuadSort;
 use crate::error::{Error, Result};
 use crate::model::{write_entity, Quad, Value, TYPE_PREDICATE};
 use oxrdf::{GraphName, Literal, NamedNode, NamedOrBlankNode, Term};
@@ -23,6 +24,16 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
+
+/// The formats the facts of a database export to (see `Db::export`).
+#[derive(Debug, Clone)]
+pub enum ExportFormat {
+    /// A `.dq` script: the schema and the rules, then every fact, sorted and grouped by
+    /// source, so the same facts always give the same bytes.  It loads again.
+    Dq,
+    /// N-Quads, names expanded to IRIs by these namespaces, sources as graph names.
+    NQuads(Namespaces),
+}
 
 /// What an export wrote, and what it had to leave out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,76 +57,178 @@ fn write_error(e: std::io::Error) -> Error {
 /// Write `quads` as a `.dq` script.  `header` lines (schema and rule statements, comments)
 /// come first, verbatim.  Exact duplicates are written once.
 pub fn write_dq<W: Write, H: AsRef<str>>(
-    mut out: W,
+    out: W,
     header: &[H],
     quads: Vec<Quad>,
 ) -> Result<ExportSummary> {
-    let mut summary = ExportSummary::default();
-    // Values stored before they were refused have no form that loads again: they are
-    // counted, and the caller decides (the command line fails).
-    let mut quads: Vec<Quad> = quads
-        .into_iter()
-        .filter(|q| {
-            let nameless = q.subject.is_empty()
-                || q.predicate.is_empty()
-                || q.source.as_deref() == Some("")
-                || q.object.as_entity() == Some("");
-            if nameless {
-                summary.skip("entities without a name (the language has none)");
-                return false;
-            }
-            match q.object {
-                Value::Float(x) if !x.is_finite() => {
-                    summary.skip("NaN or infinite floats (the language has no literal for them)");
-                    false
-                }
-                _ => true,
-            }
-        })
-        .collect();
-    quads.sort_by(dq_order);
-    quads.dedup();
-    let mut text = String::new();
-    for line in header {
-        text.push_str(line.as_ref());
-        text.push('\n');
+    let mut dq = DqSort::new();
+    for q in quads {
+        dq.push(q)?;
     }
-    // Blocks are separated by a blank line (and from the header, if there is one).
-    let mut separate = !header.is_empty();
-    let mut start = 0;
-    while start < quads.len() {
-        let source = quads[start].source.as_deref();
-        let end = start
-            + quads[start..]
-                .iter()
-                .take_while(|q| q.source.as_deref() == source)
-                .count();
-        if separate {
-            text.push('\n');
+    dq.write(out, header)
+}
+
+/// The facts of a `.dq` export, gathered in any order and written sorted, in memory
+/// bounded by a constant however many there are (sorted runs spill to temporary files).
+/// What `Db::export` uses: it gathers under the database's read gate, then writes.
+pub struct DqSort {
+    sort: QuadSort,
+    summary: ExportSummary,
+}
+
+impl Default for DqSort {
+    fn default() -> Self {
+        DqSort::new()
+    }
+}
+
+impl DqSort {
+    /// An empty export.
+    pub fn new() -> DqSort {
+        DqSort {
+            sort: QuadSort::new(dq_order),
+            summary: ExportSummary::default(),
         }
-        separate = true;
-        let indent = match source {
-            None => "",
-            Some(s) => {
-                text.push_str("from ");
-                write_entity(&mut text, s).map_err(fmt_error)?;
-                text.push_str(" {\n");
-                "    "
-            }
+    }
+
+    /// Add a fact.  One the language cannot write (stored before such values were
+    /// refused: an entity without a name, a NaN or infinite float) is counted in the
+    /// summary and left out, and the caller decides (the command line fails).
+    pub fn push(&mut self, q: Quad) -> Result<()> {
+        let nameless = q.subject.is_empty()
+            || q.predicate.is_empty()
+            || q.source.as_deref() == Some("")
+            || q.object.as_entity() == Some("");
+        if nameless {
+            self.summary
+                .skip("entities without a name (the language has none)");
+            return Ok(());
+        }
+        if matches!(q.object, Value::Float(x) if !x.is_finite()) {
+            self.summary
+                .skip("NaN or infinite floats (the language has no literal for them)");
+            return Ok(());
+        }
+        self.sort.push(q)
+    }
+
+    /// Write the `.dq` script: `header` lines verbatim, then the facts without a source,
+    /// then one `from SOURCE { … }` block per source; blocks are separated by a blank line
+    /// (and from the header, if there is one).
+    pub fn write<W: Write, H: AsRef<str>>(self, out: W, header: &[H]) -> Result<ExportSummary> {
+        let mut w = DqWriter {
+            out,
+            text: String::new(),
+            summary: self.summary,
+            separate: !header.is_empty(),
+            block: None,
+            subject: None,
+            predicate: None,
         };
-        write_statements(&mut text, &quads[start..end], indent).map_err(fmt_error)?;
-        if source.is_some() {
-            text.push_str("}\n");
+        for line in header {
+            w.text.push_str(line.as_ref());
+            w.text.push('\n');
         }
-        summary.facts += (end - start) as u64;
-        start = end;
-        // Flush per block: a large dump never holds all its text twice.
-        out.write_all(text.as_bytes()).map_err(write_error)?;
-        text.clear();
+        for q in self.sort.finish()? {
+            w.fact(q?)?;
+        }
+        w.finish()
     }
-    out.write_all(text.as_bytes()).map_err(write_error)?;
-    out.flush().map_err(write_error)?;
-    Ok(summary)
+}
+
+/// Bytes of text gathered before they are written out.
+const WRITE_CHUNK: usize = 64 << 10;
+
+/// Writes sorted facts as `.dq` statements, one statement per subject: `s p o, o;\n    p o.`
+struct DqWriter<W: Write> {
+    out: W,
+    text: String,
+    summary: ExportSummary,
+    /// Whether the next block needs a blank line before it.
+    separate: bool,
+    /// The source of the open block (`Some(None)`: the facts without a source).
+    block: Option<Option<String>>,
+    /// The subject of the open statement.
+    subject: Option<String>,
+    /// The predicate being written in the open statement.
+    predicate: Option<String>,
+}
+
+impl<W: Write> DqWriter<W> {
+    fn fact(&mut self, q: Quad) -> Result<()> {
+        if self.block.as_ref().is_some_and(|b| *b != q.source) {
+            self.close_block();
+        }
+        let indent = if q.source.is_some() { "    " } else { "" };
+        if self.block.is_none() {
+            if self.separate {
+                self.text.push('\n');
+            }
+            self.separate = true;
+            if let Some(s) = &q.source {
+                self.text.push_str("from ");
+                write_entity(&mut self.text, s).map_err(fmt_error)?;
+                self.text.push_str(" {\n");
+            }
+            self.block = Some(q.source.clone());
+        }
+        if self.subject.as_ref() != Some(&q.subject) {
+            if self.subject.is_some() {
+                self.text.push_str(".\n");
+            }
+            self.text.push_str(indent);
+            write_entity(&mut self.text, &q.subject).map_err(fmt_error)?;
+            self.subject = Some(q.subject);
+            self.predicate = None;
+        }
+        if self.predicate.as_ref() != Some(&q.predicate) {
+            if self.predicate.is_some() {
+                self.text.push_str(";\n");
+                self.text.push_str(indent);
+                self.text.push_str("    ");
+            } else {
+                self.text.push(' ');
+            }
+            if q.predicate == TYPE_PREDICATE {
+                self.text.push('a');
+            } else {
+                write_entity(&mut self.text, &q.predicate).map_err(fmt_error)?;
+            }
+            self.predicate = Some(q.predicate);
+            self.text.push(' ');
+        } else {
+            self.text.push_str(", ");
+        }
+        write!(self.text, "{}", q.object).map_err(fmt_error)?;
+        self.summary.facts += 1;
+        if self.text.len() >= WRITE_CHUNK {
+            self.out
+                .write_all(self.text.as_bytes())
+                .map_err(write_error)?;
+            self.text.clear();
+        }
+        Ok(())
+    }
+
+    /// End the open statement and block.
+    fn close_block(&mut self) {
+        if self.subject.take().is_some() {
+            self.text.push_str(".\n");
+        }
+        self.predicate = None;
+        if let Some(Some(_)) = self.block.take() {
+            self.text.push_str("}\n");
+        }
+    }
+
+    fn finish(mut self) -> Result<ExportSummary> {
+        self.close_block();
+        self.out
+            .write_all(self.text.as_bytes())
+            .map_err(write_error)?;
+        self.out.flush().map_err(write_error)?;
+        Ok(self.summary)
+    }
 }
 
 fn fmt_error(_: std::fmt::Error) -> Error {
@@ -132,42 +245,6 @@ fn dq_order(a: &Quad, b: &Quad) -> Ordering {
         .then_with(|| a.object.total_cmp(&b.object))
 }
 
-/// One statement per subject: `s p o, o;\n    p o.` (quads sorted, one source).
-fn write_statements(text: &mut String, quads: &[Quad], indent: &str) -> std::fmt::Result {
-    let mut i = 0;
-    while i < quads.len() {
-        let subject = &quads[i].subject;
-        text.push_str(indent);
-        write_entity(text, subject)?;
-        let mut first_pred = true;
-        while i < quads.len() && &quads[i].subject == subject {
-            let pred = &quads[i].predicate;
-            if !first_pred {
-                text.push_str(";\n");
-                text.push_str(indent);
-                text.push_str("    ");
-            } else {
-                text.push(' ');
-            }
-            first_pred = false;
-            if pred == TYPE_PREDICATE {
-                text.push('a');
-            } else {
-                write_entity(text, pred)?;
-            }
-            let mut first_obj = true;
-            while i < quads.len() && &quads[i].subject == subject && &quads[i].predicate == pred {
-                text.push_str(if first_obj { " " } else { ", " });
-                first_obj = false;
-                write!(text, "{}", quads[i].object)?;
-                i += 1;
-            }
-        }
-        text.push_str(".\n");
-    }
-    Ok(())
-}
-
 /// Write `quads` as N-Quads, names expanded by `ns` ([`Namespaces::iri_of_name`]: every
 /// name, `_:` names included, becomes an IRI that imports back to the same name under
 /// the same base).  Facts that have no RDF form (a float stored before floats had to be
@@ -178,10 +255,21 @@ pub fn write_nquads<W: Write, Q: Borrow<Quad>>(
     quads: impl IntoIterator<Item = Q>,
     ns: &Namespaces,
 ) -> Result<ExportSummary> {
+    write_nquads_from(out, quads.into_iter().map(Ok), ns)
+}
+
+/// [`write_nquads`] from a stream that can fail (a database read): the first error stops
+/// the export and is returned.
+pub(crate) fn write_nquads_from<W: Write, Q: Borrow<Quad>>(
+    out: W,
+    quads: impl IntoIterator<Item = Result<Q>>,
+    ns: &Namespaces,
+) -> Result<ExportSummary> {
     ns.check().map_err(Error::Invalid)?;
     let mut summary = ExportSummary::default();
     let mut w = oxttl::NQuadsSerializer::new().for_writer(out);
     for q in quads {
+        let q = q?;
         let q = q.borrow();
         match rdf_quad(q, ns) {
             Ok(rq) => {
@@ -232,6 +320,41 @@ fn node(name: &str, ns: &Namespaces) -> std::result::Result<NamedNode, &'static 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Facts that spill to many sorted runs give the same text as facts sorted in memory.
+    #[test]
+    fn spilled_dq_export_is_the_same_text() {
+        let mut quads = Vec::new();
+        for i in 0..500u32 {
+            let q = Quad::new(
+                format!("e{}", (i * 7919) % 97),
+                "p",
+                Value::Int(i64::from(i % 13)),
+            );
+            quads.push(match i % 4 {
+                0 => q,
+                1 => q.from_source("s1"),
+                _ => q.from_source(format!("s{}", i % 5)),
+            });
+        }
+        quads.push(Quad::new("e1", TYPE_PREDICATE, Value::entity("T")));
+        quads.push(quads[0].clone());
+        let header = ["type T."];
+        let mut in_memory = Vec::new();
+        let s1 = write_dq(&mut in_memory, &header, quads.clone()).unwrap();
+        let mut dq = DqSort {
+            sort: QuadSort::with_limits(dq_order, 2000, 3),
+            summary: ExportSummary::default(),
+        };
+        for q in quads {
+            dq.push(q).unwrap();
+        }
+        let mut spilled = Vec::new();
+        let s2 = dq.write(&mut spilled, &header).unwrap();
+        assert_eq!(String::from_utf8(in_memory), String::from_utf8(spilled));
+        assert_eq!(s1, s2);
+        assert!(s1.facts < 502, "duplicates are written once");
+    }
 
     #[test]
     fn odd_names_still_make_valid_rdf() {

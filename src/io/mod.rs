@@ -47,7 +47,7 @@
 //!   (an import counter: `i7_`), or two files' `_:b0` would merge.
 //! * The importers call the sink once per fact, in file order; batching is the sink's job.
 //!
-//! Export (`dossier export`):
+//! Export (`dossier export`, through `Db::export`):
 //!
 //! ```no_run
 //! use dossier::io::{export, Namespaces};
@@ -64,10 +64,12 @@ pub mod gdelt;
 mod literal;
 mod names;
 pub mod rdf;
+mod sort;
 mod summary;
 pub mod table;
 mod tail;
 
+pub use export::{DqSort, ExportFormat, ExportSummary};
 pub use literal::LiteralNotes;
 pub use names::Namespaces;
 pub use summary::{ImportSummary, Skipped, MAX_LISTED};

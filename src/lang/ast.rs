@@ -397,6 +397,15 @@ pub enum AggFunc {
 }
 
 impl AggFunc {
+    /// Every aggregate (for highlighting, completion and did-you-mean).
+    pub const ALL: [AggFunc; 5] = [
+        AggFunc::Count,
+        AggFunc::Min,
+        AggFunc::Max,
+        AggFunc::Sum,
+        AggFunc::Avg,
+    ];
+
     /// The name the aggregate is called by.
     pub fn name(self) -> &'static str {
         match self {
@@ -536,6 +545,24 @@ impl Find {
 
 // Equality of the nodes whose variants carry a span inline: like a derive, but spans are
 // ignored, as for every other node (`parse(print(ast)) == ast` compares meaning).
+
+impl StatementKind {
+    /// Whether the statement changes the database (facts, `del`, `drop`, rules, schema):
+    /// what a read-only database or server refuses.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            StatementKind::Facts { .. }
+                | StatementKind::FromBlock { .. }
+                | StatementKind::Del { .. }
+                | StatementKind::DropSource(_)
+                | StatementKind::DropRule(_)
+                | StatementKind::Rule(_)
+                | StatementKind::TypeDecl { .. }
+                | StatementKind::PredDecl { .. }
+        )
+    }
+}
 
 impl PartialEq for StatementKind {
     fn eq(&self, other: &Self) -> bool {

@@ -199,7 +199,7 @@ fn scan(text: &str, start: usize, braces: bool, is_from: bool) -> Option<usize> 
 
 /// The index of the closing `close` of the quoted text opening at `open`, skipping
 /// backslash escapes.
-fn skip_quoted(b: &[u8], open: usize, close: u8) -> Option<usize> {
+pub(super) fn skip_quoted(b: &[u8], open: usize, close: u8) -> Option<usize> {
     let mut k = open + 1;
     while k < b.len() {
         match b[k] {

@@ -7,6 +7,7 @@ use super::lexical::{
     NumLit,
 };
 use super::term::{missing, term};
+use crate::diag::suggest;
 use crate::model::Date;
 use nom::Parser;
 
@@ -27,14 +28,7 @@ impl ExprCx<'_> {
 }
 
 pub(crate) fn agg_from_name(name: &str) -> Option<AggFunc> {
-    Some(match name {
-        "count" => AggFunc::Count,
-        "min" => AggFunc::Min,
-        "max" => AggFunc::Max,
-        "sum" => AggFunc::Sum,
-        "avg" => AggFunc::Avg,
-        _ => return None,
-    })
+    AggFunc::ALL.into_iter().find(|a| a.name() == name)
 }
 
 /// A comparison operator after whitespace.  Recoverable when there is none; a failure for
@@ -251,7 +245,7 @@ pub(crate) fn call<'a>(cx: &Cx, j: &'a str, ecx: ExprCx<'_>) -> PResult<'a, Expr
             known
                 .iter()
                 .copied()
-                .chain(["count", "min", "max", "sum", "avg"]),
+                .chain(AggFunc::ALL.iter().map(|a| a.name())),
         ) {
             hint = format!("did you mean '{s}'? {hint}");
         }
@@ -363,33 +357,6 @@ fn aggregate<'a>(
     ))
 }
 
-/// The candidate closest to `word` by edit distance, if it is close (a typo).
-pub(crate) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d > 0 && *d <= 2.min(c.len() / 2 + 1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (k, cb) in b.iter().enumerate() {
-            let sub = prev[k] + usize::from(ca != *cb);
-            cur[k + 1] = sub.min(prev[k + 1] + 1).min(cur[k] + 1);
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,12 +369,5 @@ mod tests {
         assert_eq!(cmp_op(" in 2020").map(|r| r.1), Ok(CmpOp::In));
         assert!(matches!(cmp_op(" inside"), Err(nom::Err::Error(_))));
         assert!(matches!(cmp_op(" == 3"), Err(nom::Err::Failure(_))));
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(suggest("contain", ["contains", "len"]), Some("contains"));
-        assert_eq!(suggest("xyzzy", ["contains", "len"]), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

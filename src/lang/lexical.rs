@@ -285,7 +285,7 @@ fn finish_number<'a>(start: &'a str, rest: &'a str, lit: NumLit) -> PResult<'a, 
 
 /// Length of the literal-looking run at `i` (digits, letters, `-`, `:`, `@`, `.` followed by
 /// a digit), to underline a bad literal as a whole.
-fn literal_len(i: &str) -> usize {
+pub(crate) fn literal_len(i: &str) -> usize {
     let b = i.as_bytes();
     let mut n = 0;
     while n < b.len() {

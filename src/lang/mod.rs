@@ -12,10 +12,11 @@
 //! - [`print_statement`], [`print_script`], [`print_find`], [`print_rule`]: AST to canonical
 //!   text; `parse(print(ast)) == ast`.
 //! - [`check_statement`], [`check_script`]: binding and shape errors, and warnings.
+//! - [`tokens`]: the lexer's tokens of a text, without parsing (colours, completion).
 //!
 //! Modules, one job each: `input` (context, error type, whitespace), `lexical` (tokens and
 //! literals), `term` (terms and names), `expr` (operators, calls, aggregates, ranges),
-//! `body` (query bodies), `parser` (statements), `print`, `check`, `complete`.
+//! `body` (query bodies), `parser` (statements), `print`, `check`, `complete`, `tokens`.
 
 pub mod ast;
 mod body;
@@ -27,6 +28,7 @@ mod lexical;
 mod parser;
 mod print;
 mod term;
+mod tokens;
 
 pub use check::{check_script, check_statement};
 pub use complete::{completeness, statements, Completeness, StatementEnds, Statements};
@@ -34,6 +36,7 @@ pub use print::{
     print_aggregate, print_body, print_expr, print_find, print_predicate, print_rule, print_script,
     print_statement, print_term,
 };
+pub use tokens::{tokens, Token, TokenKind, Tokens};
 
 use crate::diag::{Diagnostic, Span};
 use input::{ws, Cx, PError};

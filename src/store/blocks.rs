@@ -45,6 +45,15 @@ pub enum Op {
 
 type Block<E> = Arc<Vec<E>>;
 
+/// A stored block as [`BlockSet::blocks`] reads it: its sled key and its entries, or why
+/// they cannot be decoded.
+pub struct RawBlock<E> {
+    /// The block's sled key (tag, then its first entry).
+    pub key: Bytes,
+    /// The entries in stored order, or the decoding error.
+    pub entries: Result<Vec<E>>,
+}
+
 /// One ordered set of entries (an index, or one direction of the dictionary) stored as
 /// packed blocks under the sled keys starting with its tag.
 pub struct BlockSet<C: BlockCodec> {
@@ -69,6 +78,49 @@ impl<C: BlockCodec + Clone> BlockSet<C> {
     /// How the set packs its entries.
     pub fn codec(&self) -> &C {
         &self.codec
+    }
+
+    /// The key tag of its entries.
+    pub fn tag(&self) -> u8 {
+        self.tag
+    }
+
+    /// The most entries a block holds.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// Every stored block in key order, each decoded on its own: a block that cannot be
+    /// decoded is reported with its key and the walk goes on (consistency checks and
+    /// repair read what survived around a damaged block).
+    pub fn blocks<'k>(
+        &'k self,
+        kv: &'k Kv,
+    ) -> impl Iterator<Item = Result<RawBlock<C::Entry>>> + 'k {
+        kv.range(&[self.tag], &self.end_key()).map(move |r| {
+            let (key, value) = r?;
+            let mut entries = Vec::new();
+            let decoded = self
+                .decode_into(&key, &value, &mut entries)
+                .map(|()| entries);
+            Ok(RawBlock {
+                key,
+                entries: decoded,
+            })
+        })
+    }
+
+    /// Pack sorted, distinct entries into blocks: `(sled key, value)` pairs, each block as
+    /// full as the limits allow (a rebuilt or compacted set).
+    pub fn pack(&self, entries: &[C::Entry]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.chunks(entries)
+            .into_iter()
+            .map(|chunk| {
+                let mut value = Vec::with_capacity(chunk.len() * 4 + 8);
+                self.codec.encode_rest(chunk, &mut value);
+                (self.key(&chunk[0]), value)
+            })
+            .collect()
     }
 
     fn key(&self, e: &C::Entry) -> Vec<u8> {

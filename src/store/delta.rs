@@ -55,12 +55,6 @@ impl Delta {
         self.normal = None;
     }
 
-    /// Add many quads at once (bulk import).
-    pub fn extend_adds(&mut self, quads: impl IntoIterator<Item = Tuple>) {
-        self.ops.extend(quads.into_iter().map(|q| (q, true)));
-        self.normal = None;
-    }
-
     /// Set (or, with `None`, delete) the meta record under the full sled `key`; a later call
     /// for the same key replaces it.  Layers above go through [`super::Store::put_meta`].
     pub fn put_meta(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {

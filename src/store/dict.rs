@@ -24,6 +24,8 @@ const MAX_BLOCK_TERMS: usize = super::blocks::MAX_ENTRIES;
 
 /// Decoded terms kept in memory; cleared when full (a crude but bounded cache).
 const CACHE_LIMIT: usize = 1 << 18;
+/// Batches of decoded terms up to this size are cached.
+const CACHE_BATCH: usize = 1 << 14;
 
 /// The dictionary's two block sets, with a cache of decoded terms (valid forever, since a
 /// term's id never changes).
@@ -49,10 +51,28 @@ fn term_prefix(k: u8, text: &str) -> Vec<u8> {
 }
 
 /// The id follows the terminator as a varint: the text alone orders the entries.
-fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
+pub(crate) fn term2id_entry(k: u8, text: &str, id: Id) -> Vec<u8> {
     let mut e = term_prefix(k, text);
     put_varint(&mut e, id.raw());
     e
+}
+
+/// The `term → id` entries of kind `k` whose text starts with `prefix`: `[lo, hi)`.
+fn prefix_bounds(k: u8, prefix: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut lo = term_prefix(k, prefix);
+    lo.truncate(lo.len() - 2); // drop the terminator: every longer text follows
+    let mut hi = lo.clone();
+    // The smallest byte string greater than every string starting with `lo`.
+    while let Some(last) = hi.pop() {
+        if last < 0xFF {
+            hi.push(last + 1);
+            break;
+        }
+    }
+    if hi.is_empty() {
+        hi = vec![k + 1];
+    }
+    (lo, hi)
 }
 
 fn unescape_term(bytes: &[u8]) -> Option<String> {
@@ -137,9 +157,15 @@ impl Dict {
 
     /// Decode many ids at once: sorted, so each dictionary block is read once and walked
     /// without building its entries.  `f` gets each distinct id with its text.
+    /// Small batches (a query's rows) are kept in the term cache, so a query run again
+    /// decodes from memory.
     pub fn decode_many(&self, kv: &Kv, ids: &[Id], mut f: impl FnMut(Id, &str)) -> Result<()> {
         let mut wanted: Vec<Id> = Vec::with_capacity(ids.len());
-        if let Ok(cache) = self.cache.lock() {
+        {
+            let cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for &id in ids {
                 match cache.get(&id) {
                     Some(t) => f(id, t),
@@ -149,6 +175,8 @@ impl Dict {
         }
         wanted.sort_unstable();
         wanted.dedup();
+        let keep = wanted.len() <= CACHE_BATCH;
+        let mut fresh: Vec<(Id, Arc<str>)> = Vec::new();
         let mut i = 0;
         let mut key = Vec::with_capacity(9);
         while i < wanted.len() {
@@ -171,7 +199,12 @@ impl Dict {
                     }
                     if i < wanted.len() && wanted[i] == id {
                         match std::str::from_utf8(text) {
-                            Ok(t) => f(id, t),
+                            Ok(t) => {
+                                f(id, t);
+                                if keep {
+                                    fresh.push((id, Arc::from(t)));
+                                }
+                            }
                             Err(_) => {
                                 bad = Some(id);
                                 return false;
@@ -187,6 +220,14 @@ impl Dict {
             if i == before {
                 // The floor block ends before the id: it is not in the dictionary.
                 return Err(missing(wanted[i]));
+            }
+        }
+        if !fresh.is_empty() {
+            if let Ok(mut c) = self.cache.lock() {
+                if c.len() + fresh.len() > CACHE_LIMIT {
+                    c.clear();
+                }
+                c.extend(fresh);
             }
         }
         Ok(())
@@ -242,16 +283,29 @@ impl Dict {
 
     /// Write new terms (ids allocated by the caller) into `batch`.
     pub fn write_new(&self, kv: &Kv, terms: &[(Id, &str)], batch: &mut KvBatch) -> Result<()> {
-        if terms.is_empty() {
-            return Ok(());
-        }
+        self.write_new_ids(kv, terms, batch)?;
+        self.write_new_texts(kv, terms, batch)
+    }
+
+    /// The `id → term` side of [`Dict::write_new`] (a bulk import writes the two sides in
+    /// chunks, each in its own order, so that each block is rewritten once).
+    pub fn write_new_ids(&self, kv: &Kv, terms: &[(Id, &str)], batch: &mut KvBatch) -> Result<()> {
         let mut by_id: Vec<(Vec<u8>, Op)> = terms
             .iter()
             .map(|(id, t)| (term_entry(*id, t.as_bytes()), Op::Insert))
             .collect();
         by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         by_id.dedup_by(|a, b| a.0 == b.0);
-        self.id2term.merge(kv, &by_id, batch)?;
+        self.id2term.merge(kv, &by_id, batch)
+    }
+
+    /// The `term → id` side of [`Dict::write_new`].
+    pub fn write_new_texts(
+        &self,
+        kv: &Kv,
+        terms: &[(Id, &str)],
+        batch: &mut KvBatch,
+    ) -> Result<()> {
         let mut by_text: Vec<(Vec<u8>, Op)> = terms
             .iter()
             .map(|(id, t)| (term2id_entry(id.kind(), t, *id), Op::Insert))
@@ -262,7 +316,7 @@ impl Dict {
     }
 
     /// Entities (or strings) whose text starts with `prefix`, in text order, at most
-    /// `limit` of them: completion in the REPL.
+    /// `limit` of them: completion in the REPL, and `starts_with` through the text index.
     pub fn with_prefix(
         &self,
         kv: &Kv,
@@ -270,19 +324,7 @@ impl Dict {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<(Id, String)>> {
-        let mut lo = term_prefix(k, prefix);
-        lo.truncate(lo.len() - 2); // drop the terminator: every longer text follows
-        let mut hi = lo.clone();
-        // The smallest byte string greater than every string starting with `lo`.
-        while let Some(last) = hi.pop() {
-            if last < 0xFF {
-                hi.push(last + 1);
-                break;
-            }
-        }
-        if hi.is_empty() {
-            hi = vec![k + 1];
-        }
+        let (lo, hi) = prefix_bounds(k, prefix);
         let mut out = Vec::new();
         for e in self.term2id.scan(kv, &lo, &hi)? {
             let e = e?;
@@ -296,14 +338,33 @@ impl Dict {
         Ok(out)
     }
 
+    /// About how many terms of kind `k` start with `prefix` (block headers; for the
+    /// planner).
+    pub fn prefix_estimate(&self, kv: &Kv, k: u8, prefix: &str) -> Result<u64> {
+        let (lo, hi) = prefix_bounds(k, prefix);
+        self.term2id.approx_count(kv, &lo, &hi, 4096)
+    }
+
     /// Every term of a kind, in id order: full-text search and consistency checks.
     pub fn all_of_kind<'a>(
         &'a self,
         kv: &'a Kv,
         k: u8,
     ) -> Result<impl Iterator<Item = Result<(Id, String)>> + 'a> {
-        let lo = vec![k];
-        let hi = vec![k + 1];
+        self.between(kv, Id::new(k, 0), Id::new(k + 1, 0))
+    }
+
+    /// The terms with ids in `[from, to)`, in id order (the text index reads the terms it
+    /// has not indexed yet).
+    pub fn between<'a>(
+        &'a self,
+        kv: &'a Kv,
+        from: Id,
+        to: Id,
+    ) -> Result<impl Iterator<Item = Result<(Id, String)>> + 'a> {
+        let (mut lo, mut hi) = (Vec::with_capacity(9), Vec::with_capacity(9));
+        from.write_key(&mut lo);
+        to.write_key(&mut hi);
         Ok(self.id2term.scan(kv, &lo, &hi)?.map(|e| {
             let e = e?;
             let id =
@@ -312,11 +373,42 @@ impl Dict {
         }))
     }
 
+    /// The largest number of kind `k` in `id → term` (0 when it has none): the id counter
+    /// must not be below it.  Reads one block: every id of kind `k` lies in the blocks
+    /// starting at or before `(k, max)`, the largest in the last of them.
+    pub fn last_id(&self, kv: &Kv, k: u8) -> Result<u64> {
+        let mut key = vec![TAG_ID2TERM, k];
+        key.extend_from_slice(&[0xFF; 9]);
+        let Some((bk, bv)) = kv.floor(&[TAG_ID2TERM], &key)? else {
+            return Ok(0);
+        };
+        let mut top = 0;
+        self.id2term
+            .codec()
+            .for_each(bk.get(1..).unwrap_or_default(), &bv, |id, _| {
+                if id.kind() == k {
+                    top = top.max(id.raw());
+                }
+                true
+            })?;
+        Ok(top)
+    }
+
+    /// The `id → term` and `term → id` block sets (checks and rebuilds walk them).
+    pub fn sets(&self) -> (&BlockSet<TermCodec>, &BlockSet<BytesCodec>) {
+        (&self.id2term, &self.term2id)
+    }
+
     /// Drop the decoded blocks of both sets (a commit rewrote some of them).  Decoded terms
     /// stay cached: ids never change meaning.
     pub fn clear_cache(&self) {
         self.id2term.clear_cache();
         self.term2id.clear_cache();
+    }
+
+    /// Forget every decoded term too (an import that failed gave out ids it took back).
+    pub fn forget_terms(&self) {
+        self.clear_cache();
         if let Ok(mut c) = self.cache.lock() {
             c.clear();
         }

@@ -372,6 +372,40 @@ mod tests {
         }
     }
 
+    /// The key bytes of each kind of id: what every index key on disk is made of.  Any
+    /// change here changes the meaning of stored databases (and their sort order), so it
+    /// needs a new format version; this fails first.
+    #[test]
+    fn id_key_golden_bytes() {
+        let day = |y, m, d| Value::Date(Date::day(y, m, d).unwrap());
+        #[rustfmt::skip]
+        let cases: [(Id, [u8; 9]); 15] = [
+            (Id::NONE, [0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (Id::int(0), [1, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            (Id::int(-1), [1, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            (Id::int(25_000), [1, 0x80, 0, 0, 0, 0, 0, 0x61, 0xa8]),
+            (Id::float(1.5), [2, 0xbf, 0xf8, 0, 0, 0, 0, 0, 0]),
+            (Id::float(-2.5), [2, 0x3f, 0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            (Id::float(0.0), [2, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            // Dates: (start day + 2^31) << 2, then the precision (year 0, month 1, day 2).
+            (Id::inline(&day(1970, 1, 1)).unwrap(), [3, 0, 0, 0, 2, 0, 0, 0, 2]),
+            (Id::inline(&Value::Date(Date::year(2020).unwrap())).unwrap(),
+                [3, 0, 0, 0, 2, 0, 0x01, 0x1d, 0x58]), // day 18262, year
+            (Id::inline(&Value::Date(Date::month(2020, 9).unwrap())).unwrap(),
+                [3, 0, 0, 0, 2, 0, 0x01, 0x21, 0x29]), // day 18506, month
+            (Id::inline(&day(2020, 9, 28)).unwrap(),
+                [3, 0, 0, 0, 2, 0, 0x01, 0x21, 0x96]), // day 18533, day
+            (Id::new(kind::STR, 7), [4, 0, 0, 0, 0, 0, 0, 0, 7]),
+            (Id::bool(false), [5, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (Id::bool(true), [5, 0, 0, 0, 0, 0, 0, 0, 1]),
+            (Id::new(kind::ENTITY, 258), [6, 0, 0, 0, 0, 0, 0, 1, 2]),
+        ];
+        for (id, bytes) in cases {
+            assert_eq!(key(id), bytes, "{id:?}");
+            assert_eq!(Id::read_key(&bytes), Some(id));
+        }
+    }
+
     #[test]
     fn equal_numbers_share_a_canonical_id() {
         let f = |x: f64| Id::float(x);

@@ -7,6 +7,7 @@
 //! | `00` | meta records | name | format version, next ids, totals, catalog |
 //! | `01` | dictionary id → term | first entry of a block | packed block |
 //! | `02` | dictionary term → id | first entry of a block | packed block |
+//! | `03` | text index: trigram → terms | first entry of a block | packed block |
 //! | `10` `11` `12` `13` | indexes SPOG, POS, OSP, GSPO | first tuple of a block | packed block |
 //! | `20` `21` `22` | counts per predicate, class, source | id | counts |
 //!
@@ -21,16 +22,26 @@ pub mod codec;
 mod commit;
 pub mod delta;
 pub mod dict;
+mod digest;
 pub mod id;
+mod import;
+mod journal;
 pub mod kv;
+mod rebuild;
+mod records;
 mod scan;
+pub mod spill;
 pub mod stats;
+pub mod text;
 mod verify;
 
 pub use delta::{Delta, Normalized};
 pub use id::{kind, Id};
+pub use import::{StagedQuads, NO_SOURCE, QUAD_BUDGET};
+pub use rebuild::{salvage, Copied, RecordRules, Salvaged};
 pub use scan::{GraphSel, IdPattern, Order, Probe, QuadIter};
 pub use stats::{PredStats, Stats};
+pub use text::TextQuery;
 
 use crate::error::{Error, Result};
 use crate::model::Value;
@@ -58,6 +69,23 @@ const META_NEXT: &[u8] = b"\x00next";
 const META_TOTALS: &[u8] = b"\x00totals";
 /// Prefix of the meta keys that layers above may use (catalog records).
 const META_USER: u8 = b'u';
+
+/// The first key byte of every part of the store (meta, the dictionary's two directions,
+/// the indexes, the counts), in order.  A key starting with anything else is damage; a new
+/// part adds its tag here (and its pass to `verify.rs` and `rebuild.rs`).
+const TAGS: &[u8] = &[
+    TAG_META,
+    dict::TAG_ID2TERM,
+    dict::TAG_TERM2ID,
+    text::TAG_TEXT,
+    TAG_SPOG,
+    TAG_POS,
+    TAG_OSP,
+    TAG_GSPO,
+    stats::TAG_PRED,
+    stats::TAG_CLASS,
+    stats::TAG_SOURCE,
+];
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -103,6 +131,7 @@ pub struct Store {
     pos: BlockSet<TupleCodec>,
     osp: BlockSet<TupleCodec>,
     gspo: BlockSet<TupleCodec>,
+    text: text::TextIndex,
     stats: RwLock<Stats>,
     next: Mutex<NextIds>,
     /// Readers hold it shared for a whole query; a commit holds it exclusively only while
@@ -115,7 +144,66 @@ pub struct Store {
     /// One value computed by a layer above from the committed state (the engine keeps its
     /// catalog there), with the version it was computed at.
     memo: Mutex<Option<(u64, Arc<dyn std::any::Any + Send + Sync>)>>,
+    /// The version at which each predicate and class last changed; updated with `version`.
+    changes: RwLock<Changes>,
+    /// State a layer above keeps across versions (the engine's derived facts).
+    attached: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
     options: StoreOptions,
+    /// Why writes are refused, when opening found the database damaged (see
+    /// [`Store::damage`]).
+    damage: Option<String>,
+    /// The copy a read-only store reads from, removed after `kv` is dropped (fields drop
+    /// in order).
+    _private_copy: Option<PrivateCopy>,
+}
+
+/// A directory removed when dropped.
+struct PrivateCopy(PathBuf);
+
+impl Drop for PrivateCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// For each predicate and each class, the version of the last commit that added or removed
+/// one of its triples, so a cache of facts derived from some predicates stays valid across
+/// commits that touch only others.  Kept in memory: versions restart at 0 when the store
+/// is opened, and so does every cache.
+#[derive(Debug, Default)]
+pub struct Changes {
+    preds: FxHashMap<Id, u64>,
+    classes: FxHashMap<Id, u64>,
+    /// The version of the last [`Store::clear`]: it changed every predicate and class.
+    cleared: u64,
+}
+
+impl Changes {
+    /// The version of the last commit that changed a triple of predicate `p` (0: none
+    /// since the store was opened).
+    pub fn pred(&self, p: Id) -> u64 {
+        self.preds.get(&p).copied().unwrap_or(0).max(self.cleared)
+    }
+
+    /// The version of the last commit that changed a `type` triple of class `c`.
+    pub fn class(&self, c: Id) -> u64 {
+        self.classes.get(&c).copied().unwrap_or(0).max(self.cleared)
+    }
+
+    /// Record that the commit making `version` changed these predicates and classes.
+    fn record(
+        &mut self,
+        version: u64,
+        preds: impl Iterator<Item = Id>,
+        classes: impl Iterator<Item = Id>,
+    ) {
+        for p in preds {
+            self.preds.insert(p, version);
+        }
+        for c in classes {
+            self.classes.insert(c, version);
+        }
+    }
 }
 
 fn lock_err<T>(_: T) -> Error {
@@ -131,8 +219,50 @@ impl Store {
                 reason: "it is a file, not a database directory".into(),
             });
         }
+        if options.read_only {
+            return Store::open_private_copy(path, options);
+        }
         let kv = Kv::open(path, options.cache_bytes, false)?;
-        Store::init(kv, path.to_path_buf(), options)
+        Store::init(kv, path.to_path_buf(), options, None)
+    }
+
+    /// Read-only: sled writes to its files even when nothing changes (it rewrites the
+    /// tail of its log and may write a snapshot when it opens), so a read-only store opens
+    /// a private copy of the directory, made in the system's temporary directory under the
+    /// database's lock and removed when the store is dropped.  Nothing reaches the
+    /// database's own files.
+    fn open_private_copy(path: &Path, options: StoreOptions) -> Result<Store> {
+        if !path.join("db").is_file() {
+            return Err(Error::Open {
+                path: path.to_path_buf(),
+                reason: "there is no database there (and it was opened read-only)".into(),
+            });
+        }
+        static COPIES: AtomicU64 = AtomicU64::new(0);
+        let copy = std::env::temp_dir().join(format!(
+            "dossier-read-only-{}-{}",
+            std::process::id(),
+            COPIES.fetch_add(1, Ordering::Relaxed)
+        ));
+        let guard = PrivateCopy(copy.clone());
+        {
+            let _lock = kv::lock_dir(path)?;
+            kv::copy_dir(path, &copy).map_err(|e| Error::Open {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "a read-only database is opened from a copy, and copying it to {} failed: {e}",
+                    copy.display()
+                ),
+            })?;
+        }
+        let kv = Kv::open(&copy, options.cache_bytes, false).map_err(|e| match e {
+            Error::Open { reason, .. } => Error::Open {
+                path: path.to_path_buf(),
+                reason,
+            },
+            other => other,
+        })?;
+        Store::init(kv, path.to_path_buf(), options, Some(guard))
     }
 
     /// A store in a temporary directory, deleted when dropped.
@@ -143,10 +273,15 @@ impl Store {
             ..StoreOptions::default()
         };
         let kv = Kv::open(Path::new(""), options.cache_bytes, true)?;
-        Store::init(kv, PathBuf::from(":memory:"), options)
+        Store::init(kv, PathBuf::from(":memory:"), options, None)
     }
 
-    fn init(kv: Kv, path: PathBuf, options: StoreOptions) -> Result<Store> {
+    fn init(
+        kv: Kv,
+        path: PathBuf,
+        options: StoreOptions,
+        private_copy: Option<PrivateCopy>,
+    ) -> Result<Store> {
         let open_err = |reason: String| Error::Open {
             path: path.clone(),
             reason,
@@ -167,7 +302,9 @@ impl Store {
             None => {
                 if kv.range(&[0x01], &[0xFF]).next().is_some() {
                     return Err(open_err(
-                        "it holds data but no format record (not a dossier database, or corrupt)"
+                        "it holds data but no format record (not a dossier database, or corrupt; \
+                         if it is a dossier database, `dossier check --repair` rebuilds it and \
+                         keeps this directory as it is)"
                             .into(),
                     ));
                 }
@@ -178,33 +315,84 @@ impl Store {
                 }
                 let mut b = KvBatch::default();
                 b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+                // An empty dictionary is fully indexed.
+                b.put(text::META_TEXT.to_vec(), NextIds::default().to_bytes());
                 kv.apply(b)?;
                 kv.flush()?;
             }
+        }
+        // An import that did not finish (the process died) is undone before anything is read.
+        if journal::interrupted(&kv)? {
+            if options.read_only {
+                return Err(open_err(
+                    "an import into it was interrupted; open it once for writing to undo it".into(),
+                ));
+            }
+            journal::rollback(&kv)?;
         }
         let next = match kv.get(META_NEXT)? {
             Some(v) => NextIds::from_bytes(&v)
                 .ok_or_else(|| open_err("its id counters are corrupt".into()))?,
             None => NextIds::default(),
         };
-        let stats =
-            load_stats(&kv).map_err(|e| open_err(format!("its statistics are unreadable: {e}")))?;
-        Ok(Store {
+        let stats = load_stats(&kv).map_err(|e| {
+            open_err(format!(
+                "its statistics are unreadable ({e}); `dossier check --repair` rebuilds them"
+            ))
+        })?;
+        let dict = Dict::new();
+        // (A read-only store writes this into its private copy only.)
+        write_missing_register(&kv)?;
+        let damage = damage_at_open(&kv, &dict, &next)?;
+        let text_upto = text::TextIndex::read_upto(&kv)?.unwrap_or_default();
+        let store = Store {
             kv,
             path,
-            dict: Dict::new(),
-            spog: BlockSet::new(TAG_SPOG, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
-            pos: BlockSet::new(TAG_POS, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
-            osp: BlockSet::new(TAG_OSP, TupleCodec { arity: 3 }, blocks::MAX_TUPLE_ENTRIES),
-            gspo: BlockSet::new(TAG_GSPO, TupleCodec { arity: 4 }, blocks::MAX_TUPLE_ENTRIES),
+            dict,
+            spog: index_set(TAG_SPOG),
+            pos: index_set(TAG_POS),
+            osp: index_set(TAG_OSP),
+            gspo: index_set(TAG_GSPO),
+            text: text::TextIndex::new(text_upto),
             stats: RwLock::new(stats),
             next: Mutex::new(next),
             gate: RwLock::new(()),
             writer: Mutex::new(()),
             version: AtomicU64::new(0),
             memo: Mutex::new(None),
+            changes: RwLock::new(Changes::default()),
+            attached: std::sync::OnceLock::new(),
             options,
-        })
+            damage,
+            _private_copy: private_copy,
+        };
+        // Terms written without the text index (an older build) are indexed now, unless
+        // writes are refused (read-only, or damage found: the index would be built on it).
+        if !store.options.read_only && store.damage.is_none() {
+            store.index_text_tail()?;
+        }
+        Ok(store)
+    }
+
+    /// What opening found damaged, if anything: the id counters behind the dictionary, a
+    /// meta record missing or changed, the totals gone.  Writes are refused then (they
+    /// would make it worse: new names would take ids in use); reads go on, and
+    /// `dossier check --repair` rebuilds the database.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    fn refuse_writes(&self) -> Result<()> {
+        if self.options.read_only {
+            return Err(Error::Invalid("the database was opened read-only".into()));
+        }
+        if let Some(d) = &self.damage {
+            return Err(Error::Storage(format!(
+                "the database is damaged ({d}), so writes are refused until it is repaired: \
+                 `dossier check` lists the problems and `dossier check --repair` rebuilds it"
+            )));
+        }
+        Ok(())
     }
 
     /// The database directory (`:memory:` for [`Store::temporary`]).
@@ -224,9 +412,7 @@ impl Store {
 
     /// Hold while building and committing a delta: one writer at a time.
     pub fn writer(&self) -> Result<MutexGuard<'_, ()>> {
-        if self.options.read_only {
-            return Err(Error::Invalid("the database was opened read-only".into()));
-        }
+        self.refuse_writes()?;
         // A panic in a transaction poisons the lock but wrote nothing: carry on.
         Ok(self
             .writer
@@ -259,6 +445,23 @@ impl Store {
             *m = Some((version, value.clone()));
         }
         Ok(value)
+    }
+
+    /// Which predicates and classes changed at which version (see [`Changes`]).  A reader
+    /// holding [`Store::read`] sees it consistent with [`Store::version`].
+    pub fn changes(&self) -> Result<RwLockReadGuard<'_, Changes>> {
+        self.changes.read().map_err(lock_err)
+    }
+
+    /// The value of type `T` attached to this store, made with `T::default()` on first use
+    /// and kept for the store's life (the engine keeps its derived facts there); `None` if
+    /// a value of another type was attached first.
+    pub fn attached<T: std::any::Any + Send + Sync + Default>(&self) -> Option<Arc<T>> {
+        self.attached
+            .get_or_init(|| Arc::new(T::default()))
+            .clone()
+            .downcast::<T>()
+            .ok()
     }
 
     /// The exact counts of the committed state (pending deltas not included).  Hold the
@@ -324,41 +527,6 @@ impl Store {
         let id = next.take(k);
         delta.record_term(id, text);
         id
-    }
-
-    /// Intern many values at once (bulk import): one sorted pass over the dictionary.
-    pub fn intern_many(&self, delta: &mut Delta, values: &[Value]) -> Result<Vec<Id>> {
-        let mut out = vec![Id::NONE; values.len()];
-        let mut asks: Vec<(u8, &str)> = Vec::new();
-        let mut ask_idx = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            v.storable().map_err(Error::Invalid)?;
-            if let Some(id) = Id::inline(v) {
-                out[i] = id;
-                continue;
-            }
-            let (k, text) = dict_key(v);
-            match delta.new_term(k, text) {
-                Some(id) => out[i] = id,
-                None => {
-                    asks.push((k, text));
-                    ask_idx.push(i);
-                }
-            }
-        }
-        let empty = self.stats()?.quads == 0 && self.next.lock().map_err(lock_err)?.entity == 0;
-        let found = if empty {
-            vec![None; asks.len()]
-        } else {
-            self.dict.lookup_many(&self.kv, &asks)?
-        };
-        for ((i, (k, text)), f) in ask_idx.into_iter().zip(asks).zip(found) {
-            out[i] = match f.or_else(|| delta.new_term(k, text)) {
-                Some(id) => id,
-                None => self.allocate(delta, k, text),
-            };
-        }
-        Ok(out)
     }
 
     /// The value of an id (dictionary lookup for strings and entities).
@@ -458,22 +626,70 @@ impl Store {
         self.kv.clear()?;
         let mut b = KvBatch::default();
         b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+        b.put(text::META_TEXT.to_vec(), NextIds::default().to_bytes());
         self.kv.apply(b)?;
         *self.stats.write().map_err(lock_err)? = Stats::default();
         *self.next.lock().map_err(lock_err)? = NextIds::default();
+        self.text.set_upto(NextIds::default())?;
+        self.clear_caches();
+        self.dict.forget_terms();
+        *self.memo.lock().map_err(lock_err)? = None;
+        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        // Kept derived facts came from what is gone.
+        self.changes.write().map_err(lock_err)?.cleared = version;
+        Ok(())
+    }
+
+    /// Make every commit so far durable (after bulk loads with durability relaxed).  When
+    /// that fails, the commits not yet durable are undone (see
+    /// [`Store::recover_from_failed_write`]).
+    pub fn flush(&self) -> Result<()> {
+        self.kv
+            .flush()
+            .map_err(|e| self.recover_from_failed_write(e))
+    }
+
+    /// After a write or flush failed (a full disk, an I/O error), sled keeps the failed
+    /// writes in memory, retries them until the disk is full and fails every later call,
+    /// reads included.  Reopen it instead: the database is back at its last durable state,
+    /// reads work, and the space the failed writes took is given back.  Returns the error
+    /// to report, saying what happened.
+    pub(crate) fn recover_from_failed_write(&self, cause: Error) -> Error {
+        let reopened = match self.gate.write() {
+            Ok(_gate) => self.kv.reopen().and_then(|()| self.reload()),
+            Err(p) => Err(lock_err(p)),
+        };
+        match reopened {
+            Ok(()) => Error::Storage(format!(
+                "{cause}; the write was not saved, and the database is back at its last saved state"
+            )),
+            Err(e) => Error::Storage(format!(
+                "{cause}; the write was not saved, and reopening the database failed too ({e}): \
+                 free disk space and open it again"
+            )),
+        }
+    }
+
+    /// Read the counts and id counters again from the stored records (after a reopen).
+    fn reload(&self) -> Result<()> {
+        self.clear_caches();
+        let next = match self.kv.get(META_NEXT)? {
+            Some(v) => NextIds::from_bytes(&v)
+                .ok_or_else(|| Error::Storage("the id counters are corrupt".into()))?,
+            None => NextIds::default(),
+        };
+        *self.stats.write().map_err(lock_err)? = load_stats(&self.kv)?;
+        *self.next.lock().map_err(lock_err)? = next;
+        self.version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Forget every decoded block (the stored ones changed).
+    fn clear_caches(&self) {
         for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
             set.clear_cache();
         }
         self.dict.clear_cache();
-        *self.memo.lock().map_err(lock_err)? = None;
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Make every commit so far durable (after bulk loads with durability relaxed).
-    pub fn flush(&self) -> Result<()> {
-        self.kv.flush()
     }
 
     /// Bytes the database takes on disk (as sled reports it).
@@ -484,7 +700,7 @@ impl Store {
     /// Number of sled entries per part: (dictionary, indexes).
     pub fn block_counts(&self) -> Result<(u64, u64)> {
         let (a, b) = self.dict.block_counts(&self.kv)?;
-        let mut idx = 0;
+        let mut idx = self.text.block_count(&self.kv)?;
         for set in [&self.spog, &self.pos, &self.osp, &self.gspo] {
             idx += set.block_count(&self.kv)?;
         }
@@ -507,6 +723,23 @@ fn make_value(k: u8, text: &str) -> Value {
     } else {
         Value::Entity(text.to_string())
     }
+}
+
+/// The block set of the index under `tag`: quads for SPOG and GSPO, triples otherwise.
+fn index_set(tag: u8) -> BlockSet<TupleCodec> {
+    let arity = if tag == TAG_SPOG || tag == TAG_GSPO {
+        4
+    } else {
+        3
+    };
+    BlockSet::new(tag, TupleCodec { arity }, blocks::MAX_TUPLE_ENTRIES)
+}
+
+/// The totals record: distinct triples, then assertions, 8 bytes big-endian each.
+fn totals_record(triples: u64, quads: u64) -> Vec<u8> {
+    let mut v = triples.to_be_bytes().to_vec();
+    v.extend_from_slice(&quads.to_be_bytes());
+    v
 }
 
 fn load_stats(kv: &Kv) -> Result<Stats> {
@@ -541,4 +774,55 @@ fn load_stats(kv: &Kv) -> Result<Stats> {
         s.quads = n(1).ok_or_else(|| bad("totals"))?;
     }
     Ok(s)
+}
+
+/// Databases written before the register of meta records existed get one (only when
+/// there is none: a register that disagrees with the records is damage, for `verify`).
+fn write_missing_register(kv: &Kv) -> Result<()> {
+    if kv.get(records::META_RECORDS)?.is_some() {
+        return Ok(());
+    }
+    let user = records::user_records(kv)?;
+    if user.is_empty() {
+        return Ok(());
+    }
+    let mut b = KvBatch::default();
+    b.put(records::META_RECORDS.to_vec(), records::register(&user));
+    kv.apply(b)?;
+    kv.flush()
+}
+
+/// The cheap checks of opening (a few point reads): what would make writes go wrong.
+fn damage_at_open(kv: &Kv, dict: &Dict, next: &NextIds) -> Result<Option<String>> {
+    let mut found = Vec::new();
+    let stored_next = kv.get(META_NEXT)?;
+    for (k, what, counter) in [
+        (kind::STR, "string", next.string),
+        (kind::ENTITY, "entity", next.entity),
+    ] {
+        let top = match dict.last_id(kv, k) {
+            Ok(top) => top,
+            Err(e) => {
+                found.push(format!("the dictionary's last block is unreadable ({e})"));
+                continue;
+            }
+        };
+        if top > counter {
+            found.push(if stored_next.is_none() {
+                "the id counters are missing".to_string()
+            } else {
+                format!("the {what} id counter ({counter}) is behind the dictionary ({top})")
+            });
+        }
+    }
+    found.dedup();
+    let regs = kv.get(records::META_RECORDS)?;
+    let user = records::user_records(kv)?;
+    found.extend(records::problems(regs.as_deref(), &user));
+    let has_facts =
+        kv.next_after(&[TAG_SPOG], &[TAG_SPOG + 1])?.is_some() || kv.get(&[TAG_SPOG])?.is_some();
+    if has_facts && kv.get(META_TOTALS)?.is_none() {
+        found.push("the totals record is missing".to_string());
+    }
+    Ok((!found.is_empty()).then(|| found.join("; ")))
 }

@@ -188,6 +188,21 @@ impl Store {
         })
     }
 
+    /// Every assertion as `[s, p, o, g]`, in ascending `(g, s, p, o)` order: those without
+    /// a source first (from SPOG), then the sourced ones (from GSPO).  Streamed from the
+    /// indexes block by block; the caller holds the read gate while it iterates.
+    pub fn assertions(&self) -> impl Iterator<Item = Result<Tuple>> + '_ {
+        let unsourced = self
+            .spog
+            .all(&self.kv)
+            .filter(|q| q.as_ref().map_or(true, |q| q[3].is_none()));
+        let sourced = self
+            .gspo
+            .all(&self.kv)
+            .map(|e| e.map(|e| Order::Gspo.to_spog(&e)));
+        unsourced.chain(sourced)
+    }
+
     /// About how many index entries match `pat` (stored facts; each source's assertion of
     /// a triple counts when the pattern asks for sources).  Cheap: block headers, at most
     /// a few thousand blocks.  For the planner.

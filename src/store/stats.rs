@@ -81,6 +81,25 @@ impl Stats {
     pub fn class(&self, c: Id) -> u64 {
         self.classes.get(&c).copied().unwrap_or(0)
     }
+
+    /// Every count record of these counts, as sled entries (a rebuilt database writes them
+    /// all; the totals record is the store's).
+    pub fn records(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut counts = Vec::new();
+        for (tag, map) in [(TAG_CLASS, &self.classes), (TAG_SOURCE, &self.sources)] {
+            counts.extend(map.iter().map(|(&id, &n)| (tag, id, n)));
+        }
+        let all = StatsUpdate {
+            preds: self.preds.iter().map(|(&p, &s)| (p, s)).collect(),
+            counts,
+            triples: self.triples,
+            quads: self.quads,
+        };
+        all.writes()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect()
+    }
 }
 
 /// The sled key of a count: `tag` then the id's key form.

@@ -20,7 +20,9 @@ Examples:
   dossier --db kb.db query 'find ?x where ?x backed_by turkey.'
   dossier --db kb.db run --param backer=turkey queries.dq
   echo 'find ?x where ?x a Person.' | dossier --db kb.db --format csv
-  dossier --db kb.db export backup.dq";
+  dossier --db kb.db export backup.dq
+  dossier --db kb.db backup kb-2026-11-30.db      a copy that opens as a database
+  dossier --db kb.db --read-only query 'find count() where ?s ?p ?o.'";
 
 /// dossier: an embedded knowledge base of who met whom, where, when, and what they agreed.
 ///
@@ -51,8 +53,44 @@ pub enum Command {
     Export(ExportArgs),
     /// Figures about the database: facts, sources, predicates, classes, size.
     Stats(PlainArgs),
-    /// List facts that violate the schema and check the indexes; exits 1 if there are problems.
-    Check(PlainArgs),
+    /// Prove the database whole (dictionary, id counters, indexes, counts, catalog) and list
+    /// facts that violate the schema; exits 1 if there are problems.  `--repair` rebuilds a
+    /// damaged database from what survived.
+    Check(CheckArgs),
+    /// Rewrite the database into fresh files so that they shrink (after deleting facts).
+    Compact(PlainArgs),
+    /// Write a consistent copy of the database to a new directory (readers may go on).
+    Backup(BackupArgs),
+    /// Draw the network around entities, or a query's edges, as SVG or DOT.
+    #[cfg(feature = "viz")]
+    Graph(GraphArgs),
+    /// Draw a query's dated events on a time axis, as SVG.
+    #[cfg(feature = "viz")]
+    Timeline(TimelineArgs),
+    /// Serve the web interface (query, entities, network, timeline) on this machine.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CheckArgs {
+    /// Rebuild what can be rebuilt from what survived (the damaged directory is kept as
+    /// PATH.before-repair).
+    #[arg(long)]
+    pub repair: bool,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BackupArgs {
+    /// The directory to write (it must not exist).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Options every command takes.
@@ -85,6 +123,10 @@ pub struct Common {
     /// [default: 16M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_statement: Option<u64>,
+    /// Only read: statements that write are errors, and nothing is written to the
+    /// database's directory (it is read from a private copy).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// A limit that can be switched off (`none`).
@@ -213,6 +255,113 @@ pub struct ExportArgs {
     pub common: Common,
 }
 
+/// `dossier graph` and the shell's `.graph`.
+#[cfg(feature = "viz")]
+#[derive(Parser, Debug, Clone)]
+#[command(name = ".graph")]
+pub struct GraphArgs {
+    /// Entities to draw the network around.
+    #[arg(value_name = "ENTITY")]
+    pub entities: Vec<String>,
+    /// Draw a query's rows instead: two columns (?a ?b) or three (?a ?p ?b) are edges.
+    #[arg(long, short = 'q', value_name = "TEXT", conflicts_with = "entities")]
+    pub query: Option<String>,
+    /// Hops from the entities.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub depth: u32,
+    /// Follow only these predicates (repeatable, or comma-separated).
+    #[arg(long, value_name = "PRED", value_delimiter = ',')]
+    pub follow: Vec<String>,
+    /// Never follow these predicates (repeatable, or comma-separated).
+    #[arg(long, value_name = "PRED", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Stop at this many nodes (a note in the picture says what was left out).
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub max_nodes: usize,
+    /// Add at most this many new neighbours of any one node.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_fanout: usize,
+    /// Write each edge's sources beside its predicate.
+    #[arg(long)]
+    pub sources: bool,
+    /// A heading above the picture.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// svg, or dot for Graphviz.
+    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
+    pub format: PictureFormat,
+    /// Where to write [default: standard output; graph.svg in the shell].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// What `graph` writes.
+#[cfg(feature = "viz")]
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PictureFormat {
+    Svg,
+    Dot,
+}
+
+/// `dossier timeline` and the shell's `.timeline`.
+#[cfg(feature = "viz")]
+#[derive(Parser, Debug, Clone)]
+#[command(name = ".timeline")]
+pub struct TimelineArgs {
+    /// A query whose rows are events: ?e ?date, optionally ?end and a lane column
+    /// [default: every event with a date, and everything that started and ended].
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Leave out events that end before this date (2019-04, @2019, 2019-04-04).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<dossier::Date>,
+    /// Leave out events that begin after this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<dossier::Date>,
+    /// Draw at most this many events.
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    pub max_items: usize,
+    /// A heading above the picture.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Where to write [default: standard output; timeline.svg in the shell].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[cfg(feature = "viz")]
+fn parse_date(s: &str) -> Result<dossier::Date, String> {
+    dossier::Date::parse(s)
+}
+
+/// `dossier serve`.
+#[cfg(feature = "serve")]
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// The port [default: 8080; 0 picks a free one].
+    #[arg(long, default_value_t = 8080, value_name = "N")]
+    pub port: u16,
+    /// Listen on this address instead of 127.0.0.1 (anyone who can reach it can read the
+    /// database).
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<std::net::IpAddr>,
+    /// Accept writes (facts, del, rules, schema) from the page and the API.
+    #[arg(long)]
+    pub writable: bool,
+    /// Stop a request's query after this many seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub request_timeout: f64,
+    /// Refuse a query whose result has more rows.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_rows: u64,
+    #[command(flatten)]
+    pub common: Common,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     /// A .dq script: schema, rules, then the facts grouped by source (loads again).
@@ -291,6 +440,7 @@ pub struct Settings {
     pub max_memory: Option<Limit>,
     pub max_rows: Option<u64>,
     pub max_statement: Option<u64>,
+    pub read_only: bool,
     /// `None`: table on a terminal, tsv otherwise.
     pub format: Option<OutputFormat>,
 }
@@ -314,6 +464,7 @@ impl Settings {
             max_memory: sub.max_memory.or(top.max_memory),
             max_rows: sub.max_rows.or(top.max_rows),
             max_statement: sub.max_statement.or(top.max_statement),
+            read_only: top.read_only || sub.read_only,
             format: sub_out.format.or(top_out.format),
         }
     }

@@ -4,9 +4,9 @@ use crate::cli::{ExportArgs, ExportFormat, ImportArgs, Settings};
 use crate::output::{self, OutputFormat};
 use crate::run::effective_format;
 use dossier::db::ImportProgress;
-use dossier::io::{BadRows, ImportOptions, Namespaces};
+use dossier::io::{BadRows, ExportFormat as FactsFormat, ImportOptions, Namespaces};
 use dossier::{Db, Error, Outcome, Rows, Value};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
@@ -33,19 +33,6 @@ impl From<Error> for Failure {
 
 fn io_err(what: &str, e: io::Error) -> Error {
     Error::io(what, e)
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -96,12 +83,12 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
             bar.set_position(p.bytes);
             let secs = started.elapsed().as_secs_f64().max(1e-3);
             if p.writing {
-                bar.set_message(format!("writing {} facts…", thousands(p.facts)));
+                bar.set_message(format!("writing {} facts…", HumanCount(p.facts)));
             } else {
                 bar.set_message(format!(
                     "{} facts, {} facts/s",
-                    thousands(p.facts),
-                    thousands((p.facts as f64 / secs) as u64)
+                    HumanCount(p.facts),
+                    HumanCount((p.facts as f64 / secs) as u64)
                 ));
             }
         };
@@ -121,9 +108,9 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
                 println!("{}", imp.summary);
                 println!(
                     "{} new facts in {:.2} s ({} facts/s)",
-                    thousands(imp.stats.added),
+                    HumanCount(imp.stats.added),
                     secs,
-                    thousands((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
+                    HumanCount((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
                 );
                 if settings.timer {
                     eprintln!("{}", output::time_line(imp.elapsed));
@@ -193,60 +180,94 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         .as_ref()
         .filter(|f| f.as_os_str() != "-")
         .map(|f| f.display().to_string());
-    let mut out: Box<dyn Write> = match &name {
-        Some(n) => Box::new(BufWriter::new(File::create(n).map_err(|e| io_err(n, e))?)),
+    // A file is written under a temporary name and renamed when complete: a failed
+    // export (a damaged database, a full disk) never leaves a file that looks whole.
+    let partial = name.as_ref().map(|n| format!("{n}.partial"));
+    let mut out: Box<dyn Write> = match &partial {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| io_err(p, e))?)),
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     let target = name.as_deref().unwrap_or("standard output");
-    let what = if let Some((q, f)) = query {
-        let rows = db.prepare(q)?.query(&settings.params)?;
-        let n = rows.len();
-        output::write_rows(&mut out, &rows, f).map_err(|e| io_err(target, e))?;
-        output::count_rows(n)
-    } else {
-        let summary = if format == ExportFormat::Dq {
-            db.export_dq(&mut out)?
-        } else {
-            db.export_nquads(&mut out, &ns)?
-        };
-        if !summary.skipped.is_empty() {
-            // A backup that leaves facts out must not look like a good one.
-            for (why, n) in &summary.skipped {
-                eprintln!("error: left out {n} facts: {why}");
-            }
-            out.flush().map_err(|e| io_err(target, e))?;
-            eprintln!(
-                "the export to {target} is incomplete: {} of {} facts",
-                thousands(summary.facts),
-                thousands(summary.facts + summary.skipped.values().sum::<u64>())
-            );
-            return Err(Failure::Reported);
+    let written = export_to(db, settings, format, query, &ns, &mut out, target);
+    let finished = written.and_then(|what| {
+        out.flush().map_err(|e| io_err(target, e))?;
+        drop(out);
+        if let (Some(p), Some(n)) = (&partial, &name) {
+            File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| io_err(p, e))?;
+            std::fs::rename(p, n).map_err(|e| io_err(n, e))?;
         }
-        format!("{} facts", thousands(summary.facts))
+        Ok(what)
+    });
+    let what = match finished {
+        Ok(w) => w,
+        Err(e) => {
+            if let Some(p) = &partial {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e.into());
+        }
     };
-    out.flush().map_err(|e| io_err(target, e))?;
     if name.is_some() {
         eprintln!("exported {what} to {target}");
     }
     Ok(())
 }
 
+/// Write what `dossier export` exports; returns what it wrote ("1,234 facts").
+fn export_to(
+    db: &Db,
+    settings: &Settings,
+    format: ExportFormat,
+    query: Option<(&String, OutputFormat)>,
+    ns: &Namespaces,
+    out: &mut dyn Write,
+    target: &str,
+) -> Result<String, Error> {
+    if let Some((q, f)) = query {
+        let rows = db.prepare(q)?.query(&settings.params)?;
+        let n = rows.len();
+        output::write_rows(out, &rows, f).map_err(|e| io_err(target, e))?;
+        return Ok(output::count_rows(n));
+    }
+    let facts_format = if format == ExportFormat::Dq {
+        FactsFormat::Dq
+    } else {
+        FactsFormat::NQuads(ns.clone())
+    };
+    let summary = db.export(out, &facts_format)?;
+    if !summary.skipped.is_empty() {
+        // A backup that leaves facts out must not look like a good one: no file is left.
+        let why: Vec<String> = (summary.skipped.iter())
+            .map(|(why, n)| format!("left out {n} facts: {why}"))
+            .collect();
+        return Err(Error::Invalid(format!(
+            "the export to {target} is incomplete, {} of {} facts ({})",
+            HumanCount(summary.facts),
+            HumanCount(summary.facts + summary.skipped.values().sum::<u64>()),
+            why.join("; ")
+        )));
+    }
+    Ok(format!("{} facts", HumanCount(summary.facts)))
+}
+
 /// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
 /// table, the 20 largest of each; in the other formats, all of them as `kind name count`
 /// rows (or one JSON object).
 pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
-    let mut s = db.stats()?;
-    // The library names predicates and classes in the language's syntax (`<type>`); the
-    // rows below want the names themselves.
-    for (n, _) in s.predicates.iter_mut().chain(s.classes.iter_mut()) {
-        *n = dossier::db::parse_param(n).plain();
-    }
+    let s = db.stats()?;
+    // The rows below show the names themselves (`type`, not the language's `<type>`).
+    let names = |list: &[(Value, u64)]| -> Vec<(String, u64)> {
+        list.iter().map(|(v, n)| (v.plain(), *n)).collect()
+    };
+    let (predicates, classes) = (names(&s.predicates), names(&s.classes));
     let totals = [
         ("facts", s.facts),
         ("triples", s.triples),
         ("sources", s.sources),
-        ("predicates", s.predicates.len() as u64),
-        ("classes", s.classes.len() as u64),
+        ("predicates", predicates.len() as u64),
+        ("classes", classes.len() as u64),
         ("rules", s.rules),
         ("disk bytes", s.disk_bytes),
     ];
@@ -259,20 +280,20 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     let shown = if *k == "disk bytes" {
                         human_bytes(*v)
                     } else {
-                        thousands(*v)
+                        HumanCount(*v).to_string()
                     };
                     (k.replace(" bytes", ""), shown)
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
-            for (title, list) in [("predicates", &s.predicates), ("classes", &s.classes)] {
+            for (title, list) in [("predicates", &predicates), ("classes", &classes)] {
                 if list.is_empty() {
                     continue;
                 }
                 let shown: Vec<(String, String)> = list
                     .iter()
                     .take(20)
-                    .map(|(n, c)| (n.clone(), thousands(*c)))
+                    .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
                     ["predicate", "triples"]
@@ -298,8 +319,8 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 m.insert(k.replace(' ', "_"), serde_json::Value::from(v));
             }
-            m.insert("by_predicate".into(), obj(&s.predicates));
-            m.insert("by_class".into(), obj(&s.classes));
+            m.insert("by_predicate".into(), obj(&predicates));
+            m.insert("by_class".into(), obj(&classes));
             let v = serde_json::Value::Object(m);
             let text = if format == OutputFormat::Json {
                 serde_json::to_string_pretty(&v)
@@ -321,15 +342,18 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
             for (k, v) in totals {
                 rows.push(row("total", &k.replace(' ', "_"), v));
             }
-            for (n, c) in &s.predicates {
+            for (n, c) in &predicates {
                 rows.push(row("predicate", n, *c));
             }
-            for (n, c) in &s.classes {
+            for (n, c) in &classes {
                 rows.push(row("class", n, *c));
             }
             let rows = Rows::new(vec!["kind".into(), "name".into(), "count".into()], rows);
             output::write_rows(w, &rows, format).map_err(werr)
         }
+        // Figures are no network: they print as tab-separated values.
+        #[cfg(feature = "viz")]
+        OutputFormat::Dot => stats(db, OutputFormat::Tsv, w),
     }
 }
 
@@ -352,10 +376,15 @@ pub fn human_bytes(n: u64) -> String {
 pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
     let format = effective_format(settings.format);
     let mut problems = false;
+    let mut damaged = false;
     for r in db.script("check.") {
         let e = r?;
         if let Outcome::Rows(rows) = &e.outcome {
             problems |= !rows.is_empty();
+            // Problems of the store itself have no subject (schema problems have one).
+            damaged |= rows
+                .values()
+                .any(|r| r.first().is_some_and(Option::is_none));
         }
         let printer = output::Printer {
             format,
@@ -367,9 +396,87 @@ pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
             }
         }
     }
+    if damaged {
+        eprintln!(
+            "the database is damaged: `dossier check --repair` rebuilds what can be rebuilt from \
+             what survived (the damaged directory is kept), or restore it from a backup"
+        );
+    }
     if problems {
         Err(Failure::Reported)
     } else {
         Ok(())
     }
+}
+
+/// `dossier check --repair`: rebuild a damaged database, keeping the damaged one.
+pub fn repair(settings: &Settings) -> Result<(), Failure> {
+    if settings.read_only {
+        return Err(Failure::Usage(Usage(
+            "--repair writes a new database: it cannot run with --read-only".into(),
+        )));
+    }
+    let r = dossier::db::repair(&settings.db)?;
+    let Some(before) = &r.before else {
+        println!("no problems found: nothing to repair");
+        return Ok(());
+    };
+    println!("found:");
+    for p in &r.problems {
+        println!("  {p}");
+    }
+    if !r.salvaged.rebuilt.is_empty() {
+        println!("rebuilt from what survived:");
+        for p in &r.salvaged.rebuilt {
+            println!("  {p}");
+        }
+    }
+    println!(
+        "the repaired database holds {} facts and {} terms; it checks clean",
+        HumanCount(r.salvaged.facts),
+        HumanCount(r.salvaged.terms)
+    );
+    println!(
+        "the damaged database was kept as {} (remove it once you are satisfied)",
+        before.display()
+    );
+    if r.salvaged.lost.is_empty() {
+        return Ok(());
+    }
+    eprintln!("could not be rebuilt (restore these from a backup or an export):");
+    for p in &r.salvaged.lost {
+        eprintln!("  {p}");
+    }
+    Err(Failure::Reported)
+}
+
+/// `dossier compact`.
+pub fn compact(settings: &Settings) -> Result<(), Failure> {
+    if settings.read_only {
+        return Err(Failure::Usage(Usage(
+            "compact rewrites the database: it cannot run with --read-only".into(),
+        )));
+    }
+    let c = dossier::db::compact(&settings.db)?;
+    println!(
+        "compacted {}: {} facts, {} → {} on disk",
+        settings.db.display(),
+        HumanCount(c.facts),
+        human_bytes(c.bytes_before),
+        human_bytes(c.bytes_after)
+    );
+    Ok(())
+}
+
+/// `dossier backup DIR`.
+pub fn backup(db: &Db, dir: &std::path::Path) -> Result<(), Failure> {
+    let b = db.backup(dir)?;
+    println!(
+        "backed up {} facts ({} terms) to {}: {} on disk; it checks clean",
+        HumanCount(b.facts),
+        HumanCount(b.terms),
+        dir.display(),
+        human_bytes(b.bytes)
+    );
+    Ok(())
 }

@@ -12,6 +12,8 @@
 
 use crate::help;
 use crate::highlight::highlight;
+use dossier::lang::ast::{AggFunc, Func};
+use dossier::lang::{tokens, TokenKind};
 use dossier::model::{write_entity, KEYWORDS};
 use dossier::Db;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
@@ -35,22 +37,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (".stats", ""),
     (".check", ""),
     (".load", " FILE"),
-];
-
-const FUNCTIONS: &[&str] = &[
-    "contains",
-    "starts_with",
-    "matches",
-    "lower",
-    "year",
-    "month",
-    "label",
-    "len",
-    "count",
-    "min",
-    "max",
-    "sum",
-    "avg",
+    (".backup", " DIR"),
+    #[cfg(feature = "viz")]
+    (".graph", " ENTITY... [--depth N] [-o FILE]"),
+    #[cfg(feature = "viz")]
+    (
+        ".timeline",
+        " ['find ?e ?d …'] [--from DATE] [--to DATE] [-o FILE]",
+    ),
 ];
 
 /// How many entity names one Tab asks the database for.
@@ -87,16 +81,7 @@ impl DqHelper {
             return n.clone();
         }
         let mut names = self.db.predicate_names().unwrap_or_default();
-        // Declared types: `type Name [sub ...].`
-        for line in self.db.schema().unwrap_or_default() {
-            if let Some(rest) = line.strip_prefix("type ") {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '.')
-                    .collect();
-                names.push(name);
-            }
-        }
+        names.extend(self.db.type_names().unwrap_or_default());
         names.sort();
         names.dedup();
         self.names.replace(Some(names.clone()));
@@ -137,7 +122,9 @@ impl DqHelper {
             s
         };
         if !angled {
-            for k in KEYWORDS.iter().chain(FUNCTIONS) {
+            let functions = Func::ALL.iter().map(|f| f.name());
+            let aggregates = AggFunc::ALL.iter().map(|a| a.name());
+            for k in KEYWORDS.iter().copied().chain(functions).chain(aggregates) {
                 if k.starts_with(prefix) && !prefix.is_empty() {
                     out.push(pair(k.to_string(), k.to_string()));
                 }
@@ -166,24 +153,10 @@ impl DqHelper {
 /// The variable names (without `?`) written in `text`, in order of first appearance.
 pub fn variables(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    let mut in_string = false;
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => in_string = !in_string,
-            '\\' if in_string => {
-                chars.next();
-            }
-            '?' if !in_string => {
-                let name: String = text[i + 1..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if !name.is_empty() && !out.contains(&name) {
-                    out.push(name);
-                }
-            }
-            _ => {}
+    for t in tokens(text).filter(|t| t.kind == TokenKind::Variable) {
+        let name = &text[t.start + 1..t.end];
+        if !out.iter().any(|v| v == name) {
+            out.push(name.to_string());
         }
     }
     out
@@ -259,7 +232,7 @@ impl Completer for DqHelper {
                 ".timer" => vec!["on", "off"],
                 ".set" if !line[cmd_end..arg_start].trim().is_empty() => vec!["off"],
                 ".set" => vec!["timeout", "max-memory", "max-rows", "max-statement"],
-                ".load" => return self.files.complete(line, pos, ctx),
+                ".load" | ".backup" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };
             let c = words

@@ -117,8 +117,14 @@ const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
   .rules                     stored rules
   .sources                   sources with their number of facts
   .stats                     how much is stored, by predicate and class
-  .check                     facts that violate the schema; index consistency
+  .check                     facts that violate the schema; whether the database is whole
   .load FILE                 run a script file (relative paths: from here)
+  .backup DIR                write a consistent copy of the database to a new directory
+  .graph ENTITY... [OPTIONS] the network around entities, as graph.svg (options as
+                             `dossier graph`: --depth N, --follow P, --exclude P,
+                             --query 'find ?a ?p ?b …', --format dot, -o FILE)
+  .timeline ['QUERY'] [OPTIONS]   dated events on a time axis, as timeline.svg
+                             (--from DATE, --to DATE, -o FILE)
   .format table|json|jsonl|csv|tsv     how results are printed
   .timer on|off              print each statement's time
   .set [NAME VALUE]          limits of the next statements: timeout SECS,

@@ -1,9 +1,9 @@
 //! Syntax colours for the line being edited: keywords, variables, parameters, strings,
-//! dates, comments.  A single pass over the characters of one line, with no parsing, so it
-//! can run on every keystroke; the text is unchanged apart from the colour codes (rustyline
-//! requires the same display width).
+//! dates, comments.  The language's own lexer ([`dossier::lang::tokens`]) splits the line,
+//! with no parsing, so it can run on every keystroke; the text is unchanged apart from the
+//! colour codes (rustyline requires the same display width).
 
-use dossier::model::KEYWORDS;
+use dossier::lang::{tokens, TokenKind};
 
 const KEYWORD: &str = "\x1b[1;34m";
 const VARIABLE: &str = "\x1b[36m";
@@ -13,27 +13,6 @@ const DATE: &str = "\x1b[33m";
 const COMMENT: &str = "\x1b[2m";
 const COMMAND: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
-
-fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '-'
-}
-
-/// Whether a token that starts with a digit or `@` is a date or date range.
-fn is_date(tok: &str) -> bool {
-    let t = tok.trim_start_matches('@');
-    if tok.starts_with('@') {
-        return t.len() >= 4
-            && t.chars()
-                .all(|c| c.is_ascii_digit() || c == '-' || c == '.');
-    }
-    let b = t.as_bytes();
-    b.len() >= 7
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[5].is_ascii_digit()
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || c == '-' || c == '.' || c == '@')
-}
 
 fn paint(out: &mut String, colour: &str, text: &str) {
     out.push_str(colour);
@@ -55,88 +34,26 @@ pub fn highlight(line: &str) -> String {
         out.push_str(&line[end..]);
         return out;
     }
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let at = |i: usize| chars.get(i).map_or(line.len(), |&(b, _)| b);
-    let mut i = 0;
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        let mut j = i + 1;
-        match c {
-            '#' => {
-                paint(&mut out, COMMENT, &line[start..]);
-                return out;
-            }
-            '"' => {
-                while j < chars.len() {
-                    match chars[j].1 {
-                        '\\' => j += 2,
-                        '"' => {
-                            j += 1;
-                            break;
-                        }
-                        _ => j += 1,
-                    }
-                }
-                let j = j.min(chars.len());
-                paint(&mut out, STRING, &line[start..at(j)]);
-                i = j;
-                continue;
-            }
-            '<' if chars.get(j).is_some_and(|&(_, n)| n != ' ' && n != '=') => {
-                // A name in angle brackets: left as it is, but skipped whole so that its
-                // words are not taken for keywords.
-                while j < chars.len() && chars[j].1 != '>' {
-                    j += if chars[j].1 == '\\' { 2 } else { 1 };
-                }
-                let j = (j + 1).min(chars.len());
-                out.push_str(&line[start..at(j)]);
-                i = j;
-                continue;
-            }
-            '?' | '$' => {
-                while j < chars.len() && is_word(chars[j].1) {
-                    j += 1;
-                }
-                let colour = if c == '?' { VARIABLE } else { PARAMETER };
-                paint(&mut out, colour, &line[start..at(j)]);
-                i = j;
-                continue;
-            }
-            c if c.is_ascii_digit() || c == '@' => {
-                while j < chars.len() && (chars[j].1.is_ascii_digit() || "-.@".contains(chars[j].1))
-                {
-                    j += 1;
-                }
-                // A statement's final '.' is not part of the date.
-                while j > i + 1 && chars[j - 1].1 == '.' {
-                    j -= 1;
-                }
-                let tok = &line[start..at(j)];
-                if is_date(tok) {
-                    paint(&mut out, DATE, tok);
-                } else {
-                    out.push_str(tok);
-                }
-                i = j;
-                continue;
-            }
-            c if c.is_ascii_alphabetic() || c == '_' => {
-                while j < chars.len() && is_word(chars[j].1) {
-                    j += 1;
-                }
-                let word = &line[start..at(j)];
-                if KEYWORDS.contains(&word) {
-                    paint(&mut out, KEYWORD, word);
-                } else {
-                    out.push_str(word);
-                }
-                i = j;
-                continue;
-            }
-            _ => out.push(c),
+    let mut at = 0;
+    for t in tokens(line) {
+        out.push_str(&line[at..t.start]);
+        let text = &line[t.start..t.end];
+        let colour = match t.kind {
+            TokenKind::Keyword => Some(KEYWORD),
+            TokenKind::Variable => Some(VARIABLE),
+            TokenKind::Parameter => Some(PARAMETER),
+            TokenKind::String => Some(STRING),
+            TokenKind::Date => Some(DATE),
+            TokenKind::Comment => Some(COMMENT),
+            TokenKind::Word | TokenKind::Name | TokenKind::Number | TokenKind::Other => None,
+        };
+        match colour {
+            Some(c) => paint(&mut out, c, text),
+            None => out.push_str(text),
         }
-        i = j;
+        at = t.end;
     }
+    out.push_str(&line[at..]);
     out
 }
 
@@ -187,5 +104,8 @@ mod tests {
         assert!(highlight("x p @2020.").contains(&format!("{DATE}@2020{RESET}")));
         // Keywords inside <...> names stay plain.
         assert!(!highlight("<find me> a B.").contains(&format!("{KEYWORD}find")));
+        // A date range: both dates, not the `..` between them.
+        assert!(highlight("?d in 2019-04..2020-06.")
+            .contains(&format!("{DATE}2019-04{RESET}..{DATE}2020-06{RESET}")));
     }
 }

@@ -13,8 +13,12 @@ mod complete;
 mod help;
 mod highlight;
 mod output;
+#[cfg(feature = "viz")]
+mod pictures;
 mod repl;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, Settings};
@@ -55,18 +59,25 @@ fn main() -> ExitCode {
 /// How a command opens the database.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// Reads only, and the database must exist (stats, check, export): a mistyped path
-    /// is an error rather than a new empty database.
+    /// Reads only, and the database must exist (stats, check, export, backup): a
+    /// mistyped path is an error rather than a new empty database.
     ReadOnly,
     /// Writes: each statement commits atomically, and the command flushes before it
     /// reports a write as done, sharing one disk sync among the statements that ran
     /// meanwhile (see `run::Runner`), so a few hundred statements do not cost a few
     /// hundred syncs and a crash never takes back what was reported.
     Write,
+    /// Writes flushed by the library before it returns: for `serve --writable`, whose
+    /// responses acknowledge writes without going through the command line's group commit.
+    Durable,
 }
 
 fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
-    if access == Access::ReadOnly && !settings.db.exists() {
+    // A directory without sled's data file is no database; if dossier was there, the
+    // store says what is missing.
+    let missing =
+        !settings.db.join("db").is_file() && !settings.db.join("dossier.manifest").exists();
+    if missing && (access == Access::ReadOnly || settings.read_only) {
         return Err(Error::Open {
             path: settings.db.clone(),
             reason:
@@ -74,14 +85,23 @@ fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
                     .into(),
         });
     }
-    Db::open_with(
+    // Commands that only read open the files as they are (copying a large database for
+    // `stats` would be slow); `--read-only` guarantees nothing is written to them.
+    let db = Db::open_with(
         &settings.db,
         settings.options(Options {
-            read_only: access == Access::ReadOnly,
-            durable: false,
+            read_only: settings.read_only,
+            durable: access == Access::Durable,
             ..Options::default()
         }),
-    )
+    )?;
+    if let Some(d) = db.damage() {
+        eprintln!(
+            "warning: the database is damaged ({d}); writes are refused until it is repaired: \
+             `dossier check` lists the problems and `dossier check --repair` rebuilds it"
+        );
+    }
+    Ok(db)
 }
 
 fn finish(db: &Db, tally: run::Tally) -> Result<(), Failure> {
@@ -143,8 +163,43 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Check(a)) => {
             let s = settings(&a.common, &a.output);
+            if a.repair {
+                return commands::repair(&s);
+            }
             let db = open(&s, Access::ReadOnly)?;
             commands::check(&db, &s)
+        }
+        Some(Command::Compact(a)) => {
+            let s = settings(&a.common, &a.output);
+            commands::compact(&s)
+        }
+        Some(Command::Backup(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            commands::backup(&db, &a.dir)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Graph(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::graph(&db, a, &s, None)
+        }
+        #[cfg(feature = "viz")]
+        Some(Command::Timeline(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let db = open(&s, Access::ReadOnly)?;
+            pictures::timeline(&db, a, &s, None)
+        }
+        #[cfg(feature = "serve")]
+        Some(Command::Serve(a)) => {
+            let s = settings(&a.common, &cli::OutputArgs::default());
+            let access = if a.writable {
+                Access::Durable
+            } else {
+                Access::ReadOnly
+            };
+            let db = open(&s, access)?;
+            serve::run(db, a)
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum OutputFormat {
     Csv,
     /// Tab-separated, values in the language's syntax (the default when piped).
     Tsv,
+    /// Graphviz DOT: rows of two columns (?a ?b) or three (?a ?p ?b) as edges.
+    #[cfg(feature = "viz")]
+    Dot,
 }
 
 impl OutputFormat {
@@ -34,6 +37,8 @@ impl OutputFormat {
             OutputFormat::Jsonl => "jsonl",
             OutputFormat::Csv => "csv",
             OutputFormat::Tsv => "tsv",
+            #[cfg(feature = "viz")]
+            OutputFormat::Dot => "dot",
         }
     }
 
@@ -44,11 +49,21 @@ impl OutputFormat {
             "jsonl" => OutputFormat::Jsonl,
             "csv" => OutputFormat::Csv,
             "tsv" => OutputFormat::Tsv,
+            #[cfg(feature = "viz")]
+            "dot" => OutputFormat::Dot,
             _ => return None,
         })
     }
 
-    pub const ALL: [&'static str; 5] = ["table", "json", "jsonl", "csv", "tsv"];
+    pub const ALL: &'static [&'static str] = &[
+        "table",
+        "json",
+        "jsonl",
+        "csv",
+        "tsv",
+        #[cfg(feature = "viz")]
+        "dot",
+    ];
 
     /// Whether reports of writes belong on standard output (humans) or standard error
     /// (programs reading the results).
@@ -121,6 +136,13 @@ pub fn write_rows(w: &mut dyn Write, rows: &Rows, format: OutputFormat) -> io::R
         }
         OutputFormat::Csv => write_csv(w, rows),
         OutputFormat::Tsv => write_tsv(w, rows),
+        #[cfg(feature = "viz")]
+        OutputFormat::Dot => {
+            // No limit on nodes: a pipe into Graphviz wants every row.
+            let graph = dossier::viz::Graph::from_rows(rows, usize::MAX)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            w.write_all(dossier::viz::graph_dot(&graph).as_bytes())
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::run::{effective_format, Echo, Runner, Tally};
 use crate::{help, open, Access};
 use dossier::lang::{completeness, Completeness};
 use dossier::{Db, Error, Rows, Value};
+use indicatif::HumanCount;
 use rustyline::config::Config;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -116,7 +117,7 @@ impl<'a> Shell<'a> {
             if n == 1 {
                 "1 fact".to_string()
             } else {
-                format!("{} facts", commands::thousands(n))
+                format!("{} facts", HumanCount(n))
             }
         };
         let mut line = format!(
@@ -247,7 +248,7 @@ impl<'a> Shell<'a> {
             "dossier {} · {} · {} facts",
             env!("CARGO_PKG_VERSION"),
             self.settings.db.display(),
-            commands::thousands(facts)
+            HumanCount(facts)
         );
         println!("Type .help for a tour, Tab to complete, .quit or Ctrl-D to leave.");
     }
@@ -301,10 +302,27 @@ impl<'a> Shell<'a> {
                 let mut out = std::io::stdout().lock();
                 commands::stats(&self.db, self.format, &mut out)
             }
+            ".check" if arg == Some("--repair") => {
+                eprintln!(
+                    "error: a repair rebuilds the database, which this shell holds open: \
+                     leave the shell and run `dossier check --repair`"
+                );
+                Ok(())
+            }
             ".check" => {
                 self.runner().run_text("check.", None, Echo::All);
                 Ok(())
             }
+            ".backup" => match arg {
+                None => {
+                    eprintln!("error: .backup needs a directory: .backup kb-copy.db");
+                    Ok(())
+                }
+                Some(a) => match commands::backup(&self.db, Path::new(a.trim_matches('"'))) {
+                    Err(Failure::Error(e)) => Err(e),
+                    _ => Ok(()),
+                },
+            },
             ".load" => {
                 match arg {
                     None => eprintln!("error: .load needs a file: .load examples/queries.dq"),
@@ -313,6 +331,11 @@ impl<'a> Shell<'a> {
                         self.load(Path::new(path));
                     }
                 }
+                Ok(())
+            }
+            #[cfg(feature = "viz")]
+            ".graph" | ".timeline" => {
+                self.picture(cmd, arg.unwrap_or(""));
                 Ok(())
             }
             other => {
@@ -374,6 +397,36 @@ impl<'a> Shell<'a> {
         }
     }
 
+    /// `.graph …` and `.timeline …`: the options of `dossier graph` and `dossier timeline`;
+    /// the picture goes to `graph.svg` or `timeline.svg` unless `-o` says otherwise.
+    #[cfg(feature = "viz")]
+    fn picture(&self, cmd: &str, arg: &str) {
+        use crate::cli::{GraphArgs, TimelineArgs};
+        use clap::Parser;
+        let words = match crate::pictures::split_words(arg) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return;
+            }
+        };
+        let argv = std::iter::once(cmd.to_string()).chain(words);
+        let done = if cmd == ".graph" {
+            GraphArgs::try_parse_from(argv)
+                .map(|a| crate::pictures::graph(&self.db, &a, self.settings, Some("graph.svg")))
+        } else {
+            TimelineArgs::try_parse_from(argv).map(|a| {
+                crate::pictures::timeline(&self.db, &a, self.settings, Some("timeline.svg"))
+            })
+        };
+        match done {
+            Err(e) => eprintln!("{}", e.render().to_string().trim_end()),
+            Ok(Err(Failure::Error(e))) => eprintln!("{e}"),
+            Ok(Err(Failure::Usage(u))) => eprintln!("error: {}", u.0),
+            Ok(Err(Failure::Reported)) | Ok(Ok(())) => {}
+        }
+    }
+
     fn lines(&self, lines: Result<Vec<String>, Error>, empty: &str) -> Result<(), Error> {
         let lines = lines?;
         if lines.is_empty() {
@@ -389,14 +442,10 @@ impl<'a> Shell<'a> {
         let rows = Rows::new(
             vec!["source".into(), "facts".into()],
             self.db
-                .sources()?
+                .stats()?
+                .by_source
                 .into_iter()
-                .map(|(s, n)| {
-                    vec![
-                        Some(dossier::db::parse_param(&s)),
-                        Some(Value::Int(n as i64)),
-                    ]
-                })
+                .map(|(s, n)| vec![Some(s), Some(Value::Int(n as i64))])
                 .collect(),
         );
         let mut out = std::io::stdout().lock();
