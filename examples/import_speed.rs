@@ -1,7 +1,7 @@
 //! Measures how fast an RDF file is parsed and mapped to facts (no storage involved).
 //!
 //! ```sh
-//! python3 ../shared/bench/gen.py --events 130000 --out /tmp/e130k   # ~1M triples
+//! python3 tests/data/bench/gen.py --events 130000 --out /tmp/e130k   # ~1M triples
 //! cargo run --release --example import_speed -- /tmp/e130k/data.nt http://dossier.example/
 //! ```
 //!

@@ -152,6 +152,16 @@ fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
     pos
 }
 
+/// `n` and the noun, singular for one: `1 row`, `3 rows`, `0 facts` (nouns whose plural
+/// adds an `s`).
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The candidate closest to `word`, if it is close enough to be a typo of it (for a
 /// "did you mean" hint).  Case is ignored, and swapping two neighbouring letters counts as
 /// one edit (`lable` → `label`), the typo people make most; a longer word may be further

@@ -18,8 +18,8 @@ pub mod store;
 pub mod viz;
 
 pub use db::{
-    CancelHandle, CancelToken, Db, DbStats, Executed, FactsBuilder, FromValue, Limits, Options,
-    Outcome, Params, Prepared, QueryOptions, Row, Rows, Script, Tx,
+    CancelHandle, CancelToken, Db, DbStats, Declaration, DryRun, Executed, FactsBuilder, FromValue,
+    Limits, Options, Outcome, Params, Prepared, QueryOptions, Row, Rows, SchemaItem, Script, Tx,
 };
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};

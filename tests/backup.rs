@@ -273,7 +273,9 @@ fn check_round_trip(
         Namespaces::default(),
     ] {
         let mut nq = Vec::new();
-        let summary = db.export(&mut nq, &ExportFormat::NQuads(ns.clone())).expect("export");
+        let summary = db
+            .export(&mut nq, &ExportFormat::NQuads(ns.clone()))
+            .expect("export");
         prop_assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
         let opts = ImportOptions {
             namespaces: ns.clone(),
@@ -381,10 +383,7 @@ fn what_could_not_be_restored_before() {
     // An N-Quads export needs a base that is an absolute IRI.
     db.add("s", "p", 1).unwrap();
     let err = db
-        .export(
-            Vec::new(),
-            &ExportFormat::NQuads(Namespaces::with_base("")),
-        )
+        .export(Vec::new(), &ExportFormat::NQuads(Namespaces::with_base("")))
         .unwrap_err();
     assert!(err.to_string().contains("absolute IRI"), "{err}");
 }

@@ -128,6 +128,87 @@ fn every_format_exactly() {
     );
 }
 
+/// `line` shows each row as `column = value` lines, names aligned, values whole.
+#[test]
+fn the_line_format_shows_values_whole() {
+    let env = Env::with_fixture();
+    let long = "word ".repeat(40);
+    env.stdout(&["query", &format!("lna note \"{long}\".")]);
+    let out = env.stdout(&[
+        "query",
+        "--format",
+        "line",
+        "find ?x ?note where ?x note ?note. find ?x ?l where ?x a Actor, optional { ?x label ?l } order by ?x.",
+    ]);
+    assert_eq!(
+        out,
+        format!(
+            "   x = lna\nnote = \"{long}\"\n1 row\n\
+             x = haftar\nl = \"Khalifa Haftar\"\n\nx = lna\nl = \n2 rows\n"
+        )
+    );
+}
+
+/// Several results of one run: one JSON document (an array of the results' arrays; a
+/// single result stays its array), and in csv and tsv an empty line between results.
+#[test]
+fn several_results_stay_one_readable_output() {
+    let env = Env::with_fixture();
+    let two = "find ?x where ?x backed_by turkey. x9 party lna. \
+               find ?x ?l where ?x label ?l. find ?x where ?x backed_by nobody.";
+    let json = env.stdout(&["query", "--format", "json", two]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(
+        doc,
+        serde_json::json!([[{"x": "gna"}], [{"x": "haftar", "l": "Khalifa Haftar"}], []])
+    );
+    let one: serde_json::Value =
+        serde_json::from_str(&env.stdout(&["query", "--format", "json", ACTORS])).expect("json");
+    assert!(one.as_array().is_some_and(|a| a[0].is_object()), "{one}");
+    assert_eq!(
+        env.stdout(&["query", "--format", "tsv", two]),
+        "x\ngna\n\nx\tl\nhaftar\t\"Khalifa Haftar\"\n\nx\n"
+    );
+    assert_eq!(
+        env.stdout(&["query", "--format", "csv", two]),
+        "x\ngna\n\nx,l\nhaftar,Khalifa Haftar\n\nx\n"
+    );
+    // Across the files of a run too.
+    env.write("a.dq", "find ?x where ?x backed_by turkey.");
+    let json = env.stdout(&["run", "--format", "json", "a.dq", "a.dq"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(doc, serde_json::json!([[{"x": "gna"}], [{"x": "gna"}]]));
+}
+
+/// A schema file's declarations print as one line; facts still say what they added.
+#[test]
+fn running_a_schema_summarises_its_declarations() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .arg("run")
+        .arg(repo().join("examples/libya.dq"))
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "declared 81 types and 80 predicates\nadded 2 facts\nadded 5 facts\nadded 294 facts\n"
+    );
+    // A few declarations print each, saying what the type is below.
+    let out = env.stdout(&[
+        "query",
+        "--format",
+        "table",
+        "type G sub P. type G sub S. pred p.",
+    ]);
+    assert_eq!(
+        out,
+        "declared type G, below P\ndeclared type G, below P, S\ndeclared predicate p\n"
+    );
+}
+
 #[test]
 fn values_print_in_the_language_syntax() {
     let env = Env::with_fixture();
@@ -144,7 +225,7 @@ fn values_print_in_the_language_syntax() {
     ]);
     assert_eq!(
         out,
-        "m\td\nhurghada_talks\t2020-09-28\n\
+        "m\td\nhurghada_talks\t2020-09-28\n\n\
          p\to\ndate2\t2020-09\nok\ttrue\nratio\t0.5\nsize\t42\n"
     );
     let csv = env.stdout(&["query", "--format", "csv", "find ?x where ?x size 42."]);
@@ -273,6 +354,37 @@ fn params_are_values_never_text() {
         .stderr(contains("backer"));
 }
 
+/// `--param NAME=` with nothing after `=` is a usage error (exit 2) saying what to give; a
+/// bare word becomes an entity, and when no fact mentions it the warning says so, with the
+/// close name and how to give text instead.
+#[test]
+fn a_parameter_says_what_it_became() {
+    let env = Env::with_fixture();
+    let q = "find ?x where ?x backed_by $backer.";
+    for empty in ["backer=", "backer=  "] {
+        env.cmd()
+            .args(["query", "--param", empty, q])
+            .assert()
+            .code(2)
+            .stderr(contains("--param backer= gives no value"));
+    }
+    env.cmd()
+        .args(["query", "--param", "backer=Egypt", q])
+        .assert()
+        .success()
+        .stdout("x\n")
+        .stderr(contains(
+            "no facts mention 'Egypt' (the value of $backer, read as an entity name)",
+        ))
+        .stderr(contains(
+            "did you mean 'egypt'? for the text, give a string: --param backer='\"Egypt\"'",
+        ));
+    env.cmd().arg("--help").assert().success().stdout(
+        contains("l=Sirte is\n          the entity Sirte")
+            .or(contains("l=Sirte is the entity Sirte")),
+    );
+}
+
 #[test]
 fn import_then_export_round_trip() {
     let env = Env::with_fixture();
@@ -359,7 +471,8 @@ fn stats_in_every_format() {
     let tsv = env.stdout(&["stats"]);
     assert!(
         tsv.starts_with(
-            "kind\tname\tcount\ntotal\tfacts\t11\ntotal\ttriples\t11\ntotal\tsources\t1\n"
+            "kind\tname\tcount\ntotal\tfacts\t11\ntotal\ttriples\t11\n\
+             total\timplied_type_facts\t3\ntotal\tsources\t1\n"
         ),
         "{tsv}"
     );
@@ -369,12 +482,29 @@ fn stats_in_every_format() {
     let json: serde_json::Value =
         serde_json::from_str(&env.stdout(&["stats", "--format", "json"])).expect("json");
     assert_eq!(json["facts"], 11);
+    assert_eq!(json["implied_type_facts"], 3);
     assert_eq!(json["rules"], 1);
     assert_eq!(json["by_predicate"]["type"], 3);
+    // A table says what each count counts: stored, implied, derived.
     let table = env.stdout(&["stats", "--format", "table"]);
-    assert!(
-        table.contains("│ facts") && table.contains("│ backed_by"),
-        "{table}"
+    assert!(!table.contains("more predicates"), "{table}");
+    for label in [
+        "│ stored facts ",
+        "│ distinct stored triples ",
+        "│ implied type facts ",
+        "stored triples",
+        "stated members",
+        "implied type facts (haftar a Person implies haftar a Actor)",
+        "distinct stored triples + implied type facts + derived facts",
+        "│ backed_by",
+    ] {
+        assert!(table.contains(label), "{label}: {table}");
+    }
+    // ... and they add up: 11 distinct triples + 3 implied type facts (the rule derives
+    // allied_with facts besides).
+    assert_eq!(
+        env.stdout(&["query", "find count() where ?s ?p ?o, ?p != allied_with."]),
+        "count()\n14\n"
     );
 }
 
@@ -429,6 +559,52 @@ fn warnings_go_to_stderr_and_keep_exit_zero() {
         .stderr(contains("warning").and(contains("backed_by")));
 }
 
+/// Standard error whose reader went away (a pipe closed at once, `2>&1 | head -1`): the
+/// warnings, reports and errors that cannot be written are dropped, never a panic (exit
+/// 101).
+#[test]
+fn a_closed_standard_error_is_no_panic() {
+    let env = Env::with_fixture();
+    let db = env.path("kb.db");
+    let cases: [&[&str]; 4] = [
+        // Two warnings (an empty range, an unknown predicate), then rows.
+        &["query", "find ?x where ?x p ?y, ?y in 2020..2019."],
+        // A write report (on stderr with tsv), a timer line.
+        &["query", "--timer", "x1 party lna."],
+        // An error.
+        &["query", "find ?x wher ?x a Person."],
+        &["stats"],
+    ];
+    for args in cases {
+        for _ in 0..5 {
+            let mut child = std::process::Command::new(BIN)
+                .arg("--db")
+                .arg(&db)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn");
+            // Close the reading end before the child writes to it.
+            drop(child.stderr.take());
+            let status = child.wait().expect("wait");
+            assert!(matches!(status.code(), Some(0 | 1)), "{args:?}: {status:?}");
+        }
+    }
+    // Both streams into one pipe whose reader stops after a line.
+    let script = format!(
+        "set -o pipefail; '{BIN}' --db '{}' query 'find ?x where ?x p ?y, ?y in 2020..2019. \
+         find ?x where ?x a Actor.' 2>&1 | head -1 >/dev/null",
+        db.display()
+    );
+    for _ in 0..10 {
+        let status = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .status()
+            .expect("bash");
+        assert_eq!(status.code(), Some(0), "{status:?}");
+    }
+}
 // ----- scripts and errors ----------------------------------------------------------------
 
 #[test]
@@ -461,7 +637,7 @@ fn keep_going_runs_on_and_still_fails() {
         .args(["run", "--keep-going", "bad.dq"])
         .assert()
         .code(1)
-        .stdout("x\ngna\nx\nhaftar\n")
+        .stdout("x\ngna\n\nx\nhaftar\n")
         .stderr(contains("bad.dq:1:").and(contains("bad.dq:3:")));
     env.cmd()
         .args(["run", "bad.dq"])
@@ -536,6 +712,43 @@ fn timeout_stops_a_long_query() {
         .assert()
         .code(1)
         .stderr(contains("time limit"));
+}
+
+/// A time limit is met within a fraction of a second whatever the query is doing when it
+/// runs out: enumerating a four-way cartesian product, computing the keys of a sort (here
+/// a regular expression over long labels: seconds for 3,600 rows, after a collection that
+/// takes milliseconds), or evaluating rules.  The deadline is checked about every 2 ms of
+/// work; the slack is for starting a debug build on a loaded machine.
+#[test]
+fn a_time_limit_is_met_in_every_phase() {
+    let env = Env::new();
+    let mut facts = String::new();
+    for i in 0..60 {
+        facts.push_str(&format!("e{i} label \"{}{i}\".\n", "Ab".repeat(25_000)));
+    }
+    env.write("labels.dq", &facts);
+    env.write("chain.dq", &chain(1500));
+    env.cmd()
+        .args(["run", "labels.dq", "chain.dq"])
+        .assert()
+        .success();
+    let product = "find ?a where ?a label ?x, ?b label ?y, ?c label ?z, ?d label ?w.";
+    let sort = "find ?a ?b where ?a label ?x, ?b label ?y order by \
+                matches(?x, \"[a-z][0-9][0-9][0-9]\"), matches(?y, \"[a-z][0-9][0-9][0-9]\"), ?a, ?b.";
+    let rules = "find count() where ?x reach ?y.";
+    for (query, secs) in [(product, 1.0), (sort, 1.0), (rules, 0.5)] {
+        let start = std::time::Instant::now();
+        let out = env
+            .cmd()
+            .args(["query", "--timeout", &secs.to_string(), query])
+            .output()
+            .expect("run");
+        let took = start.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("time limit"), "{query}: {stderr}");
+        let most = std::time::Duration::from_secs_f64(secs + 0.5);
+        assert!(took < most, "{query} with --timeout {secs} took {took:?}");
+    }
 }
 
 /// A chain n0 → n1 → … with its transitive closure as a rule: the closure query takes
@@ -736,6 +949,66 @@ fn example_queries_run_on_the_example() {
     }
 }
 
+/// The tour, run as `.help` and the README suggest (dry), answers on the example and leaves
+/// the database exactly as it found it: same export, no rules.  Its rules contradict
+/// nothing in the schema (`check` passes after the tour run for real too).
+#[test]
+fn the_tour_leaves_the_database_as_it_found_it() {
+    let env = Env::new();
+    let ex = repo().join("examples");
+    env.cmd()
+        .arg("run")
+        .arg(ex.join("libya.dq"))
+        .assert()
+        .success();
+    let before = env.stdout(&["export"]);
+    let out = env
+        .cmd()
+        .args(["run", "--dry-run"])
+        .arg(ex.join("queries.dq"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stderr.contains("dry run: nothing"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("haftar_forces\tegypt"), "{stdout}");
+    assert!(stdout.contains("tripoli"), "the rule's answers: {stdout}");
+    assert_eq!(env.stdout(&["export"]), before);
+    // Run for real, its rules are stored and derive nothing the schema forbids.
+    env.cmd()
+        .arg("run")
+        .arg(ex.join("queries.dq"))
+        .assert()
+        .success();
+    env.cmd().arg("check").assert().success();
+}
+
+/// `check` lists the facts rules derive that the schema's classes forbid, saying they are
+/// derived, and fails.
+#[test]
+fn check_reports_derived_facts_that_violate_the_schema() {
+    let env = Env::new();
+    env.write(
+        "kb.dq",
+        "type Event. type Actor. pred supported_by: Event -> Actor.\n\
+         talks a Event. turkey a Actor. gna a Actor.\n\
+         talks supported_by turkey.\n\
+         gna backed_by turkey.\n\
+         rule ?x supported_by ?y :- ?x backed_by ?y.\n",
+    );
+    env.cmd().args(["run", "kb.dq"]).assert().success();
+    env.cmd()
+        .args(["check", "--format", "tsv"])
+        .assert()
+        .code(1)
+        .stdout(
+            "subject\tpredicate\tobject\tproblem\n\
+             gna\tsupported_by\tturkey\t\"derived by a rule: subject is not an Event\"\n",
+        );
+}
+
 /// The README's first command, with statements piped in: it loads the example and answers;
 /// run again, it adds nothing and answers the same.
 #[test]
@@ -906,7 +1179,7 @@ fn nameless_entities_and_bad_bases_are_refused() {
         .args(["--param", "x=", "query", "$x label \"empty\"."])
         .assert()
         .code(2)
-        .stderr(contains("has no value"));
+        .stderr(contains("gives no value"));
     env.cmd()
         .args(["--param", "x=\"\"", "query", "haftar nickname $x."])
         .assert()
@@ -931,4 +1204,102 @@ fn nameless_entities_and_bad_bases_are_refused() {
         env.stdout(&["query", q]),
         env.stdout(&["--db", "copy.db", "query", q])
     );
+}
+
+/// A table of `stats` lists the 20 largest predicates and says how to see all of them;
+/// `--all` lists every one.
+#[test]
+fn stats_can_show_everything() {
+    let env = Env::new();
+    let facts: String = (0..25).map(|i| format!("x p{i} {i}.\n")).collect();
+    env.write("many.dq", &facts);
+    env.cmd().args(["run", "many.dq"]).assert().success();
+    let some = env.stdout(&["stats", "--format", "table"]);
+    assert!(
+        some.contains("… and 5 more predicates (all of them: .stats all, or dossier stats --all)"),
+        "{some}"
+    );
+    let all = env.stdout(&["stats", "--format", "table", "--all"]);
+    assert!(!all.contains("more predicates"), "{all}");
+    for i in 0..25 {
+        assert!(all.contains(&format!("│ p{i} ")), "p{i}: {all}");
+    }
+}
+
+/// Piped into the shell (`dossier repl < file`, or `dossier` with standard input not a
+/// terminal), dot-commands work between statements, as psql and sqlite3 take their
+/// meta-commands from piped input; errors keep the input's line numbers; a failure stops
+/// the run (exit 1) unless --keep-going.  `dossier run` reads only the language.
+#[test]
+fn dot_commands_work_in_piped_input() {
+    let env = Env::with_fixture();
+    env.cmd()
+        .write_stdin(".stats\n")
+        .assert()
+        .success()
+        .stdout(contains("total\tfacts\t11\n"));
+    let input = "find ?x where ?x backed_by turkey.\n\
+                 .sources\n\
+                 .format csv\n\
+                 find ?x\n  where ?x a Person.\n\
+                 .quit\n\
+                 find ?x where ?x a Meeting.\n";
+    env.cmd()
+        .arg("repl")
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout("x\ngna\nsource\tstored facts\naa_2020\t1\nx\nhaftar\n")
+        .stderr(contains("format: csv").and(contains("error").not()));
+    // A failing command or statement stops the run, with the input's line numbers.
+    let bad = "find ?x where ?x backed_by turkey.\n.nonsense\nfind ?x where ?x a Person.\n";
+    env.cmd()
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .stdout("x\ngna\n")
+        .stderr(contains("unknown command '.nonsense'"));
+    env.cmd()
+        .args(["--keep-going"])
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .stdout("x\ngna\nx\nhaftar\n");
+    env.cmd()
+        .write_stdin(".format csv\n\nfind ?x wher ?x.\n")
+        .assert()
+        .code(1)
+        .stderr(contains("--> <stdin>:3:9"));
+    // A script run by `dossier run` is the language only.
+    env.cmd()
+        .arg("run")
+        .write_stdin(".stats\n")
+        .assert()
+        .code(1)
+        .stderr(contains("expected a statement, found '.'"));
+}
+
+/// The README speaks to a user with a clone of the repository: every path it names is in
+/// the repository, and it points at nothing else (no notes of the project's issues, no
+/// paths of the machine it was written on).
+#[test]
+fn the_readme_names_only_files_in_the_repository() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README");
+    for outside in ["shared/", "closing notes", "/work/", "issue"] {
+        assert!(!readme.contains(outside), "the README mentions {outside:?}");
+    }
+    let re = regex::Regex::new(
+        r"(?:^|[\s`(])((?:examples|tests|src|docs|grammar|benches|fuzz|\.ci)/[A-Za-z0-9_./-]*)",
+    )
+    .expect("regex");
+    let mut named = 0;
+    for c in re.captures_iter(&readme) {
+        let path = c[1].trim_end_matches(['.', ',', ':', ')']);
+        assert!(
+            repo().join(path).exists(),
+            "the README names {path}, which is not in the repository"
+        );
+        named += 1;
+    }
+    assert!(named >= 10, "{named}");
 }

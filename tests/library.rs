@@ -484,3 +484,278 @@ fn a_cleared_store_is_like_a_new_one() {
     assert_eq!(db.query("find ?p where y ?p ?o.").unwrap().len(), 2);
     assert!(db.store().verify().unwrap().is_empty());
 }
+
+/// A pattern of `matches` that is not a regular expression is an error, never a silent "no
+/// match": located when it is written in the query or given as a parameter, naming the
+/// value when it comes from the data.
+#[test]
+fn an_invalid_regular_expression_is_an_error() {
+    let db = Db::memory().unwrap();
+    db.execute("x label \"Haftar\"; pattern \"Haf(\". y label \"Sarraj\".")
+        .unwrap();
+    let literal = db
+        .query("find ?x where ?x label ?l, matches(?l, \"(unclosed\").")
+        .unwrap_err();
+    let r = literal.report().expect("located");
+    assert_eq!(
+        (r.message.as_str(), r.line, r.column),
+        (
+            "\"(unclosed\" is not a valid regular expression: unclosed group",
+            1,
+            40
+        )
+    );
+    let params = Params::from([("p".to_string(), Value::string("a[b"))]);
+    let param = db
+        .query_with("find ?x where ?x label ?l, matches(?l, $p).", &params)
+        .unwrap_err();
+    let r = param.report().expect("located");
+    assert_eq!((r.line, r.column), (1, 40), "{param}");
+    assert!(r
+        .message
+        .contains("\"a[b\" is not a valid regular expression"));
+    let data = db
+        .query("find ?x where ?x label ?l, ?y pattern ?p, matches(?l, ?p).")
+        .unwrap_err();
+    assert!(
+        data.to_string()
+            .contains("the pattern \"Haf(\" is not a valid regular expression"),
+        "{data}"
+    );
+    // A valid one still matches.
+    let rows = db
+        .query("find ?x where ?x label ?l, matches(?l, \"^Haf+\").")
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+}
+
+/// The dictionary keeps every name it was given; search and completion offer only the
+/// names that still occur in some fact (or in the schema).
+#[test]
+fn deleted_entities_are_not_offered() {
+    let db = Db::memory().unwrap();
+    db.execute(
+        "type Person. pred leads: Person -> _. \
+         sarraj a Person; label \"Fayez al-Sarraj\"; leads gna. sarraj_office leads gna. \
+         from sarraj_source { gna backed_by turkey. }",
+    )
+    .unwrap();
+    let search = |text: &str| -> Vec<String> {
+        match db.execute(&format!("search \"{text}\".")).unwrap().pop() {
+            Some(Outcome::Rows(rows)) => rows
+                .values()
+                .map(|r| r[0].as_ref().unwrap().to_string())
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        search("sarraj"),
+        ["sarraj", "sarraj_office", "sarraj_source"]
+    );
+    assert_eq!(
+        db.entity_names("sarr", 50).unwrap(),
+        ["sarraj", "sarraj_office", "sarraj_source"]
+    );
+    db.execute("del sarraj _ _. drop source sarraj_source.")
+        .unwrap();
+    assert_eq!(search("sarraj"), ["sarraj_office"]);
+    assert_eq!(db.entity_names("sarr", 50).unwrap(), ["sarraj_office"]);
+    // An object, a predicate and a schema name still count.
+    assert_eq!(db.entity_names("gn", 50).unwrap(), ["gna"]);
+    assert_eq!(db.entity_names("lea", 50).unwrap(), ["leads"]);
+    db.execute("del sarraj_office leads gna.").unwrap();
+    assert_eq!(db.entity_names("lea", 50).unwrap(), ["leads"]);
+    assert_eq!(db.entity_names("Per", 50).unwrap(), ["Person"]);
+    assert!(db.entity_names("gn", 50).unwrap().is_empty());
+    // Within a transaction, its own deletions count.
+    db.execute("x label \"x\".").unwrap();
+    db.transaction(|tx| {
+        tx.execute("del x label _.")?;
+        match tx.execute("search \"x\".")?.pop() {
+            Some(Outcome::Rows(rows)) => assert!(rows.is_empty(), "{rows:?}"),
+            other => panic!("{other:?}"),
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// A dry run: later statements see earlier writes (across its scripts), a failed
+/// statement changes nothing even there, and the database keeps none of it.
+#[test]
+fn a_dry_run_keeps_nothing() {
+    let db = Db::memory().unwrap();
+    db.execute("pred date: _ -> date. haftar commands lna.")
+        .unwrap();
+    let before = {
+        let mut v = Vec::new();
+        db.export(&mut v, &dossier::io::ExportFormat::Dq).unwrap();
+        v
+    };
+    let mut dry = db.dry_run();
+    let outcomes: Vec<_> = dry
+        .script("rule ?x leads ?y :- ?x commands ?y. sarraj commands gna.")
+        .collect();
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    // The first fact of a statement that fails is not kept, in the dry run either.
+    let failed: Vec<_> = dry.script("a1 party lna; date \"soon\".").collect();
+    assert!(failed[0].is_err());
+    let rows = match dry
+        .script("find ?x ?y where ?x leads ?y order by ?x. find ?e where ?e party lna.")
+        .map(|r| r.unwrap().outcome)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [Outcome::Rows(leads), Outcome::Rows(parties)] => (leads.len(), parties.len()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rows, (2, 0));
+    drop(dry);
+    let mut after = Vec::new();
+    db.export(&mut after, &dossier::io::ExportFormat::Dq)
+        .unwrap();
+    assert_eq!(String::from_utf8(after), String::from_utf8(before));
+    assert!(db.rules().unwrap().is_empty());
+}
+
+/// `explain` estimates the rows of a derived predicate bound to a constant (read from the
+/// relation the magic-set rewrite derives), and counts say "1 row", not "1 rows".
+#[test]
+fn explain_estimates_derived_patterns_and_counts_in_english() {
+    let db = Db::memory().unwrap();
+    db.execute(
+        "n1 part_of n2. n2 part_of n3. n3 part_of n4. n5 part_of n6. \
+         rule ?x within ?z :- ?x part_of ?z. \
+         rule ?x within ?z :- ?x part_of ?y, ?y within ?z.",
+    )
+    .unwrap();
+    let plan = |text: &str| match db.execute(text).unwrap().pop() {
+        Some(Outcome::Plan(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let p = plan("explain find ?x where ?x within n4.");
+    assert!(p.contains("[est 3.0 rows"), "{p}");
+    let p = plan("explain analyze find ?x where ?x part_of n6.");
+    assert!(p.contains("[actual 1 row,"), "{p}");
+    assert!(p.ends_with("\n1 row"), "{p}");
+}
+
+/// A misspelled or deleted entity in a query or `describe`, and an undeclared predicate in
+/// a fact (when there is a schema), give a warning with a did-you-mean from the one
+/// suggestion function; each warning once per script.
+#[test]
+fn misspelled_names_get_a_did_you_mean() {
+    let db = Db::memory().unwrap();
+    db.execute(
+        "pred backed_by: _ -> _. pred label: _ -> string. \
+         haftar backed_by egypt. gna backed_by turkey. haftar label \"Khalifa Haftar\".",
+    )
+    .unwrap();
+    let warnings = |text: &str| -> Vec<String> {
+        db.script(text)
+            .flat_map(|r| r.unwrap().warnings)
+            .map(|w| format!("{} | {}", w.message, w.hint.unwrap_or_default()))
+            .collect()
+    };
+    assert_eq!(
+        warnings("find ?b where hafter backed_by ?b."),
+        ["no facts mention 'hafter' | did you mean 'haftar'?"]
+    );
+    assert_eq!(
+        warnings("find ?x where ?x backed_by Turkey. find ?x where ?x backed_by Turkey."),
+        ["no facts mention 'Turkey' | did you mean 'turkey'?"]
+    );
+    assert_eq!(
+        warnings("describe nosuchthing. describe haftr."),
+        [
+            "no facts mention 'nosuchthing' | ",
+            "no facts mention 'haftr' | did you mean 'haftar'?"
+        ]
+    );
+    assert_eq!(
+        warnings("x1 backd_by turkey. x2 backd_by egypt. x3 lable \"x\"."),
+        [
+            "the schema does not declare the predicate 'backd_by' | did you mean 'backed_by'?",
+            "the schema does not declare the predicate 'lable' | did you mean 'label'?"
+        ]
+    );
+    // Names that occur give nothing; a deleted one does.
+    assert!(warnings("find ?b where haftar backed_by ?b. describe gna.").is_empty());
+    db.execute("del gna _ _.").unwrap();
+    assert_eq!(
+        warnings("find ?b where gna backed_by ?b."),
+        ["no facts mention 'gna' | "]
+    );
+    // Without declared predicates, facts may use any.
+    let free = Db::memory().unwrap();
+    let w: Vec<_> = free
+        .script("x1 backd_by turkey.")
+        .flat_map(|r| r.unwrap().warnings)
+        .collect();
+    assert!(w.is_empty(), "{w:?}");
+}
+
+/// A function written as a predicate (`?l contains "GNA"`) gets the call it meant.
+#[test]
+fn a_function_used_as_a_predicate_gets_the_call_as_a_hint() {
+    let db = Db::memory().unwrap();
+    db.execute("gna label \"GNA\".").unwrap();
+    let w: Vec<_> = db
+        .script("find ?x where ?x label ?l, ?l contains \"GNA\".")
+        .flat_map(|r| r.unwrap().warnings)
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].message, "no facts use 'contains'");
+    assert_eq!(
+        w[0].hint.as_deref(),
+        Some("contains is a function: to filter with it, write contains(?l, \"GNA\")")
+    );
+}
+
+/// Declaring a type again adds the supertypes it names and keeps the others, and says so;
+/// `drop rule a.` drops the rules deriving types.
+#[test]
+fn a_type_declared_again_gains_supertypes_and_type_rules_drop_by_a() {
+    use dossier::Declaration;
+    let db = Db::memory().unwrap();
+    let outcomes = db
+        .execute("type G sub P. type G sub S. type G. g a G.")
+        .unwrap();
+    assert_eq!(
+        outcomes[1],
+        Outcome::Declared(Declaration::Type {
+            name: "G".into(),
+            supertypes: vec!["P".into(), "S".into()]
+        })
+    );
+    assert_eq!(outcomes[1].to_string(), "declared type G, below P, S");
+    assert_eq!(outcomes[2].to_string(), "declared type G, below P, S");
+    let types = |db: &Db| -> Vec<String> {
+        db.query("find ?t where g a ?t order by ?t.")
+            .unwrap()
+            .values()
+            .map(|r| r[0].as_ref().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(types(&db), ["G", "P", "S"]);
+    assert!(db
+        .schema()
+        .unwrap()
+        .contains(&"type G sub P, S.".to_string()));
+    // A type rule, stored as the shell says ('a'), dropped the same way.
+    let stored = db.execute("rule ?x a Leader :- ?x a G.").unwrap();
+    assert_eq!(stored[0].to_string(), "stored a rule for 'a'");
+    assert_eq!(db.query("find ?x where ?x a Leader.").unwrap().len(), 1);
+    let dropped = db.execute("drop rule a.").unwrap();
+    assert_eq!(dropped[0].to_string(), "dropped 1 rule deriving 'a'");
+    assert!(db.rules().unwrap().is_empty());
+    assert_eq!(
+        dossier::lang::print_statement(
+            &dossier::lang::parse_script("drop rule a.")
+                .unwrap()
+                .statements[0]
+        ),
+        "drop rule a."
+    );
+}

@@ -495,3 +495,42 @@ fn an_integer_compared_with_a_date_gives_one_answer_whatever_the_plan() {
         .unwrap();
     assert_eq!(rows_of(&bound), rows_of(&free));
 }
+
+/// The counts of the example add up the way the README's "Counting facts" says, with the
+/// numbers it gives: stored facts, implied type facts, per source, and what queries count.
+#[test]
+fn the_counts_add_up_as_the_readme_says() {
+    let db = load();
+    let stats = db.stats().unwrap();
+    let article = Value::entity("aa_2020_09_28");
+    let by_article = stats
+        .by_source
+        .iter()
+        .find(|(s, _)| *s == article)
+        .map(|(_, n)| *n)
+        .unwrap();
+    assert_eq!(
+        (stats.facts, stats.triples, stats.implied_types, by_article),
+        (301, 301, 103, 294)
+    );
+    let count = |q: &str| -> Vec<Vec<String>> { rows_of(&db.query(q).unwrap()) };
+    assert_eq!(count("find count() where ?s ?p ?o."), [["404"]]);
+    assert_eq!(
+        count("find count() where ?s ?p ?o."),
+        [[(stats.triples + stats.implied_types).to_string()]]
+    );
+    assert_eq!(
+        count("find ?src count() where ?s ?p ?o from ?src."),
+        [["aa_2020_09_28", "394"]]
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let counting = readme
+        .split("**Counting facts.**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the README explains the counts");
+    for n in ["301", "103", "294", "404", "394", "100"] {
+        assert!(counting.contains(n), "{n}: {counting}");
+    }
+}

@@ -50,14 +50,27 @@ impl Env {
 
     /// The shell, with every expectation failing after `timeout_ms`.
     fn shell_waiting(&self, timeout_ms: u64) -> PtySession {
+        self.shell_with(&["--db", "kb.db", "repl"], &[], timeout_ms)
+    }
+
+    /// `dossier ARGS` in a pseudo-terminal with the environment `vars` added, at its first
+    /// prompt.
+    fn shell_with(&self, args: &[&str], vars: &[(&str, &str)], timeout_ms: u64) -> PtySession {
         let mut c = Command::new(BIN);
+        c.args(args);
+        self.spawn(c, vars, timeout_ms)
+    }
+
+    /// Run `c` in a pseudo-terminal in the temp dir, colours off, history in the temp dir,
+    /// with the environment `vars` added, and wait for the first prompt.
+    fn spawn(&self, mut c: Command, vars: &[(&str, &str)], timeout_ms: u64) -> PtySession {
         c.current_dir(self.dir.path())
-            .args(["--db", "kb.db", "repl"])
             .env_remove("DOSSIER_DB")
             .env_remove("DOSSIER_HISTORY")
             .env("HOME", self.dir.path())
             .env("TERM", "xterm")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(vars.iter().copied());
         let opts = Options::new()
             .timeout_ms(Some(timeout_ms))
             .strip_ansi_escape_codes(true);
@@ -114,6 +127,55 @@ fn tab_completes_a_predicate_and_an_entity_from_the_database() {
     typ(&mut p, "\t");
     p.send_line(" order by ?backer.").expect("enter");
     p.exp_string("2 rows").expect("the completed variable ran");
+    quit(p);
+}
+
+/// After `del sarraj _ _.` Tab no longer offers `sarraj` (the dictionary still has it).
+#[test]
+fn tab_does_not_offer_a_deleted_entity() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell_waiting(15_000);
+    p.send_line("sarraj a Person; leads gna. sarrajville a Venue.")
+        .expect("send");
+    p.exp_string("added").expect("added");
+    p.exp_string(PROMPT).expect("prompt");
+    typ(&mut p, "describe sarr");
+    typ(&mut p, "\t");
+    // Two candidates: the first Tab completes what they share, the second lists them.
+    p.exp_string("describe sarraj").expect("the common part");
+    typ(&mut p, "\t");
+    p.exp_string("sarrajville").expect("both offered");
+    p.send_line("ville.").expect("send");
+    p.exp_string("1 row").expect("described");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line("del sarraj _ _.").expect("send");
+    p.exp_string("removed 2 facts").expect("removed");
+    p.exp_string(PROMPT).expect("prompt");
+    // One candidate left: completed in place.
+    typ(&mut p, "describe sarr");
+    typ(&mut p, "\t");
+    p.exp_string("sarrajville")
+        .expect("the live name completed");
+    p.send_line(".").expect("enter");
+    p.exp_string("1 row").expect("described");
+    quit(p);
+}
+
+/// On a terminal a long cell wraps inside its column instead of being cut.
+#[test]
+fn a_long_cell_wraps_to_the_terminal() {
+    let words: Vec<String> = (1..=40).map(|i| format!("w{i:03}")).collect();
+    let env = Env::new(&format!("{FIXTURE}lna note \"{}\".\n", words.join(" ")));
+    // The pseudo-terminal is given a size as a terminal window has one.
+    let script = format!("stty cols 80 rows 40; exec '{BIN}' --db kb.db repl");
+    let mut c = Command::new("sh");
+    c.args(["-c", &script]);
+    let mut p = env.spawn(c, &[], 15_000);
+    p.send_line("find ?n where lna note ?n.").expect("send");
+    p.exp_string("w001").expect("the start");
+    let rest = p.exp_string("1 row").expect("the end of the table");
+    assert!(rest.contains("w040"), "cut: {rest}");
+    assert!(!rest.contains('…'), "cut: {rest}");
     quit(p);
 }
 
@@ -196,6 +258,31 @@ fn history_persists_across_sessions() {
     quit(p);
 }
 
+/// `$DOSSIER_HISTORY` names the history file whether the shell was started by `dossier
+/// repl` or by `dossier` alone on a terminal.
+#[test]
+fn the_history_file_comes_from_the_environment_without_repl_too() {
+    let env = Env::new(FIXTURE);
+    for (i, args) in [&["--db", "kb.db"][..], &["--db", "kb.db", "repl"]]
+        .into_iter()
+        .enumerate()
+    {
+        let file = env.path(&format!("hist{i}"));
+        let file_text = file.display().to_string();
+        let mut p = env.shell_with(args, &[("DOSSIER_HISTORY", &file_text)], 60_000);
+        p.send_line(&format!("find ?g where haftar commands ?g, ?g != g{i}."))
+            .expect("send");
+        p.exp_string("1 row").expect("ran");
+        quit(p);
+        let saved = fs::read_to_string(&file).expect("the history file of $DOSSIER_HISTORY");
+        assert!(saved.contains(&format!("?g != g{i}.")), "{args:?}: {saved}");
+    }
+    assert!(
+        !env.path(".dossier_history").exists(),
+        "the default file was written"
+    );
+}
+
 #[test]
 fn dot_commands() {
     let env = Env::new(FIXTURE);
@@ -207,16 +294,27 @@ fn dot_commands() {
     p.exp_string("overlaps").expect("a topic");
     p.send_line(".schema").expect("send");
     p.exp_string("type Person sub Actor.").expect("schema");
+    // A pattern narrows it; a declared predicate no fact uses is marked.
+    p.send_line("pred leads: Person -> Actor. pred commands: Person -> Actor.")
+        .expect("send");
+    p.exp_string("declared predicate commands")
+        .expect("declared");
+    p.send_line(".schema person").expect("send");
+    p.exp_string("type Person sub Actor.\r\npred commands: Person -> Actor.\r\npred leads: Person -> Actor.   # no facts use it")
+        .expect("the schema's lines that mention Person");
     p.send_line(".format csv").expect("send");
+    p.exp_string("format: csv").expect("confirmed");
     p.send_line("find ?x where ?x backed_by turkey.")
         .expect("send");
     p.exp_string("x\r\ngna").expect("csv output");
     p.send_line(".timer on").expect("send");
+    p.exp_string("timer: on").expect("confirmed");
     p.send_line("find ?x where ?x backed_by turkey.")
         .expect("send");
     p.exp_regex(r"# time: [0-9]+\.[0-9]{3} ms").expect("timing");
-    p.send_line(".stats").expect("send");
-    p.exp_string("facts").expect("stats");
+    p.send_line(".stats all").expect("send");
+    p.exp_string("total,implied_type_facts,2")
+        .expect("stats, in csv");
     p.send_line(".check").expect("send");
     p.exp_string("no problems").expect("check");
     fs::write(
@@ -228,6 +326,18 @@ fn dot_commands() {
     p.exp_string("x1").expect("the query in the file printed");
     p.exp_string("loaded more.dq: 2 statements, 1 fact added")
         .expect("summary");
+    // --dry: the file's rule answers its query, and is not kept.
+    fs::write(
+        env.path("tour.dq"),
+        "rule ?x leads ?y :- ?x commands ?y.\nfind ?y where haftar leads ?y.\n",
+    )
+    .expect("write");
+    p.send_line(".load --dry tour.dq").expect("send");
+    p.exp_string("lna").expect("the rule's answer");
+    p.exp_string("ran tour.dq (2 statements) without keeping what it wrote")
+        .expect("summary");
+    p.send_line(".rules").expect("send");
+    p.exp_string("no rules yet").expect("nothing kept");
     quit(p);
 }
 

@@ -388,6 +388,18 @@ const SYNTAX_ERRORS: &[(&str, &str, usize, usize)] = &[
     ),
     ("find ?x where ?x ! 3.", "'!' is not an operator", 1, 18),
     (
+        "select ?x where ?x a B.",
+        "unknown statement 'select'",
+        1,
+        1,
+    ),
+    (
+        "find ?x, ?l where ?x label ?l.",
+        "expected 'where' before the query body, found ','",
+        1,
+        8,
+    ),
+    (
         "find ?x where ?x p o having n > 2 order by.",
         "expected what to order by, found '.'",
         1,
@@ -441,6 +453,9 @@ const HINTS: &[(&str, &str)] = &[
     ("x p o q r.", "use ',' before another object and ';' before another predicate"),
     ("find ?x where ?x p o ?x q r.", "separate the conditions of a query body with ','"),
     ("ägypten a State.", "bare names use ASCII letters, digits, '_', ':' and '-'; write <ägypten> for this name"),
+    ("find ?x, ?l where ?x label ?l.", "the columns of the find list are separated by spaces: find ?x ?l where …"),
+    ("select ?x where ?x label ?l.", "a query starts with find: find ?x where ?x a Person."),
+    ("SELECT * where ?x label ?l.", "a query starts with find: find ?x where ?x a Person."),
 ];
 
 #[test]
@@ -620,6 +635,13 @@ const CHECKS: &[(&str, Severity, &str, usize, usize)] = &[
         "lower(…) gives a value, not a condition",
         1,
         45,
+    ),
+    (
+        "find ?x where ?x label ?l, matches(?l, \"(unclosed\").",
+        Severity::Error,
+        "\"(unclosed\" is not a valid regular expression: unclosed group",
+        1,
+        40,
     ),
     (
         "find ?x where ?x p ?d, ?d in 2021..2020.",

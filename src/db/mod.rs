@@ -13,7 +13,7 @@ pub use maintain::{compact, disk_bytes, repair, storage_problems, BackedUp, Comp
 pub use params::parse_param;
 
 pub use rows::{to_json, FromValue, Row, Rows};
-pub use script::Script;
+pub use script::{DryRun, Script};
 
 use crate::diag::{Report, Severity};
 use crate::engine::{self, catalog::Catalog, Interrupt, Mode};
@@ -181,27 +181,49 @@ pub enum Outcome {
     Added(u64),
     /// Facts removed.
     Removed(u64),
-    /// A schema or rule statement, with what it did.
+    /// A rule statement (or `check` with nothing to report), with what it did.
     Done(String),
     /// `explain`: the plan.
     Plan(String),
+    /// A `type` or `pred` declaration.
+    Declared(Declaration),
+}
+
+/// What a `type` or `pred` statement declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Declaration {
+    /// `type T [sub U, …]`: the type, with all its direct supertypes after the statement (a
+    /// type declared again keeps the supertypes it had and gains the ones named).
+    Type {
+        /// The type.
+        name: String,
+        /// Its direct supertypes, in the order they were declared.
+        supertypes: Vec<String>,
+    },
+    /// `pred p: D -> R`.
+    Predicate(String),
 }
 
 impl fmt::Display for Outcome {
     /// What the command line prints for writes: `added 12 facts`, `removed 1 fact`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let facts = |n: u64| {
-            if n == 1 {
-                "1 fact".to_string()
-            } else {
-                format!("{n} facts")
-            }
-        };
+        use crate::diag::plural;
         match self {
-            Outcome::Rows(r) => write!(f, "{} row{}", r.len(), if r.len() == 1 { "" } else { "s" }),
-            Outcome::Added(n) => write!(f, "added {}", facts(*n)),
-            Outcome::Removed(n) => write!(f, "removed {}", facts(*n)),
+            Outcome::Rows(r) => f.write_str(&plural(r.len() as u64, "row")),
+            Outcome::Added(n) => write!(f, "added {}", plural(*n, "fact")),
+            Outcome::Removed(n) => write!(f, "removed {}", plural(*n, "fact")),
             Outcome::Done(m) | Outcome::Plan(m) => f.write_str(m),
+            Outcome::Declared(Declaration::Type { name, supertypes }) => {
+                write!(f, "declared type {name}")?;
+                if !supertypes.is_empty() {
+                    write!(f, ", below {}", supertypes.join(", "))?;
+                }
+                Ok(())
+            }
+            Outcome::Declared(Declaration::Predicate(name)) => {
+                write!(f, "declared predicate {name}")
+            }
         }
     }
 }
@@ -449,6 +471,27 @@ impl Db {
         Script::from_reader(self, reader)
     }
 
+    /// Run scripts without keeping what they write: every statement of its scripts runs
+    /// inside one transaction that is never committed, so later statements (rules, queries)
+    /// see what earlier ones wrote and the database stays as it was — a tour of the
+    /// language, or "what would this script do?".
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// db.execute("haftar commands lna.")?;
+    /// let mut dry = db.dry_run();
+    /// let rule = "rule ?x leads ?y :- ?x commands ?y.";
+    /// assert!(dry.script(rule).all(|r| r.is_ok()));
+    /// let rows: Vec<_> = dry.script("find ?x where ?x leads lna.").collect();
+    /// assert_eq!(rows.len(), 1);
+    /// drop(dry);
+    /// assert!(db.rules()?.is_empty());
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn dry_run(&self) -> DryRun<'_> {
+        DryRun::new(self)
+    }
+
     /// Run one `find` and return its rows.
     pub fn query(&self, text: &str) -> Result<Rows> {
         self.query_with(text, &Params::new())
@@ -562,6 +605,43 @@ impl Db {
         Ok(Catalog::load(&self.inner.store, None)?.schema_text())
     }
 
+    /// The schema's statements with how much each declared name is used (for `.schema`):
+    /// types first, then predicates, each by name.
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// db.execute("type Actor. pred backed_by: Actor -> Actor. pred leads: _ -> _.")?;
+    /// db.execute("gna a Actor; backed_by turkey.")?;
+    /// let items = db.schema_items()?;
+    /// let unused: Vec<&str> = items.iter().filter(|i| i.unused()).map(|i| i.name.as_str()).collect();
+    /// assert_eq!(unused, ["leads"]);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn schema_items(&self) -> Result<Vec<SchemaItem>> {
+        let store = &self.inner.store;
+        let _r = store.read()?;
+        let catalog = Catalog::load(store, None)?;
+        let stats = store.stats()?;
+        let mut out = Vec::new();
+        for (name, predicate, text) in catalog.schema_statements() {
+            let id = store.lookup_entity(&name, None)?;
+            let facts = match (id, predicate) {
+                (Some(id), true) => stats.pred(id).triples,
+                (Some(id), false) => stats.class(id),
+                (None, _) => 0,
+            };
+            let derived = catalog.rules.iter().any(|r| r.head == name);
+            out.push(SchemaItem {
+                text,
+                name,
+                predicate,
+                facts,
+                derived,
+            });
+        }
+        Ok(out)
+    }
+
     /// Stored rules, as text.
     pub fn rules(&self) -> Result<Vec<String>> {
         Ok(Catalog::load(&self.inner.store, None)?
@@ -590,6 +670,7 @@ impl Db {
     /// Figures about the database.
     pub fn stats(&self) -> Result<DbStats> {
         let store = &self.inner.store;
+        let _r = store.read()?;
         let s = store.stats()?.clone();
         let predicates = by_count(store, s.preds.iter().map(|(p, ps)| (*p, ps.triples)))?;
         let classes = by_count(store, s.classes.iter().map(|(c, n)| (*c, *n)))?;
@@ -598,6 +679,7 @@ impl Db {
         Ok(DbStats {
             facts: s.quads,
             triples: s.triples,
+            implied_types: engine::inspect::implied_type_facts(store)?,
             sources: s.sources.len() as u64,
             predicates,
             classes,
@@ -630,9 +712,26 @@ impl Db {
         Ok(catalog.types.into_keys().collect())
     }
 
-    /// Entity names starting with `prefix`, at most `limit` (completion).
+    /// Entity names starting with `prefix` that still occur in some fact or in the schema,
+    /// at most `limit` (completion).  Reads at most `4 * limit` names of the dictionary,
+    /// which keeps every name ever used.
     pub fn entity_names(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
-        self.inner.store.entities_with_prefix(prefix, limit)
+        let store = &self.inner.store;
+        let _r = store.read()?;
+        let catalog = Catalog::load(store, None)?;
+        let mut out = Vec::new();
+        for (id, name) in store.entities_with_prefix(prefix, limit.saturating_mul(4))? {
+            let v = Value::Entity(name);
+            if engine::inspect::occurs(store, None, &catalog, id, &v)? {
+                if let Value::Entity(name) = v {
+                    out.push(name);
+                }
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Run one parsed statement (used by [`Script`]).
@@ -649,7 +748,10 @@ impl Db {
         // A token cancelled before the statement starts stops it before it does anything.
         limits.interrupt.check()?;
         match delta {
-            Some(d) => run_statement(store, stmt, params, d, &limits, false),
+            Some(d) => {
+                let _r = store.read()?;
+                run_statement(store, stmt, params, d, &limits, false)
+            }
             None => {
                 if stmt.kind.is_write() {
                     if self.inner.options.read_only {
@@ -896,10 +998,14 @@ impl FactsBuilder<'_> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct DbStats {
-    /// Assertions (a triple asserted by two sources counts twice).
+    /// Stored facts: assertions (a triple asserted by two sources counts twice).
     pub facts: u64,
-    /// Distinct triples.
+    /// Distinct stored triples.
     pub triples: u64,
+    /// Type facts the type hierarchy implies besides the stored ones (`haftar a Actor` from
+    /// `haftar a Person`): queries see them, so `find count() where ?s ?p ?o` counts
+    /// `triples + implied_types` (and the facts rules derive).
+    pub implied_types: u64,
     /// Sources with at least one fact.
     pub sources: u64,
     /// Predicates (entities) with their number of triples, most used first, then by name.
@@ -912,6 +1018,29 @@ pub struct DbStats {
     pub rules: u64,
     /// Size of the database files in bytes, as sled reports it (0 when it cannot tell).
     pub disk_bytes: u64,
+}
+
+/// One statement of the schema and how much what it declares is used: see
+/// [`Db::schema_items`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaItem {
+    /// The statement, as `.schema` prints it (`pred backed_by: Actor -> Actor.`).
+    pub text: String,
+    /// The type or predicate it declares.
+    pub name: String,
+    /// A predicate (else a type).
+    pub predicate: bool,
+    /// Stored facts that use it: a predicate's triples, a type's stated members.
+    pub facts: u64,
+    /// Whether rules derive facts of it.
+    pub derived: bool,
+}
+
+impl SchemaItem {
+    /// A declared predicate that no stored fact uses and no rule derives.
+    pub fn unused(&self) -> bool {
+        self.predicate && self.facts == 0 && !self.derived
+    }
 }
 
 /// The values of `counts`' ids, largest count first, ties by the values as written.

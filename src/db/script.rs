@@ -12,6 +12,7 @@ use crate::diag::{line_col, Diagnostic, Report};
 use crate::error::{Error, Result};
 use crate::lang::ast::{Statement, StatementKind};
 use crate::lang::{completeness, Completeness, StatementEnds};
+use crate::store::Delta;
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -150,7 +151,8 @@ struct Frame<'r> {
 /// The statements of a script, run one per `next()`: each yields what the statement did,
 /// or its error (located by file, line and column).  After an error the next call runs the
 /// next statement, so a caller decides whether to stop (the default of
-/// [`Db::execute`]) or keep going.
+/// [`Db::execute`]) or keep going.  A warning is given once per script (the first
+/// statement it concerns carries it).
 ///
 /// ```
 /// let db = dossier::Db::memory()?;
@@ -168,6 +170,43 @@ pub struct Script<'db> {
     stack: Vec<Frame<'db>>,
     options: QueryOptions,
     allow_load: bool,
+    /// The writes of a dry run, never committed (see [`Db::dry_run`]).
+    dry: Option<&'db mut Delta>,
+    /// The messages of the warnings given so far.
+    warned: std::collections::HashSet<String>,
+}
+
+/// Statements run without keeping what they write: see [`Db::dry_run`].
+pub struct DryRun<'db> {
+    db: &'db Db,
+    delta: Delta,
+}
+
+impl DryRun<'_> {
+    /// A script run inside the dry run: its statements see what earlier statements of the
+    /// dry run wrote, in this script or an earlier one; nothing reaches the database.  A
+    /// statement that fails changes nothing, here too.
+    pub fn script(&mut self, text: &str) -> Script<'_> {
+        let mut s = Script::new(self.db, text);
+        s.dry = Some(&mut self.delta);
+        s
+    }
+
+    /// [`DryRun::script`] of a stream read as it arrives (see [`Db::script_reader`]).
+    pub fn script_reader<'s>(&'s mut self, reader: impl std::io::BufRead + 's) -> Script<'s> {
+        let mut s = Script::from_reader(self.db, reader);
+        s.dry = Some(&mut self.delta);
+        s
+    }
+}
+
+impl<'db> DryRun<'db> {
+    pub(super) fn new(db: &'db Db) -> DryRun<'db> {
+        DryRun {
+            db,
+            delta: Delta::new(),
+        }
+    }
 }
 
 impl<'db> Script<'db> {
@@ -184,6 +223,8 @@ impl<'db> Script<'db> {
             stack: vec![Frame::new(None, None, Chunks::new(Box::new(reader), max))],
             options: QueryOptions::default(),
             allow_load: true,
+            dry: None,
+            warned: Default::default(),
         }
     }
 
@@ -370,7 +411,17 @@ impl Iterator for Script<'_> {
                 continue;
             }
             let start = Instant::now();
-            let r = self.db.run(&stmt, &self.params, None, &self.options);
+            let r = match self.dry.as_deref_mut() {
+                Some(delta) => {
+                    let before = delta.savepoint();
+                    let r = self.db.run(&stmt, &self.params, Some(delta), &self.options);
+                    if r.is_err() {
+                        delta.rollback_to(before);
+                    }
+                    r
+                }
+                None => self.db.run(&stmt, &self.params, None, &self.options),
+            };
             let elapsed = start.elapsed();
             let frame = self.stack.last_mut()?;
             let line = frame.line_of(stmt.span.start);
@@ -378,6 +429,9 @@ impl Iterator for Script<'_> {
                 Ok((outcome, ws)) => {
                     let mut all = warnings;
                     all.extend(ws.iter().map(|d| frame.report(d)));
+                    // A warning is given once per script: a data file that uses an
+                    // undeclared predicate in 500 statements says so once.
+                    all.retain(|w| self.warned.insert(w.message.clone()));
                     Ok(Executed {
                         outcome,
                         warnings: all,

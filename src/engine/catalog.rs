@@ -152,6 +152,15 @@ impl Catalog {
 
     /// The schema as statements of the language (for `.schema` and export).
     pub fn schema_text(&self) -> Vec<String> {
+        self.schema_statements()
+            .into_iter()
+            .map(|(_, _, text)| text)
+            .collect()
+    }
+
+    /// The schema's statements, each with the name it declares and whether that is a
+    /// predicate (else a type): types first, then predicates, each by name.
+    pub fn schema_statements(&self) -> Vec<(String, bool, String)> {
         let mut out = Vec::new();
         for (t, sups) in &self.types {
             let mut s = format!("type {}", name(t));
@@ -160,7 +169,7 @@ impl Catalog {
                 s.push_str(&sups.iter().map(|x| name(x)).collect::<Vec<_>>().join(", "));
             }
             s.push('.');
-            out.push(s);
+            out.push((t.clone(), false, s));
         }
         for (p, d) in &self.preds {
             let mut s = format!("pred {}", name(p));
@@ -174,7 +183,7 @@ impl Catalog {
                 s.push_str(&format!(": {dom} -> {rng}"));
             }
             s.push('.');
-            out.push(s);
+            out.push((p.clone(), true, s));
         }
         out
     }

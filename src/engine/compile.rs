@@ -323,6 +323,7 @@ impl<'c, 'a> Compiler<'c, 'a> {
             _ => (true, false),
         };
         self.warn_unknown(tp, &p, &o)?;
+        self.warn_unknown_entities(tp, is_type, &p)?;
         Ok(Pattern {
             s,
             p,
@@ -378,7 +379,16 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 let known = self.known_predicates(&stats)?;
                 let mut d =
                     Diagnostic::warning(format!("no facts use '{pname}'"), tp.predicate.span);
-                if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
+                if ast::Func::ALL.iter().any(|f| f.name() == pname) {
+                    // `?l contains "GNA"`: a function written as a predicate.
+                    let (s, o) = (
+                        crate::lang::print_term(&tp.subject.term),
+                        crate::lang::print_term(&tp.object.term),
+                    );
+                    d = d.with_hint(format!(
+                        "{pname} is a function: to filter with it, write {pname}({s}, {o})"
+                    ));
+                } else if let Some(s) = suggest(&pname, known.iter().map(String::as_str)) {
                     d = d.with_hint(format!("did you mean '{s}'?"));
                 }
                 self.warnings.push(d);
@@ -414,6 +424,59 @@ impl<'c, 'a> Compiler<'c, 'a> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A subject or object entity that no fact mentions (a typo, or deleted) gets a warning
+    /// with a did-you-mean.  Not for the objects of `a` (the type warning covers them) nor
+    /// for derived predicates (a rule's constants need not occur in stored facts).
+    fn warn_unknown_entities(
+        &mut self,
+        tp: &ast::TriplePattern,
+        is_type: bool,
+        p: &PTerm,
+    ) -> Result<()> {
+        if matches!(p, PTerm::Const(id) if self.cx.derived.contains(id)) {
+            return Ok(());
+        }
+        let positions = if is_type {
+            vec![&tp.subject]
+        } else {
+            vec![&tp.subject, &tp.object]
+        };
+        for t in positions {
+            // A $parameter given as a bare word is an entity too (`--param l=Sirte`): say so.
+            let (name, param) = match &t.term {
+                Term::Value(Value::Entity(name)) => (name, None),
+                Term::Param(p) => match self.cx.params.get(p) {
+                    Some(Value::Entity(name)) => (name, Some(p)),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let key = format!("entity {name}");
+            if self.warned.contains(&key) {
+                continue;
+            }
+            let cx = self.cx;
+            let Some(mut d) =
+                super::inspect::unknown_entity(cx.store, cx.delta, cx.catalog, name, t.span)?
+            else {
+                continue;
+            };
+            if let Some(p) = param {
+                d.message = format!(
+                    "no facts mention '{name}' (the value of ${p}, read as an entity name)"
+                );
+                let text = format!("for the text, give a string: --param {p}='\"{name}\"'");
+                d.hint = Some(match d.hint.take() {
+                    Some(h) => format!("{h} {text}"),
+                    None => text,
+                });
+            }
+            self.warned.insert(key);
+            self.warnings.push(d);
         }
         Ok(())
     }
@@ -461,11 +524,19 @@ impl<'c, 'a> Compiler<'c, 'a> {
                 Box::new(self.expr(right, columns)?),
             ),
             ast::Expr::Call { func, args, .. } => {
-                let args = args
+                let args_ex = args
                     .iter()
                     .map(|a| self.expr(a, columns))
                     .collect::<Result<Vec<_>>>()?;
-                Ex::Call(*func, args)
+                // A pattern given as a $parameter is known now: refuse it here, located.
+                if let (ast::Func::Matches, Some(Ex::Const(Value::Str(p), _)), Some(at)) =
+                    (func, args_ex.get(1), args.get(1))
+                {
+                    if let Err(why) = crate::lang::regex(p) {
+                        return Err(rejected(crate::lang::invalid_regex(p, &why, at.span())));
+                    }
+                }
+                Ex::Call(*func, args_ex)
             }
             ast::Expr::Alias(n) => match columns.iter().find(|(c, _)| c == &n.name) {
                 Some((_, c)) => Ex::Column(*c),

@@ -14,42 +14,11 @@ use super::plan::{Plan, Step, StepKind, TextScan};
 use crate::error::{Error, Result};
 use crate::store::{GraphSel, Id, IdPattern, Probe};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Limits a running query can hit.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt {
-    /// Set from another thread (Ctrl-C) to stop the query.
-    pub cancel: Option<Arc<AtomicBool>>,
-    /// This query's own cancel flag (a web request whose client went away), beside the
-    /// database-wide one.
-    pub token: Option<Arc<AtomicBool>>,
-    /// When to stop with [`Error::TimedOut`], with the time limit it came from (for the
-    /// message); `None`: no time limit.
-    pub deadline: Option<(Instant, Duration)>,
-}
-
-impl Interrupt {
-    /// [`Error::Cancelled`] once the cancel flag is set, [`Error::TimedOut`] once past the
-    /// deadline.  The engine calls it regularly while a query runs.
-    pub fn check(&self) -> Result<()> {
-        for c in [&self.cancel, &self.token].into_iter().flatten() {
-            if c.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-        }
-        if let Some((at, limit)) = self.deadline {
-            if Instant::now() >= at {
-                return Err(Error::TimedOut(limit));
-            }
-        }
-        Ok(())
-    }
-}
+pub use super::interrupt::{Interrupt, Pacer};
 
 /// What `explain analyze` measures per step.
 #[derive(Debug, Clone, Copy, Default)]
@@ -142,11 +111,11 @@ pub struct Exec<'e, 'a> {
     pub cx: &'e Context<'a>,
     pub ev: &'e Eval<'a>,
     pub derived: &'e Derived,
-    pub interrupt: &'e Interrupt,
     tables: RefCell<FxHashMap<usize, Rc<HashTable>>>,
     sets: RefCell<FxHashMap<usize, Rc<FxHashSet<Vec<Id>>>>>,
     pub profile: Option<RefCell<FxHashMap<usize, StepProfile>>>,
-    ticks: Cell<u32>,
+    /// Checks the interrupt every so many rows.
+    pacer: Pacer<'e>,
     /// Each step's index cursors, kept between its lookups.
     probes: RefCell<FxHashMap<usize, Probe<'a>>>,
     /// A buffer for one lookup's matches (reused).
@@ -226,11 +195,10 @@ impl<'e, 'a> Exec<'e, 'a> {
             cx,
             ev,
             derived,
-            interrupt,
             tables: RefCell::default(),
             sets: RefCell::default(),
             profile: profile.then(RefCell::default),
-            ticks: Cell::new(0),
+            pacer: Pacer::new(interrupt),
             probes: RefCell::default(),
             found: RefCell::default(),
             key_buf: RefCell::default(),
@@ -244,12 +212,7 @@ impl<'e, 'a> Exec<'e, 'a> {
     }
 
     fn tick(&self) -> Result<()> {
-        let t = self.ticks.get().wrapping_add(1);
-        self.ticks.set(t);
-        if t % 4096 == 0 {
-            self.interrupt.check()?;
-        }
-        Ok(())
+        self.pacer.tick()
     }
 
     fn steps(&self, steps: &[Step], row: &mut Vec<Id>, sink: &mut Sink<'_>) -> Result<bool> {

@@ -112,8 +112,8 @@ fn steps(
             };
             let _ = write!(
                 line,
-                "  [actual {} rows, {:.3} ms]",
-                me.rows,
+                "  [actual {}, {:.3} ms]",
+                crate::diag::plural(me.rows, "row"),
                 own.as_secs_f64() * 1e3
             );
         }

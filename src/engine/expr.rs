@@ -2,7 +2,7 @@
 //! and the built-in functions.
 
 use super::ir::{Ex, Slot};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lang::ast::{CmpOp, Func};
 use crate::model::{DateRange, Value};
 use crate::store::{kind, Delta, Id, IdPattern, Store};
@@ -16,7 +16,7 @@ pub struct Eval<'a> {
     pub store: &'a Store,
     pub delta: Option<&'a Delta>,
     cache: RefCell<FxHashMap<Id, Value>>,
-    regexes: RefCell<FxHashMap<String, Option<Regex>>>,
+    regexes: RefCell<FxHashMap<String, Regex>>,
     /// `label(…)` of each entity name asked so far.
     labels: RefCell<FxHashMap<String, Value>>,
     label_id: Option<Id>,
@@ -281,9 +281,17 @@ impl<'a> Eval<'a> {
                 };
                 let mut cache = self.regexes.borrow_mut();
                 if !cache.contains_key(pat) {
-                    cache.insert(pat.to_string(), Regex::new(pat).ok());
+                    // A constant pattern was checked before the query ran; one read from
+                    // the data is refused here, naming it.
+                    let re = crate::lang::regex(pat).map_err(|why| {
+                        Error::Invalid(format!(
+                            "matches(…): the pattern {} is not a valid regular expression: {why}",
+                            Value::Str(pat.to_string())
+                        ))
+                    })?;
+                    cache.insert(pat.to_string(), re);
                 }
-                let re = cache.get(pat).and_then(Option::as_ref);
+                let re = cache.get(pat);
                 Some(Value::Bool(re.is_some_and(|r| r.is_match(s))))
             }
             Func::Lower => text(0).map(|s| Value::Str(s.to_lowercase())),

@@ -3,12 +3,14 @@
 
 use super::budget::{row_bytes, Budget, ENTRY_OVERHEAD};
 use super::expr::Eval;
+use super::interrupt::{abandon, Pacer};
 use super::ir::{Ex, Slot};
 use crate::error::{Error, Result};
 use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
 use crate::store::Id;
 use rustc_hash::{FxBuildHasher, FxHashSet};
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 /// One column of the result (visible or hidden).
@@ -281,13 +283,20 @@ impl<'e, 'a> Collector<'e, 'a> {
         Ok(())
     }
 
+    /// Give up: what was collected is freed in the background (see [`abandon`]).
+    pub fn abandon(self) {
+        abandon((self.rows, self.groups, self.solutions));
+    }
+
     /// Rows (or groups) collected so far.
     pub fn len(&self) -> usize {
         self.rows.len() + self.groups.len()
     }
 
-    /// The result rows, ordered and cut, as ids (visible columns only).
-    pub fn finish(mut self) -> Result<Vec<Vec<Id>>> {
+    /// The result rows, ordered and cut, as ids (visible columns only).  `pacer` is
+    /// ticked per row (and per comparison of the sort), so a time limit or a cancel stops
+    /// this phase too.
+    pub fn finish(mut self, pacer: &Pacer<'_>) -> Result<Vec<Vec<Id>>> {
         let shape = self.shape;
         let ev = self.ev;
         let mut rows: Vec<Vec<Id>> = if shape.aggregated() {
@@ -296,6 +305,7 @@ impl<'e, 'a> Collector<'e, 'a> {
                 let width = shape.body_slots.iter().max().map_or(0, |m| m + 1);
                 let mut row = vec![Id::NONE; width];
                 for (cells, ()) in solutions.into_entries() {
+                    pacer.tick()?;
                     for (&s, c) in shape.body_slots.iter().zip(cells) {
                         row[s] = c;
                     }
@@ -307,7 +317,12 @@ impl<'e, 'a> Collector<'e, 'a> {
                 self.groups.entry(&[], || new_accs(shape));
             }
             let mut rows = Vec::with_capacity(self.groups.len());
-            for (key, accs) in self.groups.into_entries() {
+            let mut groups = self.groups.into_entries();
+            while let Some((key, accs)) = groups.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((groups, rows));
+                    return Err(e);
+                }
                 let mut key = key.into_iter();
                 let mut accs = accs.into_iter();
                 let mut row = Vec::with_capacity(shape.cols.len());
@@ -326,7 +341,12 @@ impl<'e, 'a> Collector<'e, 'a> {
         };
         if !shape.having.is_empty() {
             let mut kept = Vec::with_capacity(rows.len());
-            for row in rows {
+            let mut all = rows.into_iter();
+            while let Some(row) = all.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((all, kept));
+                    return Err(e);
+                }
                 let mut ok = true;
                 for h in &shape.having {
                     if !ev.test(h, &[], &row)? {
@@ -341,12 +361,17 @@ impl<'e, 'a> Collector<'e, 'a> {
             rows = kept;
         }
         if !shape.order.is_empty() {
-            rows = sort(rows, shape, ev, self.budget)?;
+            rows = sort(rows, shape, ev, self.budget, pacer)?;
         }
         if shape.cols.len() > shape.visible {
             // Without the hidden columns rows may repeat: keep the first of each.
             let mut distinct = Distinct::default();
-            for r in &rows {
+            let mut all = rows.into_iter();
+            while let Some(r) = all.next() {
+                if let Err(e) = pacer.tick() {
+                    abandon((all, distinct));
+                    return Err(e);
+                }
                 distinct.entry(&r[..shape.visible.min(r.len())], || ());
             }
             rows = distinct.into_entries().map(|(r, ())| r).collect();
@@ -498,9 +523,20 @@ fn result(acc: Acc, ev: &Eval<'_>, text: &str) -> Result<Id> {
 }
 
 /// Sort by the order keys: values in the language's total order; unbound sorts first.
-fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>, budget: &Budget) -> Result<Vec<Vec<Id>>> {
+fn sort(
+    rows: Vec<Vec<Id>>,
+    shape: &Shape,
+    ev: &Eval<'_>,
+    budget: &Budget,
+    pacer: &Pacer<'_>,
+) -> Result<Vec<Vec<Id>>> {
     let mut keyed: Vec<(Vec<Option<Value>>, Vec<Id>)> = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut all = rows.into_iter();
+    while let Some(row) = all.next() {
+        if let Err(e) = pacer.tick() {
+            abandon((all, keyed));
+            return Err(e);
+        }
         let mut keys = Vec::with_capacity(shape.order.len());
         let mut text = 0;
         for (ex, _) in &shape.order {
@@ -511,7 +547,17 @@ fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>, budget: &Budget) -> Re
         budget.charge(40 * keys.len() as u64 + text as u64 + 24)?;
         keyed.push((keys, row));
     }
+    // A sort cannot be left halfway: once interrupted, every comparison says "equal",
+    // which lets it finish at once, and the interruption is returned after it.
+    let stopped: RefCell<Option<Error>> = RefCell::new(None);
     let cmp = |a: &(Vec<Option<Value>>, Vec<Id>), b: &(Vec<Option<Value>>, Vec<Id>)| -> Ordering {
+        if stopped.borrow().is_some() {
+            return Ordering::Equal;
+        }
+        if let Err(e) = pacer.tick() {
+            stopped.replace(Some(e));
+            return Ordering::Equal;
+        }
         for (i, (_, order)) in shape.order.iter().enumerate() {
             let o = match (&a.0[i], &b.0[i]) {
                 (None, None) => Ordering::Equal,
@@ -540,5 +586,9 @@ fn sort(rows: Vec<Vec<Id>>, shape: &Shape, ev: &Eval<'_>, budget: &Budget) -> Re
         }
     }
     keyed.sort_by(cmp);
+    if let Some(e) = stopped.into_inner() {
+        abandon(keyed);
+        return Err(e);
+    }
     Ok(keyed.into_iter().map(|(_, r)| r).collect())
 }

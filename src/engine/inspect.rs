@@ -4,6 +4,8 @@ use super::catalog::{Catalog, PredDecl, Range};
 use super::compile::Context;
 use super::derived::{Derived, Relation};
 use super::ir::Params;
+use super::materialized;
+use super::rules;
 use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
@@ -105,10 +107,15 @@ pub fn search(
     }
     hits.sort_unstable();
     hits.dedup();
-    // Entities that are only names (predicates, types with no facts) are still things.
+    // Entities that are only names (predicates, types with no facts) are still things;
+    // names whose facts were all deleted are not.
+    let catalog = Catalog::load(store, delta)?;
     let mut out = Vec::new();
     for id in hits {
         let v = store.value(id, delta)?;
+        if !occurs(store, delta, &catalog, id, &v)? {
+            continue;
+        }
         let l = match label {
             Some(l) => match store
                 .quads(&IdPattern::new(Some(id), Some(l), None))?
@@ -123,6 +130,158 @@ pub fn search(
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(out)
+}
+
+/// Whether entity `id` (named `name`) still occurs in some fact, as subject, predicate,
+/// object or source, or is named by the schema (a type, a declared or derived predicate).
+/// The dictionary never forgets a name (ids are stable), so whatever offers names to a
+/// user (search, completion) asks this of each candidate before showing it: a deleted
+/// entity is not offered.  At most four index probes.
+pub fn occurs(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    id: Id,
+    name: &Value,
+) -> Result<bool> {
+    if let Value::Entity(n) = name {
+        if catalog.types.contains_key(n)
+            || catalog.preds.contains_key(n)
+            || catalog.rules.iter().any(|r| &r.head == n)
+        {
+            return Ok(true);
+        }
+    }
+    let overlay = delta.and_then(|d| d.normal());
+    let probes = [
+        IdPattern::new(Some(id), None, None),
+        IdPattern::new(None, None, Some(id)),
+        IdPattern::new(None, Some(id), None),
+        IdPattern {
+            g: GraphSel::Is(id),
+            ..IdPattern::new(None, None, None)
+        },
+    ];
+    for pat in probes {
+        if store
+            .quads_with(&pat, overlay)?
+            .next()
+            .transpose()?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The name of an entity that still occurs in the database and that `name` (which does
+/// not) is probably a typo of, for a "did you mean" ([`crate::diag::suggest`] decides).
+/// Candidates are bounded, so this stays cheap on millions of names: the names sharing
+/// `name`'s first two or three characters, as written and in other cases (`Turkey` finds
+/// `turkey`), at most 256 per prefix.
+pub fn similar_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+) -> Result<Option<String>> {
+    let head = |n: usize, s: &str| s.chars().take(n).collect::<String>();
+    let mut prefixes = Vec::new();
+    for n in [3, 2] {
+        let p = head(n, name);
+        let mut first = p.chars();
+        let capital: String = first
+            .next()
+            .map(|c| c.to_uppercase().chain(first).collect())
+            .unwrap_or_default();
+        prefixes.extend([p.clone(), p.to_lowercase(), capital]);
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    let mut candidates: Vec<(Id, String)> = Vec::new();
+    for p in prefixes.iter().filter(|p| !p.is_empty()) {
+        candidates.extend(store.entities_with_prefix(p, 256)?);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    // The closest one that still occurs (a few tries: the closest may be deleted too).
+    for _ in 0..4 {
+        let Some(best) = crate::diag::suggest(name, candidates.iter().map(|(_, n)| n.as_str()))
+            .map(str::to_string)
+        else {
+            return Ok(None);
+        };
+        let Some(i) = candidates.iter().position(|(_, n)| *n == best) else {
+            return Ok(None);
+        };
+        let (id, best) = candidates.swap_remove(i);
+        let v = Value::Entity(best);
+        if occurs(store, delta, catalog, id, &v)? {
+            return Ok(match v {
+                Value::Entity(n) => Some(n),
+                _ => None,
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// A warning for an entity written in a statement that no fact mentions, with a "did you
+/// mean" when a similar name occurs; `None` when the entity does occur.
+pub fn unknown_entity(
+    store: &Store,
+    delta: Option<&Delta>,
+    catalog: &Catalog,
+    name: &str,
+    span: crate::diag::Span,
+) -> Result<Option<crate::diag::Diagnostic>> {
+    if let Some(id) = store.lookup_entity(name, delta)? {
+        if occurs(store, delta, catalog, id, &Value::entity(name))? {
+            return Ok(None);
+        }
+    }
+    let mut d = crate::diag::Diagnostic::warning(format!("no facts mention '{name}'"), span);
+    if let Some(s) = similar_entity(store, delta, catalog, name)? {
+        d = d.with_hint(format!("did you mean '{s}'?"));
+    }
+    Ok(Some(d))
+}
+
+/// How many type facts the hierarchy implies besides the stored ones: a stored `x a T`
+/// implies `x a U` for every supertype `U` of `T` that is not stated for `x` itself.
+/// Queries see them (`?x a ?t`, `?s ?p ?o`), so a count of every fact is the distinct
+/// stored triples plus these (plus what rules derive).  One scan of the stored type facts.
+pub fn implied_type_facts(store: &Store) -> Result<u64> {
+    let schema = super::compile::schema(store, None)?;
+    let ids = &schema.1;
+    let Some(type_id) = ids.type_id else {
+        return Ok(0);
+    };
+    if ids.supertypes.is_empty() {
+        return Ok(0);
+    }
+    let mut stated: Vec<(Id, Id)> = Vec::new();
+    for q in store.quads(&IdPattern::new(None, Some(type_id), None))? {
+        let q = q?;
+        stated.push((q[0], q[2]));
+    }
+    stated.sort_unstable();
+    let mut implied = 0u64;
+    let mut sups: Vec<Id> = Vec::new();
+    for one in stated.chunk_by(|a, b| a.0 == b.0) {
+        sups.clear();
+        for (_, t) in one {
+            sups.extend(ids.supertypes.get(t).into_iter().flatten());
+        }
+        sups.sort_unstable();
+        sups.dedup();
+        implied += sups
+            .iter()
+            .filter(|u| one.binary_search_by(|(_, t)| t.cmp(u)).is_err())
+            .count() as u64;
+    }
+    Ok(implied)
 }
 
 /// "a State", "an Event".
@@ -209,17 +368,16 @@ fn schema_problems(
 /// membership counts them too).
 fn derived_for_schema(cx: &Context<'_>, catalog: &Catalog) -> Result<Derived> {
     let derives_declared = catalog.derived();
-    if !catalog.preds.keys().any(|p| derives_declared.contains(p.as_str())) {
+    if !catalog
+        .preds
+        .keys()
+        .any(|p| derives_declared.contains(p.as_str()))
+    {
         return Ok(Derived::default());
     }
-    let compiled = super::rules::compile_all(cx, catalog)?;
-    let names = |id: Id| {
-        cx.store
-            .value(id, None)
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| format!("{id:?}"))
-    };
-    let program = super::rules::Program::new(compiled, cx.type_id, &names)?;
+    let program = rules::Program::new(rules::compile_all(cx, catalog)?, cx.type_id, &|id| {
+        materialized::names(cx, id)
+    })?;
     let mut declared = Vec::new();
     for p in catalog.preds.keys() {
         declared.extend(cx.store.lookup_entity(p, None)?);

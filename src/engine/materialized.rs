@@ -528,7 +528,8 @@ fn compile(cx: &Context<'_>, catalog: &Catalog) -> Result<Program> {
     Program::new(compiled, cx.type_id, &|id| names(cx, id))
 }
 
-fn names(cx: &Context<'_>, id: Id) -> String {
+/// An id's name in messages (its debug form when it cannot be read).
+pub(super) fn names(cx: &Context<'_>, id: Id) -> String {
     cx.store
         .value(id, cx.delta)
         .map(|v| v.to_string())

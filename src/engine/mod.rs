@@ -16,6 +16,7 @@ mod explain;
 mod expr;
 mod finish;
 pub mod inspect;
+mod interrupt;
 pub mod ir;
 mod magic;
 mod materialized;
@@ -24,7 +25,7 @@ pub mod rules;
 pub mod write;
 
 pub use budget::Budget;
-pub use exec::Interrupt;
+pub use interrupt::Interrupt;
 pub use ir::Params;
 
 use crate::diag::Diagnostic;
@@ -163,7 +164,7 @@ pub fn find(
     });
     Ok(QueryResult {
         columns,
-        rows: decode(&ev, id_rows, &cx.budget)?,
+        rows: decode(&ev, id_rows, &limits.interrupt, &cx.budget)?,
         warnings,
         plan: plan_text,
     })
@@ -303,7 +304,7 @@ fn run(
 ) -> Result<Vec<Vec<Id>>> {
     let mut collector = Collector::new(shape, ev, plan.unique, budget);
     let mut row = vec![Id::NONE; width];
-    exec.run(plan, &mut row, &mut |r| {
+    let ran = exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
         if let Some(max) = limits.max_rows {
             if collector.len() as u64 > max {
@@ -311,8 +312,12 @@ fn run(
             }
         }
         Ok(more)
-    })?;
-    let id_rows = collector.finish()?;
+    });
+    if let Err(e) = ran {
+        collector.abandon();
+        return Err(e);
+    }
+    let id_rows = collector.finish(&interrupt::Pacer::new(&limits.interrupt))?;
     if let Some(max) = limits.max_rows {
         if id_rows.len() as u64 > max {
             return Err(Error::TooManyRows(max));
@@ -321,21 +326,38 @@ fn run(
     Ok(id_rows)
 }
 
-/// The rows' values, every id decoded in one sorted pass over the dictionary.
+/// The rows' values, every id decoded in one sorted pass over the dictionary (in batches,
+/// checking `interrupt` between them); the decoded rows are charged to `budget`.
 fn decode(
     ev: &expr::Eval<'_>,
     id_rows: Vec<Vec<Id>>,
+    interrupt: &Interrupt,
     budget: &Budget,
 ) -> Result<Vec<Vec<Option<Value>>>> {
-    let ids: Vec<Id> = id_rows
+    let mut ids: Vec<Id> = id_rows
         .iter()
         .flatten()
         .copied()
         .filter(|i| i.is_some())
         .collect();
-    let values = ev.values(&ids)?;
+    ids.sort_unstable();
+    ids.dedup();
+    let mut values = rustc_hash::FxHashMap::default();
+    for batch in ids.chunks(1 << 14) {
+        if let Err(e) = interrupt.check() {
+            interrupt::abandon((id_rows, values));
+            return Err(e);
+        }
+        values.extend(ev.values(batch)?);
+    }
+    let pacer = interrupt::Pacer::new(interrupt);
     let mut rows = Vec::with_capacity(id_rows.len());
-    for r in id_rows {
+    let mut all = id_rows.into_iter();
+    while let Some(r) = all.next() {
+        if let Err(e) = pacer.tick() {
+            interrupt::abandon((all, values, rows));
+            return Err(e);
+        }
         let row: Vec<Option<Value>> = r.into_iter().map(|id| values.get(&id).cloned()).collect();
         // The decoded rows are held too (a long text in every row adds up).
         let text: usize = row
@@ -344,7 +366,10 @@ fn decode(
             .filter_map(Value::text)
             .map(str::len)
             .sum();
-        budget.charge(budget::row_bytes(row.len()) * 2 + text as u64)?;
+        if let Err(e) = budget.charge(budget::row_bytes(row.len()) * 2 + text as u64) {
+            interrupt::abandon((all, values, rows));
+            return Err(e);
+        }
         rows.push(row);
     }
     Ok(rows)

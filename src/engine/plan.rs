@@ -857,11 +857,16 @@ impl<'p, 'a> Planner<'p, 'a> {
             card += c;
         }
         if pat.derived {
-            let rels: Vec<&super::derived::Relation> = match &pat.p {
-                PTerm::Const(p) => self
+            // The relation the pattern reads: after a magic-set rewrite, the adorned one.
+            let rels: Vec<&super::derived::Relation> = match (&pat.p, &pat.var_rels) {
+                (PTerm::Const(p), _) => self
                     .derived
                     .relation(pat.relation_for(*p), pat.delta_only)
                     .into_iter()
+                    .collect(),
+                (_, Some(rels)) => rels
+                    .iter()
+                    .filter_map(|(_, r)| self.derived.relation(*r, pat.delta_only))
                     .collect(),
                 _ => self.derived.relations().collect(),
             };

@@ -16,7 +16,7 @@
 use super::catalog::Catalog;
 use super::compile::{Compiler, Context};
 use super::derived::{Derived, Relation};
-use super::exec::{Exec, Interrupt};
+use super::exec::{Exec, Interrupt, Pacer};
 use super::expr::Eval;
 use super::ir::{Body, Item, PTerm, Pattern};
 use super::plan::Planner;
@@ -372,6 +372,7 @@ impl Program {
         for r in &scc_rules {
             run.rule(derived, r, &r.body, &mut new)?;
         }
+        let pacer = Pacer::new(interrupt);
         loop {
             interrupt.check()?;
             let mut delta: FxHashMap<Id, Relation> = FxHashMap::default();
@@ -379,6 +380,7 @@ impl Program {
                 let full = derived.full_mut(p);
                 let d = delta.entry(p).or_default();
                 for (s, o) in pairs {
+                    pacer.tick()?;
                     if full.insert(s, o) {
                         d.insert(s, o);
                     }

@@ -59,7 +59,9 @@ fn entity(t: &TermNode, params: &Params, role: &str) -> Result<Option<String>> {
     }
 }
 
-/// Record the facts of a statement.  Returns how many assertions it makes.
+/// Record the facts of a statement.  Returns how many assertions it makes; a predicate
+/// the schema does not declare, in a database that declares predicates, adds a warning
+/// (with a did-you-mean) to `warnings`, once per name.
 pub fn facts(
     store: &Store,
     delta: &mut Delta,
@@ -67,6 +69,7 @@ pub fn facts(
     params: &Params,
     triples: &[TriplePattern],
     source: Option<&TermNode>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<u64> {
     let g = match source {
         Some(t) => match entity(t, params, "source")? {
@@ -94,8 +97,9 @@ pub fn facts(
         // Only a `$param` can bring such a value: the language has no literal for it.
         o.storable()
             .map_err(|m| Error::at(Diagnostic::error(m, tp.object.span)))?;
-        if let Some(decl) = catalog.preds.get(&p) {
-            check_kind(&p, decl, &o, &tp.object)?;
+        match catalog.preds.get(&p) {
+            Some(decl) => check_kind(&p, decl, &o, &tp.object)?,
+            None => undeclared(catalog, &p, &tp.predicate, warnings),
         }
         let q = [
             store.intern_entity(delta, &s)?,
@@ -107,6 +111,25 @@ pub fn facts(
         n += 1;
     }
     Ok(n)
+}
+
+/// Warn about a fact's predicate that the schema does not declare (when it declares some):
+/// most often a typo of one it does.
+fn undeclared(catalog: &Catalog, p: &str, at: &TermNode, warnings: &mut Vec<Diagnostic>) {
+    if catalog.preds.is_empty() || p == TYPE_PREDICATE || catalog.rules.iter().any(|r| r.head == p)
+    {
+        return;
+    }
+    let message = format!("the schema does not declare the predicate '{p}'");
+    if warnings.iter().any(|w| w.message == message) {
+        return;
+    }
+    let mut d = Diagnostic::warning(message, at.span);
+    d = match crate::diag::suggest(p, catalog.preds.keys().map(String::as_str)) {
+        Some(s) => d.with_hint(format!("did you mean '{s}'?")),
+        None => d.with_hint(format!("declare it: pred {p}: … -> …")),
+    };
+    warnings.push(d);
 }
 
 fn check_kind(p: &str, decl: &PredDecl, o: &Value, at: &TermNode) -> Result<()> {
@@ -383,13 +406,14 @@ pub fn drop_rule(store: &Store, delta: &mut Delta, name: &str) -> Result<u64> {
     Ok(n)
 }
 
-/// Record `type T [sub U, ...]`.
+/// Record `type T [sub U, ...]`: a type declared again gains the supertypes named and
+/// keeps those it had.  Returns its direct supertypes after the statement.
 pub fn type_decl(
     store: &Store,
     delta: &mut Delta,
     name: &ast::Name,
     supertypes: &[ast::Name],
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let mut catalog = Catalog::load(store, Some(delta))?;
     for s in supertypes {
         if s.name == name.name || catalog.supertypes(&s.name).contains(&name.name) {
@@ -406,9 +430,12 @@ pub fn type_decl(
         }
     }
     let entry = catalog.types.entry(name.name.clone()).or_default();
-    if !supertypes.is_empty() {
-        *entry = supertypes.iter().map(|s| s.name.clone()).collect();
+    for s in supertypes {
+        if !entry.contains(&s.name) {
+            entry.push(s.name.clone());
+        }
     }
+    let now = entry.clone();
     store.intern_entity(delta, &name.name)?;
     store.intern_entity(delta, TYPE_PREDICATE)?;
     for s in supertypes {
@@ -416,7 +443,8 @@ pub fn type_decl(
         catalog.types.entry(s.name.clone()).or_default();
     }
     refuse_unstratifiable(store, delta, &catalog, &Params::new(), name.span)?;
-    catalog.save(store, delta)
+    catalog.save(store, delta)?;
+    Ok(now)
 }
 
 /// Record `pred p: D -> R`.  Refused when stored facts already contradict its kind.

@@ -266,8 +266,8 @@ pub enum Func {
     Contains,
     /// `starts_with(s, t)`: whether text `s` starts with `t`.
     StartsWith,
-    /// `matches(s, regex)`: whether the regular expression matches somewhere in `s` (false
-    /// for an invalid regex).
+    /// `matches(s, regex)`: whether the regular expression matches somewhere in `s`; a
+    /// pattern that is not a regular expression is an error.
     Matches,
     /// `lower(s)`: the text in lowercase, as a string.
     Lower,

@@ -250,7 +250,16 @@ fn expr_shape(e: &Expr, in_agg: bool, in_call: bool, out: &mut Vec<Diagnostic>) 
             expr_shape(left, in_agg, in_call, out);
             expr_shape(right, in_agg, in_call, out);
         }
-        Expr::Call { args, .. } => args.iter().for_each(|a| expr_shape(a, in_agg, true, out)),
+        Expr::Call { func, args, .. } => {
+            if let (Func::Matches, Some(Expr::Term(t))) = (func, args.get(1)) {
+                if let Term::Value(Value::Str(pattern)) = &t.term {
+                    if let Err(why) = regex(pattern) {
+                        out.push(invalid_regex(pattern, &why, t.span));
+                    }
+                }
+            }
+            args.iter().for_each(|a| expr_shape(a, in_agg, true, out))
+        }
         Expr::Aggregate(a) => {
             if in_agg {
                 out.push(Diagnostic::error(
@@ -268,6 +277,34 @@ fn expr_shape(e: &Expr, in_agg: bool, in_call: bool, out: &mut Vec<Diagnostic>) 
             }
         }
     }
+}
+
+/// The regular expression of `matches(s, pattern)`, or why `pattern` is not one (the
+/// reason only, e.g. "unclosed group"): a pattern that does not compile is an error, never a
+/// silent "no match".
+pub fn regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| match e {
+        // The parser's message repeats the pattern with a caret; its last line is the reason.
+        regex::Error::Syntax(text) => text
+            .lines()
+            .next_back()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string(),
+        other => other.to_string(),
+    })
+}
+
+/// The error for a constant pattern of `matches` that is not a regular expression.
+pub fn invalid_regex(pattern: &str, why: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "{} is not a valid regular expression: {why}",
+            Value::Str(pattern.to_string())
+        ),
+        span,
+    )
+    .with_hint("matches(s, \"…\") takes a regular expression; to match the text as written, use contains(s, \"…\")")
 }
 
 fn find(f: &Find, out: &mut Vec<Diagnostic>) {

@@ -69,6 +69,12 @@ pub(crate) fn statement<'a>(cx: &Cx, i: &'a str) -> PResult<'a, Statement> {
             (end(r)?, StatementKind::Load { path, span })
         }
         Some("check") => (end(after_word)?, StatementKind::Check),
+        // SQL's and SPARQL's word for a query (a fact's predicate is never a variable).
+        Some(w) if w.eq_ignore_ascii_case("select") && ws(after_word).starts_with(['?', '*']) => {
+            return PError::at(j, w.len(), format!("unknown statement '{w}'"))
+                .hint("a query starts with find: find ?x where ?x a Person.")
+                .fail();
+        }
         Some(w) if is_keyword(w) && !matches!(w, "true" | "false") => {
             return PError::at(
                 j,
@@ -208,6 +214,15 @@ fn drop<'a>(cx: &Cx, i: &'a str) -> PResult<'a, StatementKind> {
         return Ok((end(r)?, StatementKind::DropSource(t)));
     }
     if let Ok((r, _)) = keyword("rule").parse(i) {
+        // `drop rule a.`: the rules deriving types (`rule ?x a T :- …`).
+        let j = ws(r);
+        if let Ok((rest, _)) = keyword("a").parse(j) {
+            let name = Name {
+                name: crate::model::TYPE_PREDICATE.to_string(),
+                span: cx.span(j, rest),
+            };
+            return Ok((end(rest)?, StatementKind::DropRule(name)));
+        }
         let (r, (n, _)) = required_name(cx, r, "expected the name of the rule's predicate")?;
         return Ok((end(r)?, StatementKind::DropRule(n)));
     }
@@ -270,7 +285,12 @@ pub(crate) fn find<'a>(cx: &Cx, j: &'a str) -> PResult<'a, Find> {
                 ),
             )
         };
-        nom::Err::Failure(e.hint("a query is written: find ?x where ?x a Person."))
+        let hint = if ws(r).starts_with(',') {
+            "the columns of the find list are separated by spaces: find ?x ?l where …"
+        } else {
+            "a query is written: find ?x where ?x a Person."
+        };
+        nom::Err::Failure(e.hint(hint))
     })?;
     if ws(r).starts_with('.') || ws(r).is_empty() {
         return Err(nom::Err::Failure(expected(

@@ -52,7 +52,10 @@ pub fn print_statement(stmt: &Statement) -> String {
             s
         }
         StatementKind::DropSource(t) => format!("drop source {}.", print_term(&t.term)),
-        StatementKind::DropRule(n) => format!("drop rule {}.", print_name(&n.name)),
+        StatementKind::DropRule(n) => format!(
+            "drop rule {}.",
+            print_predicate(&Term::Value(Value::Entity(n.name.clone())))
+        ),
         StatementKind::Find(f) => format!("{}.", print_find(f)),
         StatementKind::Rule(r) => format!("{}.", print_rule(r)),
         StatementKind::TypeDecl { name, supertypes } => {

@@ -27,6 +27,13 @@ pub struct Delta {
     normal: Option<Normalized>,
 }
 
+/// A point of a delta's history: see [`Delta::savepoint`].
+#[derive(Debug, Clone)]
+pub struct Savepoint {
+    ops: usize,
+    meta: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
 /// A delta reduced to its effect: sorted, disjoint quad adds and removes.
 #[derive(Debug, Default, Clone)]
 pub struct Normalized {
@@ -65,6 +72,23 @@ impl Delta {
     /// `Some(None)` deleted here, `None` untouched.
     pub fn meta(&self, key: &[u8]) -> Option<Option<&[u8]>> {
         self.meta.get(key).map(|v| v.as_deref())
+    }
+
+    /// Where the delta stands now, to come back to with [`Delta::rollback_to`].
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            ops: self.ops.len(),
+            meta: self.meta.clone(),
+        }
+    }
+
+    /// Undo the quad operations and meta records made since `at` (a statement of a dry run
+    /// that failed).  Terms that got ids since then keep them: a name no fact uses is what
+    /// a deleted fact leaves too.
+    pub fn rollback_to(&mut self, at: Savepoint) {
+        self.ops.truncate(at.ops);
+        self.meta = at.meta;
+        self.normal = None;
     }
 
     /// Whether committing would change nothing: no quad operation, new term or meta record.

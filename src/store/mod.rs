@@ -35,7 +35,7 @@ pub mod stats;
 pub mod text;
 mod verify;
 
-pub use delta::{Delta, Normalized};
+pub use delta::{Delta, Normalized, Savepoint};
 pub use id::{kind, Id};
 pub use import::{StagedQuads, NO_SOURCE, QUAD_BUDGET};
 pub use rebuild::{salvage, Copied, RecordRules, Salvaged};
@@ -577,14 +577,9 @@ impl Store {
             .collect())
     }
 
-    /// Entity names starting with `prefix` (REPL completion).
-    pub fn entities_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>> {
-        Ok(self
-            .dict
-            .with_prefix(&self.kv, kind::ENTITY, prefix, limit)?
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect())
+    /// Entity names starting with `prefix`, with their ids (REPL completion).
+    pub fn entities_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<(Id, String)>> {
+        self.dict.with_prefix(&self.kv, kind::ENTITY, prefix, limit)
     }
 
     /// Every string or entity in the dictionary, in id order.

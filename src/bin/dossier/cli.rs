@@ -52,7 +52,7 @@ pub enum Command {
     /// Write the whole database as a .dq script (or N-Quads), or a query's rows as CSV/JSON.
     Export(ExportArgs),
     /// Figures about the database: facts, sources, predicates, classes, size.
-    Stats(PlainArgs),
+    Stats(StatsArgs),
     /// Prove the database whole (dictionary, id counters, indexes, counts, catalog) and list
     /// facts that violate the schema; exits 1 if there are problems.  `--repair` rebuilds a
     /// damaged database from what survived.
@@ -100,7 +100,8 @@ pub struct Common {
     #[arg(long, env = "DOSSIER_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// A value for `$NAME` in the statements (repeatable).  VALUE is read as a literal of
-    /// the language (42, 0.5, 2020-09, true, "text") or else as an entity name.
+    /// the language (42, 0.5, 2020-09, true, "text") or else as an entity name: l=Sirte is
+    /// the entity Sirte; the text is l='"Sirte"'.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param_arg)]
     pub params: Vec<(String, Value)>,
     /// Print each statement's elapsed time to stderr as `# time: 1.234 ms`.
@@ -175,6 +176,17 @@ pub struct PlainArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct StatsArgs {
+    /// In a table, list every predicate and class (not only the 20 largest of each).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ReplArgs {
     #[command(flatten)]
@@ -195,6 +207,10 @@ pub struct RunArgs {
     /// Script files, run in order; `-` is standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     pub files: Vec<PathBuf>,
+    /// Keep nothing the scripts write: every statement sees what the ones before it wrote
+    /// (facts, rules, schema), and the database is left as it was.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]
@@ -405,9 +421,9 @@ fn parse_param_arg(s: &str) -> Result<(String, Value), String> {
         ));
     }
     if value.trim().is_empty() {
-        // An unset shell variable (`--param who=$WHO`) must not become a nameless entity.
         return Err(format!(
-            "--param {name}= has no value (for an empty string write {name}='\"\"')"
+            "--param {name}= gives no value: write {name}=VALUE (an entity name, a number, \
+             a date, true/false, or \"text\" in quotes; \"\" is the empty string)"
         ));
     }
     Ok((name.to_string(), dossier::db::parse_param(value)))

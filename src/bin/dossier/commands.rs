@@ -105,20 +105,20 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
         match r {
             Ok(imp) => {
                 let secs = imp.elapsed.as_secs_f64();
-                println!("{}", imp.summary);
-                println!(
+                outln!("{}", imp.summary);
+                outln!(
                     "{} new facts in {:.2} s ({} facts/s)",
                     HumanCount(imp.stats.added),
                     secs,
                     HumanCount((imp.summary.facts as f64 / secs.max(1e-6)) as u64)
                 );
                 if settings.timer {
-                    eprintln!("{}", output::time_line(imp.elapsed));
+                    errln!("{}", output::time_line(imp.elapsed));
                 }
             }
             Err((e, what)) => {
-                eprintln!("{e}");
-                eprintln!("{what} {}", file.display());
+                errln!("{e}");
+                errln!("{what} {}", file.display());
                 failed = true;
                 if !settings.keep_going {
                     break;
@@ -210,7 +210,7 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         }
     };
     if name.is_some() {
-        eprintln!("exported {what} to {target}");
+        errln!("exported {what} to {target}");
     }
     Ok(())
 }
@@ -252,19 +252,28 @@ fn export_to(
     Ok(format!("{} facts", HumanCount(summary.facts)))
 }
 
+/// Under the totals of `stats` in a table: what the counts count (the README says it at
+/// more length).
+pub const COUNTS_NOTE: &str = "\
+Stored facts are assertions (one per source that states a triple). Queries also see
+implied type facts (haftar a Person implies haftar a Actor) and what rules derive, so
+find count() where ?s ?p ?o. counts distinct stored triples + implied type facts + derived facts.";
+
 /// `dossier stats` (and `.stats`): totals, then predicates and classes by size.  In a
-/// table, the 20 largest of each; in the other formats, all of them as `kind name count`
-/// rows (or one JSON object).
-pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Error> {
+/// table, the 20 largest of each unless `all`; in the other formats, all of them as `kind
+/// name count` rows (or one JSON object).
+pub fn stats(db: &Db, format: OutputFormat, all: bool, w: &mut dyn Write) -> Result<(), Error> {
     let s = db.stats()?;
     // The rows below show the names themselves (`type`, not the language's `<type>`).
     let names = |list: &[(Value, u64)]| -> Vec<(String, u64)> {
         list.iter().map(|(v, n)| (v.plain(), *n)).collect()
     };
     let (predicates, classes) = (names(&s.predicates), names(&s.classes));
+    // Machine formats keep the short keys; the table says what each count counts.
     let totals = [
         ("facts", s.facts),
         ("triples", s.triples),
+        ("implied type facts", s.implied_types),
         ("sources", s.sources),
         ("predicates", predicates.len() as u64),
         ("classes", classes.len() as u64),
@@ -273,7 +282,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
     ];
     let werr = |e: io::Error| io_err("<stdout>", e);
     match format {
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Line => {
             let pairs: Vec<(String, String)> = totals
                 .iter()
                 .map(|(k, v)| {
@@ -282,27 +291,39 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
                     } else {
                         HumanCount(*v).to_string()
                     };
-                    (k.replace(" bytes", ""), shown)
+                    let label = match *k {
+                        "facts" => "stored facts",
+                        "triples" => "distinct stored triples",
+                        "disk bytes" => "disk",
+                        other => other,
+                    };
+                    (label.to_string(), shown)
                 })
                 .collect();
             writeln!(w, "{}", output::pairs_table(None, &pairs)).map_err(werr)?;
+            writeln!(w, "{COUNTS_NOTE}").map_err(werr)?;
             for (title, list) in [("predicates", &predicates), ("classes", &classes)] {
                 if list.is_empty() {
                     continue;
                 }
                 let shown: Vec<(String, String)> = list
                     .iter()
-                    .take(20)
+                    .take(if all { usize::MAX } else { 20 })
                     .map(|(n, c)| (n.clone(), HumanCount(*c).to_string()))
                     .collect();
                 let head = if title == "predicates" {
-                    ["predicate", "triples"]
+                    ["predicate", "stored triples"]
                 } else {
-                    ["class", "members"]
+                    ["class", "stated members"]
                 };
                 writeln!(w, "{}", output::pairs_table(Some(head), &shown)).map_err(werr)?;
-                if list.len() > 20 {
-                    writeln!(w, "… and {} more {title}", list.len() - 20).map_err(werr)?;
+                if list.len() > shown.len() {
+                    writeln!(
+                        w,
+                        "… and {} more {title} (all of them: .stats all, or dossier stats --all)",
+                        list.len() - shown.len()
+                    )
+                    .map_err(werr)?;
                 }
             }
             Ok(())
@@ -353,7 +374,7 @@ pub fn stats(db: &Db, format: OutputFormat, w: &mut dyn Write) -> Result<(), Err
         }
         // Figures are no network: they print as tab-separated values.
         #[cfg(feature = "viz")]
-        OutputFormat::Dot => stats(db, OutputFormat::Tsv, w),
+        OutputFormat::Dot => stats(db, OutputFormat::Tsv, all, w),
     }
 }
 
@@ -386,10 +407,7 @@ pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
                 .values()
                 .any(|r| r.first().is_some_and(Option::is_none));
         }
-        let printer = output::Printer {
-            format,
-            timer: settings.timer,
-        };
+        let printer = output::Printer::new(format, settings.timer);
         if let Err(err) = printer.executed(&e) {
             if err.kind() != io::ErrorKind::BrokenPipe {
                 return Err(Failure::Error(io_err("<stdout>", err)));
@@ -397,7 +415,7 @@ pub fn check(db: &Db, settings: &Settings) -> Result<(), Failure> {
         }
     }
     if damaged {
-        eprintln!(
+        errln!(
             "the database is damaged: `dossier check --repair` rebuilds what can be rebuilt from \
              what survived (the damaged directory is kept), or restore it from a backup"
         );
@@ -418,34 +436,34 @@ pub fn repair(settings: &Settings) -> Result<(), Failure> {
     }
     let r = dossier::db::repair(&settings.db)?;
     let Some(before) = &r.before else {
-        println!("no problems found: nothing to repair");
+        outln!("no problems found: nothing to repair");
         return Ok(());
     };
-    println!("found:");
+    outln!("found:");
     for p in &r.problems {
-        println!("  {p}");
+        outln!("  {p}");
     }
     if !r.salvaged.rebuilt.is_empty() {
-        println!("rebuilt from what survived:");
+        outln!("rebuilt from what survived:");
         for p in &r.salvaged.rebuilt {
-            println!("  {p}");
+            outln!("  {p}");
         }
     }
-    println!(
+    outln!(
         "the repaired database holds {} facts and {} terms; it checks clean",
         HumanCount(r.salvaged.facts),
         HumanCount(r.salvaged.terms)
     );
-    println!(
+    outln!(
         "the damaged database was kept as {} (remove it once you are satisfied)",
         before.display()
     );
     if r.salvaged.lost.is_empty() {
         return Ok(());
     }
-    eprintln!("could not be rebuilt (restore these from a backup or an export):");
+    errln!("could not be rebuilt (restore these from a backup or an export):");
     for p in &r.salvaged.lost {
-        eprintln!("  {p}");
+        errln!("  {p}");
     }
     Err(Failure::Reported)
 }
@@ -458,7 +476,7 @@ pub fn compact(settings: &Settings) -> Result<(), Failure> {
         )));
     }
     let c = dossier::db::compact(&settings.db)?;
-    println!(
+    outln!(
         "compacted {}: {} facts, {} → {} on disk",
         settings.db.display(),
         HumanCount(c.facts),
@@ -471,7 +489,7 @@ pub fn compact(settings: &Settings) -> Result<(), Failure> {
 /// `dossier backup DIR`.
 pub fn backup(db: &Db, dir: &std::path::Path) -> Result<(), Failure> {
     let b = db.backup(dir)?;
-    println!(
+    outln!(
         "backed up {} facts ({} terms) to {}: {} on disk; it checks clean",
         HumanCount(b.facts),
         HumanCount(b.terms),

@@ -28,15 +28,15 @@ use std::cell::RefCell;
 pub const COMMANDS: &[(&str, &str)] = &[
     (".help", " [TOPIC]"),
     (".quit", ""),
-    (".format", " table|json|jsonl|csv|tsv"),
+    (".format", " table|line|json|jsonl|csv|tsv"),
     (".timer", " on|off"),
     (".set", " [timeout|max-memory|max-rows|max-statement VALUE]"),
-    (".schema", ""),
+    (".schema", " [PATTERN]"),
     (".rules", ""),
     (".sources", ""),
-    (".stats", ""),
+    (".stats", " [all]"),
     (".check", ""),
-    (".load", " FILE"),
+    (".load", " [--dry] FILE"),
     (".backup", " DIR"),
     #[cfg(feature = "viz")]
     (".graph", " ENTITY... [--depth N] [-o FILE]"),
@@ -232,6 +232,7 @@ impl Completer for DqHelper {
                 ".timer" => vec!["on", "off"],
                 ".set" if !line[cmd_end..arg_start].trim().is_empty() => vec!["off"],
                 ".set" => vec!["timeout", "max-memory", "max-rows", "max-statement"],
+                ".stats" => vec!["all"],
                 ".load" | ".backup" => return self.files.complete(line, pos, ctx),
                 _ => Vec::new(),
             };

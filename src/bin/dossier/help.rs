@@ -33,7 +33,8 @@ A query finds the values of ?variables that make its patterns true:
 
 Start exploring:  .schema lists the types and predicates, .stats what is stored;
 press Tab to complete keywords, predicates, entity names and ?variables.
-.load examples/queries.dq runs a tour of annotated queries (open the file to copy them).
+.load --dry examples/queries.dq runs a tour of annotated queries and keeps nothing it
+writes (open the file to copy them).
 
 More help:  .help TOPIC, with TOPIC one of:"#;
 
@@ -86,7 +87,8 @@ const RULES: &str = r#"Rules derive facts that queries use like stored ones.
   find ?place where ?place located_within libya.
 
 Rules are stored in the database (.rules lists them); recursion is fine, negation must not
-go through a cycle.  'drop rule allied_with.' removes the rules deriving allied_with."#;
+go through a cycle.  'drop rule allied_with.' removes the rules deriving allied_with;
+'drop rule a.' removes those deriving types (rule ?x a Leader :- ?x leads ?g.)."#;
 
 const SCHEMA: &str = r#"The schema names types and predicates (.schema shows it).
 
@@ -94,7 +96,8 @@ const SCHEMA: &str = r#"The schema names types and predicates (.schema shows it)
   pred backed_by: Actor -> Actor.
   pred date: Event -> date.                  kinds: string int float bool date
 
-'?x a Actor' also matches every subtype.  A declared kind is enforced: 'x date "soon".'
+'?x a Actor' also matches every subtype.  Declaring a type again adds the supertypes it
+names (type Mediator sub Organisation.) and keeps the others.  A declared kind is enforced: 'x date "soon".'
 is refused.  Classes are not enforced on insert (facts arrive in any order);
 'check.' (or .check) lists the facts that do not fit."#;
 
@@ -113,19 +116,22 @@ const SOURCES: &str = r#"Every fact may carry the source it came from.
 const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
 
   .help [TOPIC]              this help; .help alone for the tour
-  .schema                    types and predicates
+  .schema [PATTERN]          types and predicates (those that mention PATTERN);
+                             '# no facts use it' marks a predicate nothing uses
   .rules                     stored rules
   .sources                   sources with their number of facts
-  .stats                     how much is stored, by predicate and class
+  .stats [all]               how much is stored, by predicate and class (all: every one)
   .check                     facts that violate the schema; whether the database is whole
   .load FILE                 run a script file (relative paths: from here)
+  .load --dry FILE           run it, keeping nothing it writes (facts, rules, schema)
   .backup DIR                write a consistent copy of the database to a new directory
   .graph ENTITY... [OPTIONS] the network around entities, as graph.svg (options as
                              `dossier graph`: --depth N, --follow P, --exclude P,
                              --query 'find ?a ?p ?b …', --format dot, -o FILE)
   .timeline ['QUERY'] [OPTIONS]   dated events on a time axis, as timeline.svg
                              (--from DATE, --to DATE, -o FILE)
-  .format table|json|jsonl|csv|tsv     how results are printed
+  .format table|line|json|jsonl|csv|tsv   how results are printed (line: each row
+                             as 'column = value' lines, for values too wide for a table)
   .timer on|off              print each statement's time
   .set [NAME VALUE]          limits of the next statements: timeout SECS,
                              max-memory SIZE (1G), max-rows N, max-statement SIZE

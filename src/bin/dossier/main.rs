@@ -7,6 +7,9 @@
 //! [`ExitCode`] instead of calling `process::exit`): dropping it is what makes sled write
 //! out everything committed.
 
+#[macro_use]
+mod say;
+
 mod cli;
 mod commands;
 mod complete;
@@ -25,7 +28,6 @@ use cli::{Cli, Command, Settings};
 use commands::{Failure, Usage};
 use dossier::{Db, Error, Options};
 use run::{Echo, Runner};
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(Failure::Error(e)) => {
-            eprintln!("{e}");
+            errln!("{e}");
             ExitCode::from(if matches!(e, Error::Open { .. }) {
                 3
             } else {
@@ -96,7 +98,7 @@ fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
         }),
     )?;
     if let Some(d) = db.damage() {
-        eprintln!(
+        errln!(
             "warning: the database is damaged ({d}); writes are refused until it is repaired: \
              `dossier check` lists the problems and `dossier check --repair` rebuilds it"
         );
@@ -118,14 +120,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     let settings = |c: &cli::Common, o: &cli::OutputArgs| Settings::merge(top.0, top.1, c, o);
     match &cli.command {
         None => {
+            // The shell on a terminal; piped input runs as a script that takes the shell's
+            // dot-commands too.
             let s = settings(&cli::Common::default(), &cli::OutputArgs::default());
-            if std::io::stdin().is_terminal() {
-                repl::run(&s, &[], None)
-            } else {
-                let db = open(&s, Access::Write)?;
-                let tally = Runner::new(&db, &s).run_files(&["-".into()], Echo::All);
-                finish(&db, tally)
-            }
+            repl::run(&s, &[], None)
         }
         Some(Command::Repl(a)) => {
             let s = settings(&a.common, &a.output);
@@ -134,7 +132,14 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Run(a)) => {
             let s = settings(&a.common, &a.output);
             let db = open(&s, Access::Write)?;
-            let tally = Runner::new(&db, &s).run_files(&a.files, Echo::All);
+            let mut runner = Runner::new(&db, &s);
+            if a.dry_run {
+                runner = runner.dry();
+            }
+            let tally = runner.run_files(&a.files, Echo::All);
+            if a.dry_run {
+                errln!("dry run: nothing the scripts wrote was kept");
+            }
             finish(&db, tally)
         }
         Some(Command::Query(a)) => {
@@ -158,7 +163,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let db = open(&s, Access::ReadOnly)?;
             let format = run::effective_format(s.format);
             let mut out = std::io::stdout().lock();
-            commands::stats(&db, format, &mut out)?;
+            commands::stats(&db, format, a.all, &mut out)?;
             Ok(())
         }
         Some(Command::Check(a)) => {

@@ -80,9 +80,9 @@ pub fn graph(
     });
     let to = write_out(args.out.as_deref(), default_file.as_deref(), &text)?;
     for note in &graph.notes {
-        eprintln!("note: {note}");
+        errln!("note: {note}");
     }
-    eprintln!(
+    errln!(
         "wrote {} nodes and {} edges to {to}",
         graph.nodes.len(),
         graph.edges.len()
@@ -113,9 +113,9 @@ pub fn timeline(
     let text = viz::timeline_svg(&t, &options);
     let to = write_out(args.out.as_deref(), default_file, &text)?;
     for note in &t.notes {
-        eprintln!("note: {note}");
+        errln!("note: {note}");
     }
-    eprintln!("wrote {} events to {to}", t.items.len());
+    errln!("wrote {} events to {to}", t.items.len());
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
-use dossier::{Db, Error, Executed, Outcome};
+use dossier::{Db, Declaration, DryRun, Error, Executed, Outcome};
 use std::cell::RefCell;
 use std::io::{self, BufReader, IsTerminal, Read};
 use std::path::Path;
@@ -40,6 +40,8 @@ pub struct Runner<'a> {
     pub db: &'a Db,
     pub settings: &'a Settings,
     pub printer: Printer,
+    /// Run inside this dry run (nothing written is kept), shared by every file run.
+    pub dry: Option<RefCell<DryRun<'a>>>,
 }
 
 /// The output format in force: the chosen one, else a table on a terminal and tsv when
@@ -57,16 +59,25 @@ impl<'a> Runner<'a> {
         Runner {
             db,
             settings,
-            printer: Printer {
-                format: effective_format(settings.format),
-                timer: settings.timer,
-            },
+            printer: Printer::new(effective_format(settings.format), settings.timer),
+            dry: None,
         }
+    }
+
+    /// Keep nothing the scripts write (`run --dry-run`, `.load --dry`).
+    pub fn dry(mut self) -> Self {
+        self.dry = Some(RefCell::new(self.db.dry_run()));
+        self
     }
 
     /// Run `text`; `file` names it in errors and is where `load` paths start from.
     pub fn run_text(&self, text: &str, file: Option<&Path>, echo: Echo) -> Tally {
-        let mut script = self.db.script(text).params(self.settings.params.clone());
+        let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
+        let script = match dry.as_deref_mut() {
+            Some(d) => d.script(text),
+            None => self.db.script(text),
+        };
+        let mut script = script.params(self.settings.params.clone());
         if let Some(f) = file {
             script = script.file(f);
         }
@@ -77,7 +88,7 @@ impl<'a> Runner<'a> {
     /// statement at a time is read, so memory stays bounded and a producer that waits for
     /// an answer gets it.  Before each read that may block, the waiting acknowledgements
     /// are made durable and printed ([`Releasing`]).
-    fn run_stream(&self, input: impl Read, file: &Path, echo: Echo) -> Tally {
+    fn run_stream(&self, input: impl Read, file: &Path, may_block: bool, echo: Echo) -> Tally {
         let state = RefCell::default();
         let reader = BufReader::with_capacity(
             1 << 16,
@@ -85,14 +96,16 @@ impl<'a> Runner<'a> {
                 inner: input,
                 runner: self,
                 state: &state,
+                may_block,
                 echo,
             },
         );
-        let script = self
-            .db
-            .script_reader(reader)
-            .params(self.settings.params.clone())
-            .file(file);
+        let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
+        let script = match dry.as_deref_mut() {
+            Some(d) => d.script_reader(reader),
+            None => self.db.script_reader(reader),
+        };
+        let script = script.params(self.settings.params.clone()).file(file);
         self.run_script(script, &state, echo)
     }
 
@@ -127,11 +140,12 @@ impl<'a> Runner<'a> {
                 }
                 Err(e) => {
                     self.release(acks, echo, tally);
+                    self.print_declared(acks, tally);
                     if tally.stop {
                         return *tally;
                     }
                     tally.failed += 1;
-                    eprintln!("{e}");
+                    errln!("{e}");
                     if matches!(e, Error::Cancelled) || !self.settings.keep_going {
                         tally.stop = true;
                     }
@@ -144,6 +158,7 @@ impl<'a> Runner<'a> {
         let mut st = state.borrow_mut();
         let RunState { acks, tally } = &mut *st;
         self.release(acks, echo, tally);
+        self.print_declared(acks, tally);
         *tally
     }
 
@@ -154,7 +169,7 @@ impl<'a> Runner<'a> {
         if dirty {
             if let Err(e) = self.db.flush() {
                 let writes = items.iter().filter(|e| is_write(&e.outcome)).count();
-                eprintln!(
+                errln!(
                     "error: {writes} statement(s) ran but could not be made durable, so they may be lost: {e}"
                 );
                 tally.failed += 1;
@@ -164,9 +179,22 @@ impl<'a> Runner<'a> {
         }
         for e in &items {
             let quiet = echo == Echo::ResultsOnly && is_write(&e.outcome);
+            // A run of schema declarations prints as one line (a schema file declares
+            // dozens); each still prints its own time with --timer.
+            if let (Outcome::Declared(d), false, true) = (
+                &e.outcome,
+                quiet,
+                e.warnings.is_empty() && !self.printer.timer,
+            ) {
+                acks.declared.push(d.clone());
+                continue;
+            }
+            if !quiet {
+                self.print_declared(acks, tally);
+            }
             let printed = if quiet {
                 for w in &e.warnings {
-                    eprintln!("{w}");
+                    errln!("{w}");
                 }
                 Ok(())
             } else {
@@ -174,7 +202,45 @@ impl<'a> Runner<'a> {
             };
             if let Err(err) = printed {
                 if err.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("error: writing the output: {err}");
+                    errln!("error: writing the output: {err}");
+                    tally.failed += 1;
+                }
+                tally.stop = true;
+                return;
+            }
+        }
+    }
+
+    /// Print the declarations held back by [`Runner::release`] (already durable): a few
+    /// each as it is, more as one line, `declared 81 types and 80 predicates`.
+    fn print_declared(&self, acks: &mut Acks, tally: &mut Tally) {
+        let declared = std::mem::take(&mut acks.declared);
+        let lines: Vec<String> = if declared.len() <= 3 {
+            declared
+                .into_iter()
+                .map(|d| Outcome::Declared(d).to_string())
+                .collect()
+        } else {
+            let mut types = std::collections::BTreeSet::new();
+            let mut preds = std::collections::BTreeSet::new();
+            for d in &declared {
+                match d {
+                    Declaration::Type { name, .. } => types.insert(name),
+                    Declaration::Predicate(name) => preds.insert(name),
+                    _ => false,
+                };
+            }
+            let parts: Vec<String> = [(types.len(), "type"), (preds.len(), "predicate")]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| dossier::diag::plural(n as u64, what))
+                .collect();
+            vec![format!("declared {}", parts.join(" and "))]
+        };
+        for line in lines {
+            if let Err(err) = self.printer.report(&line) {
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    errln!("error: writing the output: {err}");
                     tally.failed += 1;
                 }
                 tally.stop = true;
@@ -189,10 +255,14 @@ impl<'a> Runner<'a> {
         let mut total = Tally::default();
         for f in files {
             let t = if f.as_os_str() == "-" {
-                self.run_stream(io::stdin(), Path::new("<stdin>"), echo)
+                self.run_stream(io::stdin(), Path::new("<stdin>"), true, echo)
             } else {
                 match std::fs::File::open(f) {
-                    Ok(file) => self.run_stream(file, f, echo),
+                    // A named pipe may block like standard input; a file does not.
+                    Ok(file) => {
+                        let may_block = !file.metadata().is_ok_and(|m| m.is_file());
+                        self.run_stream(file, f, may_block, echo)
+                    }
                     Err(e) => failed(Error::io(f, e)),
                 }
             };
@@ -223,6 +293,9 @@ struct Releasing<'r, 'a, R> {
     inner: R,
     runner: &'r Runner<'a>,
     state: &'r RefCell<RunState>,
+    /// The input may block (a pipe, a terminal): declarations held back to be summed up
+    /// in one line are printed too, since the producer may be waiting for them.
+    may_block: bool,
     echo: Echo,
 }
 
@@ -231,6 +304,9 @@ impl<R: Read> Read for Releasing<'_, '_, R> {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             let RunState { acks, tally } = &mut *st;
             self.runner.release(acks, self.echo, tally);
+            if self.may_block {
+                self.runner.print_declared(acks, tally);
+            }
             if tally.stop {
                 // The output is gone or the flush failed: read no more.
                 return Err(io::Error::new(io::ErrorKind::BrokenPipe, "stopped"));
@@ -244,7 +320,7 @@ impl<R: Read> Read for Releasing<'_, '_, R> {
 fn is_write(o: &Outcome) -> bool {
     matches!(
         o,
-        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_)
+        Outcome::Added(_) | Outcome::Removed(_) | Outcome::Done(_) | Outcome::Declared(_)
     )
 }
 
@@ -256,6 +332,8 @@ struct Acks {
     since: Option<Instant>,
     /// Whether a waiting statement wrote something (a flush is needed).
     dirty: bool,
+    /// Declarations made durable and not printed yet (see [`Runner::print_declared`]).
+    declared: Vec<Declaration>,
 }
 
 impl Acks {
@@ -285,7 +363,7 @@ impl Acks {
 }
 
 fn failed(e: Error) -> Tally {
-    eprintln!("{e}");
+    errln!("{e}");
     Tally {
         failed: 1,
         ..Tally::default()

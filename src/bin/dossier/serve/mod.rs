@@ -60,7 +60,7 @@ pub fn run(db: Db, args: &ServeArgs) -> Result<(), Failure> {
     }
     let ip = args.address.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     if !ip.is_loopback() {
-        eprintln!(
+        errln!(
             "warning: listening on {ip}, not on this machine only: anyone who can reach it can \
              read the database{}",
             if args.writable { " and change it" } else { "" }
@@ -89,7 +89,7 @@ pub fn run(db: Db, args: &ServeArgs) -> Result<(), Failure> {
             .local_addr()
             .map_err(|e| Error::io(addr.to_string(), e))?;
         // The first line names the address: tests (and scripts) started with --port 0 read it.
-        println!(
+        outln!(
             "dossier serves {} at http://{local}/ ({}; Ctrl-C stops)",
             server.db.path().display(),
             if server.writable {
