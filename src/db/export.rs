@@ -36,14 +36,15 @@ impl Db {
     /// let mut out = Vec::new();
     /// let summary = db.export(&mut out, &ExportFormat::Dq)?;
     /// assert_eq!(summary.facts, 2);
+    /// let text = String::from_utf8(out).unwrap();
     /// assert_eq!(
-    ///     String::from_utf8(out).unwrap(),
+    ///     text,
     ///     "type Actor.\n\nlna a Actor.\n\nfrom aa_2020_09_28 {\n    lna backed_by egypt.\n}\n"
     /// );
     ///
     /// // A backup restores exactly: `run` loads the `.dq` into the same facts and schema.
     /// let copy = Db::memory()?;
-    /// copy.execute(std::str::from_utf8(&out).unwrap())?;
+    /// copy.execute(&text)?;
     /// assert_eq!(copy.quads()?, db.quads()?);
     /// assert_eq!(copy.schema()?, db.schema()?);
     /// # Ok::<(), dossier::Error>(())

@@ -371,12 +371,13 @@ pub struct ServeArgs {
     /// Stop a request's query after this many seconds.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub request_timeout: f64,
-    /// Refuse a query whose result has more rows.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub max_rows: u64,
     #[command(flatten)]
     pub common: Common,
 }
+
+/// Rows a request's query may return when `--max-rows` does not say (`dossier serve`).
+#[cfg(feature = "serve")]
+pub const SERVE_MAX_ROWS: u64 = 10_000;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {

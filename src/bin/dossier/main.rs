@@ -197,14 +197,16 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         #[cfg(feature = "serve")]
         Some(Command::Serve(a)) => {
-            let s = settings(&a.common, &cli::OutputArgs::default());
+            let mut s = settings(&a.common, &cli::OutputArgs::default());
             let access = if a.writable {
                 Access::Durable
             } else {
                 Access::ReadOnly
             };
+            // `--max-rows` is each request's limit (over it, a result is cut, not refused).
+            let max_rows = s.max_rows.take().unwrap_or(cli::SERVE_MAX_ROWS);
             let db = open(&s, access)?;
-            serve::run(db, a)
+            serve::run(db, a, max_rows)
         }
     }
 }
