@@ -129,22 +129,78 @@ struct Waiting<'b> {
     placed_nots: Vec<bool>,
 }
 
+/// Slots in the order they were added, with membership in constant time: a body of
+/// thousands of conjuncts asks "is it bound?" for every choice of every step, and a list
+/// search there made planning cubic in the body's length.
+#[derive(Debug, Default, Clone)]
+struct SlotSet {
+    list: Vec<Slot>,
+    has: Vec<bool>,
+}
+
+impl SlotSet {
+    fn contains(&self, s: &Slot) -> bool {
+        self.has.get(*s).copied().unwrap_or(false)
+    }
+
+    fn push(&mut self, s: Slot) {
+        if self.contains(&s) {
+            return;
+        }
+        if self.has.len() <= s {
+            self.has.resize(s + 1, false);
+        }
+        self.has[s] = true;
+        self.list.push(s);
+    }
+
+    fn remove(&mut self, s: &Slot) {
+        if self.contains(s) {
+            self.has[*s] = false;
+            self.list.retain(|m| m != s);
+        }
+    }
+
+    fn clear(&mut self) {
+        for &s in &self.list {
+            self.has[s] = false;
+        }
+        self.list.clear();
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl FromIterator<Slot> for SlotSet {
+    fn from_iter<I: IntoIterator<Item = Slot>>(iter: I) -> Self {
+        let mut set = SlotSet::default();
+        iter.into_iter().for_each(|s| set.push(s));
+        set
+    }
+}
+
 /// What is bound while a body is planned.
 struct State {
     /// Bound in every row.
-    certain: Vec<Slot>,
+    certain: SlotSet,
     /// Bound in some rows, unbound (matching anything) in others.
-    maybe: Vec<Slot>,
+    maybe: SlotSet,
     /// Slots that units still to be placed may bind.
-    pending: Vec<Slot>,
+    pending: SlotSet,
 }
 
 impl State {
+    /// Bound in some rows at least (certain or maybe).
+    fn bound(&self, s: &Slot) -> bool {
+        self.certain.contains(s) || self.maybe.contains(s)
+    }
+
     fn all(&self) -> Vec<Slot> {
-        let mut v = self.certain.clone();
+        let mut v = self.certain.list.clone();
         v.extend(
-            self.maybe
-                .iter()
+            (self.maybe.list.iter())
                 .copied()
                 .filter(|s| !self.certain.contains(s)),
         );
@@ -236,8 +292,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 .copied()
                 .filter(|s| !maybe_in.contains(s))
                 .collect(),
-            maybe: maybe_in.to_vec(),
-            pending: Vec::new(),
+            maybe: maybe_in.iter().copied().collect(),
+            pending: SlotSet::default(),
         };
         let mut plan = Plan {
             rows: 1.0,
@@ -253,23 +309,30 @@ impl<'p, 'a> Planner<'p, 'a> {
         let mut optionals = optionals.into_iter();
         loop {
             // Slots a unit still to come (or an optional) may bind are not settled yet.
+            // Gathered a unit at a time: one list for all of them would be searched for
+            // every slot added, quadratic in the body's length at every step.
             st.pending.clear();
+            let mut slots = Vec::new();
             for u in &units {
-                bind_slots(u, &mut st.pending);
+                slots.clear();
+                bind_slots(u, &mut slots);
+                slots.iter().for_each(|s| st.pending.push(*s));
             }
             for b in optionals.clone() {
-                b.bound_slots(&mut st.pending);
+                slots.clear();
+                b.bound_slots(&mut slots);
+                slots.iter().for_each(|s| st.pending.push(*s));
             }
             self.place_ready(&mut waiting, &visible, &st, &mut plan)?;
             if units.is_empty() {
                 let Some(b) = optionals.next() else { break };
                 let all = st.all();
-                let sub = self.plan_in(b, &all, &st.maybe)?;
+                let sub = self.plan_in(b, &all, &st.maybe.list)?;
                 let rows = plan.rows * sub.rows.max(1.0);
                 plan.cost += plan.rows * sub.cost;
                 plan.rows = rows;
                 for s in &sub.binds {
-                    if !st.certain.contains(s) && !st.maybe.contains(s) {
+                    if !st.certain.contains(s) {
                         st.maybe.push(*s);
                     }
                 }
@@ -310,13 +373,11 @@ impl<'p, 'a> Planner<'p, 'a> {
             let Some(c) = best else { break };
             units.remove(c.index);
             for s in &c.binds {
-                st.maybe.retain(|m| m != s);
-                if !st.certain.contains(s) {
-                    st.certain.push(*s);
-                }
+                st.maybe.remove(s);
+                st.certain.push(*s);
             }
             for s in &c.maybe_binds {
-                if !st.certain.contains(s) && !st.maybe.contains(s) {
+                if !st.certain.contains(s) {
                     st.maybe.push(*s);
                 }
             }
@@ -343,7 +404,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         }
         for (i, b) in waiting.nots.iter().enumerate() {
             if !waiting.placed_nots[i] {
-                let sub = self.plan_in(b, &st.all(), &st.maybe)?;
+                let sub = self.plan_in(b, &st.all(), &st.maybe.list)?;
                 plan.steps.push(Step {
                     id: self.id(),
                     kind: StepKind::NotExists {
@@ -408,7 +469,7 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             placed_n[i] = true;
             let all = st.all();
-            let correlated = self.plan_in(b, &all, &st.maybe)?;
+            let correlated = self.plan_in(b, &all, &st.maybe.list)?;
             let corr_cost = plan.rows
                 * correlated
                     .cost
@@ -473,7 +534,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 let mut union: Vec<Slot> = Vec::new();
                 let mut key = String::from("or");
                 for b in branches {
-                    let p = self.plan_in(b, &all, &st.maybe)?;
+                    let p = self.plan_in(b, &all, &st.maybe.list)?;
                     r += p.rows;
                     c += p.cost;
                     for s in &p.binds {
@@ -527,10 +588,10 @@ impl<'p, 'a> Planner<'p, 'a> {
         filters: &[&Filter],
         placed: &[bool],
     ) -> Result<Choice> {
-        let bset = &st.all()[..];
         let vars = pat.vars();
-        let keys: Vec<Slot> = vars.iter().copied().filter(|v| bset.contains(v)).collect();
-        let connected = bset.is_empty() || !keys.is_empty() || vars.is_empty();
+        let keys: Vec<Slot> = vars.iter().copied().filter(|v| st.bound(v)).collect();
+        let nothing_bound = st.certain.is_empty() && st.maybe.is_empty();
+        let connected = nothing_bound || !keys.is_empty() || vars.is_empty();
         // After the step every row binds all of the pattern's variables (a slot that was
         // unbound in some rows is bound by the lookup).
         let binds: Vec<Slot> = vars.clone();
@@ -556,8 +617,8 @@ impl<'p, 'a> Planner<'p, 'a> {
                 key: pat.text.clone(),
             });
         }
-        let Pushdown { ranges, text } = self.pushdown(pat, bset, filters, placed)?;
-        let (mut per_row, card) = self.estimate(pat, bset, &ranges)?;
+        let Pushdown { ranges, text } = self.pushdown(pat, st, filters, placed)?;
+        let (mut per_row, card) = self.estimate(pat, st, &ranges)?;
         let mut inl = rows * (SEEK + per_row * ROW);
         let text = match text {
             Some((t, terms)) => {
@@ -663,20 +724,20 @@ impl<'p, 'a> Planner<'p, 'a> {
     fn pushdown(
         &self,
         pat: &Pattern,
-        bset: &[Slot],
+        st: &State,
         filters: &[&Filter],
         placed: &[bool],
     ) -> Result<Pushdown> {
         let PTerm::Var(x) = &pat.o else {
             return Ok(Pushdown::default());
         };
-        if pat.derived || bset.contains(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
+        if pat.derived || st.bound(x) || pat.s == PTerm::Var(*x) || pat.g == GTerm::Var(*x) {
             return Ok(Pushdown::default());
         }
         let PTerm::Const(p) = &pat.p else {
             return Ok(Pushdown {
                 ranges: Vec::new(),
-                text: self.text_pushdown(pat, bset, filters, placed, *x)?,
+                text: self.text_pushdown(pat, st, filters, placed, *x)?,
             });
         };
         let mut best: Option<(u64, Vec<(Id, Id)>)> = None;
@@ -701,7 +762,7 @@ impl<'p, 'a> Planner<'p, 'a> {
                 best = Some((n, ranges));
             }
         }
-        let text = self.text_pushdown(pat, bset, filters, placed, *x)?;
+        let text = self.text_pushdown(pat, st, filters, placed, *x)?;
         match (best, text) {
             (Some((n, _)), Some((t, terms)))
                 if terms * self.triples_per_object(pat)? < n as f64 =>
@@ -725,12 +786,12 @@ impl<'p, 'a> Planner<'p, 'a> {
     fn text_pushdown(
         &self,
         pat: &Pattern,
-        bset: &[Slot],
+        st: &State,
         filters: &[&Filter],
         placed: &[bool],
         x: Slot,
     ) -> Result<Option<(TextScan, f64)>> {
-        let subject_free = matches!(pat.s, PTerm::Var(s) if !bset.contains(&s));
+        let subject_free = matches!(pat.s, PTerm::Var(s) if !st.bound(&s));
         if !subject_free || !pat.stored || pat.delta_only {
             return Ok(None);
         }
@@ -761,7 +822,7 @@ impl<'p, 'a> Planner<'p, 'a> {
         let Some((t, terms)) = best else {
             return Ok(None);
         };
-        let (per_row, _) = self.estimate(pat, bset, &[])?;
+        let (per_row, _) = self.estimate(pat, st, &[])?;
         let scan = per_row * (ROW + TEXT_FILTER_COST);
         let lookups = terms * (SEEK + self.triples_per_object(pat)? * ROW);
         Ok((lookups < scan).then_some((t, terms)))
@@ -780,10 +841,10 @@ impl<'p, 'a> Planner<'p, 'a> {
     }
 
     /// (matches per input row, matches with only the constants bound).
-    fn estimate(&self, pat: &Pattern, bset: &[Slot], ranges: &[(Id, Id)]) -> Result<(f64, f64)> {
+    fn estimate(&self, pat: &Pattern, st: &State, ranges: &[(Id, Id)]) -> Result<(f64, f64)> {
         let known = |t: &PTerm| match t {
             PTerm::Const(_) | PTerm::OneOf(_) => Known::Const,
-            PTerm::Var(v) if bset.contains(v) => Known::Bound,
+            PTerm::Var(v) if st.bound(v) => Known::Bound,
             _ => Known::Free,
         };
         let (ks, kp, ko) = (known(&pat.s), known(&pat.p), known(&pat.o));
