@@ -56,6 +56,9 @@ pub enum Error {
     TimedOut(Duration),
     /// The query produced more rows than its row limit.
     TooManyRows(u64),
+    /// The query (with the rules it evaluated) needed to hold more bytes of rows than its
+    /// memory limit.
+    TooMuchMemory(u64),
     /// A `load` would include a file that is already being loaded.
     IncludeCycle(Vec<PathBuf>),
     /// A statement was refused at a place in its text; `Db` resolves it to
@@ -144,6 +147,13 @@ impl fmt::Display for Error {
             Error::TooManyRows(n) => {
                 write!(f, "error: query stopped after its row limit of {n} rows")
             }
+            Error::TooMuchMemory(n) => write!(
+                f,
+                "error: the query needs more than {} of memory for the rows it holds \
+                 (joins, sorts, groups, distinct rows, derived facts); raise the limit with \
+                 --max-memory, `.set max-memory`, or Options::max_memory, or narrow the query",
+                crate::limits::format_size(*n)
+            ),
             Error::At(d) => write!(f, "error: {} (at byte {})", d.message, d.span.start),
             Error::IncludeCycle(paths) => {
                 f.write_str("error: load cycle: ")?;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod io;
 pub mod lang;
+pub mod limits;
 pub mod model;
 pub mod store;
 #[cfg(feature = "viz")]
@@ -18,7 +19,7 @@ pub mod viz;
 
 pub use db::{
     CancelHandle, CancelToken, Db, DbStats, Declaration, DryRun, Executed, FactsBuilder, FromValue,
-    Options, Outcome, Params, Prepared, QueryOptions, Row, Rows, SchemaItem, Script, Tx,
+    Limits, Options, Outcome, Params, Prepared, QueryOptions, Row, Rows, SchemaItem, Script, Tx,
 };
 pub use diag::{Diagnostic, Report, Severity, Span};
 pub use error::{Error, Result};

@@ -1060,6 +1060,152 @@ fn the_readme_statements_run_on_the_example() {
         .stderr(contains("warning").not());
 }
 
+// ----- streams and limits ---------------------------------------------------------------
+
+/// A producer that writes a statement and waits for its answer before writing the next
+/// one gets each answer: standard input is read a statement at a time, and a write is
+/// reported (once durable) before dossier waits for more input.
+#[test]
+fn a_piped_script_answers_each_statement_before_reading_on() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let env = Env::new();
+    let mut child = std::process::Command::new(BIN)
+        .current_dir(env.dir.path())
+        .args(["--db", "kb.db", "--format", "table", "run", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dossier starts");
+    let mut input = child.stdin.take().expect("stdin");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            if tx.send(line.expect("a line")).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |want: &str| loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no '{want}' while stdin is still open"));
+        if line.contains(want) {
+            break;
+        }
+    };
+    input.write_all(b"e1 p 1.\n").expect("write");
+    input.flush().expect("flush");
+    wait_for("added 1 fact");
+    input
+        .write_all(b"find ?x\n  where ?x p 1. # a comment.\n")
+        .expect("write");
+    input.flush().expect("flush");
+    wait_for("1 row");
+    drop(input);
+    assert!(child.wait().expect("exits").success());
+}
+
+#[test]
+fn invalid_utf8_in_a_script_is_located() {
+    let env = Env::new();
+    fs::write(env.path("bad.dq"), b"x p 1.\ny p \"a\xffb\".\nz p 3.\n").expect("write");
+    env.cmd()
+        .args(["run", "bad.dq"])
+        .assert()
+        .code(1)
+        .stderr(contains("bad.dq:2:7"))
+        .stderr(contains("not valid UTF-8"));
+    // The statement before the bad byte ran; the one after did not.
+    assert_eq!(env.stdout(&["query", "find ?s where ?s p ?o."]), "s\nx\n");
+}
+
+#[test]
+fn a_statement_past_the_limit_fails_at_once() {
+    let env = Env::new();
+    // 20 MB on standard input, one unterminated string: refused at the 1 MiB limit.
+    let mut text = String::from("x p 1.\ny p \"");
+    text.push_str(&"a".repeat(20 << 20));
+    env.cmd()
+        .args(["--max-statement", "1M", "run", "-"])
+        .write_stdin(text)
+        .assert()
+        .code(1)
+        .stderr(contains("<stdin>:2:1"))
+        .stderr(contains("longer than 1 MiB"));
+    // And a statement within a raised limit runs.
+    let text = format!("y p \"{}\".\n", "b".repeat(2 << 20));
+    env.cmd()
+        .args(["--max-statement", "4M", "run", "-"])
+        .write_stdin(text)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_cartesian_query_stops_at_the_memory_limit() {
+    let env = Env::new();
+    let facts: String = (0..60).map(|i| format!("e{i} p {i}.\n")).collect();
+    env.write("facts.dq", &facts);
+    env.cmd().args(["run", "facts.dq"]).assert().success();
+    // 60³ = 216,000 distinct rows: far more than 1 MiB.
+    let q = "find ?a ?b ?c where ?a p ?x, ?b p ?y, ?c p ?z.";
+    env.cmd()
+        .args(["--max-memory", "1M", "query", q])
+        .assert()
+        .code(1)
+        .stderr(contains("needs more than 1 MiB of memory"))
+        .stderr(contains("--max-memory"));
+    env.cmd()
+        .args([
+            "--max-memory",
+            "none",
+            "query",
+            "find count() where ?a p ?x, ?b p ?y.",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("3600"));
+}
+
+#[test]
+fn nameless_entities_and_bad_bases_are_refused() {
+    let env = Env::with_fixture();
+    // `--param x=` (an unset shell variable) made an entity with no name, whose `.dq`
+    // export then failed to load.
+    env.cmd()
+        .args(["--param", "x=", "query", "$x label \"empty\"."])
+        .assert()
+        .code(2)
+        .stderr(contains("gives no value"));
+    env.cmd()
+        .args(["--param", "x=\"\"", "query", "haftar nickname $x."])
+        .assert()
+        .success();
+    // `--base ''` wrote 0 facts and exited 0.
+    for base in ["", "relative/"] {
+        env.cmd()
+            .args(["export", "out.nq", "--base", base])
+            .assert()
+            .code(2)
+            .stderr(contains("not an absolute IRI"));
+    }
+    assert!(!env.path("out.nq").exists());
+    // A full backup round trip through the command line.
+    env.cmd().args(["export", "all.dq"]).assert().success();
+    env.bare()
+        .args(["--db", "copy.db", "run", "all.dq"])
+        .assert()
+        .success();
+    let q = "find ?s ?p ?o where ?s ?p ?o order by ?s, ?p, ?o.";
+    assert_eq!(
+        env.stdout(&["query", q]),
+        env.stdout(&["--db", "copy.db", "query", q])
+    );
+}
+
 /// A table of `stats` lists the 20 largest predicates and says how to see all of them;
 /// `--all` lists every one.
 #[test]

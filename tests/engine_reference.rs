@@ -22,25 +22,35 @@ const PREDS: [&str; 3] = ["p0", "p1", "p2"];
 const TYPES: [&str; 3] = ["T0", "T1", "T2"];
 const SCHEMA: &str = "type T0. type T1 sub T0. type T2 sub T1.";
 
+/// Literals, with numbers the language's `=` equates in different forms (`1`, `1.0`;
+/// `0`, `0.0`, `-0.0`; `2020` and `@2020`).
+const LITERALS: [&str; 18] = [
+    "1",
+    "2",
+    "-1",
+    "2020-03-15",
+    "2020-03",
+    "@2020",
+    "2021-01-02",
+    "\"s0\"",
+    "\"e1 x\"",
+    "true",
+    "0.5",
+    "3",
+    "1.0",
+    "0",
+    "0.0",
+    "-0.0",
+    "2020",
+    "2.0",
+];
+
 fn literal(i: u8) -> &'static str {
-    [
-        "1",
-        "2",
-        "-1",
-        "2020-03-15",
-        "2020-03",
-        "@2020",
-        "2021-01-02",
-        "\"s0\"",
-        "\"e1 x\"",
-        "true",
-        "0.5",
-        "3",
-    ][i as usize % 12]
+    LITERALS[i as usize % LITERALS.len()]
 }
 
 fn arb_fact() -> impl Strategy<Value = String> {
-    (0..6usize, 0..4usize, 0..30u8, 0..5u8).prop_map(|(s, p, o, g)| {
+    (0..6usize, 0..4usize, 0..32u8, 0..5u8).prop_map(|(s, p, o, g)| {
         let subject = ENTITIES[s];
         let (pred, object) = if p == 3 {
             ("a", TYPES[o as usize % 3].to_string())
@@ -104,7 +114,7 @@ impl Gen {
         let o = if p == "a" && self.pick(2) == 0 {
             TYPES[self.pick(3)].to_string()
         } else if self.pick(4) == 0 {
-            literal(self.pick(12) as u8).to_string()
+            literal(self.pick(LITERALS.len()) as u8).to_string()
         } else {
             term(self, true, &mut vars)
         };
@@ -298,12 +308,22 @@ impl Reference {
         out.into_iter().collect()
     }
 
+    /// A constant matches what `=` accepts; a variable bound before matches an equal
+    /// value (`5` and `5.0`) and keeps the smaller form (the one `order by` puts first).
     fn term_matches(t: &Term, v: &Value, b: &mut Binding) -> bool {
         match t {
             Term::Wildcard => true,
-            Term::Value(c) => c == v,
+            Term::Value(c) => c.lang_eq(v),
             Term::Var(name) => match b.get(name) {
-                Some(x) => x == v,
+                Some(x) => {
+                    if !same(x, v) {
+                        return false;
+                    }
+                    if v.total_cmp(x).is_lt() {
+                        b.insert(name.clone(), v.clone());
+                    }
+                    true
+                }
                 None => {
                     b.insert(name.clone(), v.clone());
                     true
@@ -389,6 +409,55 @@ impl Reference {
     }
 }
 
+/// One value, or numbers `=` equates (the equality of joins, groups and `distinct`).
+fn same(a: &Value, b: &Value) -> bool {
+    a == b || (is_number(a) && is_number(b) && a.lang_eq(b))
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Float(_))
+}
+
+/// The form of a value that stands for everything equal to it: the integer for a whole
+/// float, `0` for either zero.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 9.2e18 => Value::Int(*x as i64),
+        other => other.clone(),
+    }
+}
+
+/// Rows (or bindings) once per value under `=`, in first-seen order, each showing per
+/// cell the smallest of the equal forms met.
+fn distinct_by_value<K: Ord + Clone>(
+    items: impl IntoIterator<Item = Vec<(K, Option<Value>)>>,
+) -> Vec<Vec<(K, Option<Value>)>> {
+    let mut index: BTreeMap<Vec<(K, Option<Value>)>, usize> = BTreeMap::new();
+    let mut out: Vec<Vec<(K, Option<Value>)>> = Vec::new();
+    for item in items {
+        let key: Vec<(K, Option<Value>)> = item
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_ref().map(canonical)))
+            .collect();
+        match index.get(&key) {
+            Some(&i) => {
+                for (cell, (_, v)) in out[i].iter_mut().zip(item) {
+                    if let (Some(shown), Some(v)) = (&cell.1, v) {
+                        if v.total_cmp(shown).is_lt() {
+                            cell.1 = Some(v);
+                        }
+                    }
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(item);
+            }
+        }
+    }
+    out
+}
+
 fn interval(v: &Value) -> Option<(i32, i32)> {
     v.as_date_range().map(|r| (r.start, r.end))
 }
@@ -461,7 +530,22 @@ fn eval(e: &Expr, b: &Binding) -> Option<Value> {
 /// The reference's answer as rows of cells.
 fn reference_rows(r: &Reference, f: &ast::Find) -> Vec<Vec<Option<Value>>> {
     let sols = r.body(&f.body, vec![Binding::new()]);
-    let sols: BTreeSet<Binding> = sols.into_iter().collect();
+    // Solutions are distinct under `=`: every variable (bound in any solution) counts.
+    let all_vars: BTreeSet<String> = sols.iter().flat_map(|b| b.keys().cloned()).collect();
+    let sols: Vec<Binding> = distinct_by_value(sols.iter().map(|b| {
+        all_vars
+            .iter()
+            .map(|v| (v.clone(), b.get(v).cloned()))
+            .collect::<Vec<_>>()
+    }))
+    .into_iter()
+    .map(|cells| {
+        cells
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect::<Binding>()
+    })
+    .collect();
     let var = |p: &Projection| match p {
         Projection::Expr {
             expr: Expr::Term(t),
@@ -477,14 +561,32 @@ fn reference_rows(r: &Reference, f: &ast::Find) -> Vec<Vec<Option<Value>>> {
         .iter()
         .any(|p| matches!(p, Projection::Aggregate { .. }));
     if aggregated {
+        // Groups by value under `=`, each keyed as shown (the smallest form met).
+        let keys: Vec<Vec<(usize, Option<Value>)>> = sols
+            .iter()
+            .map(|s| {
+                f.projection
+                    .iter()
+                    .filter_map(|p| var(p).map(|v| s.get(&v).cloned()))
+                    .enumerate()
+                    .collect()
+            })
+            .collect();
+        let shown = distinct_by_value(keys.clone());
         let mut groups: BTreeMap<Vec<Option<Value>>, Vec<&Binding>> = BTreeMap::new();
-        for s in &sols {
-            let key: Vec<Option<Value>> = f
-                .projection
+        for (s, key) in sols.iter().zip(&keys) {
+            let canon: Vec<Option<Value>> =
+                key.iter().map(|(_, v)| v.as_ref().map(canonical)).collect();
+            let display = shown
                 .iter()
-                .filter_map(|p| var(p).map(|v| s.get(&v).cloned()))
-                .collect();
-            groups.entry(key).or_default().push(s);
+                .find(|g| {
+                    g.iter()
+                        .map(|(_, v)| v.as_ref().map(canonical))
+                        .eq(canon.iter().cloned())
+                })
+                .map(|g| g.iter().map(|(_, v)| v.clone()).collect())
+                .unwrap_or_default();
+            groups.entry(display).or_default().push(s);
         }
         if groups.is_empty()
             && f.projection
@@ -513,9 +615,9 @@ fn reference_rows(r: &Reference, f: &ast::Find) -> Vec<Vec<Option<Value>>> {
                             AggFunc::Count if a.arg.is_none() => {
                                 Some(Value::Int(members.len() as i64))
                             }
-                            AggFunc::Count if a.distinct => {
-                                Some(Value::Int(vals.iter().collect::<BTreeSet<_>>().len() as i64))
-                            }
+                            AggFunc::Count if a.distinct => Some(Value::Int(
+                                vals.iter().map(canonical).collect::<BTreeSet<_>>().len() as i64,
+                            )),
                             AggFunc::Count => Some(Value::Int(vals.len() as i64)),
                             AggFunc::Min => vals.iter().min_by(|x, y| x.total_cmp(y)).cloned(),
                             AggFunc::Max => vals.iter().max_by(|x, y| x.total_cmp(y)).cloned(),
@@ -548,14 +650,15 @@ fn reference_rows(r: &Reference, f: &ast::Find) -> Vec<Vec<Option<Value>>> {
     } else {
         f.projection.iter().filter_map(var).collect()
     };
-    let mut rows: Vec<Vec<Option<Value>>> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for s in &sols {
-        let row: Vec<Option<Value>> = vars.iter().map(|v| s.get(v).cloned()).collect();
-        if seen.insert(row.clone()) {
-            rows.push(row);
-        }
-    }
+    let mut rows: Vec<Vec<Option<Value>>> = distinct_by_value(sols.iter().map(|s| {
+        vars.iter()
+            .enumerate()
+            .map(|(i, v)| (i, s.get(v).cloned()))
+            .collect::<Vec<_>>()
+    }))
+    .into_iter()
+    .map(|r| r.into_iter().map(|(_, v)| v).collect())
+    .collect();
     if !f.order_by.is_empty() {
         let keys: Vec<(usize, ast::Order)> = f
             .order_by

@@ -144,8 +144,8 @@ fn turtle_to_facts_to_nquads_to_facts() {
     let first = import(RdfFormat::Turtle, ttl.as_bytes(), &ns, "i1_");
     let mut nq = Vec::new();
     write_nquads(&mut nq, &first, &ns).unwrap();
-    // Blank nodes are exported under their dossier names, so importing with no prefix
-    // gives the same names back.
+    // Blank nodes are exported as Skolem IRIs of their dossier names, so importing gives
+    // the same names back.
     let second = import(RdfFormat::NQuads, &nq, &ns, "");
     assert_eq!(first, second, "{}", String::from_utf8_lossy(&nq));
     assert!(first.iter().any(|q| q.object == Value::Float(1.5)));
@@ -163,7 +163,18 @@ fn names_without_a_namespace_get_the_base() {
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "<urn:dossier:5+5%20commission> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <urn:dossier:Delegation> .\n\
-         _:i1_b <urn:dossier:p> \"1\"^^<http://www.w3.org/2001/XMLSchema#integer> .\n"
+         <urn:dossier:.well-known/genid/i1_b> <urn:dossier:p> \"1\"^^<http://www.w3.org/2001/XMLSchema#integer> .\n"
+    );
+    // `_:` names are Skolem IRIs, so an import (with or without a blank-node prefix)
+    // gives the same names back.
+    let out = {
+        let mut out = Vec::new();
+        write_nquads(&mut out, &quads, &Namespaces::default()).unwrap();
+        out
+    };
+    assert_eq!(
+        import(RdfFormat::NQuads, &out, &Namespaces::default(), "i9_"),
+        quads
     );
 }
 

@@ -340,3 +340,32 @@ fn dot_commands() {
     p.exp_string("no rules yet").expect("nothing kept");
     quit(p);
 }
+
+/// `.set` changes the limits of the statements typed next.
+#[test]
+fn set_changes_the_limits_of_the_next_statements() {
+    let env = Env::new(FIXTURE);
+    let mut p = env.shell();
+    p.send_line(".set").expect("send");
+    p.exp_string("max-memory 1 GiB").expect("the defaults");
+    p.send_line(".set max-rows 1").expect("send");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line("find ?b where lna backed_by ?b.")
+        .expect("send");
+    p.exp_string("row limit of 1 rows")
+        .expect("the row limit holds");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line(".set max-rows off").expect("send");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line(".set max-memory 1K").expect("send");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line("find ?a ?b ?c where ?a ?p ?x, ?b ?q ?y, ?c ?r ?z.")
+        .expect("send");
+    p.exp_string("needs more than 1 KiB of memory")
+        .expect("the memory limit holds");
+    p.exp_string(PROMPT).expect("prompt");
+    p.send_line(".set max-memory lots").expect("send");
+    p.exp_string("is not a size")
+        .expect("a bad value is refused");
+    quit(p);
+}

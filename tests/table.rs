@@ -228,3 +228,57 @@ fn a_table_needs_a_mapping() {
     .unwrap_err();
     assert!(matches!(err, dossier::Error::Io { .. }), "{err}");
 }
+
+#[test]
+fn an_unclosed_quote_is_an_error_at_its_line() {
+    // The quote opened on line 3 never closes: without the check, rows 3–5 became one
+    // field and the import reported success with 2 of 5 rows.
+    let csv = "id,deaths,day\n1,3,2020-01-01\n2,\"4,2020-01-02\n3,1,2020-01-03\n4,0,2020-03-01\n";
+    for policy in [BadRows::Fail, BadRows::Skip] {
+        let err = run(csv, policy).unwrap_err();
+        let r = err.report().expect("a located error");
+        assert_eq!(r.line, 3, "{err}");
+        assert!(r.message.contains("never closed"), "{}", r.message);
+    }
+    // Quotes that close, doubled quotes and quotes inside a field are fine.
+    let ok = "id,deaths,day\n\"1\",3,\"2020-01-01\"\n\"2\"\"\",4,2020-01-02\nx\"y,5,2020-01-03\n";
+    let (quads, s) = run(ok, BadRows::Skip).unwrap();
+    assert_eq!(s.records, 3);
+    assert!(quads.iter().any(|q| q.subject == "ev:2\""), "{quads:?}");
+}
+
+#[test]
+fn a_row_that_is_not_utf8_is_located() {
+    let mut csv = b"id,deaths,day\n1,3,2020-01-01\n2,4".to_vec();
+    csv.extend_from_slice(b"\xff,2020-01-02\n");
+    let m = Mapping::parse(MAPPING, Some("m.toml")).unwrap();
+    let mut out: Vec<Quad> = Vec::new();
+    let err = table::import(
+        &csv[..],
+        Some("t.csv"),
+        &m,
+        &TableOptions::default(),
+        &mut out,
+    )
+    .unwrap_err();
+    let r = err.report().expect("a located error");
+    assert_eq!((r.line, r.column), (3, 4), "{err}");
+    assert_eq!(r.line_text, "2,4\u{fffd},2020-01-02");
+    assert!(r.message.contains("UTF-8"), "{}", r.message);
+}
+
+#[test]
+fn an_endless_record_stops_at_the_limit() {
+    let m = Mapping::parse(MAPPING, Some("m.toml")).unwrap();
+    let opts = TableOptions {
+        max_record_bytes: 1 << 16,
+        ..TableOptions::default()
+    };
+    // An open quote followed by endless short lines: one record that never ends.
+    let endless = std::io::Read::chain(&b"id,deaths,day\n1,\""[..], std::io::repeat(b'\n'));
+    let mut out: Vec<Quad> = Vec::new();
+    let err = table::import(endless, Some("t.csv"), &m, &opts, &mut out).unwrap_err();
+    let r = err.report().expect("a located error");
+    assert_eq!(r.line, 2, "{err}");
+    assert!(r.message.contains("longer than 64 KiB"), "{}", r.message);
+}

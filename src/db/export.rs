@@ -36,12 +36,24 @@ impl Db {
     /// let mut out = Vec::new();
     /// let summary = db.export(&mut out, &ExportFormat::Dq)?;
     /// assert_eq!(summary.facts, 2);
+    /// let text = String::from_utf8(out).unwrap();
     /// assert_eq!(
-    ///     String::from_utf8(out).unwrap(),
+    ///     text,
     ///     "type Actor.\n\nlna a Actor.\n\nfrom aa_2020_09_28 {\n    lna backed_by egypt.\n}\n"
     /// );
+    ///
+    /// // A backup restores exactly: `run` loads the `.dq` into the same facts and schema.
+    /// let copy = Db::memory()?;
+    /// copy.execute(&text)?;
+    /// assert_eq!(copy.quads()?, db.quads()?);
+    /// assert_eq!(copy.schema()?, db.schema()?);
     /// # Ok::<(), dossier::Error>(())
     /// ```
+    ///
+    /// N-Quads names every fact by an IRI under the base of its [`crate::io::Namespaces`]
+    /// (`_:` names too, as Skolem IRIs), and an import of the file with the same base gives
+    /// the same facts; a base that is not an absolute IRI is an error before anything is
+    /// written.  N-Quads has no place for the schema and rules.
     pub fn export<W: Write>(&self, out: W, format: &ExportFormat) -> Result<ExportSummary> {
         let store = &self.inner.store;
         match format {

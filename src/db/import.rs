@@ -186,6 +186,8 @@ impl Db {
         let kinds = declared_kinds(store)?;
         let number = next_import_number(store)? + 1;
         let mut opts = options.clone();
+        opts.max_line_bytes
+            .get_or_insert(self.limits.max_statement_bytes);
         if opts.blank_prefix.is_empty() {
             opts.blank_prefix = format!("i{number}_");
         }

@@ -16,9 +16,10 @@ pub use rows::{to_json, FromValue, Row, Rows};
 pub use script::{DryRun, Script};
 
 use crate::diag::{Report, Severity};
-use crate::engine::{self, catalog::Catalog, Interrupt, Limits, Mode, PlanCache, QueryResult};
+use crate::engine::{self, catalog::Catalog, Interrupt, Mode, PlanCache, QueryResult};
 use crate::error::{Error, Result};
 use crate::lang::ast::{self, StatementKind};
+use crate::limits;
 use crate::model::{Quad, Value};
 use crate::store::{Delta, Id, Store, StoreOptions};
 use statement::run_statement;
@@ -60,6 +61,14 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Stop any query whose result has more rows (`None`: no limit).
     pub max_rows: Option<u64>,
+    /// Stop any query that holds more bytes of rows (hash joins, sorts, groups, distinct
+    /// sets, facts derived by rules) with [`Error::TooMuchMemory`] (default
+    /// [`limits::MAX_MEMORY`], 1 GiB; `None`: no limit).
+    pub max_memory: Option<u64>,
+    /// The longest statement a script may have, and the longest line (or CSV record) of an
+    /// import, in bytes (default [`limits::MAX_STATEMENT`], 16 MiB): a longer one is an
+    /// error naming its line instead of filling the memory.
+    pub max_statement_bytes: usize,
 }
 
 impl Default for Options {
@@ -70,6 +79,46 @@ impl Default for Options {
             read_only: false,
             timeout: None,
             max_rows: None,
+            max_memory: Some(limits::MAX_MEMORY),
+            max_statement_bytes: limits::MAX_STATEMENT,
+        }
+    }
+}
+
+/// The limits statements run under: those of the [`Options`] a database was opened with,
+/// or others for some statements ([`Db::with_limits`]).
+///
+/// ```
+/// use dossier::{Db, Error, Limits};
+/// let db = Db::memory()?;
+/// db.execute("e1 p 1. e2 p 2. e3 p 3.")?;
+/// // A cartesian product of 3 × 3 × 3 rows, in 1 KiB.
+/// let small = db.with_limits(Limits { max_memory: Some(1 << 10), ..db.limits() });
+/// let q = "find ?a ?b ?c where ?a p ?x, ?b p ?y, ?c p ?z order by ?a.";
+/// assert!(matches!(small.query(q), Err(Error::TooMuchMemory(_))));
+/// assert_eq!(db.query(q)?.len(), 27); // the database's own limits are unchanged
+/// # Ok::<(), dossier::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop a query that runs longer ([`Options::timeout`]).
+    pub timeout: Option<Duration>,
+    /// Stop a query whose result has more rows ([`Options::max_rows`]).
+    pub max_rows: Option<u64>,
+    /// Stop a query that holds more bytes ([`Options::max_memory`]).
+    pub max_memory: Option<u64>,
+    /// The longest statement of a script or line of an import
+    /// ([`Options::max_statement_bytes`]).
+    pub max_statement_bytes: usize,
+}
+
+impl Limits {
+    fn of(o: &Options) -> Limits {
+        Limits {
+            timeout: o.timeout,
+            max_rows: o.max_rows,
+            max_memory: o.max_memory,
+            max_statement_bytes: o.max_statement_bytes,
         }
     }
 }
@@ -92,6 +141,8 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    /// The limits of statements run through this handle (see [`Db::with_limits`]).
+    limits: Limits,
 }
 
 struct Inner {
@@ -254,6 +305,8 @@ pub struct QueryOptions {
     pub timeout: Option<Duration>,
     /// Stop the query when its result would have more rows.
     pub max_rows: Option<u64>,
+    /// Stop the query when it holds more bytes of rows ([`Options::max_memory`]).
+    pub max_memory: Option<u64>,
     /// Stop the query when this token is cancelled.
     pub cancel: Option<CancelToken>,
 }
@@ -290,23 +343,46 @@ impl Db {
 
     /// A temporary database, deleted when the last handle is dropped.
     pub fn memory() -> Result<Db> {
+        Db::memory_with(Options::default())
+    }
+
+    /// A temporary database with `options` (its limits; a temporary database is never
+    /// durable and never read-only).
+    pub fn memory_with(options: Options) -> Result<Db> {
         Ok(Db::from_store(
             Store::temporary()?,
             Options {
                 durable: false,
-                ..Options::default()
+                read_only: false,
+                ..options
             },
         ))
     }
 
     fn from_store(store: Store, options: Options) -> Db {
         Db {
+            limits: Limits::of(&options),
             inner: Arc::new(Inner {
                 store,
                 options,
                 cancel: Arc::new(AtomicBool::new(false)),
                 plans: PlanCache::new(),
             }),
+        }
+    }
+
+    /// The limits statements run under through this handle.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A handle to the same database whose statements run under other limits (a longer
+    /// timeout for one report, more memory for one big query); this handle's stay as they
+    /// are.  Cheap: the database is shared, not opened again.
+    pub fn with_limits(&self, limits: Limits) -> Db {
+        Db {
+            inner: Arc::clone(&self.inner),
+            limits,
         }
     }
 
@@ -331,29 +407,31 @@ impl Db {
         CancelHandle(self.inner.cancel.clone())
     }
 
-    fn limits(&self) -> Limits {
+    /// The engine's limits for one statement starting now: this handle's.
+    fn run_limits(&self) -> engine::Limits {
         self.limits_with(&QueryOptions::default())
     }
 
-    /// The database's limits tightened by one query's options.
-    fn limits_with(&self, q: &QueryOptions) -> Limits {
-        let o = &self.inner.options;
-        let stricter = |a: Option<u64>, b: Option<u64>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let timeout = match (o.timeout, q.timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Limits {
+    /// This handle's limits tightened by one query's options (where both set a limit, the
+    /// stricter one holds).
+    fn limits_with(&self, q: &QueryOptions) -> engine::Limits {
+        let l = &self.limits;
+        fn stricter<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        engine::Limits {
             interrupt: Interrupt {
                 cancel: Some(self.inner.cancel.clone()),
                 token: q.cancel.as_ref().map(|t| t.0.clone()),
                 // A limit too far away to be an instant is no limit.
-                deadline: timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t))),
+                deadline: stricter(l.timeout, q.timeout)
+                    .and_then(|t| Some((Instant::now().checked_add(t)?, t))),
             },
-            max_rows: stricter(o.max_rows, q.max_rows),
+            max_rows: stricter(l.max_rows, q.max_rows),
+            max_memory: stricter(l.max_memory, q.max_memory),
         }
     }
 
@@ -375,6 +453,25 @@ impl Db {
     /// line uses).  See [`Script`].
     pub fn script(&self, text: &str) -> Script<'_> {
         Script::new(self, text)
+    }
+
+    /// Run the statements of a stream (a file, a pipe, standard input) as they arrive: a
+    /// statement at a time is read and run, so a script of any length runs in the memory
+    /// of its longest statement, and a producer that writes a statement and waits for its
+    /// answer gets it.  Name the stream with [`Script::file`].
+    ///
+    /// ```
+    /// let db = dossier::Db::memory()?;
+    /// let input: &[u8] = b"e1 p 1.\nfind ?x where ?x p 1.\n";
+    /// let outcomes: Vec<String> = db
+    ///     .script_reader(input)
+    ///     .map(|r| r.map(|e| e.outcome.to_string()))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(outcomes, ["added 1 fact", "1 row"]);
+    /// # Ok::<(), dossier::Error>(())
+    /// ```
+    pub fn script_reader<'a>(&'a self, reader: impl std::io::BufRead + 'a) -> Script<'a> {
+        Script::from_reader(self, reader)
     }
 
     /// Run scripts without keeping what they write: every statement of its scripts runs
@@ -441,7 +538,7 @@ impl Db {
             Some(p) => p,
             None => {
                 let find = parse()?;
-                let p = engine::prepare(store, None, params, find.borrow(), &limits.interrupt)?;
+                let p = engine::prepare(store, None, params, find.borrow(), &limits)?;
                 let p = Arc::new(p);
                 self.inner.plans.insert(text, params, p.clone());
                 p
@@ -803,7 +900,7 @@ impl Tx<'_> {
             Some(&self.delta),
             params,
             &p.find,
-            &self.db.limits(),
+            &self.db.run_limits(),
             Mode::Run,
         )
         .map_err(|e| e.resolve(None, text))?;

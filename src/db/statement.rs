@@ -214,7 +214,7 @@ fn run_inspection(
             Ok((Outcome::Rows(rows), Vec::new()))
         }
         StatementKind::Check => {
-            let problems = inspect::check(store, params, &limits.interrupt)?;
+            let problems = inspect::check(store, params, limits)?;
             if problems.is_empty() {
                 let done = "no problems found: every fact fits the schema and every index agrees";
                 return Ok((Outcome::Done(done.into()), Vec::new()));

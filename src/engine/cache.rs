@@ -149,6 +149,11 @@ impl Planned {
                 return Ok(false);
             }
         }
+        for (p, then) in &self.readings.floats {
+            if super::plan::has_float_objects(store, *p)? != *then {
+                return Ok(false);
+            }
+        }
         for (query, then) in &self.readings.texts {
             let held = match (*then, store.text_estimate(query)?) {
                 (Some(then), Some(now)) => close(then, now),
@@ -266,7 +271,7 @@ impl PlanCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{prepare, Interrupt};
+    use crate::engine::{prepare, Limits};
     use crate::lang::ast::StatementKind;
     use crate::Db;
 
@@ -275,7 +280,7 @@ mod tests {
         let StatementKind::Find(f) = stmt.kind else {
             panic!("not a find")
         };
-        prepare(db.store(), None, &Params::new(), &f, &Interrupt::default()).expect("plans")
+        prepare(db.store(), None, &Params::new(), &f, &Limits::default()).expect("plans")
     }
 
     fn holds(db: &Db, p: &Planned) -> bool {

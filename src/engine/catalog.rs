@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 const RECORD: &str = "catalog";
 /// First byte of the record: bump when the layout changes.
 const RECORD_VERSION: u8 = 1;
+/// The most a catalog record may decode to (a schema of thousands of types and rules is a
+/// few hundred KB).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// The range of a declared predicate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +68,10 @@ impl Catalog {
     /// The name of the store's meta record that holds the catalog.
     pub const RECORD: &'static str = RECORD;
 
-    /// Decode the stored record (written by [`Catalog::to_record`] via [`Catalog::save`]).
+    /// Decode the stored record (written by [`Catalog::to_record`] via [`Catalog::save`]):
+    /// a version byte, then bincode.  Damaged bytes give an error, never a panic, and
+    /// decoding never allocates more than [`MAX_RECORD_BYTES`] whatever lengths the bytes
+    /// claim.
     pub fn from_record(bytes: &[u8]) -> Result<Catalog> {
         let (&version, body) = bytes
             .split_first()
@@ -75,7 +81,8 @@ impl Catalog {
                 "catalog record of unknown version {version}"
             )));
         }
-        let (c, _) = bincode::serde::decode_from_slice(body, bincode::config::standard())
+        let config = bincode::config::standard().with_limit::<MAX_RECORD_BYTES>();
+        let (c, _) = bincode::serde::decode_from_slice(body, config)
             .map_err(|e| Error::Storage(format!("catalog record unreadable: {e}")))?;
         Ok(c)
     }
@@ -92,6 +99,13 @@ impl Catalog {
         let mut bytes = vec![RECORD_VERSION];
         let body = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .map_err(Error::storage)?;
+        // A record past the limit could not be read back.
+        if body.len() > MAX_RECORD_BYTES {
+            return Err(Error::Invalid(format!(
+                "the schema and rules would take {} bytes, more than the {MAX_RECORD_BYTES} a database keeps",
+                body.len()
+            )));
+        }
         bytes.extend_from_slice(&body);
         Ok(bytes)
     }

@@ -2,7 +2,9 @@
 //! variables become slots, constants ids, types the set of their subtypes; names the
 //! database has never seen give warnings with a suggestion.
 
+use super::budget::Budget;
 use super::catalog::Catalog;
+use super::exec::Interrupt;
 use super::ir::{Body, Ex, Filter, GTerm, Item, PTerm, Params, Pattern, Slot};
 use crate::diag::{suggest, Diagnostic};
 use crate::error::{Error, Result};
@@ -29,6 +31,10 @@ pub struct Context<'a> {
     pub subtypes: &'a FxHashMap<Id, Vec<Id>>,
     /// For each type with supertypes: the ids of all its supertypes (itself excluded).
     pub supertypes: &'a FxHashMap<Id, Vec<Id>>,
+    /// Cancellation and the deadline of the statement (checked while planning too).
+    pub interrupt: Interrupt,
+    /// The memory the statement may hold, charged where rows are kept.
+    pub budget: Budget,
     /// The classes rules derive (see [`SchemaIds::derived_classes`]).
     pub derived_classes: &'a Option<FxHashSet<Id>>,
 }
@@ -153,6 +159,8 @@ impl<'a> Context<'a> {
             derived: &ids.derived,
             subtypes: &ids.subtypes,
             supertypes: &ids.supertypes,
+            interrupt: Interrupt::default(),
+            budget: Budget::default(),
             derived_classes: &ids.derived_classes,
         }
     }
@@ -269,7 +277,8 @@ impl<'c, 'a> Compiler<'c, 'a> {
     pub fn pattern(&mut self, tp: &ast::TriplePattern) -> Result<Pattern> {
         let s = self.term(&tp.subject)?;
         let p = self.term(&tp.predicate)?;
-        let mut o = self.term(&tp.object)?;
+        let o = self.term(&tp.object)?;
+        let mut o = self.matching(&tp.object, o);
         let g = match &tp.source {
             None => GTerm::None,
             Some(t) => match self.term(t)? {
@@ -324,6 +333,26 @@ impl<'c, 'a> Compiler<'c, 'a> {
             text: pattern_text(tp),
             span: tp.span,
         })
+    }
+
+    /// A constant number or year as a pattern's object matches every stored value that
+    /// `=` accepts (LANGUAGE.md): `5` also `5.0`, `0` also `-0.0`, `2020` also `@2020`.
+    /// (Subjects are names.)
+    fn matching(&self, t: &ast::TermNode, compiled: PTerm) -> PTerm {
+        let PTerm::Const(_) = compiled else {
+            return compiled;
+        };
+        match self.value(t) {
+            Ok(Some(v)) => {
+                let ids = Id::equal_ids(&v);
+                if ids.len() > 1 {
+                    PTerm::OneOf(ids.as_slice().to_vec())
+                } else {
+                    compiled
+                }
+            }
+            _ => compiled,
+        }
     }
 
     /// A query naming a predicate or type the database has never seen still runs, with a

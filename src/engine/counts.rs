@@ -69,6 +69,7 @@ impl CountScan {
                     func: AggFunc::Count,
                     distinct: false,
                     arg,
+                    ..
                 } => {
                     if !matches!(arg, None | Some(Ex::Slot(_)))
                         || matches!(arg, Some(Ex::Slot(x)) if x != s && x != o)
@@ -102,7 +103,7 @@ impl CountScan {
         if self.by == By::Nothing {
             let n = store.stats()?.pred(self.p).triples;
             if n > 0 {
-                collector.add_counted(&[], n);
+                collector.add_counted(&[], n)?;
             }
             return Ok(());
         }
@@ -116,21 +117,21 @@ impl CountScan {
                 interrupt.check()?;
             }
             if self.by == By::Subject {
-                collector.add_counted(&[q[0]], 1);
+                collector.add_counted(&[q[0]], 1)?;
                 continue;
             }
             // `POS` holds the facts by object: each object's facts are one run.
             run = match run {
                 Some((o, n)) if o == q[2] => Some((o, n + 1)),
                 Some((o, n)) => {
-                    collector.add_counted(&[o], n);
+                    collector.add_counted(&[o], n)?;
                     Some((q[2], 1))
                 }
                 None => Some((q[2], 1)),
             };
         }
         if let Some((o, n)) = run {
-            collector.add_counted(&[o], n);
+            collector.add_counted(&[o], n)?;
         }
         Ok(())
     }

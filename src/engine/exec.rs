@@ -5,6 +5,7 @@
 //! hashed `not`s (built once per query); the final sink decides what to keep, and returning
 //! `false` from it stops everything (so `limit 10` on a huge result stops early).
 
+use super::budget::row_bytes;
 use super::compile::Context;
 use super::derived::Derived;
 use super::expr::Eval;
@@ -46,11 +47,12 @@ struct HashTable {
     single: bool,
 }
 
-/// A hash table key: the values at `at` (at most three of them) in `values`.
+/// A hash table key: the values at `at` (at most three of them) in `values`, in their
+/// canonical form, so that numbers `=` equates (`5`, `5.0`) meet.
 fn join_key(at: &[usize], values: &[Id]) -> [Id; 3] {
     let mut key = [Id::NONE; 3];
     for (k, i) in key.iter_mut().zip(at) {
-        *k = values[*i];
+        *k = values[*i].canonical();
     }
     key
 }
@@ -130,6 +132,9 @@ pub struct Exec<'e, 'a> {
     /// Each text scan's object ranges (the terms that pass its filter), found once.
     text_ranges: RefCell<FxHashMap<usize, Rc<ObjectRanges>>>,
 }
+
+/// Bytes a hash table holds per entry: the quad and its chain link, and the key's slot.
+const TABLE_ENTRY_BYTES: u64 = 40 + 24;
 
 /// Object ranges `[lo, hi)` of a scan.
 type ObjectRanges = Vec<(Id, Id)>;
@@ -428,7 +433,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                     let set = self.solution_set(step.id, plan, keys, row.len())?;
                     let mut key = self.key_buf.borrow_mut();
                     key.clear();
-                    key.extend(keys.iter().map(|&k| row[k]));
+                    key.extend(keys.iter().map(|&k| row[k].canonical()));
                     set.contains(&key)
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
@@ -545,8 +550,10 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut key = Vec::with_capacity(keys.len());
         self.run(plan, &mut row, &mut |r| {
             key.clear();
-            key.extend(keys.iter().map(|&k| r[k]));
-            set.insert(&key);
+            key.extend(keys.iter().map(|&k| r[k].canonical()));
+            if set.insert(&key).1 {
+                self.cx.budget.charge(row_bytes(keys.len()))?;
+            }
             Ok(true)
         })?;
         let set = Rc::new(set);
@@ -602,6 +609,15 @@ impl<'e, 'a> Exec<'e, 'a> {
                     o = Res::Set(subs);
                 }
             }
+        }
+        // A number bound from an earlier step also meets the numbers `=` equates with it
+        // (`5` and `5.0`); `emit` keeps the smallest of the forms met.
+        let twins = match o {
+            Res::Bound(id) if id.is_number() => id.numeric_twins(),
+            _ => Default::default(),
+        };
+        if twins.len() > 1 {
+            o = Res::Set(twins.as_slice());
         }
         let bound = |r: Res| match r {
             Res::Bound(id) => Some(id),
@@ -780,10 +796,19 @@ impl<'e, 'a> Exec<'e, 'a> {
         saved.restore(row);
         for (r, v) in [(s, q[0]), (p, q[1]), (o, q[2])] {
             if let Res::Free(slot) = r {
-                if row[slot].is_some() && row[slot] != v {
+                if row[slot].is_some() && !row[slot].same_value(v) {
                     return Ok(true); // the same variable twice in the pattern
                 }
-                saved.bind(row, slot, v);
+                if row[slot].is_none() || v < row[slot] {
+                    saved.bind(row, slot, v);
+                }
+            }
+        }
+        // A variable bound before that met an equal number of another form (`5.0` for
+        // `5`) holds the smallest form for the rest of the row, whatever the plan's order.
+        if let PTerm::Var(slot) = pat.o {
+            if q[2] < row[slot] && q[2].same_value(row[slot]) {
+                saved.bind(row, slot, q[2]);
             }
         }
         if let GTerm::Var(slot) = pat.g {
@@ -982,6 +1007,7 @@ impl<'e, 'a> Exec<'e, 'a> {
                 key,
                 [value_at(&pat.s), value_at(&pat.p), value_at(&pat.o), g],
             );
+            self.cx.budget.charge(TABLE_ENTRY_BYTES)?;
             Ok(true)
         })?;
         Ok(())
@@ -1061,11 +1087,12 @@ impl Exec<'_, '_> {
                 if g == GraphSel::Each && q[3].is_none() {
                     continue; // `from ?src` needs a source
                 }
-                if repeats.iter().any(|(a, b)| q[*a] != q[*b]) {
+                if repeats.iter().any(|(a, b)| !q[*a].same_value(q[*b])) {
                     continue;
                 }
                 let key = join_key(&key_at, &q);
                 table.insert(key, q);
+                self.cx.budget.charge(TABLE_ENTRY_BYTES)?;
             }
         }
         Ok(true)
@@ -1100,23 +1127,24 @@ struct SortStage {
     batch: RefCell<Vec<Id>>,
 }
 
-/// Slots bound by the current match of a step, to undo before the next one.
+/// Slots set by the current match of a step, with what they held before, to undo before
+/// the next one.
 #[derive(Default)]
 struct SavedSlots {
-    slots: Vec<Slot>,
+    slots: Vec<(Slot, Id)>,
 }
 
 impl SavedSlots {
     fn bind(&mut self, row: &mut [Id], slot: Slot, v: Id) {
-        if row[slot].is_none() {
-            self.slots.push(slot);
+        if !self.slots.iter().any(|(s, _)| *s == slot) {
+            self.slots.push((slot, row[slot]));
         }
         row[slot] = v;
     }
 
     fn restore(&mut self, row: &mut [Id]) {
-        for s in self.slots.drain(..) {
-            row[s] = Id::NONE;
+        for (s, old) in self.slots.drain(..) {
+            row[s] = old;
         }
     }
 }

@@ -272,8 +272,9 @@ impl<'a> Eval<'a> {
             };
         }
         match op {
-            CmpOp::Eq => Some(x == y),
-            CmpOp::Ne => Some(x != y),
+            // -0.0 = 0.0: ids of one kind are equal values when they share a canonical id.
+            CmpOp::Eq => Some(x.same_value(y)),
+            CmpOp::Ne => Some(!x.same_value(y)),
             CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge
                 if x.kind() == kind::INT || x.kind() == kind::FLOAT =>
             {
@@ -285,7 +286,11 @@ impl<'a> Eval<'a> {
                 {
                     return None;
                 }
-                let o = x.cmp(&y);
+                let o = if x.same_value(y) {
+                    Ordering::Equal
+                } else {
+                    x.cmp(&y)
+                };
                 Some(match op {
                     CmpOp::Lt => o == Ordering::Less,
                     CmpOp::Le => o != Ordering::Greater,

@@ -1,6 +1,7 @@
 //! From body solutions to the result: projection, aggregation with implicit grouping,
 //! `having`, set semantics, `order by`, `offset` and `limit`.
 
+use super::budget::{row_bytes, Budget, ENTRY_OVERHEAD};
 use super::expr::Eval;
 use super::interrupt::{abandon, Pacer};
 use super::ir::{Ex, Slot};
@@ -9,7 +10,7 @@ use crate::lang::ast::{AggFunc, Order};
 use crate::model::Value;
 use crate::store::{kind, Id};
 use hashbrown::HashTable;
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
@@ -23,6 +24,8 @@ pub enum Col {
         func: AggFunc,
         distinct: bool,
         arg: Option<Ex>,
+        /// As written (`sum(?v)`), for errors.
+        text: String,
     },
 }
 
@@ -63,11 +66,19 @@ impl Shape {
 /// Fixed-width rows of ids kept once each, in the order they came: the ids in one flat
 /// vector, a hash table of row numbers over them (no allocation per row).  Every row a
 /// query holds (distinct rows, group keys, solutions seen) is in one of these.
+///
+/// Rows are one per value under the language's `=` (`5` and `5.0` are one; LANGUAGE.md,
+/// "Values and dates"): they are kept by their canonical ids ([`Id::canonical`]), and a
+/// row that came with another form shows, per cell, the smallest of the equal ids it met
+/// (the integer before the float), so what is shown does not depend on the order rows
+/// came in.
 pub struct RowSet {
     width: usize,
     ids: Vec<Id>,
     table: HashTable<u32>,
     len: usize,
+    /// Rows whose cells are not their canonical ids: the cells to show.
+    shown: FxHashMap<u32, Vec<Id>>,
 }
 
 /// Row `i` of rows of `width` ids laid end to end.
@@ -94,31 +105,73 @@ impl RowSet {
             ids: Vec::with_capacity(rows * width),
             table: HashTable::with_capacity(rows),
             len: 0,
+            shown: FxHashMap::default(),
         }
     }
 
     /// The row's number, and whether it was new.
     pub fn insert(&mut self, row: &[Id]) -> (usize, bool) {
-        let h = hash_row(row);
+        if row.iter().all(|c| c.canonical() == *c) {
+            return self.insert_key(row, None);
+        }
+        let key: Vec<Id> = row.iter().map(|c| c.canonical()).collect();
+        self.insert_key(&key, Some(row))
+    }
+
+    /// Insert the canonical `key` of a row whose cells are `cells` (`None`: the key).
+    fn insert_key(&mut self, key: &[Id], cells: Option<&[Id]>) -> (usize, bool) {
+        let h = hash_row(key);
         let (width, ids) = (self.width, &self.ids);
-        if let Some(&i) = self.table.find(h, |&i| nth_row(ids, width, i) == row) {
+        if let Some(&i) = self.table.find(h, |&i| nth_row(ids, width, i) == key) {
+            // The canonical form is the smallest: only a row shown otherwise can change.
+            if let (Some(shown), Some(cells)) = (self.shown.get_mut(&i), cells) {
+                for (s, c) in shown.iter_mut().zip(cells) {
+                    *s = (*s).min(*c);
+                }
+            } else if let Some(shown) = self.shown.get_mut(&i) {
+                for (s, c) in shown.iter_mut().zip(key) {
+                    *s = (*s).min(*c);
+                }
+            }
             return (i as usize, false);
         }
         let i = self.len as u32;
-        self.ids.extend_from_slice(row);
+        self.ids.extend_from_slice(key);
         self.len += 1;
+        if let Some(cells) = cells {
+            self.shown.insert(i, cells.to_vec());
+        }
         let (width, ids) = (self.width, &self.ids);
         self.table
             .insert_unique(h, i, |&j| hash_row(nth_row(ids, width, j)));
         (i as usize, true)
     }
 
-    /// Whether it holds `row`.
+    /// Whether it holds `row` (or a row of equal values).
     pub fn contains(&self, row: &[Id]) -> bool {
+        let key: std::borrow::Cow<'_, [Id]> = if row.iter().all(|c| c.canonical() == *c) {
+            row.into()
+        } else {
+            row.iter().map(|c| c.canonical()).collect::<Vec<_>>().into()
+        };
         let (width, ids) = (self.width, &self.ids);
         self.table
-            .find(hash_row(row), |&i| nth_row(ids, width, i) == row)
+            .find(hash_row(&key), |&i| nth_row(ids, width, i) == key.as_ref())
             .is_some()
+    }
+
+    /// The ids of every row as shown, laid end to end (the set is left empty).
+    pub fn take_shown_ids(&mut self) -> Vec<Id> {
+        let mut ids = std::mem::take(&mut self.ids);
+        for (i, cells) in self.shown.drain() {
+            let at = i as usize * self.width;
+            if let Some(row) = ids.get_mut(at..at + self.width) {
+                row.copy_from_slice(&cells);
+            }
+        }
+        self.table.clear();
+        self.len = 0;
+        ids
     }
 
     /// Rows held.
@@ -126,9 +179,12 @@ impl RowSet {
         self.len
     }
 
-    /// Row `i` (in arrival order).
+    /// Row `i` (in arrival order), as shown.
     pub fn row(&self, i: usize) -> &[Id] {
-        nth_row(&self.ids, self.width, i as u32)
+        match self.shown.get(&(i as u32)) {
+            Some(cells) => cells,
+            None => nth_row(&self.ids, self.width, i as u32),
+        }
     }
 }
 
@@ -153,7 +209,12 @@ impl IdRows {
 pub struct Collector<'e, 'a> {
     shape: &'e Shape,
     ev: &'e Eval<'a>,
-    /// Solutions need deduplication before aggregation (the plan may repeat them).
+    /// Charged for every solution, row, group and distinct value kept.
+    budget: &'e Budget,
+    /// Solutions need deduplication before aggregation (the plan may repeat them): they
+    /// are kept and aggregated at the end, each showing the smallest form of each number
+    /// it met, so that `sum`, `min`… do not depend on which of two equal solutions came
+    /// first.
     dedupe_solutions: bool,
     seen_solutions: RowSet,
     /// Distinct rows (without aggregates), in the order they came.
@@ -179,6 +240,9 @@ enum Acc {
     },
     Avg {
         sum: f64,
+        /// The running mean, for when the sum goes past the largest float (the mean of
+        /// finite values never does).
+        mean: f64,
         n: u64,
     },
 }
@@ -186,7 +250,13 @@ enum Acc {
 impl<'e, 'a> Collector<'e, 'a> {
     /// A collector for about `rows` rows (room is made for them up front, up to a
     /// thousand).
-    pub fn new(shape: &'e Shape, ev: &'e Eval<'a>, plan_unique: bool, rows: f64) -> Self {
+    pub fn new(
+        shape: &'e Shape,
+        ev: &'e Eval<'a>,
+        plan_unique: bool,
+        rows: f64,
+        budget: &'e Budget,
+    ) -> Self {
         let aggs = shape.cols.iter().filter(|c| c.is_agg()).count();
         let rows = rows.clamp(0.0, 1024.0) as usize;
         let (rows, groups) = if shape.aggregated() {
@@ -197,6 +267,7 @@ impl<'e, 'a> Collector<'e, 'a> {
         Collector {
             shape,
             ev,
+            budget,
             dedupe_solutions: !plan_unique,
             seen_solutions: RowSet::new(shape.body_slots.len()),
             rows: RowSet::with_capacity(shape.cols.len(), rows),
@@ -222,13 +293,14 @@ impl<'e, 'a> Collector<'e, 'a> {
     }
 
     /// The group of `key` (made when new): its first accumulator's index.
-    fn group(&mut self, key: &[Id]) -> usize {
+    fn group(&mut self, key: &[Id]) -> Result<usize> {
         let (gi, new) = self.groups.insert(key);
         if new {
-            let accs = self.new_accs();
-            self.accs.extend(accs);
+            self.accs.extend(new_accs(self.shape));
+            self.budget
+                .charge(row_bytes(key.len()) + 48 * self.aggs as u64)?;
         }
-        gi * self.aggs
+        Ok(gi * self.aggs)
     }
 
     /// Take one solution; `false` when enough rows are collected.
@@ -238,41 +310,15 @@ impl<'e, 'a> Collector<'e, 'a> {
         if self.shape.aggregated() {
             if self.dedupe_solutions {
                 key.extend(self.shape.body_slots.iter().map(|&s| row[s]));
-                if !self.seen_solutions.insert(&key).1 {
-                    self.key_buf = key;
-                    return Ok(true);
+                let new = self.seen_solutions.insert(&key).1;
+                self.key_buf = key;
+                if new {
+                    self.budget.charge(row_bytes(self.shape.body_slots.len()))?;
                 }
-                key.clear();
+                return Ok(true);
             }
-            for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
-                key.push(self.cell(c, row)?);
-            }
-            let first = self.group(&key);
             self.key_buf = key;
-            let mut ai = first;
-            for col in &self.shape.cols {
-                if let Col::Agg {
-                    func,
-                    distinct,
-                    arg,
-                } = col
-                {
-                    let value = match arg {
-                        None => None,
-                        Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
-                        Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
-                    };
-                    update(
-                        &mut self.accs[ai],
-                        *func,
-                        *distinct,
-                        arg.is_none(),
-                        value,
-                        self.ev,
-                    )?;
-                    ai += 1;
-                }
-            }
+            self.accumulate(row)?;
             return Ok(true);
         }
         for c in &self.shape.cols {
@@ -283,10 +329,51 @@ impl<'e, 'a> Collector<'e, 'a> {
         if !new {
             return Ok(true);
         }
+        self.budget.charge(row_bytes(self.shape.cols.len()))?;
         Ok(self
             .shape
             .stop_after()
             .is_none_or(|n| (self.rows.len() as u64) < n))
+    }
+
+    /// Add a solution to its group's aggregates.
+    fn accumulate(&mut self, row: &[Id]) -> Result<()> {
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        for c in self.shape.cols.iter().filter(|c| !c.is_agg()) {
+            key.push(self.cell(c, row)?);
+        }
+        let first = self.group(&key);
+        self.key_buf = key;
+        let mut ai = first?;
+        for col in &self.shape.cols {
+            if let Col::Agg {
+                func,
+                distinct,
+                arg,
+                ..
+            } = col
+            {
+                let value = match arg {
+                    None => None,
+                    Some(Ex::Slot(s)) => Some(row[*s]).filter(|i| i.is_some()),
+                    Some(ex) => self.ev.eval(ex, row, &[])?.map(|v| self.ev.id_of(v)),
+                };
+                let held = update(
+                    &mut self.accs[ai],
+                    *func,
+                    *distinct,
+                    arg.is_none(),
+                    value,
+                    self.ev,
+                )?;
+                if held {
+                    self.budget.charge(16 + ENTRY_OVERHEAD)?;
+                }
+                ai += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Give up: what was collected is freed in the background (see [`abandon`]).
@@ -297,40 +384,19 @@ impl<'e, 'a> Collector<'e, 'a> {
     /// Add `n` solutions to the group of `key` at once (a count pushed into the index scan):
     /// as many pushes of rows binding the group key, each with its aggregated variable
     /// bound.  Only for a shape whose aggregates are all `count`s.
-    pub fn add_counted(&mut self, key: &[Id], n: u64) {
-        let first = self.group(key);
+    pub fn add_counted(&mut self, key: &[Id], n: u64) -> Result<()> {
+        let first = self.group(key)?;
         for acc in &mut self.accs[first..first + self.aggs] {
             if let Acc::Count(c) = acc {
                 *c += n;
             }
         }
+        Ok(())
     }
 
     /// Rows (or groups) collected so far.
     pub fn len(&self) -> usize {
         self.rows.len() + self.groups.len()
-    }
-
-    fn new_accs(&self) -> Vec<Acc> {
-        self.shape
-            .cols
-            .iter()
-            .filter_map(|c| match c {
-                Col::Agg { func, distinct, .. } => Some(match (func, distinct) {
-                    (AggFunc::Count, true) => Acc::CountDistinct(FxHashSet::default()),
-                    (AggFunc::Count, false) => Acc::Count(0),
-                    (AggFunc::Min, _) => Acc::Min(None),
-                    (AggFunc::Max, _) => Acc::Max(None),
-                    (AggFunc::Sum, _) => Acc::Sum {
-                        int: 0,
-                        float: 0.0,
-                        is_float: false,
-                    },
-                    (AggFunc::Avg, _) => Acc::Avg { sum: 0.0, n: 0 },
-                }),
-                _ => None,
-            })
-            .collect()
     }
 
     /// The result rows, ordered and cut, as ids (visible columns only).  `pacer` is
@@ -341,9 +407,22 @@ impl<'e, 'a> Collector<'e, 'a> {
         let ev = self.ev;
         let width = shape.cols.len();
         let mut all = if shape.aggregated() {
+            if self.seen_solutions.len() > 0 {
+                let solutions = std::mem::replace(&mut self.seen_solutions, RowSet::new(0));
+                let slots = shape.body_slots.iter().max().map_or(0, |m| m + 1);
+                let mut row = vec![Id::NONE; slots];
+                for i in 0..solutions.len() {
+                    pacer.tick()?;
+                    for (&s, c) in shape.body_slots.iter().zip(solutions.row(i)) {
+                        row[s] = *c;
+                    }
+                    self.accumulate(&row)?;
+                }
+                abandon(solutions);
+            }
             if self.groups.len() == 0 && shape.cols.iter().all(Col::is_agg) {
                 // No solutions and no groups: one row (`count()` is 0).
-                self.group(&[]);
+                self.group(&[])?;
             }
             let mut ids = Vec::with_capacity(self.groups.len() * width);
             let mut accs = std::mem::take(&mut self.accs).into_iter();
@@ -354,8 +433,8 @@ impl<'e, 'a> Collector<'e, 'a> {
                 }
                 let mut key = self.groups.row(g).iter();
                 for col in &shape.cols {
-                    ids.push(if col.is_agg() {
-                        accs.next().map_or(Ok(Id::NONE), |a| result(a, ev))?
+                    ids.push(if let Col::Agg { text, .. } = col {
+                        accs.next().map_or(Ok(Id::NONE), |a| result(a, ev, text))?
                     } else {
                         key.next().copied().unwrap_or(Id::NONE)
                     });
@@ -365,7 +444,7 @@ impl<'e, 'a> Collector<'e, 'a> {
         } else {
             IdRows {
                 width,
-                ids: std::mem::take(&mut self.rows.ids),
+                ids: self.rows.take_shown_ids(),
             }
         };
         let hidden = width > shape.visible;
@@ -394,11 +473,37 @@ impl<'e, 'a> Collector<'e, 'a> {
             order = kept;
         }
         if !shape.order.is_empty() {
-            order = sort(order, &all, shape, ev, pacer)?;
+            order = sort(order, &all, shape, ev, self.budget, pacer)?;
+        }
+        if hidden {
+            // Without the hidden columns rows may repeat: keep one of each (showing the
+            // smallest form of each number it met), as far as the cut.
+            let want = shape.limit.map(|l| l.saturating_add(shape.offset));
+            let mut distinct = RowSet::new(shape.visible);
+            for i in order {
+                if want.is_some_and(|w| distinct.len() as u64 >= w) {
+                    break;
+                }
+                pacer.tick()?;
+                if distinct
+                    .insert(&all.ids[i * width..i * width + shape.visible])
+                    .1
+                {
+                    self.budget.charge(row_bytes(shape.visible))?;
+                }
+            }
+            all.ids = Vec::new();
+            let mut ids = distinct.take_shown_ids();
+            let skip = (shape.offset as usize)
+                .saturating_mul(shape.visible)
+                .min(ids.len());
+            ids.drain(..skip);
+            return Ok(IdRows {
+                width: shape.visible,
+                ids,
+            });
         }
         let mut out = Vec::with_capacity(order.len().min(1 << 20) * shape.visible);
-        // Without the hidden columns rows may repeat: keep the first of each.
-        let mut distinct = RowSet::new(if hidden { shape.visible } else { 0 });
         let start = shape.offset;
         let mut taken = 0u64;
         let mut skipped = 0u64;
@@ -408,9 +513,6 @@ impl<'e, 'a> Collector<'e, 'a> {
             }
             pacer.tick()?;
             let row = &all.ids[i * width..i * width + shape.visible];
-            if hidden && !distinct.insert(row).1 {
-                continue;
-            }
             if skipped < start {
                 skipped += 1;
                 continue;
@@ -426,6 +528,30 @@ impl<'e, 'a> Collector<'e, 'a> {
     }
 }
 
+/// Fresh accumulators for the aggregates of `shape`, in column order.
+fn new_accs(shape: &Shape) -> impl Iterator<Item = Acc> + '_ {
+    shape.cols.iter().filter_map(|c| match c {
+        Col::Agg { func, distinct, .. } => Some(match (func, distinct) {
+            (AggFunc::Count, true) => Acc::CountDistinct(FxHashSet::default()),
+            (AggFunc::Count, false) => Acc::Count(0),
+            (AggFunc::Min, _) => Acc::Min(None),
+            (AggFunc::Max, _) => Acc::Max(None),
+            (AggFunc::Sum, _) => Acc::Sum {
+                int: 0,
+                float: 0.0,
+                is_float: false,
+            },
+            (AggFunc::Avg, _) => Acc::Avg {
+                sum: 0.0,
+                mean: 0.0,
+                n: 0,
+            },
+        }),
+        _ => None,
+    })
+}
+
+/// Add a value to an accumulator; true when it now holds one more value (a distinct count).
 fn update(
     acc: &mut Acc,
     func: AggFunc,
@@ -433,7 +559,7 @@ fn update(
     solutions: bool,
     value: Option<Id>,
     ev: &Eval<'_>,
-) -> Result<()> {
+) -> Result<bool> {
     match acc {
         Acc::Count(n) => {
             if solutions || value.is_some() {
@@ -442,7 +568,7 @@ fn update(
         }
         Acc::CountDistinct(set) => {
             if let Some(v) = value {
-                set.insert(v);
+                return Ok(set.insert(v.canonical()));
             }
         }
         Acc::Min(cur) | Acc::Max(cur) => {
@@ -480,19 +606,31 @@ fn update(
                 }
             }
         }
-        Acc::Avg { sum, n } => {
+        Acc::Avg { sum, mean, n } => {
             if let Some(id) = value {
                 if let Some(x) = ev.value(id)?.as_f64() {
                     *sum += x;
                     *n += 1;
+                    *mean += (x - *mean) / *n as f64;
                 }
             }
         }
     }
-    Ok(())
+    Ok(false)
 }
 
-fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
+/// The value of an accumulator.  Floats are finite: a sum beyond the largest float is an
+/// error naming the aggregate (`text`), not an infinity.
+fn result(acc: Acc, ev: &Eval<'_>, text: &str) -> Result<Id> {
+    let finite = |x: f64| -> Result<Id> {
+        if x.is_finite() {
+            Ok(ev.id_of(Value::Float(x)))
+        } else {
+            Err(Error::Invalid(format!(
+                "{text} is beyond the largest float (about ±1.8e308): floats must be finite"
+            )))
+        }
+    };
     Ok(match acc {
         Acc::Count(n) => Id::int(n as i64),
         Acc::CountDistinct(s) => Id::int(s.len() as i64),
@@ -503,7 +641,7 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
             is_float,
         } => {
             if is_float {
-                ev.id_of(Value::Float(float + int as f64))
+                finite(float + int as f64)?
             } else {
                 match i64::try_from(int) {
                     Ok(i) => Id::int(i),
@@ -511,11 +649,13 @@ fn result(acc: Acc, ev: &Eval<'_>) -> Result<Id> {
                 }
             }
         }
-        Acc::Avg { sum, n } => {
+        Acc::Avg { sum, mean, n } => {
             if n == 0 {
                 Id::NONE
-            } else {
+            } else if sum.is_finite() {
                 ev.id_of(Value::Float(sum / n as f64))
+            } else {
+                finite(mean)?
             }
         }
     })
@@ -552,6 +692,7 @@ fn sort(
     all: &IdRows,
     shape: &Shape,
     ev: &Eval<'_>,
+    budget: &Budget,
     pacer: &Pacer<'_>,
 ) -> Result<Vec<usize>> {
     // With a limit, only the first `offset + limit` rows need to be in order.
@@ -560,21 +701,36 @@ fn sort(
         (Some(l), false) => Some(shape.offset.saturating_add(l) as usize),
         _ => None,
     };
-    refine(&mut rows, 0, want, all, shape, ev, pacer)?;
+    let cx = SortCx {
+        all,
+        shape,
+        ev,
+        budget,
+        pacer,
+    };
+    refine(&mut rows, 0, want, &cx)?;
     Ok(rows)
 }
 
 /// Order `rows` (tied on the keys before `key`) by order key `key` and the ones after it,
 /// as far as the first `want` rows.
-fn refine(
-    rows: &mut [usize],
-    key: usize,
-    want: Option<usize>,
-    all: &IdRows,
-    shape: &Shape,
-    ev: &Eval<'_>,
-    pacer: &Pacer<'_>,
-) -> Result<()> {
+/// What every level of [`refine`] reads.
+struct SortCx<'x, 'e> {
+    all: &'x IdRows,
+    shape: &'x Shape,
+    ev: &'x Eval<'e>,
+    budget: &'x Budget,
+    pacer: &'x Pacer<'x>,
+}
+
+fn refine(rows: &mut [usize], key: usize, want: Option<usize>, cx: &SortCx<'_, '_>) -> Result<()> {
+    let SortCx {
+        all,
+        shape,
+        ev,
+        budget,
+        pacer,
+    } = *cx;
     let Some((ex, order)) = shape.order.get(key) else {
         return Ok(());
     };
@@ -601,6 +757,12 @@ fn refine(
                 None => SortKey::Unbound,
             },
         };
+        // The keys are held while sorting (a long text in every row adds up).
+        let text = match &k {
+            SortKey::Value(v) => v.text().map_or(0, str::len),
+            _ => 0,
+        };
+        budget.charge(40 + text as u64)?;
         keyed.push((k, i));
     }
     let stopped: RefCell<Option<Error>> = RefCell::new(None);
@@ -637,7 +799,7 @@ fn refine(
         }
         if end - start > 1 {
             let want = want.map(|w| w - start);
-            refine(&mut rows[start..end], key + 1, want, all, shape, ev, pacer)?;
+            refine(&mut rows[start..end], key + 1, want, cx)?;
         }
         start = end;
     }

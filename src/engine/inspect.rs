@@ -2,8 +2,7 @@
 
 use super::catalog::{Catalog, PredDecl, Range};
 use super::compile::{Context, SchemaIds};
-use super::derived::Derived;
-use super::interrupt::Interrupt;
+use super::derived::{Derived, Relation};
 use super::ir::Params;
 use super::materialized;
 use super::rules;
@@ -296,12 +295,13 @@ fn with_article(word: &str) -> String {
 
 /// `check`: the store's proof that it is whole ([`Store::verify`]: dictionary, counters,
 /// indexes, counts, meta records), that the catalog decodes, then the facts that violate
-/// the schema's domains and ranges (stored facts, then the facts rules derive).  Each problem is (subject, predicate, object, what is
+/// the schema's domains and ranges — stated ones, then those the rules derive (evaluated
+/// under the statement's `limits`).  Each problem is (subject, predicate, object, what is
 /// wrong); problems of the store have no subject.
 pub fn check(
     store: &Store,
     params: &Params,
-    interrupt: &Interrupt,
+    limits: &super::Limits,
 ) -> Result<Vec<[Option<Value>; 4]>> {
     // The caller holds the read gate (a statement), so the store checks under it.
     let mut out: Vec<[Option<Value>; 4]> = store
@@ -318,7 +318,7 @@ pub fn check(
     };
     // Schema checks read facts through the indexes and the dictionary: on a damaged
     // store they may fail, and the problems above already say why.
-    match schema_problems(store, params, &catalog, interrupt) {
+    match schema_problems(store, params, &catalog, limits) {
         Ok(p) => out.extend(p),
         Err(e) if !out.is_empty() => out.push([
             None,
@@ -331,16 +331,24 @@ pub fn check(
     Ok(out)
 }
 
-/// Facts that violate the schema's domains and ranges: stored facts, then the facts rules
-/// derive.
+/// Facts, stated or derived, that violate the schema's domains and ranges.
 fn schema_problems(
     store: &Store,
     params: &Params,
     catalog: &Catalog,
-    interrupt: &Interrupt,
+    limits: &super::Limits,
 ) -> Result<Vec<[Option<Value>; 4]>> {
     let ids = SchemaIds::compute(store, None, catalog)?;
-    let cx = Context::new(store, None, catalog, params, &ids);
+    let mut cx = Context::new(store, None, catalog, params, &ids);
+    cx.interrupt = limits.interrupt.clone();
+    cx.budget = super::Budget::new(limits.max_memory);
+    let derived = derived_for_schema(&cx, catalog)?;
+    let schema = Schema {
+        store,
+        catalog,
+        type_id: cx.type_id,
+        derived_types: cx.type_id.and_then(|t| derived.full.get(&t)).map(|r| &**r),
+    };
     let mut out = Vec::new();
     for (p, decl) in &catalog.preds {
         let Some(pid) = store.lookup_entity(p, None)? else {
@@ -348,112 +356,106 @@ fn schema_problems(
         };
         for q in store.quads(&IdPattern::new(None, Some(pid), None))? {
             let q = q?;
-            let problems = fact_problems(&cx, decl, q[0], q[2])?;
-            if !problems.is_empty() {
-                out.push(problem_row(store, p, q[0], q[2], problems.join("; "))?);
-            }
+            schema.problems(p, decl, q[0], q[2], "", &mut out)?;
+        }
+        for &(s, o) in derived.full.get(&pid).map_or(&[][..], |r| r.pairs()) {
+            schema.problems(p, decl, s, o, "derived by a rule: ", &mut out)?;
         }
     }
-    out.extend(derived_facts_violating_the_schema(&cx, interrupt)?);
     Ok(out)
 }
 
-/// The facts that rules derive for declared predicates and that the declaration does not
-/// fit: a subject outside the domain, an object outside the range's class or of another
-/// kind.  (Classes are not enforced when a rule is stored, as they are not for stored facts:
-/// a rule's facts depend on the data.)  The problem says the fact is derived.
-fn derived_facts_violating_the_schema(
-    cx: &Context<'_>,
-    interrupt: &Interrupt,
-) -> Result<Vec<[Option<Value>; 4]>> {
-    let catalog = cx.catalog;
-    let mut declared: Vec<(Id, &String, &PredDecl)> = Vec::new();
-    for (p, decl) in &catalog.preds {
-        if catalog.rules.iter().any(|r| &r.head == p) {
-            if let Some(pid) = cx.store.lookup_entity(p, None)? {
-                declared.push((pid, p, decl));
-            }
-        }
-    }
-    if declared.is_empty() {
-        return Ok(Vec::new());
+/// The facts rules derive for declared predicates, and the `type` facts they derive (class
+/// membership counts them too).
+fn derived_for_schema(cx: &Context<'_>, catalog: &Catalog) -> Result<Derived> {
+    let derives_declared = catalog.derived();
+    if !catalog
+        .preds
+        .keys()
+        .any(|p| derives_declared.contains(p.as_str()))
+    {
+        return Ok(Derived::default());
     }
     let program = rules::Program::new(rules::compile_all(cx, catalog)?, cx.type_id, &|id| {
         materialized::names(cx, id)
     })?;
-    let needed: Vec<rules::Node> = declared
-        .iter()
-        .map(|(pid, _, _)| rules::Node {
-            rel: *pid,
-            class: Id::NONE,
-        })
-        .collect();
-    let derived = program.evaluate(cx, Derived::default(), &[], &needed, interrupt)?;
-    let mut out = Vec::new();
-    for (pid, p, decl) in declared {
-        let Some(rel) = derived.full.get(&pid) else {
-            continue;
-        };
-        for &(s, o) in rel.pairs() {
-            interrupt.check()?;
-            let problems = fact_problems(cx, decl, s, o)?;
-            if !problems.is_empty() {
-                let what = format!("derived by a rule: {}", problems.join("; "));
-                out.push(problem_row(cx.store, p, s, o, what)?);
-            }
-        }
+    let mut declared = Vec::new();
+    for p in catalog.preds.keys() {
+        declared.extend(cx.store.lookup_entity(p, None)?);
     }
-    Ok(out)
+    let needed: Vec<_> = program
+        .strata
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|n| declared.contains(&n.rel) || Some(n.rel) == cx.type_id)
+        .collect();
+    program.evaluate(cx, Derived::default(), &[], &needed, &cx.interrupt)
 }
 
-/// What is wrong with the fact `s p o` under `p`'s declaration (nothing: empty).
-fn fact_problems(cx: &Context<'_>, decl: &PredDecl, s: Id, o: Id) -> Result<Vec<String>> {
-    let store = cx.store;
-    let has_type = |x: Id, class: &str| -> Result<bool> {
-        let Some(t) = cx.type_id else {
+/// What `check` needs to judge one fact against the schema.
+struct Schema<'a> {
+    store: &'a Store,
+    catalog: &'a Catalog,
+    type_id: Option<Id>,
+    /// Type facts the rules derive (class membership counts them too).
+    derived_types: Option<&'a Relation>,
+}
+
+impl Schema<'_> {
+    /// Whether `x` is stated (or derived) to be of `class` or one of its subtypes.
+    fn has_type(&self, x: Id, class: &str) -> Result<bool> {
+        let Some(t) = self.type_id.filter(|_| x.kind() == kind::ENTITY) else {
             return Ok(false);
         };
-        for c in cx.catalog.subtypes(class) {
-            if let Some(cid) = store.lookup_entity(&c, None)? {
-                if store.any(&IdPattern::new(Some(x), Some(t), Some(cid)))? {
+        for c in self.catalog.subtypes(class) {
+            if let Some(cid) = self.store.lookup_entity(&c, None)? {
+                if self
+                    .store
+                    .any(&IdPattern::new(Some(x), Some(t), Some(cid)))?
+                    || self.derived_types.is_some_and(|f| f.contains(x, cid))
+                {
                     return Ok(true);
                 }
             }
         }
         Ok(false)
-    };
-    let mut problems = Vec::new();
-    if let Some(d) = &decl.domain {
-        if !has_type(s, d)? {
-            problems.push(format!("subject is not {}", with_article(d)));
-        }
     }
-    let wrong_range = match &decl.range {
-        Some(Range::Class(c)) => {
-            (o.kind() != kind::ENTITY || !has_type(o, c)?).then(|| with_article(c))
-        }
-        Some(Range::Kind(k)) => {
-            (!k.accepts(store.value(o, None)?.kind())).then(|| with_article(k.name()))
-        }
-        None => None,
-    };
-    if let Some(what) = wrong_range {
-        problems.push(format!("object is not {what}"));
-    }
-    Ok(problems)
-}
 
-fn problem_row(
-    store: &Store,
-    p: &str,
-    s: Id,
-    o: Id,
-    problem: String,
-) -> Result<[Option<Value>; 4]> {
-    Ok([
-        Some(store.value(s, None)?),
-        Some(Value::entity(p.to_string())),
-        Some(store.value(o, None)?),
-        Some(Value::Str(problem)),
-    ])
+    /// Add a row to `out` when the fact `s p o` violates `p`'s declaration.
+    fn problems(
+        &self,
+        p: &str,
+        decl: &PredDecl,
+        s: Id,
+        o: Id,
+        prefix: &str,
+        out: &mut Vec<[Option<Value>; 4]>,
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        if let Some(d) = &decl.domain {
+            if !self.has_type(s, d)? {
+                problems.push(format!("subject is not {}", with_article(d)));
+            }
+        }
+        let wrong_range = match &decl.range {
+            Some(Range::Class(c)) => (!self.has_type(o, c)?).then(|| with_article(c)),
+            Some(Range::Kind(k)) => {
+                (!k.accepts(self.store.value(o, None)?.kind())).then(|| with_article(k.name()))
+            }
+            None => None,
+        };
+        if let Some(what) = wrong_range {
+            problems.push(format!("object is not {what}"));
+        }
+        if !problems.is_empty() {
+            out.push([
+                Some(self.store.value(s, None)?),
+                Some(Value::entity(p)),
+                Some(self.store.value(o, None)?),
+                Some(Value::Str(format!("{prefix}{}", problems.join("; ")))),
+            ]);
+        }
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 //! values decoded in one pass.  Writes ([`mod@write`]) turn statements into a
 //! [`crate::store::Delta`]; [`inspect`] answers `describe`, `search` and `check`.
 
+mod budget;
 mod cache;
 pub mod catalog;
 pub mod compile;
@@ -25,6 +26,7 @@ mod plan;
 pub mod rules;
 pub mod write;
 
+pub use budget::Budget;
 pub use cache::{PlanCache, Planned};
 pub use interrupt::Interrupt;
 pub use ir::Params;
@@ -72,6 +74,8 @@ pub struct Limits {
     pub interrupt: Interrupt,
     /// Stop with an error when the result would have more rows.
     pub max_rows: Option<u64>,
+    /// Stop with [`Error::TooMuchMemory`] when the query would hold more bytes of rows.
+    pub max_memory: Option<u64>,
 }
 
 fn count(c: &Option<Count>, params: &Params) -> Result<Option<u64>> {
@@ -135,7 +139,7 @@ pub fn find(
     limits: &Limits,
     mode: Mode,
 ) -> Result<QueryResult> {
-    let planned = prepare(store, delta, params, f, &limits.interrupt)?;
+    let planned = prepare(store, delta, params, f, limits)?;
     if mode == Mode::Explain {
         let mut text = explain::render(&planned.plan, &planned.vars, None);
         if planned.count_scan.is_some() {
@@ -147,17 +151,21 @@ pub fn find(
 }
 
 /// Compile and plan a `find` (evaluating the rules it needs): everything but running it.
-/// Planning honours `interrupt`.
+/// Planning honours the time limit; rule evaluation charges the memory budget.
 pub fn prepare(
     store: &Store,
     delta: Option<&Delta>,
     params: &Params,
     f: &ast::Find,
-    interrupt: &Interrupt,
+    limits: &Limits,
 ) -> Result<Planned> {
+    let interrupt = &limits.interrupt;
     let schema = compile::schema(store, delta)?;
     let (catalog, ids) = (&schema.0, &schema.1);
-    let cx = Context::new(store, delta, catalog, params, ids);
+    let mut cx = Context::new(store, delta, catalog, params, ids);
+    cx.interrupt = limits.interrupt.clone();
+    cx.budget = Budget::new(limits.max_memory);
+    let cx = cx;
     let mut c = Compiler::new(&cx);
     let mut body = c.body(&f.body)?;
     let (shape, columns) = compile_shape(&mut c, f, &body, params)?;
@@ -204,16 +212,21 @@ pub fn execute(
     // Constants were resolved to ids when the query was compiled.
     let no_params = Params::new();
     let (catalog, ids) = (&planned.schema.0, &planned.schema.1);
-    let cx = Context::new(store, delta, catalog, &no_params, ids);
+    let mut cx = Context::new(store, delta, catalog, &no_params, ids);
+    cx.interrupt = limits.interrupt.clone();
+    cx.budget = Budget::new(limits.max_memory);
+    let cx = cx;
     let ev = expr::Eval::with_label(store, delta, ids.label_id);
     if let (Some(count), Mode::Run, true) =
         (&planned.count_scan, mode, delta.is_none_or(Delta::is_empty))
     {
-        let mut collector = Collector::new(&planned.shape, &ev, true, planned.plan.rows);
+        let mut collector =
+            Collector::new(&planned.shape, &ev, true, planned.plan.rows, &cx.budget);
         count.run(store, &mut collector, &limits.interrupt)?;
         let id_rows = collector.finish(&interrupt::Pacer::new(&limits.interrupt))?;
         check_rows(id_rows.len(), limits)?;
-        return Ok(planned.result(decode(&ev, id_rows, &limits.interrupt)?, None));
+        let rows = decode(&ev, id_rows, &limits.interrupt, &cx.budget)?;
+        return Ok(planned.result(rows, None));
     }
     let exec = exec::Exec::new(
         &cx,
@@ -229,12 +242,14 @@ pub fn execute(
         &ev,
         planned.vars.len(),
         limits,
+        &cx.budget,
     )?;
     let plan_text = (mode == Mode::Analyze).then(|| {
         let profile = exec.profile.as_ref().map(|p| p.borrow().clone());
         explain::render(&planned.plan, &planned.vars, profile.as_ref())
     });
-    Ok(planned.result(decode(&ev, id_rows, &limits.interrupt)?, plan_text))
+    let rows = decode(&ev, id_rows, &limits.interrupt, &cx.budget)?;
+    Ok(planned.result(rows, plan_text))
 }
 
 /// Compile the find list, `having` and `order by` into the collector's [`Shape`]: the
@@ -288,12 +303,13 @@ fn compile_shape(
                     Some(e) => Some(c.expr(e, &[])?),
                     None => None,
                 };
+                let text = crate::lang::print_aggregate(aggregate);
                 cols.push(Col::Agg {
                     func: aggregate.func,
                     distinct: aggregate.distinct,
                     arg,
+                    text: text.clone(),
                 });
-                let text = crate::lang::print_aggregate(aggregate);
                 names.push(alias.as_ref().map_or(text.clone(), |a| a.name.clone()));
                 keys.push((text, i));
                 if let Some(a) = alias {
@@ -316,11 +332,12 @@ fn compile_shape(
                 Some(e) => Some(c.expr(e, &[])?),
                 None => None,
             };
-            keys.push((text, cols.len()));
+            keys.push((text.clone(), cols.len()));
             cols.push(Col::Agg {
                 func: a.func,
                 distinct: a.distinct,
                 arg,
+                text,
             });
         }
     }
@@ -365,8 +382,9 @@ fn run(
     ev: &expr::Eval<'_>,
     width: usize,
     limits: &Limits,
+    budget: &Budget,
 ) -> Result<IdRows> {
-    let mut collector = Collector::new(shape, ev, plan.unique, plan.rows);
+    let mut collector = Collector::new(shape, ev, plan.unique, plan.rows, budget);
     let mut row = vec![Id::NONE; width];
     let ran = exec.run(plan, &mut row, &mut |r| {
         let more = collector.push(r)?;
@@ -395,12 +413,13 @@ fn check_rows(rows: usize, limits: &Limits) -> Result<()> {
 }
 
 /// The rows' values, every id decoded in one sorted pass over the dictionary (in batches,
-/// checking `interrupt` between them).  Each value is moved into the last cell that holds
-/// it and cloned into the others.
+/// checking `interrupt` between them); the decoded rows are charged to `budget`.  Each
+/// value is moved into the last cell that holds it and cloned into the others.
 fn decode(
     ev: &expr::Eval<'_>,
     id_rows: IdRows,
     interrupt: &Interrupt,
+    budget: &Budget,
 ) -> Result<Vec<Vec<Option<Value>>>> {
     let mut ids: Vec<Id> = id_rows
         .ids
@@ -437,7 +456,19 @@ fn decode(
             interrupt::abandon(rows);
             return Err(e);
         }
-        rows.push(r.iter().map(&mut cell).collect());
+        let row: Vec<Option<Value>> = r.iter().map(&mut cell).collect();
+        // The decoded rows are held too (a long text in every row adds up).
+        let text: usize = row
+            .iter()
+            .flatten()
+            .filter_map(Value::text)
+            .map(str::len)
+            .sum();
+        if let Err(e) = budget.charge(budget::row_bytes(row.len()) * 2 + text as u64) {
+            interrupt::abandon(rows);
+            return Err(e);
+        }
+        rows.push(row);
     }
     Ok(rows)
 }

@@ -201,6 +201,19 @@ pub struct Readings {
     pub estimates: FxHashMap<IdPattern, u64>,
     /// Text index estimates (terms a query finds), by query.
     pub texts: FxHashMap<TextQuery, Option<u64>>,
+    /// Whether a predicate has a float among its objects, by predicate.
+    pub floats: FxHashMap<Id, bool>,
+}
+
+/// Whether predicate `p` has a float among its objects.
+pub fn has_float_objects(store: &crate::store::Store, p: Id) -> Result<bool> {
+    store.any(&IdPattern {
+        s: None,
+        p: Some(p),
+        o: None,
+        g: GraphSel::Any,
+        o_range: Some((Id::new(kind::FLOAT, 0), Id::new(kind::FLOAT + 1, 0))),
+    })
 }
 
 /// The filters and `not`s of a body, each placed as soon as the variables it needs are
@@ -542,6 +555,30 @@ impl<'p, 'a> Planner<'p, 'a> {
         Ok(ps)
     }
 
+    /// Whether two facts of `pat` can bind its object variable to different ids of numbers
+    /// `=` equates (`5` and `5.0`, `-0.0` and `0.0`): then two solutions the plan makes
+    /// are one, and must be deduplicated.  That takes a float among the predicate's
+    /// objects: one probe of the index, noted among the readings (a cached plan ends when
+    /// the answer changes).
+    fn equal_numbers_possible(&self, pat: &Pattern) -> Result<bool> {
+        if !matches!(pat.o, PTerm::Var(_)) {
+            return Ok(false);
+        }
+        if pat.derived || self.cx.delta.is_some_and(|d| !d.is_empty()) {
+            return Ok(true);
+        }
+        // Any predicate: assume so (a new predicate would not end a cached plan).
+        let PTerm::Const(p) = pat.p else {
+            return Ok(true);
+        };
+        if let Some(&known) = self.readings.borrow().floats.get(&p) {
+            return Ok(known);
+        }
+        let has = has_float_objects(self.cx.store, p)?;
+        self.readings.borrow_mut().floats.insert(p, has);
+        Ok(has)
+    }
+
     /// The number of distinct triples, noted among the readings.
     fn total_triples(&self) -> Result<u64> {
         if let Some(n) = self.readings.borrow().triples {
@@ -624,6 +661,11 @@ impl<'p, 'a> Planner<'p, 'a> {
             (false, true) if sa != sb && sa != *key && sb != *key => false,
             _ => return,
         };
+        // Grouped by object, equal numbers of two forms (`5`, `5.0`) would fall in two
+        // groups: the hash join meets them.
+        if !by_subject && self.equal_numbers_possible(a).unwrap_or(true) {
+            return;
+        }
         let step = Step {
             id: second.id,
             kind: StepKind::Pairs {
@@ -1235,7 +1277,8 @@ impl<'p, 'a> Planner<'p, 'a> {
             && !matches!(pat.o, PTerm::Any | PTerm::OneOf(_))
             && !pat.infer_supertypes
             && (matches!(pat.p, PTerm::Const(_)) || self.cx.subtypes.is_empty())
-            && !(pat.stored && pat.derived);
+            && !(pat.stored && pat.derived)
+            && !self.equal_numbers_possible(pat)?;
         if pat.is_never() {
             return Ok(Cand {
                 connected: true,
@@ -1666,6 +1709,14 @@ pub fn filter_ranges(ex: &Ex, x: Slot) -> Option<Vec<(Id, Id)>> {
         }
         Ex::Const(Value::Int(i), _) => {
             let mut r = numeric_ranges(op, *i as f64)?;
+            // The integers exactly (`*i as f64` rounds past 2^53).
+            if let Some(ints) = r.first_mut() {
+                *ints = match op {
+                    CmpOp::Lt | CmpOp::Le => (Id::new(kind::INT, 0), Id::int(*i).successor()),
+                    CmpOp::Gt | CmpOp::Ge => (Id::int(*i), Id::new(kind::INT + 1, 0)),
+                    _ => (Id::int(*i), Id::int(*i).successor()),
+                };
+            }
             // An integer compared with a date is a year.
             if let Some(year) = i32::try_from(*i)
                 .ok()
@@ -1783,7 +1834,7 @@ pub fn step_text(k: &StepKind) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{prepare, Interrupt, Params};
+    use crate::engine::{prepare, Interrupt, Limits, Params};
     use crate::error::Error;
     use crate::lang::ast::StatementKind;
     use crate::Db;
@@ -1800,10 +1851,19 @@ mod tests {
             panic!("not a find")
         };
         let _r = db.store().read()?;
-        Ok(prepare(db.store(), None, &Params::new(), &f, interrupt)?
-            .plan
-            .steps
-            .len())
+        Ok(prepare(
+            db.store(),
+            None,
+            &Params::new(),
+            &f,
+            &Limits {
+                interrupt: interrupt.clone(),
+                ..Limits::default()
+            },
+        )?
+        .plan
+        .steps
+        .len())
     }
 
     #[test]
@@ -1975,7 +2035,7 @@ mod tests {
             panic!("not a find")
         };
         let planned =
-            prepare(db.store(), None, &Params::new(), &f, &Interrupt::default()).expect("plans");
+            prepare(db.store(), None, &Params::new(), &f, &Limits::default()).expect("plans");
         // After the first pattern, each step joins on a variable bound before it.
         let mut bound: Vec<usize> = Vec::new();
         for (i, step) in planned.plan.steps.iter().enumerate() {

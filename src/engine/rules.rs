@@ -27,6 +27,10 @@ use crate::store::{Id, IdPattern};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 
+/// Bytes a derived fact holds: in its relation (the pair, its set entry, both indexes),
+/// and at most once more in the round's new facts and once in its delta.
+const DERIVED_FACT_BYTES: u64 = 3 * 80;
+
 /// A rule ready to run.
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
@@ -693,7 +697,10 @@ impl RuleRun<'_, '_> {
             {
                 return Ok(true);
             }
-            new.entry(rule.head_rel).or_default().insert((s, o));
+            // Charged as soon as it is found: one round can derive a great many.
+            if new.entry(rule.head_rel).or_default().insert((s, o)) {
+                cx.budget.charge(DERIVED_FACT_BYTES)?;
+            }
             Ok(true)
         })?;
         Ok(())

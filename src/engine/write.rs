@@ -39,6 +39,11 @@ pub(super) fn value(t: &TermNode, params: &Params, what: &str) -> Result<Option<
 fn entity(t: &TermNode, params: &Params, role: &str) -> Result<Option<String>> {
     match value(t, params, "fact")? {
         None => Ok(None),
+        // Only a `$param` can bring an empty name: `<>` is not a name.
+        Some(Value::Entity(e)) if e.is_empty() => Err(Error::at(Diagnostic::error(
+            format!("the {role} is an entity without a name"),
+            t.span,
+        ))),
         Some(Value::Entity(e)) => Ok(Some(e)),
         Some(other) => Err(Error::at(
             Diagnostic::error(format!("the {role} must be an entity, not {other}"), t.span)
@@ -89,6 +94,9 @@ pub fn facts(
         let s = entity(&tp.subject, params, "subject")?.ok_or_else(|| wild(&tp.subject))?;
         let p = entity(&tp.predicate, params, "predicate")?.ok_or_else(|| wild(&tp.predicate))?;
         let o = value(&tp.object, params, "fact")?.ok_or_else(|| wild(&tp.object))?;
+        // Only a `$param` can bring such a value: the language has no literal for it.
+        o.storable()
+            .map_err(|m| Error::at(Diagnostic::error(m, tp.object.span)))?;
         match catalog.preds.get(&p) {
             Some(decl) => check_kind(&p, decl, &o, &tp.object)?,
             None => undeclared(catalog, &p, &tp.predicate, warnings),
@@ -191,11 +199,16 @@ pub fn del(
     for tp in triples {
         let mut ids = [None; 3];
         let mut unknown = false;
+        // A constant object matches what `=` accepts, as in a query (`5` also `5.0`).
+        let mut objects = Vec::new();
         for (i, t) in [&tp.subject, &tp.predicate, &tp.object]
             .into_iter()
             .enumerate()
         {
             if let Some(v) = value(t, params, "del")? {
+                if i == 2 {
+                    objects.extend_from_slice(Id::equal_ids(&v).as_slice());
+                }
                 match store.lookup(&v, Some(delta))? {
                     Some(id) => ids[i] = Some(id),
                     None => unknown = true,
@@ -205,14 +218,19 @@ pub fn del(
         if unknown {
             continue;
         }
-        let pat = IdPattern {
-            s: ids[0],
-            p: ids[1],
-            o: ids[2],
-            g,
-            o_range: None,
-        };
-        removes.extend(matching(store, delta, &pat)?);
+        if objects.is_empty() {
+            objects.push(ids[2].unwrap_or(Id::NONE));
+        }
+        for o in objects {
+            let pat = IdPattern {
+                s: ids[0],
+                p: ids[1],
+                o: Some(o).filter(|o| o.is_some()),
+                g,
+                o_range: None,
+            };
+            removes.extend(matching(store, delta, &pat)?);
+        }
     }
     let n = removes.len() as u64;
     for q in removes {
@@ -284,6 +302,19 @@ pub fn rule(store: &Store, delta: &mut Delta, params: &Params, r: &ast::Rule) ->
             }
             _ => {}
         }
+    }
+    // A constant in the head is a value every derived fact has: it must fit the schema
+    // as a stated fact must (`pred label: _ -> string` refuses `rule ?x label 5 :- …`).
+    if let Term::Value(v) = &r.head.subject.term {
+        if v.as_entity().is_none() {
+            return Err(Error::at(Diagnostic::error(
+                format!("the subject of a rule head must be an entity, not {v}"),
+                r.head.subject.span,
+            )));
+        }
+    }
+    if let (Term::Value(v), Some(decl)) = (&r.head.object.term, catalog.preds.get(&head)) {
+        check_kind(&head, decl, v, &r.head.object)?;
     }
     if contains_param(&r.body) {
         return Err(Error::at(Diagnostic::error(
@@ -472,6 +503,24 @@ pub fn pred_decl(
                     "fix or delete those facts first (del ...), or declare a different kind",
                 ),
             ));
+        }
+    }
+    // Likewise a stored rule whose head holds a constant of another kind.
+    for rule in catalog.rules.iter().filter(|r| r.head == name.name) {
+        let ast = rules::parse_rule(&rule.text)?;
+        if let Term::Value(v) = &ast.head.object.term {
+            check_kind(&name.name, &decl, v, &ast.head.object).map_err(|_| {
+                Error::at(
+                    Diagnostic::error(
+                        format!(
+                            "a stored rule derives '{}' facts that are not of that kind: {}",
+                            name.name, rule.text
+                        ),
+                        name.span,
+                    )
+                    .with_hint("drop the rule first (drop rule …), or declare a different kind"),
+                )
+            })?;
         }
     }
     store.intern_entity(delta, &name.name)?;

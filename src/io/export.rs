@@ -8,7 +8,8 @@
 //! `Display`, which quotes and escapes them as the parser expects.
 //!
 //! N-Quads export inverts the import mapping ([`Namespaces::iri_of_name`]): names go back
-//! to IRIs, `_:` names to blank nodes, `type` to `rdf:type`, values to typed literals
+//! to IRIs, `_:` names to Skolem IRIs (so they import back to the same names), `type` to
+//! `rdf:type`, values to typed literals
 //! (`xsd:integer`, `xsd:double`, `xsd:boolean`, `xsd:date` / `xsd:gYearMonth` /
 //! `xsd:gYear` by precision), sources to graph names.
 
@@ -17,7 +18,7 @@ use super::names::Namespaces;
 use super::sort::QuadSort;
 use crate::error::{Error, Result};
 use crate::model::{write_entity, Quad, Value, TYPE_PREDICATE};
-use oxrdf::{BlankNode, GraphName, Literal, NamedNode, NamedOrBlankNode, Term};
+use oxrdf::{GraphName, Literal, NamedNode, NamedOrBlankNode, Term};
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -90,9 +91,19 @@ impl DqSort {
         }
     }
 
-    /// Add a fact (one the language cannot write, a NaN or infinite float, is counted in
-    /// the summary and left out).
+    /// Add a fact.  One the language cannot write (stored before such values were
+    /// refused: an entity without a name, a NaN or infinite float) is counted in the
+    /// summary and left out, and the caller decides (the command line fails).
     pub fn push(&mut self, q: Quad) -> Result<()> {
+        let nameless = q.subject.is_empty()
+            || q.predicate.is_empty()
+            || q.source.as_deref() == Some("")
+            || q.object.as_entity() == Some("");
+        if nameless {
+            self.summary
+                .skip("entities without a name (the language has none)");
+            return Ok(());
+        }
         if matches!(q.object, Value::Float(x) if !x.is_finite()) {
             self.summary
                 .skip("NaN or infinite floats (the language has no literal for them)");
@@ -234,8 +245,11 @@ fn dq_order(a: &Quad, b: &Quad) -> Ordering {
         .then_with(|| a.object.total_cmp(&b.object))
 }
 
-/// Write `quads` as N-Quads, names expanded by `ns`.  Facts that have no RDF form (a
-/// blank node as predicate) are skipped and counted.
+/// Write `quads` as N-Quads, names expanded by `ns` ([`Namespaces::iri_of_name`]: every
+/// name, `_:` names included, becomes an IRI that imports back to the same name under
+/// the same base).  Facts that have no RDF form (a float stored before floats had to be
+/// finite) are skipped and counted.  An error, before anything is written, when the base
+/// is not an absolute IRI.
 pub fn write_nquads<W: Write, Q: Borrow<Quad>>(
     out: W,
     quads: impl IntoIterator<Item = Q>,
@@ -251,6 +265,7 @@ pub(crate) fn write_nquads_from<W: Write, Q: Borrow<Quad>>(
     quads: impl IntoIterator<Item = Result<Q>>,
     ns: &Namespaces,
 ) -> Result<ExportSummary> {
+    ns.check().map_err(Error::Invalid)?;
     let mut summary = ExportSummary::default();
     let mut w = oxttl::NQuadsSerializer::new().for_writer(out);
     for q in quads {
@@ -269,16 +284,11 @@ pub(crate) fn write_nquads_from<W: Write, Q: Borrow<Quad>>(
 }
 
 fn rdf_quad(q: &Quad, ns: &Namespaces) -> std::result::Result<oxrdf::Quad, &'static str> {
-    let subject = match node(&q.subject, ns)? {
-        Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
-        Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
-        Term::Literal(_) => return Err("subjects that are not names"),
-    };
-    let Term::NamedNode(predicate) = node(&q.predicate, ns)? else {
-        return Err("blank nodes as predicates (RDF has none)");
-    };
     let object = match &q.object {
-        Value::Entity(e) => node(e, ns)?,
+        Value::Entity(e) => Term::NamedNode(node(e, ns)?),
+        Value::Float(x) if !x.is_finite() => {
+            return Err("NaN or infinite floats (floats must be finite)")
+        }
         v => {
             let (text, dt) = literal_of_value(v).ok_or("objects that cannot be literals")?;
             Term::Literal(match dt {
@@ -292,70 +302,19 @@ fn rdf_quad(q: &Quad, ns: &Namespaces) -> std::result::Result<oxrdf::Quad, &'sta
     };
     let graph_name = match &q.source {
         None => GraphName::DefaultGraph,
-        Some(s) => match node(s, ns)? {
-            Term::NamedNode(n) => GraphName::NamedNode(n),
-            Term::BlankNode(b) => GraphName::BlankNode(b),
-            Term::Literal(_) => return Err("sources that are not names"),
-        },
+        Some(s) => GraphName::NamedNode(node(s, ns)?),
     };
     Ok(oxrdf::Quad {
-        subject,
-        predicate,
+        subject: NamedOrBlankNode::NamedNode(node(&q.subject, ns)?),
+        predicate: node(&q.predicate, ns)?,
         object,
         graph_name,
     })
 }
 
-/// A name as an RDF node: `_:id` → blank node, anything else → IRI.
-fn node(name: &str, ns: &Namespaces) -> std::result::Result<Term, &'static str> {
-    if let Some(id) = name.strip_prefix("_:") {
-        return BlankNode::new(id)
-            .map(Term::BlankNode)
-            .or_else(|_| Ok(Term::BlankNode(BlankNode::new_unchecked(blank_id(id)))));
-    }
-    let iri = ns.iri_of_name(name);
-    match NamedNode::new(iri.as_ref()) {
-        Ok(n) => Ok(Term::NamedNode(n)),
-        // A name with characters no IRI may hold even after the usual escaping (`[`, a
-        // stray `%`): escape everything outside the plainest characters and retry.
-        Err(_) => {
-            let escaped = escape_all(name);
-            let iri = ns.iri_of_name(&escaped);
-            NamedNode::new(iri.as_ref())
-                .map(Term::NamedNode)
-                .map_err(|_| "names that make no valid IRI")
-        }
-    }
-}
-
-/// A valid blank node id for any text: letters, digits and `_` kept, anything else as
-/// `_xHH_`.
-fn blank_id(id: &str) -> String {
-    let mut out = String::from("b");
-    for c in id.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            out.push(c);
-        } else {
-            let _ = write!(out, "_x{:X}_", c as u32);
-        }
-    }
-    out
-}
-
-/// Percent-encode every character but ASCII letters, digits and `-._~`.
-fn escape_all(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() * 3);
-    let mut buf = [0u8; 4];
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
-            out.push(c);
-        } else {
-            for b in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
+/// A name as an IRI (always valid under a valid base).
+fn node(name: &str, ns: &Namespaces) -> std::result::Result<NamedNode, &'static str> {
+    NamedNode::new(ns.iri_of_name(name).as_ref()).map_err(|_| "names that make no valid IRI")
 }
 
 #[cfg(test)]
@@ -400,9 +359,22 @@ mod tests {
     #[test]
     fn odd_names_still_make_valid_rdf() {
         let ns = Namespaces::with_base("http://dossier.example/");
-        assert!(matches!(node("a[1]%zz", &ns), Ok(Term::NamedNode(_))));
-        assert!(matches!(node("_:a b", &ns), Ok(Term::BlankNode(_))));
+        for name in ["a[1]%zz", "_:a b", "_:p", "<>"] {
+            assert!(node(name, &ns).is_ok(), "{name}");
+        }
         let q = Quad::new("_:b", "_:p", Value::Int(1));
+        assert!(rdf_quad(&q, &ns).is_ok());
+        let q = Quad::new("s", "p", Value::Float(f64::NAN));
         assert!(rdf_quad(&q, &ns).is_err());
+    }
+
+    #[test]
+    fn an_invalid_base_writes_nothing() {
+        // `export x.nq --base ''` wrote 0 of 301 facts and succeeded.
+        let mut out = Vec::new();
+        let quads = [Quad::new("s", "p", Value::Int(1))];
+        let err = write_nquads(&mut out, &quads, &Namespaces::with_base("")).unwrap_err();
+        assert!(err.to_string().contains("not an absolute IRI"), "{err}");
+        assert!(out.is_empty());
     }
 }

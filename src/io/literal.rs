@@ -86,23 +86,25 @@ impl LiteralNotes {
 }
 
 /// The value of an RDF literal.  `lexical` is taken by value so that a plain string (the
-/// common case) becomes a [`Value::Str`] without copying.
+/// common case) becomes a [`Value::Str`] without copying.  An error (what is wrong) for a
+/// number that is not finite (`"NaN"^^xsd:double`, `"INF"`, `1e400`): floats are finite,
+/// so the record is bad, not bent into a string.
 pub(crate) fn value_of_literal(
     lexical: String,
     datatype: &str,
     language: bool,
     notes: &mut LiteralNotes,
-) -> Value {
+) -> Result<Value, String> {
     if language {
         notes.language_tags_dropped += 1;
-        return Value::Str(lexical);
+        return Ok(Value::Str(lexical));
     }
     let Some(local) = datatype.strip_prefix(XSD) else {
         notes.other_datatypes += 1;
-        return Value::Str(lexical);
+        return Ok(Value::Str(lexical));
     };
     let parsed = match local {
-        "string" => return Value::Str(lexical),
+        "string" => return Ok(Value::Str(lexical)),
         "boolean" => parse_bool(&lexical).map(Value::Bool),
         "decimal" => parse_decimal(&lexical).map(Value::Float),
         "double" | "float" => parse_double(&lexical).map(Value::Float),
@@ -120,12 +122,18 @@ pub(crate) fn value_of_literal(
             Some((min, max)) => parse_integer(&lexical, min, max).map(Value::Int),
             None => {
                 notes.other_datatypes += 1;
-                return Value::Str(lexical);
+                return Ok(Value::Str(lexical));
             }
         },
     };
-    match parsed {
+    Ok(match parsed {
         Ok(v) => v,
+        Err(Bad::NotFinite) => {
+            return Err(format!(
+                "\"{lexical}\"^^xsd:{local} is not a finite number (floats must be finite: \
+                 NaN and infinities cannot be stored)"
+            ))
+        }
         Err(Bad::OutOfRange) if is_integer_type(local) => {
             notes.integers_out_of_range += 1;
             Value::Str(lexical)
@@ -138,7 +146,7 @@ pub(crate) fn value_of_literal(
             notes.invalid_literals += 1;
             Value::Str(lexical)
         }
-    }
+    })
 }
 
 /// Why a lexical form was not turned into a typed value.
@@ -148,6 +156,8 @@ pub(crate) enum Bad {
     Invalid,
     /// Valid, but the model cannot hold it (a 30-digit integer, the year 12000).
     OutOfRange,
+    /// A number that is not finite (NaN, an infinity, or beyond the largest float).
+    NotFinite,
 }
 
 fn is_integer_type(local: &str) -> bool {
@@ -233,16 +243,21 @@ fn parse_decimal(s: &str) -> Result<f64, Bad> {
     if !is_decimal(s) {
         return Err(Bad::Invalid);
     }
-    s.parse::<f64>().map_err(|_| Bad::Invalid)
+    finite(s.parse::<f64>().map_err(|_| Bad::Invalid)?)
+}
+
+fn finite(x: f64) -> Result<f64, Bad> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(Bad::NotFinite)
+    }
 }
 
 fn parse_double(s: &str) -> Result<f64, Bad> {
     let s = trim(s);
-    match s {
-        "INF" | "+INF" => return Ok(f64::INFINITY),
-        "-INF" => return Ok(f64::NEG_INFINITY),
-        "NaN" => return Ok(f64::NAN),
-        _ => {}
+    if matches!(s, "INF" | "+INF" | "-INF" | "NaN") {
+        return Err(Bad::NotFinite);
     }
     let (mantissa, exponent) = match s.find(['e', 'E']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
@@ -252,7 +267,7 @@ fn parse_double(s: &str) -> Result<f64, Bad> {
     if !is_decimal(mantissa) || !exponent_ok {
         return Err(Bad::Invalid);
     }
-    s.parse::<f64>().map_err(|_| Bad::Invalid)
+    finite(s.parse::<f64>().map_err(|_| Bad::Invalid)?)
 }
 
 /// `xsd:date`, `xsd:gYearMonth`, `xsd:gYear`, `xsd:dateTime`: the date at the type's
@@ -381,7 +396,8 @@ pub(crate) fn literal_of_value(v: &Value) -> Option<(String, Option<&'static str
     })
 }
 
-/// An `xsd:double` lexical form that reads back as the same float.
+/// An `xsd:double` lexical form that reads back as the same float (floats are finite;
+/// one stored before that rule gets XML Schema's `NaN` / `INF`, which imports refuse).
 fn double_text(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
@@ -399,7 +415,8 @@ mod tests {
 
     fn lit(s: &str, dt: &str) -> (Value, LiteralNotes) {
         let mut n = LiteralNotes::default();
-        let v = value_of_literal(s.to_string(), &format!("{XSD}{dt}"), false, &mut n);
+        let v = value_of_literal(s.to_string(), &format!("{XSD}{dt}"), false, &mut n)
+            .unwrap_or_else(|e| Value::string(format!("error: {e}")));
         (v, n)
     }
 
@@ -423,7 +440,6 @@ mod tests {
         assert_eq!(lit(".5", "decimal").0, Value::Float(0.5));
         assert_eq!(lit("1e3", "decimal").1.invalid_literals, 1);
         assert_eq!(lit("1.5E3", "double").0, Value::Float(1500.0));
-        assert_eq!(lit("-INF", "float").0, Value::Float(f64::NEG_INFINITY));
         assert_eq!(lit("inf", "double").1.invalid_literals, 1);
         assert_eq!(lit("true", "boolean").0, Value::Bool(true));
         assert_eq!(lit("0", "boolean").0, Value::Bool(false));
@@ -466,7 +482,8 @@ mod tests {
             "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
             true,
             &mut n,
-        );
+        )
+        .unwrap();
         assert_eq!((v, n.language_tags_dropped), (Value::string("Libye"), 1));
         let (v, n) = lit("http://x.org/", "anyURI");
         assert_eq!((v, n.other_datatypes), (Value::string("http://x.org/"), 1));
@@ -480,13 +497,16 @@ mod tests {
             let (text, dt) = literal_of_value(&v).unwrap();
             let mut n = LiteralNotes::default();
             let dt = dt.map_or(format!("{XSD}string"), |d| format!("{XSD}{d}"));
-            value_of_literal(text, &dt, false, &mut n)
+            value_of_literal(text, &dt, false, &mut n).unwrap()
         };
         for v in [
             Value::Int(-3),
+            Value::Int(i64::MIN),
             Value::Float(0.1),
             Value::Float(1e300),
-            Value::Float(f64::INFINITY),
+            Value::Float(-0.0),
+            Value::Float(5e-324),
+            Value::Float(f64::MAX),
             Value::Bool(false),
             Value::string("x \"y\""),
             Value::Date(Date::parse("2020").unwrap()),
@@ -496,5 +516,22 @@ mod tests {
             assert_eq!(back(v.clone()), v);
         }
         assert!(literal_of_value(&Value::entity("x")).is_none());
+    }
+
+    #[test]
+    fn numbers_that_are_not_finite_are_refused() {
+        // They were stored as NaN and infinities, then left out of `.dq` exports.
+        for (text, dt) in [
+            ("NaN", "double"),
+            ("INF", "double"),
+            ("-INF", "float"),
+            ("1e400", "double"),
+            (&*format!("1{}.0", "0".repeat(400)), "decimal"),
+        ] {
+            let mut n = LiteralNotes::default();
+            let r = value_of_literal(text.to_string(), &format!("{XSD}{dt}"), false, &mut n);
+            let e = r.unwrap_err();
+            assert!(e.contains("not a finite number"), "{text}: {e}");
+        }
     }
 }

@@ -229,6 +229,11 @@ pub struct ImportOptions {
     /// Blank nodes become entities `_:{blank_prefix}{label}`.  Give each import its own
     /// prefix so that `_:b0` of two files stay two things.
     pub blank_prefix: String,
+    /// The longest line (or CSV record) the file may have, in bytes: a longer one fails the
+    /// import at once, naming the line, instead of filling the memory (`None`: the
+    /// database's [`crate::Options::max_statement_bytes`] through `Db::import`, else
+    /// [`crate::limits::MAX_STATEMENT`]).
+    pub max_line_bytes: Option<usize>,
 }
 
 /// Import a file, choosing the importer by [`ImportOptions::format`] or the file name.
@@ -287,8 +292,11 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
     opts: &ImportOptions,
     sink: &mut S,
 ) -> Result<ImportSummary> {
+    let max_line = opts.max_line_bytes.unwrap_or(crate::limits::MAX_STATEMENT);
+    let reader = LineLimit::new(reader, max_line);
     match format {
         Format::NTriples | Format::NQuads | Format::Turtle | Format::TriG => {
+            opts.namespaces.check().map_err(Error::Invalid)?;
             let rdf_opts = rdf::RdfOptions {
                 format: rdf::RdfFormat::from_format(format).unwrap_or(rdf::RdfFormat::NTriples),
                 namespaces: opts.namespaces.clone(),
@@ -320,6 +328,7 @@ pub fn import_reader<R: Read, S: QuadSink + ?Sized>(
                 source: opts.source.clone(),
                 bad_rows: opts.bad_rows,
                 default_delimiter: if is_tsv { b'\t' } else { b',' },
+                max_record_bytes: max_line,
             };
             table::import(reader, file, &mapping, &t, sink)
         }
@@ -338,6 +347,80 @@ impl<R: Read> Read for Counted<'_, R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         (self.report)(self.read);
+        Ok(n)
+    }
+}
+
+/// A reader that fails with [`LineTooLong`] as soon as a line grows past a limit, so that
+/// no importer ever buffers more than that for one line (`/dev/zero` as N-Triples, a
+/// 100 MB literal).
+pub(crate) struct LineLimit<R> {
+    inner: R,
+    max: usize,
+    /// Bytes of the current line so far, and its 1-based number.
+    len: usize,
+    line: u64,
+}
+
+/// The error a [`LineLimit`] reader returns (inside an `io::Error` of kind `InvalidData`).
+#[derive(Debug)]
+pub struct LineTooLong {
+    /// The 1-based line number.
+    pub line: u64,
+    /// The limit it went past, in bytes.
+    pub max: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {} is longer than {}, the longest line an import may have \
+             (raise it with --max-statement or Options::max_statement_bytes)",
+            self.line,
+            crate::limits::format_size(self.max as u64)
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl<R> LineLimit<R> {
+    pub(crate) fn new(inner: R, max: usize) -> LineLimit<R> {
+        LineLimit {
+            inner,
+            max: max.max(1),
+            len: 0,
+            line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Never hand out more than the rest of the allowance plus one byte, so the reader
+        // above sees the overlong line fail before it has buffered it.
+        let room = (self.max - self.len.min(self.max)).saturating_add(1);
+        let want = buf.len().min(room.max(1));
+        let n = self.inner.read(&mut buf[..want])?;
+        // With at most `room` bytes read, only the bytes after the last line break can
+        // take a line past the limit.
+        match memchr::memrchr(b'\n', &buf[..n]) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+                self.len = n - last - 1;
+            }
+            None => self.len += n,
+        }
+        if self.len > self.max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                LineTooLong {
+                    line: self.line,
+                    max: self.max,
+                },
+            ));
+        }
         Ok(n)
     }
 }
@@ -361,6 +444,38 @@ pub(crate) fn read_error(file: Option<&str>, e: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endless_line_fails_at_the_limit() {
+        // `import /dev/zero --format nt` grew past 8 GB before the limit.
+        let opts = ImportOptions {
+            max_line_bytes: Some(1 << 16),
+            ..ImportOptions::default()
+        };
+        for format in [Format::NTriples, Format::Turtle, Format::Gdelt] {
+            // GDELT: a line of 57 tab-separated empty fields is a row it skips.
+            let first = if format == Format::Gdelt {
+                "\t".repeat(57) + "\n"
+            } else {
+                "<http://a/s> <http://a/p> <http://a/o> .\n".to_string()
+            };
+            let input = Read::chain(first.as_bytes(), std::io::repeat(b'x'));
+            let mut out: Vec<Quad> = Vec::new();
+            let err = import_reader(input, format, Some("z"), &opts, &mut out).unwrap_err();
+            let Error::Io { source, .. } = &err else {
+                panic!("{format:?}: {err}");
+            };
+            let too_long = source
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<LineTooLong>())
+                .unwrap_or_else(|| panic!("{format:?}: {err}"));
+            assert_eq!((too_long.line, too_long.max), (2, 1 << 16), "{format:?}");
+            assert!(
+                err.to_string().contains("line 2 is longer than 64 KiB"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn formats_from_names() {

@@ -189,8 +189,18 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
         match item {
             Ok(q) => {
                 summary.records += 1;
-                sink.push(mapper.quad(q))?;
-                summary.facts += 1;
+                match mapper.quad(q) {
+                    Ok(fact) => {
+                        sink.push(fact)?;
+                        summary.facts += 1;
+                    }
+                    // Not a syntax error: the triple can be skipped whatever the format.
+                    Err((message, literal)) => {
+                        let (line, column, text) = tail.locate_last(&literal);
+                        let report = Report::at_line(file, line, column, &text, message);
+                        summary.bad_record(opts.bad_rows, report)?;
+                    }
+                }
             }
             Err(TurtleParseError::Io(e)) => return Err(read_error(file, e)),
             Err(TurtleParseError::Syntax(e)) => {
@@ -241,17 +251,19 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn quad(&mut self, q: oxrdf::Quad) -> Quad {
-        Quad {
+    /// The fact of an RDF quad; an error (what is wrong, and the literal's text to
+    /// locate it by) when its object cannot be stored (a number that is not finite).
+    fn quad(&mut self, q: oxrdf::Quad) -> std::result::Result<Quad, (String, String)> {
+        Ok(Quad {
             subject: self.node(q.subject),
             predicate: self.ns.name_of_iri(q.predicate.into_string()),
-            object: self.term(q.object),
+            object: self.term(q.object)?,
             source: match q.graph_name {
                 GraphName::DefaultGraph => self.default_source.map(str::to_string),
                 GraphName::NamedNode(n) => Some(self.ns.name_of_iri(n.into_string())),
                 GraphName::BlankNode(b) => Some(self.blank(b.as_str())),
             },
-        }
+        })
     }
 
     fn node(&self, n: NamedOrBlankNode) -> String {
@@ -269,12 +281,13 @@ impl<'a> Mapper<'a> {
         s
     }
 
-    fn term(&mut self, t: Term) -> Value {
-        match t {
+    fn term(&mut self, t: Term) -> std::result::Result<Value, (String, String)> {
+        Ok(match t {
             Term::NamedNode(n) => Value::Entity(self.ns.name_of_iri(n.into_string())),
             Term::BlankNode(b) => Value::Entity(self.blank(b.as_str())),
             Term::Literal(l) => {
                 let (text, datatype, language) = l.destruct();
+                let shown = text.clone();
                 match datatype {
                     // A simple literal (xsd:string) or a language-tagged one.
                     None => value_of_literal(
@@ -285,8 +298,9 @@ impl<'a> Mapper<'a> {
                     ),
                     Some(dt) => value_of_literal(text, dt.as_str(), false, &mut self.notes),
                 }
+                .map_err(|e| (e, shown))?
             }
-        }
+        })
     }
 }
 

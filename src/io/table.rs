@@ -58,7 +58,9 @@ use crate::diag::Report;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Quad, TYPE_PREDICATE};
 use mapping::FactRule;
+use std::cell::Cell;
 use std::io::Read;
+use std::rc::Rc;
 use template::{convert, DateFormat, Template};
 
 /// How to read one table file.
@@ -71,6 +73,8 @@ pub struct TableOptions {
     pub bad_rows: BadRows,
     /// Delimiter when the mapping names none (`,`, or tab for `.tsv` files).
     pub default_delimiter: u8,
+    /// The longest record (row) in bytes; a longer one fails the import.
+    pub max_record_bytes: usize,
 }
 
 impl Default for TableOptions {
@@ -79,6 +83,7 @@ impl Default for TableOptions {
             source: None,
             bad_rows: BadRows::Fail,
             default_delimiter: b',',
+            max_record_bytes: crate::limits::MAX_STATEMENT,
         }
     }
 }
@@ -101,11 +106,21 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
     sink: &mut S,
 ) -> Result<ImportSummary> {
     let delimiter = mapping.delimiter.unwrap_or(opts.default_delimiter);
+    let quotes = Rc::new(Cell::new(Quoting::new(delimiter)));
+    let reader = QuoteTracker {
+        inner: reader,
+        state: Rc::clone(&quotes),
+        max_record: opts.max_record_bytes,
+    };
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(reader);
+    let csv_error = |e: csv::Error| match quotes.get().too_long {
+        Some(line) => record_too_long(file, line, opts.max_record_bytes),
+        None => csv_error(file, e, delimiter),
+    };
     let mut summary = ImportSummary::new(Format::Table);
     let mut record = csv::StringRecord::new();
     let mut header: Vec<String> = Vec::new();
@@ -117,8 +132,8 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
                     .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
                     .collect()
             }
-            Ok(false) => return Ok(summary),
-            Err(e) => return Err(csv_error(file, e, delimiter)),
+            Ok(false) => return unclosed_quote(file, &quotes).map(|()| summary),
+            Err(e) => return Err(csv_error(e)),
         }
     }
     if let Some(cols) = &mapping.columns {
@@ -150,13 +165,24 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
         out: Vec::new(),
     };
     let default_source = table_source.as_ref();
+    let mut bytes = csv::ByteRecord::new();
     loop {
-        match csv.read_record(&mut record) {
+        match csv.read_byte_record(&mut bytes) {
             Ok(false) => break,
-            Ok(true) => {}
+            Ok(true) => match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+                Ok(r) => record = r,
+                Err(e) => {
+                    unclosed_quote(file, &quotes)?;
+                    summary.records += 1;
+                    let report = not_utf8(file, e, delimiter);
+                    summary.bad_record(opts.bad_rows, report)?;
+                    continue;
+                }
+            },
             Err(e) => match e.kind() {
-                csv::ErrorKind::Io(_) => return Err(csv_error(file, e, delimiter)),
+                csv::ErrorKind::Io(_) => return Err(csv_error(e)),
                 _ => {
+                    unclosed_quote(file, &quotes)?;
                     summary.records += 1;
                     let line = e.position().map_or(0, |p| p.line() as usize);
                     let report = Report::at_line(file, line, 1, "", format!("unreadable row: {e}"));
@@ -178,6 +204,8 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
                 }
             }
             Err((field, message)) => {
+                // A row made of the rest of the file by a quote never closed: say that.
+                unclosed_quote(file, &quotes)?;
                 let line = record.position().map_or(0, |p| p.line() as usize);
                 let text = record
                     .iter()
@@ -194,8 +222,177 @@ pub fn import<R: Read, S: QuadSink + ?Sized>(
             }
         }
     }
+    unclosed_quote(file, &quotes)?;
     summary.literals = row.notes;
     Ok(summary)
+}
+
+/// A quote opened and never closed swallows every row after it into one field: that is an
+/// error naming the line of the opening quote (whatever `--skip-bad` says: the rows after
+/// it cannot be told apart).
+fn unclosed_quote(file: Option<&str>, quotes: &Cell<Quoting>) -> Result<()> {
+    let q = quotes.get();
+    if !q.eof || !q.in_quotes || q.quote_pending {
+        return Ok(());
+    }
+    let mut r = Report::at_line(
+        file,
+        q.opened_line as usize,
+        1,
+        "",
+        "a quoted field opened on this line is never closed: the rest of the file would be one field",
+    );
+    r.hint = Some("close the quote, or double a quote meant literally (\"\")".into());
+    Err(Error::Import(Box::new(r)))
+}
+
+fn record_too_long(file: Option<&str>, line: u64, max: usize) -> Error {
+    let mut r = Report::at_line(
+        file,
+        line as usize,
+        1,
+        "",
+        format!(
+            "the record starting on this line is longer than {}, the longest record an import may have",
+            crate::limits::format_size(max as u64)
+        ),
+    );
+    r.hint = Some(
+        "a quote left open makes the rest of the file one record; otherwise raise the limit \
+         with --max-statement or Options::max_statement_bytes"
+            .into(),
+    );
+    Error::Import(Box::new(r))
+}
+
+/// A row that is not UTF-8: the line and column of the first bad byte, with the row.
+fn not_utf8(file: Option<&str>, e: csv::FromUtf8Error, delimiter: u8) -> Report {
+    let field = e.utf8_error().field();
+    let valid = e.utf8_error().valid_up_to();
+    let record = e.into_byte_record();
+    let line = record.position().map_or(0, |p| p.line() as usize);
+    let text: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let column = record
+        .iter()
+        .take(field)
+        .map(|f| String::from_utf8_lossy(f).chars().count() + 1)
+        .sum::<usize>()
+        + record
+            .get(field)
+            .and_then(|f| f.get(..valid))
+            .map_or(0, |f| String::from_utf8_lossy(f).chars().count())
+        + 1;
+    let bad = record
+        .get(field)
+        .and_then(|f| f.get(valid))
+        .map_or(String::new(), |b| format!(" (byte 0x{b:02X})"));
+    Report::at_line(
+        file,
+        line,
+        column,
+        &text.join(&(delimiter as char).to_string()),
+        format!("the row is not valid UTF-8{bad}"),
+    )
+}
+
+/// Where the CSV quoting of the bytes read so far stands (the rules of the csv crate's
+/// reader: a quote opens a quoted field only at the start of a field, `""` inside one is a
+/// quote, and text after the closing quote joins the field).
+#[derive(Debug, Clone, Copy)]
+struct Quoting {
+    delimiter: u8,
+    at_field_start: bool,
+    in_quotes: bool,
+    /// Inside quotes, the last byte was a quote: the next decides whether it closed them.
+    quote_pending: bool,
+    /// The current 1-based line, and the line where the open quote started.
+    line: u64,
+    opened_line: u64,
+    /// Bytes of the current record, and the line it started on.
+    record_bytes: usize,
+    record_line: u64,
+    /// The line where a record went past the limit.
+    too_long: Option<u64>,
+    /// The input has ended.
+    eof: bool,
+}
+
+impl Quoting {
+    fn new(delimiter: u8) -> Quoting {
+        Quoting {
+            delimiter,
+            at_field_start: true,
+            in_quotes: false,
+            quote_pending: false,
+            line: 1,
+            opened_line: 0,
+            record_bytes: 0,
+            record_line: 1,
+            too_long: None,
+            eof: false,
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if b == b'\n' {
+            self.line += 1;
+        }
+        if self.in_quotes {
+            if !self.quote_pending {
+                self.quote_pending = b == b'"';
+                return;
+            }
+            self.quote_pending = false;
+            if b == b'"' {
+                return; // `""`: a quote inside the field
+            }
+            self.in_quotes = false;
+        }
+        if b == b'"' && self.at_field_start {
+            self.in_quotes = true;
+            self.opened_line = self.line;
+            self.at_field_start = false;
+        } else if b == b'\n' || b == b'\r' {
+            self.at_field_start = true;
+            self.record_bytes = 0;
+            self.record_line = self.line;
+        } else {
+            self.at_field_start = b == self.delimiter;
+        }
+    }
+}
+
+/// Passes bytes to the CSV reader while following their quoting ([`Quoting`]), and fails
+/// a record longer than the limit (a quote left open makes the rest of the file one).
+struct QuoteTracker<R> {
+    inner: R,
+    state: Rc<Cell<Quoting>>,
+    max_record: usize,
+}
+
+impl<R: Read> Read for QuoteTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut q = self.state.get();
+        q.eof |= n == 0;
+        for &b in &buf[..n] {
+            q.byte(b);
+            q.record_bytes += 1;
+        }
+        if q.record_bytes > self.max_record {
+            q.too_long = Some(q.record_line);
+            self.state.set(q);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a record is too long",
+            ));
+        }
+        self.state.set(q);
+        Ok(n)
+    }
 }
 
 fn csv_error(file: Option<&str>, e: csv::Error, delimiter: u8) -> Error {

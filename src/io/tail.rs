@@ -16,6 +16,8 @@ pub(crate) const WINDOW: usize = 1 << 18;
 struct Window {
     /// Stream offset of `bytes[0]`.
     start: u64,
+    /// Line breaks before `bytes[0]`.
+    lines_before: u64,
     bytes: Vec<u8>,
 }
 
@@ -54,6 +56,7 @@ impl<R: Read> Read for TailReader<R> {
         w.bytes.extend_from_slice(&buf[..n]);
         if w.bytes.len() > 2 * WINDOW {
             let cut = w.bytes.len() - WINDOW;
+            w.lines_before += memchr::memchr_iter(b'\n', &w.bytes[..cut]).count() as u64;
             w.bytes.drain(..cut);
             w.start += cut as u64;
         }
@@ -62,6 +65,36 @@ impl<R: Read> Read for TailReader<R> {
 }
 
 impl TailHandle {
+    /// Where `needle` last occurs in the recent input: its 1-based line and column and the
+    /// line's text (for an error about a value the parser returned without a place).  When
+    /// it is not there, the line being read and no text.
+    pub(crate) fn locate_last(&self, needle: &str) -> (usize, usize, String) {
+        let w = self.window.borrow();
+        let at = (!needle.is_empty())
+            .then(|| memchr::memmem::rfind(&w.bytes, needle.as_bytes()))
+            .flatten();
+        let Some(at) = at else {
+            let line = w.lines_before + memchr::memchr_iter(b'\n', &w.bytes).count() as u64;
+            return (line as usize + 1, 1, String::new());
+        };
+        let line = w.lines_before + memchr::memchr_iter(b'\n', &w.bytes[..at]).count() as u64;
+        let start = w.bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&w.bytes[start..at]).chars().count() + 1;
+        drop(w);
+        (
+            line as usize + 1,
+            column,
+            self.line_at(self.start_of_window() + at as u64),
+        )
+    }
+
+    fn start_of_window(&self) -> u64 {
+        self.window.borrow().start
+    }
+
     /// The text of the line containing byte `offset`, without its line break; empty if
     /// that part of the input is no longer (or not yet) in the window.
     pub(crate) fn line_at(&self, offset: u64) -> String {
@@ -98,6 +131,16 @@ mod tests {
         assert_eq!(h.line_at(0), "first line");
         assert_eq!(h.line_at(15), "second line");
         assert_eq!(h.line_at(text.len() as u64), "third");
+    }
+
+    #[test]
+    fn locates_the_last_occurrence() {
+        let text = "a \"1\" .\nb \"NaN\" .\nc \"2\" .\n";
+        let mut r = TailReader::new(text.as_bytes());
+        let h = r.handle();
+        r.read_to_end(&mut Vec::new()).unwrap();
+        assert_eq!(h.locate_last("NaN"), (2, 4, "b \"NaN\" .".to_string()));
+        assert_eq!(h.locate_last("INF"), (4, 1, String::new()));
     }
 
     #[test]

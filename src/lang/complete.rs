@@ -38,6 +38,71 @@ pub fn completeness(text: &str) -> Completeness {
     }
 }
 
+/// Finds, without parsing, the lines after which a statement may end, in text that arrives
+/// piece by piece (a script read from a pipe): after a `.` or a from-block's closing `}`,
+/// outside strings, `<…>` names, comments and `{ }`.  A reader asks [`completeness`] only
+/// after such a piece, so reading a long statement stays linear in its length.
+///
+/// ```
+/// use dossier::lang::StatementEnds;
+/// let mut ends = StatementEnds::default();
+/// assert!(!ends.feed("from s {\n"));
+/// assert!(!ends.feed("  x p \"a. b\".\n")); // inside the block
+/// assert!(ends.feed("}  # done\n"));
+/// assert!(ends.feed("x p 1. "));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StatementEnds {
+    /// `{ }` nesting outside strings and names.
+    depth: usize,
+    /// Inside a string (`"`) or a `<…>` name (`>`): the byte that closes it.
+    closer: Option<char>,
+    /// The previous character was a backslash inside a string or name.
+    escaped: bool,
+    /// Inside a `#` comment (until the end of the line).
+    comment: bool,
+    /// The last character outside whitespace, comments, strings and names.
+    last: char,
+}
+
+impl StatementEnds {
+    /// Take the next piece of the text; `true` when the text so far may end with a
+    /// complete statement (confirm with [`completeness`]).
+    pub fn feed(&mut self, piece: &str) -> bool {
+        let mut chars = piece.chars().peekable();
+        while let Some(c) = chars.next() {
+            if self.comment {
+                self.comment = c != '\n';
+                continue;
+            }
+            if let Some(close) = self.closer {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == close {
+                    self.closer = None;
+                    self.last = close;
+                }
+                continue;
+            }
+            match c {
+                '#' => self.comment = true,
+                '"' => self.closer = Some('"'),
+                '<' if !lt_is_operator(chars.peek().copied()) => self.closer = Some('>'),
+                '{' => self.depth += 1,
+                '}' => self.depth = self.depth.saturating_sub(1),
+                c if c.is_whitespace() => continue,
+                _ => {}
+            }
+            if !self.comment && self.closer.is_none() {
+                self.last = c;
+            }
+        }
+        self.closer.is_none() && self.depth == 0 && matches!(self.last, '.' | '}')
+    }
+}
+
 /// The statements of a text, parsed lazily one at a time.  After an error the iterator
 /// resumes at the next statement end, so a runner can report every error of a script
 /// (`--keep-going`) instead of stopping at the first.
@@ -200,6 +265,23 @@ mod tests {
             parse_find("find ?x where ?x a B. x").map_err(|d| d.message),
             Err("expected the end of the query".to_string())
         );
+    }
+
+    #[test]
+    fn statement_ends_in_pieces() {
+        let mut e = StatementEnds::default();
+        for (piece, end) in [
+            ("x p \"a.\n", false),
+            ("b\\\" c\".\n", true),
+            ("find ?x where ?x < 5, ?x p <a.b\n", false),
+            ("c>.\n", true),
+            ("find ?d where ?d in 2019-04..\n", true), // completeness says no
+            ("2020-06. # note.\n", true),
+            ("from s { a p b.\n", false),
+            ("}\n", true),
+        ] {
+            assert_eq!(e.feed(piece), end, "{piece}");
+        }
     }
 
     #[test]

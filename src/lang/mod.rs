@@ -31,7 +31,7 @@ mod term;
 mod tokens;
 
 pub use check::{check_script, check_statement, invalid_regex, regex};
-pub use complete::{completeness, statements, Completeness, Statements};
+pub use complete::{completeness, statements, Completeness, StatementEnds, Statements};
 pub use print::{
     print_aggregate, print_body, print_expr, print_find, print_predicate, print_rule, print_script,
     print_statement, print_term,

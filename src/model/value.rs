@@ -16,8 +16,8 @@ pub enum Value {
     Str(String),
     /// An integer literal.
     Int(i64),
-    /// A float.  NaN and infinities can be stored (from the API or an import) but have no
-    /// literal in the language, so a `.dq` export leaves them out.
+    /// A float: finite (NaN and infinities are refused wherever they would be stored;
+    /// see [`Value::storable`]).
     Float(f64),
     /// `true` or `false`.
     Bool(bool),
@@ -136,6 +136,27 @@ impl Value {
         Value::Str(text.into())
     }
 
+    /// Whether the value can be stored: floats are finite (NaN and infinities have no
+    /// literal, no order and no place in a backup), and an entity has a name.  The error
+    /// says what is wrong.
+    ///
+    /// ```
+    /// use dossier::Value;
+    /// assert!(Value::Float(0.5).storable().is_ok());
+    /// assert!(Value::Float(f64::NAN).storable().is_err());
+    /// assert!(Value::entity("").storable().is_err());
+    /// assert!(Value::string("").storable().is_ok()); // an empty string is a fine value
+    /// ```
+    pub fn storable(&self) -> Result<(), String> {
+        match self {
+            Value::Float(x) if !x.is_finite() => Err(format!(
+                "the float {x} cannot be stored: floats must be finite"
+            )),
+            Value::Entity(e) if e.is_empty() => Err("an entity name cannot be empty".to_string()),
+            _ => Ok(()),
+        }
+    }
+
     /// The value's kind: the declared range a schema would check it against.
     pub fn kind(&self) -> Kind {
         match self {
@@ -246,6 +267,8 @@ impl Value {
     /// use dossier::{Date, Value};
     ///
     /// assert!(Value::Int(1).lang_eq(&Value::Float(1.0)));
+    /// assert!(Value::Float(-0.0).lang_eq(&Value::Float(0.0)));
+    /// assert!(!Value::Int(9007199254740993).lang_eq(&Value::Float(9007199254740992.0)));
     /// assert_ne!(Value::Int(1), Value::Float(1.0)); // `==` is identity, not the language's `=`
     /// assert!(!Value::entity("lna").lang_eq(&Value::string("lna")));
     /// let year = Value::Date(Date::parse("2020").unwrap());
@@ -256,8 +279,9 @@ impl Value {
         use Value::*;
         match (self, other) {
             (Int(a), Int(b)) => a == b,
-            (Int(_) | Float(_), Int(_) | Float(_)) => {
-                self.as_f64() == other.as_f64() && !self.as_f64().is_some_and(f64::is_nan)
+            (Float(a), Float(b)) => a == b, // -0.0 = 0.0; NaN equals nothing
+            (Int(i), Float(f)) | (Float(f), Int(i)) => {
+                cmp_int_float_exact(*i, *f) == Some(Ordering::Equal)
             }
             (Date(a), Int(y)) | (Int(y), Date(a)) => {
                 a.month_part().is_none() && a.year_part() as i64 == *y
@@ -286,7 +310,9 @@ impl Value {
         use Value::*;
         match (self, other) {
             (Int(a), Int(b)) => Some(a.cmp(b)),
-            (Int(_) | Float(_), Int(_) | Float(_)) => self.as_f64()?.partial_cmp(&other.as_f64()?),
+            (Float(a), Float(b)) => a.partial_cmp(b),
+            (Int(i), Float(f)) => cmp_int_float_exact(*i, *f),
+            (Float(f), Int(i)) => cmp_int_float_exact(*i, *f).map(Ordering::reverse),
             (Str(a), Str(b)) | (Entity(a), Entity(b)) => Some(a.cmp(b)),
             (Bool(a), Bool(b)) => Some(a.cmp(b)),
             _ => None,
@@ -294,8 +320,32 @@ impl Value {
     }
 }
 
+/// `i` against `f` exactly (`i64` values past 2^53 are not rounded to a float first, so
+/// `9007199254740993 = 9007199254740992.0` is false); `None` when `f` is NaN.
+fn cmp_int_float_exact(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // Every i64 lies in [-2^63, 2^63); floats outside compare by their side.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    // In range, so the conversion is exact.
+    Some((i as i128).cmp(&(whole as i128)).then_with(|| {
+        let frac = f - whole;
+        0.0f64.partial_cmp(&frac).unwrap_or(Ordering::Equal)
+    }))
+}
+
+/// The order `order by` puts an integer and a float in: numerically, the integer first
+/// when they are equal; NaN (never stored) after every number.
 fn cmp_int_float(i: i64, f: f64) -> Ordering {
-    (i as f64).total_cmp(&f)
+    cmp_int_float_exact(i, f).unwrap_or(Ordering::Less)
 }
 
 impl PartialEq for Value {

@@ -442,8 +442,9 @@ fn parse_term2id(prefix: &[u8], entry: &[u8], k: u8) -> Option<Id> {
     (pos == rest.len()).then_some(Id::new(k, raw))
 }
 
-/// A `term → id` entry's text and id (`None` when malformed).
-pub(crate) fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
+/// A `term → id` entry's text and id (the inverse of the entry the dictionary writes);
+/// `None` when the bytes are not a well-formed entry.
+pub fn split_term2id(entry: &[u8]) -> Option<(String, Id)> {
     let k = *entry.first()?;
     // The escaped text never holds `00 01`: the first one is the terminator.
     let end = entry.windows(2).position(|w| w == [0, 1])?;

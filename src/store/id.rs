@@ -155,6 +155,76 @@ impl Id {
         })
     }
 
+    /// The id standing for every number equal to this one under the language's `=`
+    /// (LANGUAGE.md: `5 = 5.0`, `-0.0 = 0.0 = 0`): the integer's id when the float is a
+    /// whole number an `i64` holds exactly, itself otherwise (and for every other kind).
+    /// It is the smallest id of its class, so joins, groups and `distinct` compare these,
+    /// and a group shows the smallest of the equal forms it met.
+    pub fn canonical(self) -> Id {
+        if self.kind != kind::FLOAT {
+            return self;
+        }
+        match self.decode_inline() {
+            Some(Value::Float(x)) => exact_int(x).map_or(self, Id::int),
+            _ => self,
+        }
+    }
+
+    /// Whether two ids stand for values the language's `=` equates as numbers (or are the
+    /// same id).
+    pub fn same_value(self, other: Id) -> bool {
+        self == other
+            || (self.is_number() && other.is_number() && self.canonical() == other.canonical())
+    }
+
+    /// Whether this is an integer or a float.
+    pub fn is_number(self) -> bool {
+        self.kind == kind::INT || self.kind == kind::FLOAT
+    }
+
+    /// Every id of the numbers equal to this one (itself included, ascending): what a
+    /// join on a variable bound to it must look up.  One id for anything else.
+    pub fn numeric_twins(self) -> Twins {
+        let mut t = Twins::default();
+        let canonical = self.canonical();
+        if !self.is_number() || canonical.kind != kind::INT {
+            // A non-number, or a float no integer equals: its only twin is the other
+            // zero, which the canonical form already covers.
+            t.push(self);
+            return t;
+        }
+        let i = (canonical.raw ^ SIGN) as i64;
+        t.push(canonical);
+        if i == 0 {
+            t.push(Id::float(-0.0));
+            t.push(Id::float(0.0));
+        } else if exact_int(i as f64) == Some(i) {
+            t.push(Id::float(i as f64));
+        }
+        t
+    }
+
+    /// The ids of every stored value that `=` accepts for `v`: a pattern constant matches
+    /// these (`5` also finds `5.0`; `2020` finds `@2020` too, and `@2020` finds `2020`).
+    pub fn equal_ids(v: &Value) -> Twins {
+        let Some(id) = Id::inline(v) else {
+            return Twins::default();
+        };
+        let mut t = id.numeric_twins();
+        match v {
+            Value::Int(y) => {
+                if let Some(year) = i32::try_from(*y).ok().and_then(|y| Date::year(y).ok()) {
+                    t.push(Id::date(&year));
+                }
+            }
+            Value::Date(d) if d.month_part().is_none() => {
+                t.insert_sorted(Id::int(d.year_part() as i64))
+            }
+            _ => {}
+        }
+        t
+    }
+
     /// Decode an inline id.  `None` for dictionary kinds, `NONE`, and ids whose bits are
     /// not a valid value (corrupt data).
     pub fn decode_inline(self) -> Option<Value> {
@@ -168,7 +238,7 @@ impl Id {
                 };
                 Some(Value::Float(f64::from_bits(bits)))
             }
-            kind::BOOL => Some(Value::Bool(self.raw != 0)),
+            kind::BOOL if self.raw <= 1 => Some(Value::Bool(self.raw == 1)),
             kind::DATE => {
                 let day = i32::try_from((self.raw >> 2) as i64 - DAY_BIAS).ok()?;
                 let d = Date::from_day_number(day).ok()?;
@@ -220,6 +290,50 @@ impl Id {
                 raw: 0,
             },
         }
+    }
+}
+
+/// The `i64` a float equals exactly, if one does (`5.0` → 5, `-0.0` → 0; `0.5`, `1e19`
+/// and NaN → none).
+fn exact_int(x: f64) -> Option<i64> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && (-TWO_63..TWO_63).contains(&x)).then_some(x as i64)
+}
+
+/// Up to four ids, ascending (the numbers equal to one value, and a year): kept inline so
+/// that a lookup per joined row allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Twins {
+    ids: [Id; 4],
+    len: usize,
+}
+
+impl Twins {
+    fn push(&mut self, id: Id) {
+        if self.len < self.ids.len() {
+            self.ids[self.len] = id;
+            self.len += 1;
+        }
+    }
+
+    fn insert_sorted(&mut self, id: Id) {
+        self.push(id);
+        self.ids[..self.len].sort_unstable();
+    }
+
+    /// The ids, ascending.
+    pub fn as_slice(&self) -> &[Id] {
+        &self.ids[..self.len]
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none (an id of a string or entity: see [`Id::equal_ids`]).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -290,6 +404,52 @@ mod tests {
             assert_eq!(key(id), bytes, "{id:?}");
             assert_eq!(Id::read_key(&bytes), Some(id));
         }
+    }
+
+    #[test]
+    fn equal_numbers_share_a_canonical_id() {
+        let f = |x: f64| Id::float(x);
+        assert_eq!(f(5.0).canonical(), Id::int(5));
+        assert_eq!(f(-0.0).canonical(), Id::int(0));
+        assert_eq!(f(0.0).canonical(), Id::int(0));
+        assert_eq!(f(0.5).canonical(), f(0.5));
+        assert_eq!(f(1e19).canonical(), f(1e19));
+        assert_eq!(
+            f(-9_223_372_036_854_775_808.0).canonical(),
+            Id::int(i64::MIN)
+        );
+        assert!(f(5.0).same_value(Id::int(5)));
+        assert!(!f(5.0).same_value(Id::int(6)));
+        assert!(!Id::new(kind::STR, 5).same_value(Id::int(5)));
+        assert_eq!(
+            Id::int(0).numeric_twins().as_slice(),
+            &[Id::int(0), f(-0.0), f(0.0)]
+        );
+        assert_eq!(f(5.0).numeric_twins().as_slice(), &[Id::int(5), f(5.0)]);
+        assert_eq!(f(0.5).numeric_twins().as_slice(), &[f(0.5)]);
+        // 2^53 + 1 has no float.
+        assert_eq!(Id::int((1 << 53) + 1).numeric_twins().len(), 1);
+        let year = Id::date(&Date::year(2020).unwrap());
+        assert_eq!(
+            Id::equal_ids(&Value::Int(2020)).as_slice(),
+            &[Id::int(2020), f(2020.0), year]
+        );
+        assert_eq!(
+            Id::equal_ids(&Value::Date(Date::year(2020).unwrap())).as_slice(),
+            &[Id::int(2020), year]
+        );
+        assert!(Id::equal_ids(&Value::string("x")).is_empty());
+    }
+
+    #[test]
+    fn corrupt_bool_bits_do_not_decode() {
+        // Found by the `decode` fuzz target: raw 42 read as `true`, a value whose own id
+        // (raw 1) differs, so lookups of `true` missed it.
+        assert_eq!(Id::new(kind::BOOL, 42).decode_inline(), None);
+        assert_eq!(
+            Id::new(kind::BOOL, 1).decode_inline(),
+            Some(Value::Bool(true))
+        );
     }
 
     #[test]

@@ -246,6 +246,7 @@ impl Store {
         let mut asks: Vec<(u8, &str)> = Vec::new();
         let mut ask_at: Vec<u32> = Vec::new();
         for (i, v) in terms.iter().enumerate() {
+            v.storable().map_err(Error::Invalid)?;
             match Id::inline(v) {
                 Some(id) => ids[i] = id,
                 None => {

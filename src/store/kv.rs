@@ -264,6 +264,13 @@ impl Kv {
         Ok(())
     }
 
+    /// Remove every entry.
+    pub fn clear(&self) -> Result<()> {
+        let tree = self.tree()?;
+        guarded(|| tree.clear()).map_err(storage_panic)??;
+        Ok(())
+    }
+
     /// Bytes the files take on disk, as sled reports it.
     pub fn size_on_disk(&self) -> Result<u64> {
         let db = self.db()?;

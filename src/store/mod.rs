@@ -174,18 +174,20 @@ impl Drop for PrivateCopy {
 pub struct Changes {
     preds: FxHashMap<Id, u64>,
     classes: FxHashMap<Id, u64>,
+    /// The version of the last [`Store::clear`]: it changed every predicate and class.
+    cleared: u64,
 }
 
 impl Changes {
     /// The version of the last commit that changed a triple of predicate `p` (0: none
     /// since the store was opened).
     pub fn pred(&self, p: Id) -> u64 {
-        self.preds.get(&p).copied().unwrap_or(0)
+        self.preds.get(&p).copied().unwrap_or(0).max(self.cleared)
     }
 
     /// The version of the last commit that changed a `type` triple of class `c`.
     pub fn class(&self, c: Id) -> u64 {
-        self.classes.get(&c).copied().unwrap_or(0)
+        self.classes.get(&c).copied().unwrap_or(0).max(self.cleared)
     }
 
     /// Record that the commit making `version` changed these predicates and classes.
@@ -490,8 +492,11 @@ impl Store {
         self.dict.lookup(&self.kv, kind::ENTITY, name)
     }
 
-    /// The id of a value, giving it a new one in `delta` if it has none yet.
+    /// The id of a value, giving it a new one in `delta` if it has none yet.  A value that
+    /// cannot be stored ([`Value::storable`]: a float that is not finite, an entity
+    /// without a name) is an error.
     pub fn intern(&self, delta: &mut Delta, v: &Value) -> Result<Id> {
+        v.storable().map_err(Error::Invalid)?;
         if let Some(id) = self.lookup(v, Some(delta))? {
             return Ok(id);
         }
@@ -499,8 +504,12 @@ impl Store {
         Ok(self.allocate(delta, k, text))
     }
 
-    /// The id of entity `name`, giving it a new one in `delta` if it has none yet.
+    /// The id of entity `name`, giving it a new one in `delta` if it has none yet.  An
+    /// empty name is an error.
     pub fn intern_entity(&self, delta: &mut Delta, name: &str) -> Result<Id> {
+        if name.is_empty() {
+            return Err(Error::Invalid("an entity name cannot be empty".into()));
+        }
         if let Some(id) = self.lookup_entity(name, Some(delta))? {
             return Ok(id);
         }
@@ -602,6 +611,29 @@ impl Store {
     }
 
     // ----- writing (`commit.rs`) and checks (`verify.rs`) -----
+
+    /// Empty the store — every fact, term, count and record — as a new one is.  For tests
+    /// and fuzzing, which reuse one temporary store instead of creating one per case;
+    /// waits for the writer and the readers.
+    pub fn clear(&self) -> Result<()> {
+        let _writer = self.writer()?;
+        let _gate = self.gate.write().map_err(lock_err)?;
+        self.kv.clear()?;
+        let mut b = KvBatch::default();
+        b.put(META_FORMAT.to_vec(), FORMAT_VERSION.to_be_bytes().to_vec());
+        b.put(text::META_TEXT.to_vec(), NextIds::default().to_bytes());
+        self.kv.apply(b)?;
+        *self.stats.write().map_err(lock_err)? = Stats::default();
+        *self.next.lock().map_err(lock_err)? = NextIds::default();
+        self.text.set_upto(NextIds::default())?;
+        self.clear_caches();
+        self.dict.forget_terms();
+        *self.memo.lock().map_err(lock_err)? = None;
+        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        // Kept derived facts came from what is gone.
+        self.changes.write().map_err(lock_err)?.cleared = version;
+        Ok(())
+    }
 
     /// Make every commit so far durable (after bulk loads with durability relaxed).  When
     /// that fails, the commits not yet durable are undone (see

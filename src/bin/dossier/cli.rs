@@ -2,7 +2,7 @@
 //! and after the subcommand.
 //!
 //! The shared options (`--db`, `--param`, `--format`, `--timer`, `--keep-going`,
-//! `--timeout`) are accepted both before the subcommand (`dossier --db x.db run q.dq`, and
+//! `--timeout`, `--max-memory`, `--max-rows`, `--max-statement`) are accepted both before the subcommand (`dossier --db x.db run q.dq`, and
 //! with no subcommand at all: `dossier --db x.db < q.dq`) and after it (`dossier run --db
 //! x.db q.dq`, the form the benchmark uses).  They are not clap "global" arguments because
 //! `import` and `export` give `--format` another meaning (the file's format).
@@ -113,10 +113,52 @@ pub struct Common {
     /// Stop any query that runs longer than SECS seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Stop any query that holds more rows than SIZE in memory (joins, sorts, groups,
+    /// derived facts), e.g. 512M or 4G; `none` for no limit [default: 1G].
+    #[arg(long, value_name = "SIZE", value_parser = parse_limit)]
+    pub max_memory: Option<Limit>,
+    /// Stop any query whose result has more than N rows.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<u64>,
+    /// The longest statement of a script and the longest line of an import, e.g. 64M
+    /// [default: 16M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_statement: Option<u64>,
     /// Only read: statements that write are errors, and nothing is written to the
     /// database's directory (it is read from a private copy).
     #[arg(long)]
     pub read_only: bool,
+}
+
+/// A limit that can be switched off (`none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// At most this much.
+    At(u64),
+    /// No limit.
+    Unlimited,
+}
+
+impl Limit {
+    pub fn get(self) -> Option<u64> {
+        match self {
+            Limit::At(n) => Some(n),
+            Limit::Unlimited => None,
+        }
+    }
+}
+
+/// A size (`512M`, `2G`, bytes), or `none` / `off` for no limit.
+pub fn parse_limit(s: &str) -> Result<Limit, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "none" | "off" | "unlimited" => Ok(Limit::Unlimited),
+        _ => parse_size(s).map(Limit::At),
+    }
+}
+
+/// A size: `512M`, `2G`, `1.5GiB`, or a number of bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    dossier::limits::parse_size(s)
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -329,12 +371,13 @@ pub struct ServeArgs {
     /// Stop a request's query after this many seconds.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub request_timeout: f64,
-    /// Refuse a query whose result has more rows.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub max_rows: u64,
     #[command(flatten)]
     pub common: Common,
 }
+
+/// Rows a request's query may return when `--max-rows` does not say (`dossier serve`).
+#[cfg(feature = "serve")]
+pub const SERVE_MAX_ROWS: u64 = 10_000;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -387,7 +430,7 @@ fn parse_param_arg(s: &str) -> Result<(String, Value), String> {
     Ok((name.to_string(), dossier::db::parse_param(value)))
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
+pub fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
@@ -410,6 +453,10 @@ pub struct Settings {
     pub timer: bool,
     pub keep_going: bool,
     pub timeout: Option<Duration>,
+    /// `None`: the default limit.
+    pub max_memory: Option<Limit>,
+    pub max_rows: Option<u64>,
+    pub max_statement: Option<u64>,
     pub read_only: bool,
     /// `None`: table on a terminal, tsv otherwise.
     pub format: Option<OutputFormat>,
@@ -431,8 +478,27 @@ impl Settings {
             timer: top.timer || sub.timer,
             keep_going: top.keep_going || sub.keep_going,
             timeout: sub.timeout.or(top.timeout),
+            max_memory: sub.max_memory.or(top.max_memory),
+            max_rows: sub.max_rows.or(top.max_rows),
+            max_statement: sub.max_statement.or(top.max_statement),
             read_only: top.read_only || sub.read_only,
             format: sub_out.format.or(top_out.format),
+        }
+    }
+
+    /// The database options these settings ask for (limits), on top of `base`.
+    pub fn options(&self, base: dossier::Options) -> dossier::Options {
+        let defaults = dossier::Options::default();
+        dossier::Options {
+            timeout: self.timeout,
+            max_rows: self.max_rows,
+            max_memory: self.max_memory.map_or(defaults.max_memory, Limit::get),
+            max_statement_bytes: self
+                .max_statement
+                .map_or(defaults.max_statement_bytes, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            ..base
         }
     }
 }

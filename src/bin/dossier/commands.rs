@@ -52,6 +52,11 @@ fn progress_bar(len: u64) -> ProgressBar {
 
 /// `dossier import FILE...`: each file in one commit, with a progress bar on a terminal.
 pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Failure> {
+    if let Some(b) = &args.base {
+        Namespaces::with_base(b)
+            .check()
+            .map_err(|m| Failure::Usage(Usage(format!("--base: {m}"))))?;
+    }
     let opts = ImportOptions {
         format: args.format,
         namespaces: args
@@ -67,6 +72,7 @@ pub fn import(db: &Db, args: &ImportArgs, settings: &Settings) -> Result<(), Fai
             BadRows::Fail
         },
         blank_prefix: String::new(),
+        ..ImportOptions::default()
     };
     let mut failed = false;
     for file in &args.files {
@@ -162,6 +168,13 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
             )))
         }
     };
+    let ns = args
+        .base
+        .as_ref()
+        .map(Namespaces::with_base)
+        .unwrap_or_default();
+    ns.check()
+        .map_err(|m| Failure::Usage(Usage(format!("--base: {m}"))))?;
     let name = args
         .file
         .as_ref()
@@ -175,7 +188,7 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     let target = name.as_deref().unwrap_or("standard output");
-    let written = export_to(db, args, settings, format, query, &mut out, target);
+    let written = export_to(db, settings, format, query, &ns, &mut out, target);
     let finished = written.and_then(|what| {
         out.flush().map_err(|e| io_err(target, e))?;
         drop(out);
@@ -205,10 +218,10 @@ pub fn export(db: &Db, args: &ExportArgs, settings: &Settings) -> Result<(), Fai
 /// Write what `dossier export` exports; returns what it wrote ("1,234 facts").
 fn export_to(
     db: &Db,
-    args: &ExportArgs,
     settings: &Settings,
     format: ExportFormat,
     query: Option<(&String, OutputFormat)>,
+    ns: &Namespaces,
     out: &mut dyn Write,
     target: &str,
 ) -> Result<String, Error> {
@@ -221,16 +234,20 @@ fn export_to(
     let facts_format = if format == ExportFormat::Dq {
         FactsFormat::Dq
     } else {
-        let ns = args
-            .base
-            .as_ref()
-            .map(Namespaces::with_base)
-            .unwrap_or_default();
-        FactsFormat::NQuads(ns)
+        FactsFormat::NQuads(ns.clone())
     };
     let summary = db.export(out, &facts_format)?;
-    for (why, n) in &summary.skipped {
-        errln!("warning: left out {n} facts: {why}");
+    if !summary.skipped.is_empty() {
+        // A backup that leaves facts out must not look like a good one: no file is left.
+        let why: Vec<String> = (summary.skipped.iter())
+            .map(|(why, n)| format!("left out {n} facts: {why}"))
+            .collect();
+        return Err(Error::Invalid(format!(
+            "the export to {target} is incomplete, {} of {} facts ({})",
+            HumanCount(summary.facts),
+            HumanCount(summary.facts + summary.skipped.values().sum::<u64>()),
+            why.join("; ")
+        )));
     }
     Ok(format!("{} facts", HumanCount(summary.facts)))
 }

@@ -133,6 +133,9 @@ const COMMANDS: &str = r#"Commands of this shell (a line starting with '.'):
   .format table|line|json|jsonl|csv|tsv   how results are printed (line: each row
                              as 'column = value' lines, for values too wide for a table)
   .timer on|off              print each statement's time
+  .set [NAME VALUE]          limits of the next statements: timeout SECS,
+                             max-memory SIZE (1G), max-rows N, max-statement SIZE
+                             (16M); 'off' removes one; .set alone shows them
   .quit                      leave (or Ctrl-D)"#;
 
 const KEYS: &str = r#"Keys:

@@ -91,12 +91,11 @@ fn open(settings: &Settings, access: Access) -> Result<Db, Error> {
     // `stats` would be slow); `--read-only` guarantees nothing is written to them.
     let db = Db::open_with(
         &settings.db,
-        Options {
+        settings.options(Options {
             read_only: settings.read_only,
             durable: access == Access::Durable,
-            timeout: settings.timeout,
             ..Options::default()
-        },
+        }),
     )?;
     if let Some(d) = db.damage() {
         errln!(
@@ -198,14 +197,16 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         #[cfg(feature = "serve")]
         Some(Command::Serve(a)) => {
-            let s = settings(&a.common, &cli::OutputArgs::default());
+            let mut s = settings(&a.common, &cli::OutputArgs::default());
             let access = if a.writable {
                 Access::Durable
             } else {
                 Access::ReadOnly
             };
+            // `--max-rows` is each request's limit (over it, a result is cut, not refused).
+            let max_rows = s.max_rows.take().unwrap_or(cli::SERVE_MAX_ROWS);
             let db = open(&s, access)?;
-            serve::run(db, a)
+            serve::run(db, a, max_rows)
         }
     }
 }

@@ -215,6 +215,16 @@ impl<'a> Shell<'a> {
                     pending.push('\n');
                 }
                 pending.push_str(&line);
+                let max = self.db.limits().max_statement_bytes;
+                if pending.len() > max {
+                    errln!(
+                        "error: the statement is longer than {}, the longest a script may have; \
+                         it was dropped (`.set max-statement` raises the limit)",
+                        dossier::limits::format_size(max as u64)
+                    );
+                    pending.clear();
+                    continue;
+                }
                 if completeness(&pending) != Completeness::Incomplete {
                     let text = std::mem::take(&mut pending);
                     if !text.trim().is_empty() {
@@ -374,6 +384,10 @@ impl<'a> Shell<'a> {
                 }
                 Ok(())
             }
+            ".set" => {
+                self.set(arg);
+                Ok(())
+            }
             ".schema" => self.schema(arg),
             ".rules" => self.lines(self.db.rules(), "no rules yet (.help rules)"),
             ".sources" => self.sources(),
@@ -459,6 +473,54 @@ impl<'a> Shell<'a> {
     fn error(&mut self, message: impl std::fmt::Display) {
         errln!("{message}");
         self.errors += 1;
+    }
+
+    /// `.set`: show the limits of the statements typed next, or change one
+    /// (`.set max-memory 4G`, `.set timeout 30`, `.set max-rows off`).
+    fn set(&mut self, arg: Option<&str>) {
+        let mut limits = self.db.limits();
+        let Some(arg) = arg else {
+            let show = |v: Option<String>| v.unwrap_or_else(|| "off".into());
+            outln!(
+                "timeout {}\nmax-memory {}\nmax-rows {}\nmax-statement {}",
+                show(limits.timeout.map(|t| format!("{}", t.as_secs_f64()))),
+                show(limits.max_memory.map(dossier::limits::format_size)),
+                show(limits.max_rows.map(|n| n.to_string())),
+                dossier::limits::format_size(limits.max_statement_bytes as u64)
+            );
+            return;
+        };
+        let (name, value) = match arg.split_once(char::is_whitespace) {
+            Some((n, v)) => (n, v.trim()),
+            None => (arg, ""),
+        };
+        let off = matches!(value, "off" | "none" | "unlimited");
+        let r: Result<(), String> = match name {
+            _ if value.is_empty() => Err(format!("give a value: .set {name} VALUE")),
+            "timeout" if off => {
+                limits.timeout = None;
+                Ok(())
+            }
+            "timeout" => crate::cli::parse_seconds(value).map(|t| limits.timeout = Some(t)),
+            "max-memory" => crate::cli::parse_limit(value).map(|l| limits.max_memory = l.get()),
+            "max-rows" if off => {
+                limits.max_rows = None;
+                Ok(())
+            }
+            "max-rows" => value
+                .parse()
+                .map(|n| limits.max_rows = Some(n))
+                .map_err(|_| format!("'{value}' is not a number of rows")),
+            "max-statement" => crate::cli::parse_size(value)
+                .map(|n| limits.max_statement_bytes = usize::try_from(n).unwrap_or(usize::MAX)),
+            other => Err(format!(
+                "unknown setting '{other}' (timeout, max-memory, max-rows, max-statement)"
+            )),
+        };
+        match r {
+            Ok(()) => self.db = self.db.with_limits(limits),
+            Err(e) => self.error(format!("error: {e}")),
+        }
     }
 
     /// `.graph …` and `.timeline …`: the options of `dossier graph` and `dossier timeline`;

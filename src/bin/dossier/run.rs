@@ -5,7 +5,7 @@ use crate::cli::Settings;
 use crate::output::{OutputFormat, Printer};
 use dossier::{Db, Declaration, DryRun, Error, Executed, Outcome};
 use std::cell::RefCell;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, BufReader, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -71,13 +71,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Run `text`; `file` names it in errors and is where `load` paths start from.
-    ///
-    /// Writes are acknowledged ("added 3 facts") only once they are durable: outcomes wait
-    /// in [`Acks`] until one flush covers them all (group commit), so a script of many small
-    /// statements costs a few disk syncs, and a crash never takes back a reported write.
     pub fn run_text(&self, text: &str, file: Option<&Path>, echo: Echo) -> Tally {
-        let mut tally = Tally::default();
-        let mut acks = Acks::default();
         let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
         let script = match dry.as_deref_mut() {
             Some(d) => d.script(text),
@@ -87,7 +81,48 @@ impl<'a> Runner<'a> {
         if let Some(f) = file {
             script = script.file(f);
         }
+        self.run_script(script, &RefCell::default(), echo)
+    }
+
+    /// Run the statements of a stream as they arrive (a file, a pipe, standard input): a
+    /// statement at a time is read, so memory stays bounded and a producer that waits for
+    /// an answer gets it.  Before each read that may block, the waiting acknowledgements
+    /// are made durable and printed ([`Releasing`]).
+    fn run_stream(&self, input: impl Read, file: &Path, may_block: bool, echo: Echo) -> Tally {
+        let state = RefCell::default();
+        let reader = BufReader::with_capacity(
+            1 << 16,
+            Releasing {
+                inner: input,
+                runner: self,
+                state: &state,
+                may_block,
+                echo,
+            },
+        );
+        let mut dry = self.dry.as_ref().map(RefCell::borrow_mut);
+        let script = match dry.as_deref_mut() {
+            Some(d) => d.script_reader(reader),
+            None => self.db.script_reader(reader),
+        };
+        let script = script.params(self.settings.params.clone()).file(file);
+        self.run_script(script, &state, echo)
+    }
+
+    /// Run a script's statements, printing each as it completes.
+    ///
+    /// Writes are acknowledged ("added 3 facts") only once they are durable: outcomes wait
+    /// in [`Acks`] until one flush covers them all (group commit), so a script of many small
+    /// statements costs a few disk syncs, and a crash never takes back a reported write.
+    fn run_script(
+        &self,
+        script: dossier::Script<'_>,
+        state: &RefCell<RunState>,
+        echo: Echo,
+    ) -> Tally {
         for r in script {
+            let mut st = state.borrow_mut();
+            let RunState { acks, tally } = &mut *st;
             match r {
                 Ok(e) => {
                     tally.statements += 1;
@@ -100,14 +135,14 @@ impl<'a> Runner<'a> {
                     acks.push(e, write);
                     // Results are never held back; writes wait for a group's flush.
                     if !write || acks.due() {
-                        self.release(&mut acks, echo, &mut tally);
+                        self.release(acks, echo, tally);
                     }
                 }
                 Err(e) => {
-                    self.release(&mut acks, echo, &mut tally);
-                    self.print_declared(&mut acks, &mut tally);
+                    self.release(acks, echo, tally);
+                    self.print_declared(acks, tally);
                     if tally.stop {
-                        return tally;
+                        return *tally;
                     }
                     tally.failed += 1;
                     errln!("{e}");
@@ -117,12 +152,14 @@ impl<'a> Runner<'a> {
                 }
             }
             if tally.stop {
-                return tally;
+                return *tally;
             }
         }
-        self.release(&mut acks, echo, &mut tally);
-        self.print_declared(&mut acks, &mut tally);
-        tally
+        let mut st = state.borrow_mut();
+        let RunState { acks, tally } = &mut *st;
+        self.release(acks, echo, tally);
+        self.print_declared(acks, tally);
+        *tally
     }
 
     /// Make the waiting writes durable, then print what the waiting statements did.  If
@@ -212,19 +249,20 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Run script files in order (`-`: standard input); stops at the first failing file
-    /// unless `--keep-going`.  Returns whether everything succeeded.
+    /// Run script files in order (`-`: standard input), each streamed; stops at the first
+    /// failing file unless `--keep-going`.  Returns whether everything succeeded.
     pub fn run_files(&self, files: &[std::path::PathBuf], echo: Echo) -> Tally {
         let mut total = Tally::default();
         for f in files {
             let t = if f.as_os_str() == "-" {
-                match read_stdin() {
-                    Ok(text) => self.run_text(&text, Some(Path::new("<stdin>")), echo),
-                    Err(e) => failed(e),
-                }
+                self.run_stream(io::stdin(), Path::new("<stdin>"), true, echo)
             } else {
-                match std::fs::read_to_string(f) {
-                    Ok(text) => self.run_text(&text, Some(f), echo),
+                match std::fs::File::open(f) {
+                    // A named pipe may block like standard input; a file does not.
+                    Ok(file) => {
+                        let may_block = !file.metadata().is_ok_and(|m| m.is_file());
+                        self.run_stream(file, f, may_block, echo)
+                    }
                     Err(e) => failed(Error::io(f, e)),
                 }
             };
@@ -238,6 +276,43 @@ impl<'a> Runner<'a> {
             }
         }
         total
+    }
+}
+
+/// What a running script has done, and the acknowledgements it still owes.
+#[derive(Default)]
+struct RunState {
+    acks: Acks,
+    tally: Tally,
+}
+
+/// The input of a streamed script: before each read (which may block on a pipe until the
+/// producer writes more), the statements run so far are made durable and reported, so a
+/// producer that writes a statement and waits for its answer gets it.
+struct Releasing<'r, 'a, R> {
+    inner: R,
+    runner: &'r Runner<'a>,
+    state: &'r RefCell<RunState>,
+    /// The input may block (a pipe, a terminal): declarations held back to be summed up
+    /// in one line are printed too, since the producer may be waiting for them.
+    may_block: bool,
+    echo: Echo,
+}
+
+impl<R: Read> Read for Releasing<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            let RunState { acks, tally } = &mut *st;
+            self.runner.release(acks, self.echo, tally);
+            if self.may_block {
+                self.runner.print_declared(acks, tally);
+            }
+            if tally.stop {
+                // The output is gone or the flush failed: read no more.
+                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "stopped"));
+            }
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -293,12 +368,4 @@ fn failed(e: Error) -> Tally {
         failed: 1,
         ..Tally::default()
     }
-}
-
-pub fn read_stdin() -> Result<String, Error> {
-    let mut text = String::new();
-    io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| Error::io("<stdin>", e))?;
-    Ok(text)
 }

@@ -133,8 +133,20 @@ impl Lines<'_> {
         }
         for q in self.quads.drain(..) {
             self.summary.records += 1;
-            sink.push(self.mapper.quad(q))?;
-            self.summary.facts += 1;
+            match self.mapper.quad(q) {
+                Ok(fact) => {
+                    sink.push(fact)?;
+                    self.summary.facts += 1;
+                }
+                Err((message, literal)) => {
+                    let text = String::from_utf8_lossy(line);
+                    let column = text
+                        .find(&literal)
+                        .map_or(1, |at| text[..at].chars().count() + 1);
+                    let report = Report::at_line(self.file, self.line_no, column, &text, message);
+                    self.summary.bad_record(self.policy, report)?;
+                }
+            }
         }
         Ok(())
     }

@@ -52,7 +52,7 @@ pub struct Counters {
 }
 
 /// `dossier serve`: blocks until the process is stopped.
-pub fn run(db: Db, args: &ServeArgs) -> Result<(), Failure> {
+pub fn run(db: Db, args: &ServeArgs, max_rows: u64) -> Result<(), Failure> {
     if !(args.request_timeout > 0.0 && args.request_timeout.is_finite()) {
         return Err(Failure::Usage(Usage(
             "--request-timeout must be a positive number of seconds".into(),
@@ -70,7 +70,7 @@ pub fn run(db: Db, args: &ServeArgs) -> Result<(), Failure> {
         db,
         writable: args.writable,
         timeout: Duration::from_secs_f64(args.request_timeout),
-        max_rows: args.max_rows,
+        max_rows,
         running: Semaphore::new(MAX_RUNNING),
         stats: Counters::default(),
     });
@@ -170,6 +170,8 @@ impl Server {
         QueryOptions {
             timeout: Some(self.timeout),
             max_rows: Some(self.max_rows),
+            // The database's memory budget (`--max-memory`) holds for every request.
+            max_memory: None,
             cancel: Some(CancelToken::new()),
         }
     }
