@@ -435,13 +435,21 @@ fn decode(
             *uses.entry(*id).or_default() += 1;
         }
     }
-    ids.sort_unstable();
-    ids.dedup();
-    let mut values = FxHashMap::default();
-    for batch in ids.chunks(1 << 14) {
-        interrupt.check()?;
-        values.extend(ev.values(batch)?);
-    }
+    // One pass when the ids fit one batch; otherwise batches, checking between them.
+    const BATCH: usize = 1 << 14;
+    interrupt.check()?;
+    let mut values = if ids.len() <= BATCH {
+        ev.values(&ids)?
+    } else {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut values = FxHashMap::default();
+        for batch in ids.chunks(BATCH) {
+            interrupt.check()?;
+            values.extend(ev.values(batch)?);
+        }
+        values
+    };
     let mut cell = |id: &Id| match uses.get_mut(id) {
         Some(n) if *n > 1 => {
             *n -= 1;
