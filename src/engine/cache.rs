@@ -5,9 +5,10 @@
 //! which constants the store knows (a constant it has never seen matches nothing), and on
 //! the statistics the planner read.  A [`Planned`] keeps all three: after a commit, the
 //! first run checks them again (the catalog by value, each absent constant by a lookup,
-//! each statistic within [`DRIFT`]) and either keeps the plan or plans again.  Plans that
-//! derive facts with rules, that carry warnings, or that see a transaction's pending
-//! writes are never cached.
+//! each statistic within [`DRIFT`]) and either keeps the plan or plans again.  A plan that
+//! reads facts derived by rules carries them, so it holds only until the next commit
+//! (derived facts follow every write they read).  Plans that carry warnings, or that see a
+//! transaction's pending writes, are never cached.
 
 use super::catalog::Catalog;
 use super::compile::{self, SchemaIds};
@@ -51,6 +52,8 @@ pub struct Planned {
     readings: Readings,
     /// The store version at which it is known to hold.
     valid_at: AtomicU64,
+    /// It carries derived facts: valid at the version it was planned at only.
+    pinned: bool,
 }
 
 impl Planned {
@@ -81,7 +84,14 @@ impl Planned {
             absent,
             readings,
             valid_at: AtomicU64::new(version),
+            pinned: false,
         }
+    }
+
+    /// A plan that carries derived facts holds only at the store version it was made at.
+    pub(super) fn pinned(mut self, pinned: bool) -> Planned {
+        self.pinned = pinned;
+        self
     }
 
     /// Answer with `count` (counts read from the index) when running against the
@@ -105,7 +115,7 @@ impl Planned {
         }
     }
 
-    /// Whether a cache may keep it: no rules evaluated, no warnings, no pending writes.
+    /// Whether a cache may keep it: no warnings, no pending writes.
     pub fn cacheable(&self) -> bool {
         self.cacheable
     }
@@ -117,6 +127,9 @@ impl Planned {
         let version = store.version();
         if self.valid_at.load(Ordering::Acquire) == version {
             return Ok(true);
+        }
+        if self.pinned {
+            return Ok(false);
         }
         let schema = compile::schema(store, None)?;
         if !Arc::ptr_eq(&schema, &self.schema) && *schema != *self.schema {
@@ -361,11 +374,24 @@ mod tests {
     }
 
     #[test]
-    fn rules_and_warnings_are_not_cached() {
+    fn a_plan_with_rules_holds_until_a_commit_and_warnings_are_not_cached() {
         let db = Db::memory().expect("db");
         db.execute("s1 p o1. rule ?x r ?y :- ?x p ?y.")
             .expect("facts");
-        assert!(!planned(&db, "find ?x where ?x r ?y.").cacheable());
+        let with_rules = planned(&db, "find ?x where ?x r ?y.");
+        assert!(with_rules.cacheable());
+        assert!(holds(&db, &with_rules));
+        // Any commit ends it, even one the statistics would not notice.
+        db.execute("s2 q o2.").expect("facts");
+        assert!(!holds(&db, &with_rules), "derived facts may have changed");
+        let rows = db.query("find ?x where ?x r ?y.").expect("runs");
+        db.execute("s3 p o3.").expect("facts");
+        let again = db.query("find ?x where ?x r ?y.").expect("runs");
+        assert_eq!(
+            (rows.len(), again.len()),
+            (1, 2),
+            "a cached plan sees the new fact"
+        );
         assert!(!planned(&db, "find ?x where ?x nosuchpredicate ?y.").cacheable());
         assert!(planned(&db, "find ?x where ?x p ?y.").cacheable());
     }

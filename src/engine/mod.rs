@@ -181,9 +181,9 @@ pub fn prepare(
         absent,
         ..
     } = c;
-    // Derived facts are computed per run and warnings depend on what is stored: neither
-    // kind of plan is kept, nor one made against a transaction's pending writes.
-    let cacheable = !uses_rules && warnings.is_empty() && delta.is_none_or(Delta::is_empty);
+    // Warnings depend on what is stored: such a plan is not kept, nor one made against a
+    // transaction's pending writes.  One that read derived facts is kept until a commit.
+    let cacheable = warnings.is_empty() && delta.is_none_or(Delta::is_empty);
     Ok(Planned::new(
         schema.clone(),
         shape,
@@ -197,7 +197,8 @@ pub fn prepare(
         readings,
         store.version(),
     )
-    .with_count_scan(count_scan))
+    .with_count_scan(count_scan)
+    .pinned(uses_rules))
 }
 
 /// Run a planned `find` (see [`prepare`]) and decode its rows; with [`Mode::Analyze`], also

@@ -1309,10 +1309,9 @@ impl<'p, 'a> Planner<'p, 'a> {
             }
             None => None,
         };
-        let hashable = !keys.is_empty()
-            && keys.len() <= 3
-            && !pat.derived
-            && !keys.iter().any(|&k| st.is_maybe(k));
+        // Derived patterns too: a table built once from the derived relation beats a
+        // lookup per row when many rows come (the rules' own bodies, above all).
+        let hashable = !keys.is_empty() && keys.len() <= 3 && !keys.iter().any(|&k| st.is_maybe(k));
         let bound: Vec<Slot> = keys.clone();
         let sorted = match lookup_key(pat, &bound) {
             Some(_) if scope.top && text.is_none() => Some(self.lookup_blocks(pat, st)?),
