@@ -433,7 +433,8 @@ impl<'e, 'a> Exec<'e, 'a> {
                     let set = self.solution_set(step.id, plan, keys, row.len())?;
                     let mut key = self.key_buf.borrow_mut();
                     key.clear();
-                    key.extend(keys.iter().map(|&k| row[k].canonical()));
+                    // The set compares numbers by value: 5 meets a solution with 5.0.
+                    key.extend(keys.iter().map(|&k| row[k]));
                     set.contains(&key)
                 } else {
                     !self.steps(&plan.steps, row, &mut |_| Ok(false))?
@@ -550,7 +551,7 @@ impl<'e, 'a> Exec<'e, 'a> {
         let mut key = Vec::with_capacity(keys.len());
         self.run(plan, &mut row, &mut |r| {
             key.clear();
-            key.extend(keys.iter().map(|&k| r[k].canonical()));
+            key.extend(keys.iter().map(|&k| r[k]));
             if set.insert(&key).1 {
                 self.cx.budget.charge(row_bytes(keys.len()))?;
             }

@@ -124,12 +124,8 @@ impl RowSet {
         let (width, ids) = (self.width, &self.ids);
         if let Some(&i) = self.table.find(h, |&i| nth_row(ids, width, i) == key) {
             // The canonical form is the smallest: only a row shown otherwise can change.
-            if let (Some(shown), Some(cells)) = (self.shown.get_mut(&i), cells) {
-                for (s, c) in shown.iter_mut().zip(cells) {
-                    *s = (*s).min(*c);
-                }
-            } else if let Some(shown) = self.shown.get_mut(&i) {
-                for (s, c) in shown.iter_mut().zip(key) {
+            if let Some(shown) = self.shown.get_mut(&i) {
+                for (s, c) in shown.iter_mut().zip(cells.unwrap_or(key)) {
                     *s = (*s).min(*c);
                 }
             }

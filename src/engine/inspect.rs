@@ -5,7 +5,6 @@ use super::compile::{Context, SchemaIds};
 use super::derived::{Derived, Relation};
 use super::ir::Params;
 use super::materialized;
-use super::rules;
 use super::write::value;
 use crate::error::Result;
 use crate::lang::ast::TermNode;
@@ -376,9 +375,7 @@ fn derived_for_schema(cx: &Context<'_>, catalog: &Catalog) -> Result<Derived> {
     {
         return Ok(Derived::default());
     }
-    let program = rules::Program::new(rules::compile_all(cx, catalog)?, cx.type_id, &|id| {
-        materialized::names(cx, id)
-    })?;
+    let program = materialized::compile(cx, catalog)?;
     let mut declared = Vec::new();
     for p in catalog.preds.keys() {
         declared.extend(cx.store.lookup_entity(p, None)?);

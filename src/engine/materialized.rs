@@ -525,13 +525,13 @@ impl DerivedCache {
 }
 
 /// Compile and analyse the stored rules.
-fn compile(cx: &Context<'_>, catalog: &Catalog) -> Result<Program> {
+pub(super) fn compile(cx: &Context<'_>, catalog: &Catalog) -> Result<Program> {
     let compiled = rules::compile_all(cx, catalog)?;
     Program::new(compiled, cx.type_id, &|id| names(cx, id))
 }
 
 /// An id's name in messages (its debug form when it cannot be read).
-pub(super) fn names(cx: &Context<'_>, id: Id) -> String {
+fn names(cx: &Context<'_>, id: Id) -> String {
     cx.store
         .value(id, cx.delta)
         .map(|v| v.to_string())
